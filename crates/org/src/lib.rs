@@ -1,0 +1,17 @@
+//! The organisation Sporvern serves: vehicles, devices, employees, driver assignments and named
+//! sites, as declared in a TOML file (`sporvern org apply FILE`).
+//!
+//! Architecture Invariant: sans-IO. This crate parses text into a validated [`Org`] and
+//! computes what applying it to the current organisation changes ([`diff`]); storage writes
+//! it, the CLI reads the file.
+
+mod diff;
+mod file;
+mod model;
+
+pub use diff::{Change, ChangeKind, Changes, diff};
+pub use file::{OrgFileError, parse};
+pub use model::{
+    Assignment, Device, Employee, EmployeeStatus, Geometry, Org, Organisation, Purpose, Site,
+    SiteKind, Vehicle,
+};

@@ -1,0 +1,115 @@
+//! Storage: the one place that knows Sporvern keeps its data in a database.
+//!
+//! [`Store`] is the interface the rest of the server uses; [`open`] picks the backend from the
+//! location it is given (a data folder → embedded SQLite; a `postgres://` URL later).
+//!
+//! Architecture Invariant: no database type (rusqlite's or any other) appears in this crate's
+//! public interface. Backends live in private modules and speak through the traits below.
+//!
+//! Architecture Invariant: the staging area can be written ([`IngestWriter`]), counted and
+//! purged, and nothing more through this interface: raw fixes are never a product.
+
+mod sqlite;
+
+use std::path::Path;
+
+use domain::{DeviceId, ExternalId, FieldKind, Fix, Protocol, Timestamp, VehicleId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the data folder {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error(
+        "the database is newer than this program (schema version {found}, this build knows {known}); upgrade sporvern"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// A device as ingest needs to know it: where its data belongs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredDevice {
+    pub id: DeviceId,
+    pub protocol: Protocol,
+    pub external_id: ExternalId,
+    pub vehicle: VehicleId,
+}
+
+/// One fix on its way into the staging area.
+#[derive(Clone, Debug)]
+pub struct StagedFix {
+    pub device: DeviceId,
+    pub received_at: Timestamp,
+    pub fix: Fix,
+}
+
+/// A kind of data a device was seen sending, for the field inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FieldSeen {
+    pub device: DeviceId,
+    /// The protocol's own name for it: `io:239`, `speed`, `position`, `batt` …
+    pub key: String,
+    pub kind: FieldKind,
+    pub at: Timestamp,
+}
+
+/// What a committed batch held: every fix is now durable, either newly stored or already there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitOutcome {
+    pub inserted: usize,
+    pub duplicates: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryEntry {
+    pub key: String,
+    pub kind: FieldKind,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StagingStats {
+    pub rows: u64,
+    pub oldest_received: Option<Timestamp>,
+}
+
+/// Writes fixes to the staging area in group commits. One writer per process; it owns its
+/// connection and lives on its own thread.
+pub trait IngestWriter: Send {
+    /// Stores `fixes` and records `fields` in one transaction, durably: when this returns
+    /// `Ok`, a crash loses none of it. Fixes already staged (same device, same fix time) count
+    /// as duplicates and are not stored again.
+    fn commit(
+        &mut self,
+        fixes: &[StagedFix],
+        fields: &[FieldSeen],
+    ) -> Result<CommitOutcome, StoreError>;
+}
+
+/// The storage interface.
+pub trait Store: Send + Sync {
+    /// Applies a validated organisation idempotently; returns what changed.
+    fn apply_org(&self, org: &org::Org) -> Result<org::Changes, StoreError>;
+    /// The active organisation.
+    fn load_org(&self) -> Result<org::Org, StoreError>;
+    /// Bumped by every organisation change.
+    fn org_version(&self) -> Result<i64, StoreError>;
+    /// Every active device, for the ingest registry.
+    fn devices(&self) -> Result<Vec<RegisteredDevice>, StoreError>;
+    /// The field inventory of one device (kinds of data and when seen; never values).
+    fn inventory(&self, device: DeviceId) -> Result<Vec<InventoryEntry>, StoreError>;
+    fn staging_stats(&self) -> Result<StagingStats, StoreError>;
+    /// Deletes staged fixes received before `before`; returns how many.
+    fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError>;
+    /// A writer for the ingest pipeline.
+    fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
+}
+
+/// Opens (creating and migrating if needed) the store in a data folder.
+pub fn open(data_dir: &Path) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(sqlite::SqliteStore::open(data_dir)?))
+}

@@ -1,0 +1,306 @@
+//! The embedded SQLite backend: one file in the data folder, WAL mode, synchronous=FULL so a
+//! commit that returned is on disk.
+
+mod org_rows;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use domain::{DeviceId, ExternalId, FieldKind, Protocol, Timestamp, VehicleId, encoding};
+use rusqlite::{Connection, params};
+
+use crate::{
+    CommitOutcome, FieldSeen, IngestWriter, InventoryEntry, RegisteredDevice, StagedFix,
+    StagingStats, Store, StoreError,
+};
+
+/// Append-only: a released migration is never edited; a change is a new file.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub struct SqliteStore {
+    path: std::path::PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| StoreError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db_err)?;
+    // WAL: readers never block the writer. synchronous=FULL: the WAL is fsynced at every
+    // commit, so an acknowledged record survives power loss, not only a process crash.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(db_err)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_err)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(db_err)?;
+    let current: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > known {
+        return Err(StoreError::TooNew {
+            found: current,
+            known,
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%s','now'))",
+            params![version],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let path = dir.join("sporvern.db");
+        let mut conn = connect(&path)?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            path,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("connection lock poisoned".into()))?;
+        f(&mut conn)
+    }
+}
+
+impl Store for SqliteStore {
+    fn apply_org(&self, desired: &org::Org) -> Result<org::Changes, StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let current = org_rows::load(&tx)?;
+            let changes = org::diff(&current, desired);
+            if !changes.is_empty() {
+                org_rows::write(&tx, desired)?;
+                tx.execute(
+                    "UPDATE org_version SET version = version + 1 WHERE id = 1",
+                    [],
+                )
+                .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(changes)
+        })
+    }
+
+    fn load_org(&self) -> Result<org::Org, StoreError> {
+        self.with(|conn| org_rows::load(conn))
+    }
+
+    fn org_version(&self) -> Result<i64, StoreError> {
+        self.with(|conn| {
+            conn.query_row("SELECT version FROM org_version WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .map_err(db_err)
+        })
+    }
+
+    fn devices(&self) -> Result<Vec<RegisteredDevice>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, protocol, external_id, vehicle_id FROM device WHERE active = 1",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(db_err)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, protocol, external_id, vehicle) = row.map_err(db_err)?;
+                let protocol =
+                    Protocol::parse(&protocol).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let external_id = ExternalId::parse(protocol, &external_id)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                out.push(RegisteredDevice {
+                    id: DeviceId(id),
+                    protocol,
+                    external_id,
+                    vehicle: VehicleId(vehicle),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn inventory(&self, device: DeviceId) -> Result<Vec<InventoryEntry>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT field_key, kind, first_seen, last_seen FROM device_field
+                     WHERE device_id = ?1 ORDER BY field_key",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([device.0], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(db_err)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (key, kind, first, last) = row.map_err(db_err)?;
+                out.push(InventoryEntry {
+                    key,
+                    kind: FieldKind::parse(&kind).unwrap_or(FieldKind::Other),
+                    first_seen: Timestamp::from_millis(first),
+                    last_seen: Timestamp::from_millis(last),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn staging_stats(&self) -> Result<StagingStats, StoreError> {
+        self.with(|conn| {
+            let (rows, oldest): (i64, Option<i64>) = conn
+                .query_row(
+                    "SELECT COUNT(*), MIN(received_at) FROM staged_fix",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db_err)?;
+            Ok(StagingStats {
+                rows: u64::try_from(rows).unwrap_or(0),
+                oldest_received: oldest.map(Timestamp::from_millis),
+            })
+        })
+    }
+
+    fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.with(|conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM staged_fix WHERE received_at < ?1",
+                    [before.millis()],
+                )
+                .map_err(db_err)?;
+            Ok(n as u64)
+        })
+    }
+
+    fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError> {
+        Ok(Box::new(SqliteWriter {
+            conn: connect(&self.path)?,
+            attrs: Vec::with_capacity(256),
+        }))
+    }
+}
+
+struct SqliteWriter {
+    conn: Connection,
+    attrs: Vec<u8>,
+}
+
+impl IngestWriter for SqliteWriter {
+    fn commit(
+        &mut self,
+        fixes: &[StagedFix],
+        fields: &[FieldSeen],
+    ) -> Result<CommitOutcome, StoreError> {
+        let tx = self.conn.transaction().map_err(db_err)?;
+        let mut outcome = CommitOutcome::default();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO staged_fix
+                       (fix_time, device_id, received_at, lat, lon, altitude, course, satellites, speed_kmh, attrs)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (fix_time, device_id) DO NOTHING",
+                )
+                .map_err(db_err)?;
+            for s in fixes {
+                let f = &s.fix;
+                self.attrs.clear();
+                encoding::encode(&f.attributes, &mut self.attrs);
+                let n = insert
+                    .execute(params![
+                        f.time.millis(),
+                        s.device.0,
+                        s.received_at.millis(),
+                        f.position.map(|p| p.lat()),
+                        f.position.map(|p| p.lon()),
+                        f.altitude_m.map(f64::from),
+                        f.course_deg,
+                        f.satellites,
+                        f.speed_kmh.map(f64::from),
+                        &self.attrs,
+                    ])
+                    .map_err(db_err)?;
+                if n == 1 {
+                    outcome.inserted += 1;
+                } else {
+                    outcome.duplicates += 1;
+                }
+            }
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO device_field (device_id, field_key, kind, first_seen, last_seen)
+                     VALUES (?1, ?2, ?3, ?4, ?4)
+                     ON CONFLICT (device_id, field_key) DO UPDATE SET
+                       last_seen = MAX(last_seen, excluded.last_seen),
+                       first_seen = MIN(first_seen, excluded.first_seen)",
+                )
+                .map_err(db_err)?;
+            for f in fields {
+                upsert
+                    .execute(params![f.device.0, f.key, f.kind.as_str(), f.at.millis()])
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(outcome)
+    }
+}

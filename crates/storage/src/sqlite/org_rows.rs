@@ -1,0 +1,296 @@
+//! The organisation's rows: load the active organisation, write a desired one.
+
+use domain::{ExternalId, Protocol, RegNo, VehicleKind};
+use org::{
+    Assignment, Device, Employee, EmployeeStatus, Geometry, Org, Organisation, Purpose, Site,
+    SiteKind, Vehicle,
+};
+use rusqlite::{Connection, params};
+
+use super::db_err;
+use crate::StoreError;
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn geometry_text(g: &Geometry) -> String {
+    match g {
+        Geometry::Circle { lat, lon, radius_m } => format!("circle {lat} {lon} {radius_m}"),
+        Geometry::Polygon(ring) => {
+            let mut s = String::from("polygon");
+            for (lat, lon) in ring {
+                s.push_str(&format!(" {lat} {lon}"));
+            }
+            s
+        }
+    }
+}
+
+fn parse_geometry(s: &str) -> Result<Geometry, StoreError> {
+    let mut parts = s.split(' ');
+    let kind = parts.next().unwrap_or_default();
+    let nums: Vec<f64> = parts
+        .map(|p| {
+            p.parse::<f64>()
+                .map_err(|_| corrupt(format!("site geometry {s:?}")))
+        })
+        .collect::<Result<_, _>>()?;
+    match (kind, nums.as_slice()) {
+        ("circle", [lat, lon, r]) => Ok(Geometry::Circle {
+            lat: *lat,
+            lon: *lon,
+            radius_m: *r,
+        }),
+        ("polygon", n) if n.len() >= 6 && n.len() % 2 == 0 => Ok(Geometry::Polygon(
+            n.chunks_exact(2).map(|c| (c[0], c[1])).collect(),
+        )),
+        _ => Err(corrupt(format!("site geometry {s:?}"))),
+    }
+}
+
+fn parse_date(s: &str) -> Result<time::Date, StoreError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt).map_err(|_| corrupt(format!("date {s:?}")))
+}
+
+fn purposes_text(p: &[Purpose]) -> String {
+    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
+    let organisation = conn
+        .query_row(
+            "SELECT name, org_number FROM organisation WHERE id = 1",
+            [],
+            |r| {
+                Ok(Organisation {
+                    name: r.get(0)?,
+                    org_number: r.get(1)?,
+                })
+            },
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(Organisation::default()),
+            e => Err(db_err(e)),
+        })?;
+
+    let mut vehicles = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT reg, kind, grp, description, purposes FROM vehicle WHERE active = 1 ORDER BY id")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .map_err(db_err)?;
+    for row in rows {
+        let (reg, kind, group, description, purposes) = row.map_err(db_err)?;
+        let purposes = purposes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| Purpose::parse(s).ok_or_else(|| corrupt(format!("purpose {s:?}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        vehicles.push(Vehicle {
+            reg: RegNo::parse(&reg).map_err(corrupt)?,
+            kind: VehicleKind::parse(&kind).map_err(corrupt)?,
+            group,
+            description,
+            purposes,
+        });
+    }
+
+    let mut devices = Vec::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT d.protocol, d.external_id, v.reg, d.model FROM device d JOIN vehicle v ON v.id = d.vehicle_id
+             WHERE d.active = 1 ORDER BY d.id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    for row in rows {
+        let (protocol, external_id, reg, model) = row.map_err(db_err)?;
+        let protocol = Protocol::parse(&protocol).map_err(corrupt)?;
+        devices.push(Device {
+            protocol,
+            external_id: ExternalId::parse(protocol, &external_id).map_err(corrupt)?,
+            vehicle: RegNo::parse(&reg).map_err(corrupt)?,
+            model,
+        });
+    }
+
+    let mut employees = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT number, name, email, status, driver_id FROM employee WHERE active = 1 ORDER BY id")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+            ))
+        })
+        .map_err(db_err)?;
+    for row in rows {
+        let (number, name, email, status, driver_id) = row.map_err(db_err)?;
+        employees.push(Employee {
+            number,
+            name,
+            email,
+            status: EmployeeStatus::parse(&status)
+                .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+            driver_id,
+        });
+    }
+
+    let mut assignments = Vec::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.number, v.reg, a.valid_from, a.valid_to FROM assignment a
+             JOIN employee e ON e.id = a.employee_id JOIN vehicle v ON v.id = a.vehicle_id
+             WHERE a.active = 1 ORDER BY a.id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    for row in rows {
+        let (employee, reg, from, to) = row.map_err(db_err)?;
+        assignments.push(Assignment {
+            employee,
+            vehicle: RegNo::parse(&reg).map_err(corrupt)?,
+            from: parse_date(&from)?,
+            to: to.as_deref().map(parse_date).transpose()?,
+        });
+    }
+
+    let mut sites = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT name, kind, address, geometry FROM site WHERE active = 1 ORDER BY id")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    for row in rows {
+        let (name, kind, address, geometry) = row.map_err(db_err)?;
+        sites.push(Site {
+            name,
+            kind: SiteKind::parse(&kind).ok_or_else(|| corrupt(format!("site kind {kind:?}")))?,
+            address,
+            geometry: parse_geometry(&geometry)?,
+        });
+    }
+
+    Ok(Org {
+        organisation,
+        vehicles,
+        devices,
+        employees,
+        assignments,
+        sites,
+    })
+}
+
+/// Makes the stored organisation equal to `org`: upserts by natural key, retires the rest.
+pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO organisation (id, name, org_number) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, org_number = excluded.org_number",
+        params![org.organisation.name, org.organisation.org_number],
+    )
+    .map_err(db_err)?;
+
+    for table in ["vehicle", "device", "employee", "assignment", "site"] {
+        conn.execute(&format!("UPDATE {table} SET active = 0"), [])
+            .map_err(db_err)?;
+    }
+    for v in &org.vehicles {
+        conn.execute(
+            "INSERT INTO vehicle (reg, kind, grp, description, purposes, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             ON CONFLICT (reg) DO UPDATE SET kind = excluded.kind, grp = excluded.grp,
+               description = excluded.description, purposes = excluded.purposes, active = 1",
+            params![v.reg.as_str(), v.kind.as_str(), v.group, v.description, purposes_text(&v.purposes)],
+        )
+        .map_err(db_err)?;
+    }
+    for d in &org.devices {
+        conn.execute(
+            "INSERT INTO device (protocol, external_id, vehicle_id, model, active)
+             VALUES (?1, ?2, (SELECT id FROM vehicle WHERE reg = ?3), ?4, 1)
+             ON CONFLICT (protocol, external_id) DO UPDATE SET vehicle_id = excluded.vehicle_id,
+               model = excluded.model, active = 1",
+            params![
+                d.protocol.as_str(),
+                d.external_id.as_str(),
+                d.vehicle.as_str(),
+                d.model
+            ],
+        )
+        .map_err(db_err)?;
+    }
+    for e in &org.employees {
+        conn.execute(
+            "INSERT INTO employee (number, name, email, status, driver_id, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             ON CONFLICT (number) DO UPDATE SET name = excluded.name, email = excluded.email,
+               status = excluded.status, driver_id = excluded.driver_id, active = 1",
+            params![e.number, e.name, e.email, e.status.as_str(), e.driver_id],
+        )
+        .map_err(db_err)?;
+    }
+    for a in &org.assignments {
+        conn.execute(
+            "INSERT INTO assignment (employee_id, vehicle_id, valid_from, valid_to, active)
+             VALUES ((SELECT id FROM employee WHERE number = ?1), (SELECT id FROM vehicle WHERE reg = ?2), ?3, ?4, 1)
+             ON CONFLICT (employee_id, vehicle_id, valid_from) DO UPDATE SET valid_to = excluded.valid_to, active = 1",
+            params![a.employee, a.vehicle.as_str(), a.from.to_string(), a.to.map(|d| d.to_string())],
+        )
+        .map_err(db_err)?;
+    }
+    for s in &org.sites {
+        conn.execute(
+            "INSERT INTO site (name, kind, address, geometry, active) VALUES (?1, ?2, ?3, ?4, 1)
+             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, address = excluded.address,
+               geometry = excluded.geometry, active = 1",
+            params![
+                s.name,
+                s.kind.as_str(),
+                s.address,
+                geometry_text(&s.geometry)
+            ],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
