@@ -8,9 +8,11 @@
 mod diff;
 mod file;
 mod model;
+mod show;
 
 pub use diff::{Change, ChangeKind, Changes, diff};
 pub use file::{OrgFileError, parse};
+pub use show::to_toml;
 pub use model::{
     Assignment, Device, Employee, EmployeeStatus, Geometry, Org, Organisation, Purpose, Site,
     SiteKind, Vehicle,

@@ -77,3 +77,12 @@ fn removing_a_vehicle_retires_it() {
     let changes = org::diff(&org, &smaller);
     assert_eq!(changes.to_string(), "- site Kunde: Lillestrøm Sykehjem\n");
 }
+
+#[test]
+fn show_prints_a_file_that_applies_as_no_change() {
+    let text = fs::read_to_string(test_data().join("../../examples/org.toml")).expect("example");
+    let org = org::parse(&text).expect("valid");
+    let shown = org::to_toml(&org);
+    let again = org::parse(&shown).unwrap_or_else(|e| panic!("{e}\n{shown}"));
+    assert_eq!(again, org);
+}

@@ -1,0 +1,92 @@
+//! The organisation written back as an organisation file: `org show` prints it, and applying
+//! what it prints changes nothing.
+
+use std::fmt::Write;
+
+use crate::model::{Geometry, Org};
+
+fn q(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+pub fn to_toml(org: &Org) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "[organisation]\nname = {}", q(&org.organisation.name));
+    if let Some(n) = &org.organisation.org_number {
+        let _ = writeln!(s, "org_number = {}", q(n));
+    }
+    for v in &org.vehicles {
+        let _ = writeln!(s, "\n[[vehicles]]\nreg = {}\nkind = {}", q(v.reg.as_str()), q(v.kind.as_str()));
+        if let Some(g) = &v.group {
+            let _ = writeln!(s, "group = {}", q(g));
+        }
+        if let Some(d) = &v.description {
+            let _ = writeln!(s, "description = {}", q(d));
+        }
+        let purposes: Vec<String> = v.purposes.iter().map(|p| q(p.as_str())).collect();
+        let _ = writeln!(s, "purposes = [{}]", purposes.join(", "));
+    }
+    for d in &org.devices {
+        let _ = writeln!(
+            s,
+            "\n[[devices]]\nprotocol = {}\nid = {}\nvehicle = {}",
+            q(d.protocol.as_str()),
+            q(d.external_id.as_str()),
+            q(d.vehicle.as_str())
+        );
+        if let Some(m) = &d.model {
+            let _ = writeln!(s, "model = {}", q(m));
+        }
+    }
+    for e in &org.employees {
+        let _ = writeln!(s, "\n[[employees]]\nnumber = {}\nname = {}", q(&e.number), q(&e.name));
+        if let Some(m) = &e.email {
+            let _ = writeln!(s, "email = {}", q(m));
+        }
+        let _ = writeln!(s, "status = {}", q(e.status.as_str()));
+        if let Some(d) = &e.driver_id {
+            let _ = writeln!(s, "driver_id = {}", q(d));
+        }
+    }
+    for a in &org.assignments {
+        let _ = writeln!(
+            s,
+            "\n[[assignments]]\nemployee = {}\nvehicle = {}\nfrom = {}",
+            q(&a.employee),
+            q(a.vehicle.as_str()),
+            a.from
+        );
+        if let Some(to) = a.to {
+            let _ = writeln!(s, "to = {to}");
+        }
+    }
+    for site in &org.sites {
+        let _ = writeln!(s, "\n[[sites]]\nname = {}\nkind = {}", q(&site.name), q(site.kind.as_str()));
+        if let Some(a) = &site.address {
+            let _ = writeln!(s, "address = {}", q(a));
+        }
+        match &site.geometry {
+            Geometry::Circle { lat, lon, radius_m } => {
+                let _ = writeln!(s, "circle = {{ lat = {lat:?}, lon = {lon:?}, radius_m = {radius_m:?} }}");
+            }
+            Geometry::Polygon(ring) => {
+                let pts: Vec<String> = ring.iter().map(|(a, b)| format!("[{a:?}, {b:?}]")).collect();
+                let _ = writeln!(s, "polygon = [{}]", pts.join(", "));
+            }
+        }
+    }
+    s
+}
