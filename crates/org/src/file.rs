@@ -125,7 +125,7 @@ impl Ctx<'_> {
     }
 
     /// Turns a TOML/serde error into one that names the line and the field.
-    fn from_toml(&self, e: &toml::de::Error) -> OrgFileError {
+    fn toml_error(&self, e: &toml::de::Error) -> OrgFileError {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().to_owned();
         // serde names the field in backticks for unknown and missing fields.
@@ -192,7 +192,7 @@ fn date_of(
 /// Parses and validates an organisation file.
 pub fn parse(source: &str) -> Result<Org, OrgFileError> {
     let ctx = Ctx { source };
-    let raw: RawFile = toml::from_str(source).map_err(|e| ctx.from_toml(&e))?;
+    let raw: RawFile = toml::from_str(source).map_err(|e| ctx.toml_error(&e))?;
 
     let name = raw.organisation.name.get_ref().trim();
     if name.is_empty() {

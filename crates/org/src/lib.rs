@@ -12,8 +12,8 @@ mod show;
 
 pub use diff::{Change, ChangeKind, Changes, diff};
 pub use file::{OrgFileError, parse};
-pub use show::to_toml;
 pub use model::{
     Assignment, Device, Employee, EmployeeStatus, Geometry, Org, Organisation, Purpose, Site,
     SiteKind, Vehicle,
 };
+pub use show::to_toml;

@@ -29,7 +29,12 @@ pub fn to_toml(org: &Org) -> String {
         let _ = writeln!(s, "org_number = {}", q(n));
     }
     for v in &org.vehicles {
-        let _ = writeln!(s, "\n[[vehicles]]\nreg = {}\nkind = {}", q(v.reg.as_str()), q(v.kind.as_str()));
+        let _ = writeln!(
+            s,
+            "\n[[vehicles]]\nreg = {}\nkind = {}",
+            q(v.reg.as_str()),
+            q(v.kind.as_str())
+        );
         if let Some(g) = &v.group {
             let _ = writeln!(s, "group = {}", q(g));
         }
@@ -52,7 +57,12 @@ pub fn to_toml(org: &Org) -> String {
         }
     }
     for e in &org.employees {
-        let _ = writeln!(s, "\n[[employees]]\nnumber = {}\nname = {}", q(&e.number), q(&e.name));
+        let _ = writeln!(
+            s,
+            "\n[[employees]]\nnumber = {}\nname = {}",
+            q(&e.number),
+            q(&e.name)
+        );
         if let Some(m) = &e.email {
             let _ = writeln!(s, "email = {}", q(m));
         }
@@ -74,16 +84,27 @@ pub fn to_toml(org: &Org) -> String {
         }
     }
     for site in &org.sites {
-        let _ = writeln!(s, "\n[[sites]]\nname = {}\nkind = {}", q(&site.name), q(site.kind.as_str()));
+        let _ = writeln!(
+            s,
+            "\n[[sites]]\nname = {}\nkind = {}",
+            q(&site.name),
+            q(site.kind.as_str())
+        );
         if let Some(a) = &site.address {
             let _ = writeln!(s, "address = {}", q(a));
         }
         match &site.geometry {
             Geometry::Circle { lat, lon, radius_m } => {
-                let _ = writeln!(s, "circle = {{ lat = {lat:?}, lon = {lon:?}, radius_m = {radius_m:?} }}");
+                let _ = writeln!(
+                    s,
+                    "circle = {{ lat = {lat:?}, lon = {lon:?}, radius_m = {radius_m:?} }}"
+                );
             }
             Geometry::Polygon(ring) => {
-                let pts: Vec<String> = ring.iter().map(|(a, b)| format!("[{a:?}, {b:?}]")).collect();
+                let pts: Vec<String> = ring
+                    .iter()
+                    .map(|(a, b)| format!("[{a:?}, {b:?}]"))
+                    .collect();
                 let _ = writeln!(s, "polygon = [{}]", pts.join(", "));
             }
         }

@@ -1,0 +1,250 @@
+//! Ingest: device listeners hand decoded fixes to the [`Ingestor`], which stores them in
+//! group commits and answers each submitter only once its fixes are durable. The listeners
+//! then acknowledge to the device: ACK only after commit.
+
+pub mod osmand;
+pub mod owntracks;
+mod registry;
+pub mod teltonika;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use domain::{AttrKey, DeviceId, FieldKind, Fix, Protocol, Timestamp};
+use storage::{FieldSeen, IngestWriter, StagedFix};
+use tokio::sync::{mpsc, oneshot};
+
+pub use registry::Registry;
+
+use crate::metrics::Metrics;
+
+/// Why fixes were not acknowledged. The device keeps them and sends them again.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IngestError {
+    #[error("storage failed, nothing acknowledged: {0}")]
+    Storage(String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+type Reply = oneshot::Sender<Result<usize, IngestError>>;
+
+struct Job {
+    protocol: Protocol,
+    device: DeviceId,
+    fixes: Vec<Fix>,
+    reply: Reply,
+}
+
+/// The handle listeners submit fixes through. Cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    tx: mpsc::Sender<Job>,
+    metrics: Arc<Metrics>,
+}
+
+pub fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_millis(ms)
+}
+
+/// The kind of data a protocol's key names: the codecs' dictionaries.
+pub fn field_kind(protocol: Protocol, key: &AttrKey) -> FieldKind {
+    match (protocol, key) {
+        (Protocol::Teltonika, AttrKey::Io(id)) => codec::teltonika::field_kind(*id),
+        (Protocol::Osmand, AttrKey::Named(k)) => codec::osmand::field_kind(k),
+        (Protocol::Owntracks, AttrKey::Named(k)) => codec::owntracks::field_kind(k),
+        _ => FieldKind::Other,
+    }
+}
+
+impl Ingestor {
+    /// Starts the writer thread. It stops when every `Ingestor` clone is dropped, after
+    /// committing what it holds.
+    pub fn start(
+        writer: Box<dyn IngestWriter>,
+        batch_max_rows: usize,
+        metrics: Arc<Metrics>,
+    ) -> (Ingestor, std::thread::JoinHandle<()>) {
+        // Bounded: when storage falls behind, listeners wait here, stop reading from their
+        // sockets, and devices buffer — backpressure instead of unbounded memory.
+        let (tx, rx) = mpsc::channel(16_384);
+        let m = metrics.clone();
+        let handle = std::thread::Builder::new()
+            .name("ingest-writer".into())
+            .spawn(move || writer_loop(writer, rx, batch_max_rows, &m))
+            .unwrap_or_else(|e| panic!("cannot start the ingest writer thread: {e}"));
+        (Ingestor { tx, metrics }, handle)
+    }
+
+    /// Stores `fixes` durably; returns how many are acknowledged (all of them, duplicates
+    /// included) once they are.
+    pub async fn submit(
+        &self,
+        protocol: Protocol,
+        device: DeviceId,
+        fixes: Vec<Fix>,
+    ) -> Result<usize, IngestError> {
+        let counters = self.metrics.protocol(protocol);
+        let n = fixes.len() as u64;
+        counters.records_received.fetch_add(n, Relaxed);
+        if fixes.is_empty() {
+            return Ok(0);
+        }
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            protocol,
+            device,
+            fixes,
+            reply,
+        };
+        let result = match self.tx.send(job).await {
+            Ok(()) => rx.await.unwrap_or(Err(IngestError::ShuttingDown)),
+            Err(_) => Err(IngestError::ShuttingDown),
+        };
+        match &result {
+            Ok(_) => counters.records_acknowledged.fetch_add(n, Relaxed),
+            Err(_) => counters.records_rejected.fetch_add(n, Relaxed),
+        };
+        result
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+}
+
+/// How often the inventory's `last_seen` is refreshed per (device, key): often enough to
+/// answer "does it still send this?", rarely enough to cost nothing.
+const INVENTORY_REFRESH_MS: i64 = 60_000;
+
+fn writer_loop(
+    mut writer: Box<dyn IngestWriter>,
+    mut rx: mpsc::Receiver<Job>,
+    max_rows: usize,
+    metrics: &Metrics,
+) {
+    let mut seen: HashMap<(DeviceId, String), i64> = HashMap::new();
+    let mut staged: Vec<StagedFix> = Vec::new();
+    let mut fields: Vec<FieldSeen> = Vec::new();
+    let mut replies: Vec<(Protocol, Reply, usize)> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let received_at = now();
+        let mut jobs = vec![first];
+        let mut rows = jobs[0].fixes.len();
+        // Group commit: take whatever else is already waiting, up to the batch cap. While a
+        // commit's fsync runs, the next batch gathers by itself.
+        while rows < max_rows {
+            match rx.try_recv() {
+                Ok(j) => {
+                    rows += j.fixes.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        staged.clear();
+        fields.clear();
+        replies.clear();
+        for job in jobs {
+            note_fields(
+                &mut fields,
+                &seen,
+                job.protocol,
+                job.device,
+                &job.fixes,
+                received_at,
+            );
+            replies.push((job.protocol, job.reply, job.fixes.len()));
+            staged.extend(job.fixes.into_iter().map(|fix| StagedFix {
+                device: job.device,
+                received_at,
+                fix,
+            }));
+        }
+        let started = Instant::now();
+        let result = writer.commit(&staged, &fields);
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.commit_rows.observe(staged.len() as f64);
+        match result {
+            Ok(outcome) => {
+                for f in &fields {
+                    seen.insert((f.device, f.key.clone()), f.at.millis());
+                }
+                if outcome.duplicates > 0 {
+                    // Attribute duplicates to the batch's first protocol; exact per-protocol
+                    // split is not worth a second pass.
+                    if let Some((p, _, _)) = replies.first() {
+                        metrics
+                            .protocol(*p)
+                            .records_duplicated
+                            .fetch_add(outcome.duplicates as u64, Relaxed);
+                    }
+                }
+                for (_, reply, n) in replies.drain(..) {
+                    let _ = reply.send(Ok(n));
+                }
+            }
+            Err(e) => {
+                metrics.commit_failures.fetch_add(1, Relaxed);
+                tracing::error!(error = %e, rows = staged.len(), "group commit failed; nothing in it is acknowledged");
+                for (_, reply, _) in replies.drain(..) {
+                    let _ = reply.send(Err(IngestError::Storage(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Adds to `out` the fields in `fixes` that the inventory has not seen lately.
+fn note_fields(
+    out: &mut Vec<FieldSeen>,
+    seen: &HashMap<(DeviceId, String), i64>,
+    protocol: Protocol,
+    device: DeviceId,
+    fixes: &[Fix],
+    at: Timestamp,
+) {
+    let mut push = |key: String, kind: FieldKind| {
+        let stale = seen
+            .get(&(device, key.clone()))
+            .is_none_or(|last| at.millis() - last >= INVENTORY_REFRESH_MS);
+        if stale && !out.iter().any(|f| f.device == device && f.key == key) {
+            out.push(FieldSeen {
+                device,
+                key,
+                kind,
+                at,
+            });
+        }
+    };
+    // Every record carries its time; the rest is looked at once per batch and key.
+    push("time".to_owned(), FieldKind::Time);
+    if fixes.iter().any(|f| f.position.is_some()) {
+        push("position".to_owned(), FieldKind::Position);
+    }
+    if fixes.iter().any(|f| f.speed_kmh.is_some()) {
+        push("speed".to_owned(), FieldKind::Speed);
+    }
+    if fixes.iter().any(|f| f.altitude_m.is_some()) {
+        push("altitude".to_owned(), FieldKind::Other);
+    }
+    if fixes.iter().any(|f| f.course_deg.is_some()) {
+        push("course".to_owned(), FieldKind::Other);
+    }
+    let mut keys: Vec<&AttrKey> = fixes
+        .iter()
+        .flat_map(|f| f.attributes.iter().map(|a| &a.key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        push(key.to_string(), field_kind(protocol, key));
+    }
+}

@@ -1,0 +1,242 @@
+//! Teltonika over TCP and UDP: IMEI handshake, AVL frames, ACK = records durably stored.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use codec::teltonika::{self as tk, Framed, Payload};
+use domain::{DeviceId, ExternalId, Protocol};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+use tokio::time::timeout;
+
+use super::{Ingestor, Registry};
+
+#[derive(Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub first_byte_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_frame_bytes: usize,
+}
+
+#[derive(Clone)]
+pub struct Context {
+    pub ingestor: Ingestor,
+    pub registry: Registry,
+    pub limits: Limits,
+}
+
+pub async fn serve_tcp(listener: TcpListener, ctx: Context) {
+    let permits = Arc::new(Semaphore::new(ctx.limits.max_connections));
+    let counters = || ctx.ingestor.metrics().protocol(Protocol::Teltonika);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!(error = %e, "teltonika accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            counters().connections_refused.fetch_add(1, Relaxed);
+            tracing::warn!(%peer, max = ctx.limits.max_connections, "teltonika connection refused: connection cap reached");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let c = ctx.ingestor.metrics().protocol(Protocol::Teltonika);
+            c.connections_total.fetch_add(1, Relaxed);
+            c.connections_open.fetch_add(1, Relaxed);
+            handle_connection(stream, peer, &ctx).await;
+            c.connections_open.fetch_sub(1, Relaxed);
+            drop(permit);
+        });
+    }
+}
+
+/// Why a connection ended, for the log line.
+enum End {
+    Closed,
+    Silent(&'static str),
+    Io(std::io::Error),
+    Bad(tk::DecodeError),
+    Refused,
+    NotStored(super::IngestError),
+}
+
+async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, ctx: &Context) {
+    let mut buf: Vec<u8> = Vec::with_capacity(2048);
+    let mut device: Option<(DeviceId, String)> = None;
+    let end = loop {
+        let framed = match tk::next_frame(&buf, ctx.limits.max_frame_bytes) {
+            Ok(f) => f,
+            Err(e) => break End::Bad(e),
+        };
+        match framed {
+            Framed::Incomplete { .. } => {
+                let (limit, what) = if buf.is_empty() && device.is_none() {
+                    (
+                        ctx.limits.first_byte_timeout,
+                        "no login within the first-byte timeout",
+                    )
+                } else {
+                    (ctx.limits.idle_timeout, "idle timeout")
+                };
+                let mut chunk = [0u8; 4096];
+                match timeout(limit, stream.read(&mut chunk)).await {
+                    Err(_) => break End::Silent(what),
+                    Ok(Ok(0)) => break End::Closed,
+                    Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                    Ok(Err(e)) => break End::Io(e),
+                }
+                continue;
+            }
+            Framed::Login { imei, consumed } => {
+                buf.drain(..consumed);
+                let known = ctx
+                    .registry
+                    .lookup(Protocol::Teltonika, &ExternalId::from_imei(imei));
+                let answer = if known.is_some() {
+                    tk::LOGIN_ACCEPT
+                } else {
+                    tk::LOGIN_REJECT
+                };
+                if let Err(e) = stream.write_all(&[answer]).await {
+                    break End::Io(e);
+                }
+                match known {
+                    Some(d) => {
+                        tracing::debug!(%peer, %imei, "teltonika device logged in");
+                        device = Some((d.id, imei.to_string()));
+                    }
+                    None => {
+                        tracing::warn!(%peer, %imei, "teltonika login refused: IMEI not registered in the organisation");
+                        break End::Refused;
+                    }
+                }
+            }
+            Framed::KeepAlive => {
+                buf.drain(..1);
+            }
+            Framed::Data { payload, consumed } => {
+                let Some((device_id, imei)) = &device else {
+                    break End::Bad(tk::DecodeError::Unrecognised {
+                        reason: "a data frame before the IMEI login",
+                    });
+                };
+                let parsed = tk::parse_payload(payload);
+                let fixes = match parsed {
+                    Ok(Payload::Avl(avl)) => avl
+                        .records()
+                        .map(|r| r.to_record().to_fix())
+                        .collect::<Vec<_>>(),
+                    Ok(Payload::Gprs(msg)) => {
+                        tracing::info!(%peer, imei = %imei, kind = ?msg.kind, text = %String::from_utf8_lossy(msg.text), "teltonika codec 12 message");
+                        buf.drain(..consumed);
+                        continue;
+                    }
+                    Err(e) => break End::Bad(e),
+                };
+                buf.drain(..consumed);
+                let n = fixes.len();
+                match ctx
+                    .ingestor
+                    .submit(Protocol::Teltonika, *device_id, fixes)
+                    .await
+                {
+                    Ok(stored) => {
+                        let ack = u32::try_from(stored).unwrap_or(u32::MAX).to_be_bytes();
+                        if let Err(e) = stream.write_all(&ack).await {
+                            break End::Io(e);
+                        }
+                        tracing::trace!(%peer, imei = %imei, records = n, "acknowledged");
+                    }
+                    Err(e) => break End::NotStored(e),
+                }
+            }
+        }
+    };
+    let imei = device.as_ref().map(|(_, i)| i.as_str()).unwrap_or("-");
+    let counters = ctx.ingestor.metrics().protocol(Protocol::Teltonika);
+    match end {
+        End::Closed => tracing::debug!(%peer, imei, "teltonika connection closed by the device"),
+        End::Silent(why) => tracing::info!(%peer, imei, "teltonika connection closed: {why}"),
+        End::Io(e) => tracing::info!(%peer, imei, error = %e, "teltonika connection failed"),
+        End::Refused => {
+            counters.connections_refused.fetch_add(1, Relaxed);
+        }
+        End::Bad(e) => {
+            counters.frames_rejected.fetch_add(1, Relaxed);
+            tracing::warn!(%peer, imei, error = %e, "teltonika connection closed: malformed input");
+        }
+        End::NotStored(e) => {
+            tracing::error!(%peer, imei, error = %e, "teltonika connection closed without ACK: records not stored")
+        }
+    }
+}
+
+pub async fn serve_udp(socket: UdpSocket, ctx: Context) {
+    let socket = Arc::new(socket);
+    let mut buf = vec![0u8; 65_536];
+    let counters = ctx.ingestor.metrics().protocol(Protocol::Teltonika);
+    loop {
+        let (n, peer) = match socket.recv_from(&mut buf).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "teltonika UDP receive failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let packet = match tk::parse_udp(&buf[..n]) {
+            Ok(p) => p,
+            Err(e) => {
+                counters.frames_rejected.fetch_add(1, Relaxed);
+                tracing::warn!(%peer, error = %e, "teltonika UDP datagram dropped: malformed");
+                continue;
+            }
+        };
+        let Some(device) = ctx
+            .registry
+            .lookup(Protocol::Teltonika, &ExternalId::from_imei(packet.imei))
+        else {
+            counters.connections_refused.fetch_add(1, Relaxed);
+            tracing::warn!(%peer, imei = %packet.imei, "teltonika UDP datagram dropped: IMEI not registered in the organisation");
+            continue;
+        };
+        let fixes: Vec<_> = packet
+            .avl
+            .records()
+            .map(|r| r.to_record().to_fix())
+            .collect();
+        let (packet_id, avl_packet_id, imei) =
+            (packet.packet_id, packet.avl_packet_id, packet.imei);
+        // Each datagram commits on its own task, so a slow commit never holds up others.
+        let ingestor = ctx.ingestor.clone();
+        let socket = socket.clone();
+        tokio::spawn(async move {
+            match ingestor.submit(Protocol::Teltonika, device.id, fixes).await {
+                Ok(stored) => {
+                    let ack = tk::udp_ack(
+                        packet_id,
+                        avl_packet_id,
+                        u8::try_from(stored).unwrap_or(u8::MAX),
+                    );
+                    if let Err(e) = socket.send_to(&ack, peer).await {
+                        tracing::info!(%peer, %imei, error = %e, "teltonika UDP ACK not sent");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(%peer, %imei, error = %e, "teltonika UDP records not stored; no ACK")
+                }
+            }
+        });
+    }
+}

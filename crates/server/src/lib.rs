@@ -1,0 +1,206 @@
+//! The Sporvern server: binds every listener, starts the ingest pipeline and the background
+//! jobs, and runs until stopped.
+//!
+//! Architecture Invariant: this crate is the edge. Sockets, the clock and the database handle
+//! live here and are passed into the sans-IO core (`codec`, `org`, `domain`), never the other
+//! way round.
+
+pub mod config;
+pub mod http;
+pub mod ingest;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use domain::Timestamp;
+use tokio::net::{TcpListener, UdpSocket};
+
+pub use config::Settings;
+use ingest::{Ingestor, Registry, teltonika};
+use metrics::Metrics;
+
+/// A built server: listeners bound (so tests can ask for the ports), nothing served yet.
+pub struct Application {
+    settings: Settings,
+    store: Arc<dyn storage::Store>,
+    http: TcpListener,
+    teltonika_tcp: TcpListener,
+    teltonika_udp: UdpSocket,
+    osmand: TcpListener,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        settings.validate()?;
+        let store: Arc<dyn storage::Store> =
+            Arc::from(storage::open(&settings.data_dir).with_context(|| {
+                format!("opening the data folder {}", settings.data_dir.display())
+            })?);
+        let bind = |what: &'static str, addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for {what} on {addr} (is another server running? choose another address)"))
+        };
+        let http = bind("HTTP", settings.http).await?;
+        let teltonika_tcp = bind("Teltonika (TCP)", settings.teltonika).await?;
+        // UDP on the same port as TCP, as devices expect (an ephemeral TCP port is reused).
+        let udp_addr = teltonika_tcp.local_addr()?;
+        let teltonika_udp = UdpSocket::bind(udp_addr)
+            .await
+            .with_context(|| format!("cannot listen for Teltonika (UDP) on {udp_addr}"))?;
+        let osmand = bind("OsmAnd", settings.osmand).await?;
+        Ok(Application {
+            settings,
+            store,
+            http,
+            teltonika_tcp,
+            teltonika_udp,
+            osmand,
+        })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.local_addr().unwrap_or(self.settings.http)
+    }
+
+    pub fn teltonika_addr(&self) -> SocketAddr {
+        self.teltonika_tcp
+            .local_addr()
+            .unwrap_or(self.settings.teltonika)
+    }
+
+    pub fn osmand_addr(&self) -> SocketAddr {
+        self.osmand.local_addr().unwrap_or(self.settings.osmand)
+    }
+
+    /// Serves until the process is stopped (or a listener task dies).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            settings,
+            store,
+            http,
+            teltonika_tcp,
+            teltonika_udp,
+            osmand,
+        } = self;
+        let metrics = Arc::new(Metrics::default());
+        let registry = Registry::default();
+        registry
+            .refresh(store.as_ref())
+            .context("loading the organisation's devices")?;
+        if registry.is_empty() {
+            tracing::warn!(
+                "no devices are registered: every device will be refused. Apply an organisation file: sporvern org apply --data DIR FILE"
+            );
+        }
+        let (ingestor, _writer) = Ingestor::start(
+            store.ingest_writer()?,
+            settings.batch_max_rows,
+            metrics.clone(),
+        );
+
+        tracing::info!(
+            http = %http.local_addr()?,
+            teltonika = %teltonika_tcp.local_addr()?,
+            osmand = %osmand.local_addr()?,
+            data = %settings.data_dir.display(),
+            devices = registry.len(),
+            "sporvern is listening"
+        );
+
+        let tk_ctx = teltonika::Context {
+            ingestor: ingestor.clone(),
+            registry: registry.clone(),
+            limits: teltonika::Limits {
+                max_connections: settings.max_connections,
+                first_byte_timeout: settings.first_byte_timeout,
+                idle_timeout: settings.idle_timeout,
+                max_frame_bytes: settings.max_frame_bytes,
+            },
+        };
+        let http_limits = http::HttpLimits {
+            max_connections: settings.max_connections,
+            header_timeout: settings.first_byte_timeout,
+        };
+
+        let router = http::router(metrics.clone());
+        let (ing, reg) = (ingestor.clone(), registry.clone());
+        let web = http::serve(
+            http,
+            http_limits,
+            None,
+            metrics.clone(),
+            move |req, peer| {
+                let (router, ing, reg) = (router.clone(), ing.clone(), reg.clone());
+                async move {
+                    if req.uri().path() == "/owntracks" {
+                        ingest::owntracks::handle(req, peer, ing, reg).await
+                    } else {
+                        http::route(router, req).await
+                    }
+                }
+            },
+        );
+        let (ing, reg) = (ingestor.clone(), registry.clone());
+        let osmand = http::serve(
+            osmand,
+            http_limits,
+            Some(domain::Protocol::Osmand),
+            metrics.clone(),
+            move |req, peer| ingest::osmand::handle(req, peer, ing.clone(), reg.clone()),
+        );
+
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(web);
+        tasks.spawn(osmand);
+        tasks.spawn(teltonika::serve_tcp(teltonika_tcp, tk_ctx.clone()));
+        tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
+        tasks.spawn(reload_registry(store.clone(), registry));
+        tasks.spawn(purge_staging(store.clone(), settings.staging_lifetime));
+        drop(ingestor);
+        match tasks.join_next().await {
+            Some(Err(e)) => Err(anyhow::anyhow!("a server task failed: {e}")),
+            _ => Err(anyhow::anyhow!("a server task stopped unexpectedly")),
+        }
+    }
+}
+
+/// Picks up organisation changes made by `sporvern org apply` while the server runs.
+async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        let (s, r) = (store.clone(), registry.clone());
+        match tokio::task::spawn_blocking(move || r.refresh(s.as_ref())).await {
+            Ok(Ok(true)) => tracing::info!(
+                devices = registry.len(),
+                "organisation changed; device registry reloaded"
+            ),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot reload the device registry"),
+            Err(e) => tracing::error!(error = %e, "registry reload task failed"),
+        }
+    }
+}
+
+/// The staging area's hard bound: whatever happened downstream, raw fixes older than the
+/// lifetime are deleted (SPEC.md: "at most a few days").
+async fn purge_staging(store: Arc<dyn storage::Store>, lifetime: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let cutoff = Timestamp::from_millis(
+            ingest::now().millis() - i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX),
+        );
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.purge_staging(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(rows = n, "purged staged fixes past their lifetime"),
+            Ok(Err(e)) => tracing::error!(error = %e, "staging purge failed"),
+            Err(e) => tracing::error!(error = %e, "staging purge task failed"),
+        }
+    }
+}

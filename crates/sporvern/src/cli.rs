@@ -1,0 +1,442 @@
+//! Command-line arguments and what each command does.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::{Fix, Protocol};
+
+#[derive(Parser)]
+#[command(
+    name = "sporvern",
+    version,
+    about = "Vehicle tracking and employee monitoring, only as Norwegian law allows."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// Log filter, e.g. `info` or `server=debug,info`.
+    #[arg(
+        long = "log",
+        env = "SPORVERN_LOG",
+        default_value = "info",
+        global = true
+    )]
+    pub log_filter: String,
+    /// `text` for people, `json` for log collectors.
+    #[arg(long = "log-format", env = "SPORVERN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub fn init_logging(args: &LogArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server on the embedded database in the data folder.
+    Serve(ServeArgs),
+    /// Create the example organisation, start the server and drive simulated vehicles.
+    Demo(ServeArgs),
+    /// Apply or show the organisation (vehicles, devices, employees, sites).
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Print what a device packet holds, as JSON.
+    Decode(DecodeArgs),
+    /// Drive simulated vehicles against a server over the real protocols.
+    Simulate(SimulateArgs),
+    /// Assess a monitoring measure described in a TOML file (see SPEC.md).
+    Assess(AssessArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// The data folder (database, configuration).
+    #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+    pub data: PathBuf,
+    /// A configuration file (default: sporvern.toml in the data folder, if present).
+    #[arg(long, env = "SPORVERN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Web interface, API, metrics and OwnTracks [default: 0.0.0.0:8080]
+    #[arg(long, env = "SPORVERN_HTTP")]
+    pub http: Option<SocketAddr>,
+    /// Teltonika TCP and UDP [default: 0.0.0.0:5027]
+    #[arg(long, env = "SPORVERN_TELTONIKA")]
+    pub teltonika: Option<SocketAddr>,
+    /// OsmAnd / Traccar Client [default: 0.0.0.0:5055]
+    #[arg(long, env = "SPORVERN_OSMAND")]
+    pub osmand: Option<SocketAddr>,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> anyhow::Result<server::Settings> {
+        let mut s = server::Settings::defaults(self.data.clone());
+        s.apply_file(self.config.as_deref())?;
+        if let Some(a) = self.http {
+            s.http = a;
+        }
+        if let Some(a) = self.teltonika {
+            s.teltonika = a;
+        }
+        if let Some(a) = self.osmand {
+            s.osmand = a;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Apply an organisation file; applying the same file again changes nothing.
+    Apply {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        file: PathBuf,
+    },
+    /// Print the organisation as an organisation file.
+    Show {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct DecodeArgs {
+    #[arg(long, value_parser = parse_protocol)]
+    pub protocol: Protocol,
+    /// The packet as hex (spaces allowed).
+    #[arg(long, conflicts_with = "input", required_unless_present = "input")]
+    pub hex: Option<String>,
+    /// A file holding the packet: hex text or raw bytes (Teltonika), a query string or JSON
+    /// body (OsmAnd), a JSON body (OwnTracks).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    Protocol::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// The server's Teltonika address.
+    #[arg(long, default_value = "127.0.0.1:5027")]
+    pub teltonika: SocketAddr,
+    /// The server's OsmAnd address.
+    #[arg(long, default_value = "127.0.0.1:5055")]
+    pub osmand: SocketAddr,
+    /// The server's HTTP address (OwnTracks).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http: SocketAddr,
+    /// Simulate a Teltonika fleet of this many devices, IMEIs from --first-imei on.
+    #[arg(long, default_value_t = 10)]
+    pub devices: usize,
+    #[arg(long, default_value_t = 350_000_000_000_000)]
+    pub first_imei: u64,
+    /// Or simulate these devices instead, as PROTOCOL:ID (repeatable), e.g. osmand:123456.
+    #[arg(long = "device", value_parser = parse_sim_device)]
+    pub device: Vec<simulate::SimDevice>,
+    /// Records per second, all devices together.
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Records per Teltonika frame.
+    #[arg(long, default_value_t = 1)]
+    pub records_per_frame: usize,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds over which devices connect.
+    #[arg(long, default_value_t = 2.0)]
+    pub ramp: f64,
+    /// Send no speed, RPM, fuel or driving events.
+    #[arg(long)]
+    pub no_sensors: bool,
+    /// Write the organisation file that registers the --devices fleet to this path, and exit.
+    #[arg(long)]
+    pub write_org: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_sim_device(s: &str) -> Result<simulate::SimDevice, String> {
+    let (p, id) = s
+        .split_once(':')
+        .ok_or("expected PROTOCOL:ID, e.g. teltonika:123456789012345")?;
+    let protocol = Protocol::parse(p).map_err(|e| e.to_string())?;
+    let seed = id
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    Ok(simulate::SimDevice {
+        protocol,
+        id: id.to_owned(),
+        seed,
+    })
+}
+
+#[derive(Args)]
+pub struct AssessArgs {
+    pub file: PathBuf,
+    #[arg(long, default_value = "text")]
+    pub format: String,
+    #[arg(long, default_value = "nb")]
+    pub lang: String,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = args.settings()?;
+            runtime()?.block_on(async {
+                let app = server::Application::build(settings).await?;
+                app.run_until_stopped().await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => crate::demo::run(&args),
+        Command::Org { command } => org_command(command),
+        Command::Decode(args) => decode(args),
+        Command::Simulate(args) => simulate_command(args),
+        Command::Assess(args) => Ok(assess_command(&args)),
+    }
+}
+
+fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        OrgCommand::Apply { data, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let org = org::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let store = storage::open(&data)?;
+            let changes = store.apply_org(&org)?;
+            print!("{changes}");
+            Ok(ExitCode::SUCCESS)
+        }
+        OrgCommand::Show { data } => {
+            let store = open_existing(&data)?;
+            print!("{}", org::to_toml(&store.load_org()?));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open_existing(data: &Path) -> anyhow::Result<Box<dyn storage::Store>> {
+    if !data.join("sporvern.db").exists() {
+        bail!(
+            "no Sporvern data in {}: run `sporvern org apply --data {} FILE` first",
+            data.display(),
+            data.display()
+        );
+    }
+    Ok(storage::open(data)?)
+}
+
+fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
+    let bytes = match (&args.hex, &args.input) {
+        (Some(h), _) => hex(h)?,
+        (None, Some(path)) => {
+            let raw =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            match (
+                args.protocol,
+                std::str::from_utf8(&raw).ok().map(|s| hex(s.trim())),
+            ) {
+                (Protocol::Teltonika, Some(Ok(b))) => b,
+                _ => raw,
+            }
+        }
+        (None, None) => bail!("give the packet with --hex HEX or --input FILE"),
+    };
+    let value = match args.protocol {
+        Protocol::Teltonika => codec::teltonika::decode_json(&bytes)
+            .map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?,
+        Protocol::Osmand => {
+            let text = String::from_utf8(bytes).context("an OsmAnd request is text")?;
+            let text = text.trim();
+            let (query, content_type, body) = if text.starts_with('{') || text.starts_with('[') {
+                ("", Some("application/json"), text)
+            } else {
+                let q = text.split_once('?').map_or(text, |(_, q)| q);
+                (q, None, "")
+            };
+            let msg = codec::osmand::parse(query, content_type, body.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?;
+            serde_json::json!({"type": "data", "device_id": msg.device_id, "records": msg.fixes.iter().map(fix_json).collect::<Vec<_>>()})
+        }
+        Protocol::Owntracks => {
+            let msg = codec::owntracks::parse(&bytes)
+                .map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?;
+            match msg {
+                codec::owntracks::OwntracksMessage::Location(f) => {
+                    serde_json::json!({"type": "location", "records": [fix_json(&f)]})
+                }
+                other => {
+                    serde_json::json!({"type": "other", "message": format!("{other:?}"), "records": []})
+                }
+            }
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex(s: &str) -> anyhow::Result<Vec<u8>> {
+    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        bail!("the hex has an odd number of digits ({})", digits.len());
+    }
+    digits
+        .chunks(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "not hex at digit {}: {:?}",
+                        i * 2,
+                        String::from_utf8_lossy(pair)
+                    )
+                })
+        })
+        .collect()
+}
+
+fn fix_json(f: &Fix) -> serde_json::Value {
+    let attrs: serde_json::Map<String, serde_json::Value> = f
+        .attributes
+        .iter()
+        .map(|a| {
+            let v = match &a.value {
+                domain::AttrValue::Int(i) => serde_json::json!(i),
+                domain::AttrValue::Float(x) => serde_json::json!(x),
+                domain::AttrValue::Bool(b) => serde_json::json!(b),
+                domain::AttrValue::Text(t) => serde_json::json!(t),
+                domain::AttrValue::Bytes(b) => {
+                    serde_json::json!(b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+                }
+            };
+            (a.key.to_string(), v)
+        })
+        .collect();
+    serde_json::json!({
+        "time": f.time.rfc3339(),
+        "lat": f.position.map(|p| p.lat()),
+        "lon": f.position.map(|p| p.lon()),
+        "altitude": f.altitude_m,
+        "course": f.course_deg,
+        "satellites": f.satellites,
+        "speed_kmh": f.speed_kmh,
+        "attributes": attrs,
+    })
+}
+
+fn simulate_command(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write_org {
+        std::fs::write(path, simulate::fleet_org(args.first_imei, args.devices))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!(
+            "wrote an organisation with {} Teltonika devices to {}",
+            args.devices,
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let devices = if args.device.is_empty() {
+        simulate::teltonika_fleet(args.first_imei, args.devices)
+    } else {
+        args.device.clone()
+    };
+    let n = devices.len().max(1);
+    let mut cfg = simulate::Config::new(
+        devices,
+        simulate::Targets {
+            teltonika: Some(args.teltonika),
+            osmand: Some(args.osmand),
+            http: Some(args.http),
+        },
+    );
+    cfg.records_per_second = args.rate / n as f64;
+    cfg.records_per_frame = args.records_per_frame.max(1);
+    cfg.duration = Some(Duration::from_secs_f64(args.duration));
+    cfg.ramp = Duration::from_secs_f64(args.ramp);
+    cfg.sensor_data = !args.no_sensors;
+    let report = runtime()?.block_on(simulate::run(cfg));
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "devices": report.devices, "sent": report.sent, "acknowledged": report.acknowledged,
+                "refused_devices": report.refused_devices, "errors": report.errors,
+                "elapsed_s": report.elapsed.as_secs_f64(), "records_per_s": report.records_per_second(),
+                "ack_p50_ms": report.latency_percentile_ms(0.5), "ack_p99_ms": report.latency_percentile_ms(0.99),
+            })
+        );
+    } else {
+        println!("{}", report.summary());
+    }
+    Ok(if report.acknowledged > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Exit 0 for any verdict, 2 for a file it cannot read (SPEC.md, "The assessment file").
+fn assess_command(args: &AssessArgs) -> ExitCode {
+    let fail = |msg: String| {
+        eprintln!("error: {msg}");
+        ExitCode::from(2)
+    };
+    let (Ok(format), Ok(lang)) = (
+        args.format.parse::<assess::Format>(),
+        args.lang.parse::<assess::Lang>(),
+    ) else {
+        return fail("--format is text or json; --lang is nb or en".into());
+    };
+    let source = match std::fs::read_to_string(&args.file) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot read {}: {e}", args.file.display())),
+    };
+    match assess::assess_str(&source) {
+        Ok(a) => {
+            println!("{}", assess::render(&a, format, lang));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("{}: {e}", args.file.display())),
+    }
+}

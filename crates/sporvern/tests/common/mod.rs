@@ -1,0 +1,176 @@
+//! Shared by the integration tests: a real server on port 0 with a fresh data folder holding
+//! the example organisation, and ways to look into that folder afterwards.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use codec::teltonika::{IoValue, Record};
+use domain::{Imei, Timestamp};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub const EXAMPLE_ORG: &str = include_str!("../../../../examples/org.toml");
+pub const TELTONIKA_IMEI: &str = "123456789012345";
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub http: SocketAddr,
+    pub teltonika: SocketAddr,
+    pub osmand: SocketAddr,
+}
+
+impl TestApp {
+    pub fn data(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Rows in the staging area, as (device external id, fix time ms), straight from the
+    /// database file: what a crash would leave behind.
+    pub fn staged(&self) -> Vec<(String, i64)> {
+        staged_in(self.dir.path())
+    }
+}
+
+pub fn staged_in(dir: &Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(dir.join("sporvern.db")).expect("open db");
+    let mut stmt = conn
+        .prepare("SELECT d.external_id, s.fix_time FROM staged_fix s JOIN device d ON d.id = s.device_id ORDER BY s.fix_time")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+pub fn apply_example(dir: &Path) {
+    let store = storage::open(dir).expect("open store");
+    store
+        .apply_org(&org::parse(EXAMPLE_ORG).expect("example parses"))
+        .expect("apply");
+}
+
+/// Starts the real server in this process with the example organisation.
+pub async fn spawn_app(adjust: impl FnOnce(&mut server::Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    apply_example(dir.path());
+    let mut settings = server::Settings::for_tests(PathBuf::from(dir.path()));
+    adjust(&mut settings);
+    let app = server::Application::build(settings)
+        .await
+        .expect("server builds");
+    let (http, teltonika, osmand) = (app.http_addr(), app.teltonika_addr(), app.osmand_addr());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        dir,
+        http,
+        teltonika,
+        osmand,
+    }
+}
+
+pub fn record(t_ms: i64, lat: f64, lon: f64) -> Record {
+    Record {
+        time: Timestamp::from_millis(t_ms),
+        priority: 0,
+        lon,
+        lat,
+        altitude: 90,
+        angle: 180,
+        satellites: 10,
+        speed_kmh: 54,
+        event_io_id: 0,
+        generation_type: None,
+        io: vec![
+            (239, IoValue::U8(1)),
+            (240, IoValue::U8(1)),
+            (24, IoValue::U16(54)),
+            (85, IoValue::U16(2300)),
+            (89, IoValue::U8(40)),
+            (16, IoValue::U32(123_456)),
+        ],
+    }
+}
+
+/// A logged-in Teltonika connection.
+pub struct Teltonika {
+    pub stream: TcpStream,
+}
+
+impl Teltonika {
+    pub async fn login(addr: SocketAddr, imei: &str) -> (Teltonika, u8) {
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let imei = Imei::parse(imei).expect("imei");
+        stream
+            .write_all(&codec::teltonika::encode_login(imei))
+            .await
+            .expect("send login");
+        let mut answer = [0u8; 1];
+        let got = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+            .await
+            .expect("login answer in time");
+        let answer = match got {
+            Ok(1) => answer[0],
+            _ => 0xEE, // closed without a byte
+        };
+        (Teltonika { stream }, answer)
+    }
+
+    pub async fn send(&mut self, frame: &[u8]) {
+        self.stream.write_all(frame).await.expect("send frame");
+    }
+
+    /// The 4-byte ACK, or `None` when the server closed the connection instead.
+    pub async fn ack(&mut self) -> Option<u32> {
+        let mut ack = [0u8; 4];
+        match tokio::time::timeout(Duration::from_secs(10), self.stream.read_exact(&mut ack)).await
+        {
+            Ok(Ok(_)) => Some(u32::from_be_bytes(ack)),
+            Ok(Err(_)) => None,
+            Err(_) => panic!("no ACK and no close within 10 s"),
+        }
+    }
+}
+
+pub fn frame(records: &[Record]) -> Vec<u8> {
+    codec::teltonika::encode_tcp_frame(codec::teltonika::Codec::Codec8E, records).expect("encode")
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, body), or `None` when the
+/// server closed the connection without answering.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.expect("send");
+    s.write_all(body).await.expect("send body");
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .expect("answer in time")
+        .ok()?;
+    if out.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}

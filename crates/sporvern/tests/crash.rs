@@ -1,0 +1,138 @@
+//! Kill -9 during a stream: every record the server acknowledged is there after a restart.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Starts `sporvern serve` on port 0 and reads the bound ports from its JSON log.
+fn start_server(data: &Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args(["--log-format", "json", "serve", "--data"])
+        .arg(data)
+        .args([
+            "--http",
+            "127.0.0.1:0",
+            "--teltonika",
+            "127.0.0.1:0",
+            "--osmand",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sporvern");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["fields"]["message"] == "sporvern is listening"
+            {
+                let addr = v["fields"]["teltonika"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = tx.send(addr);
+                sent = true;
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server says where it listens");
+    (child, addr.parse().expect("an address"))
+}
+
+#[test]
+fn sigkill_during_a_stream_loses_no_acknowledged_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    apply_example(dir.path());
+    let (mut child, addr) = start_server(dir.path());
+
+    let acked: Arc<Mutex<BTreeSet<(String, i64)>>> = Arc::default();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let streams: Vec<_> = ["123456789012345", "356307042441013"]
+        .into_iter()
+        .enumerate()
+        .map(|(n, imei)| {
+            let acked = acked.clone();
+            runtime.spawn(async move {
+                let (mut dev, answer) = Teltonika::login(addr, imei).await;
+                assert_eq!(answer, 1);
+                let base = 1_767_261_600_000 + n as i64 * 7;
+                for batch in 0i64.. {
+                    let records: Vec<_> = (0..10)
+                        .map(|i| record(base + (batch * 10 + i) * 1000, 59.9, 10.7))
+                        .collect();
+                    dev.send(&frame(&records)).await;
+                    let mut ack = [0u8; 4];
+                    use tokio::io::AsyncReadExt;
+                    if dev.stream.read_exact(&mut ack).await.is_err() {
+                        return; // the server died mid-exchange: this batch was not acknowledged
+                    }
+                    let n = u32::from_be_bytes(ack) as usize;
+                    let mut set = acked.lock().expect("lock");
+                    for r in &records[..n] {
+                        set.insert((imei.to_owned(), r.time.millis()));
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // Let the stream run, then kill the server without warning.
+    let started = Instant::now();
+    while acked.lock().expect("lock").len() < 400 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    runtime.block_on(async {
+        for s in streams {
+            let _ = tokio::time::timeout(Duration::from_secs(10), s).await;
+        }
+    });
+    let acked = acked.lock().expect("lock").clone();
+    assert!(
+        acked.len() >= 400,
+        "the stream ran before the kill ({} acknowledged)",
+        acked.len()
+    );
+
+    // Restart on the same data folder: it recovers and still serves.
+    let (mut child, addr) = start_server(dir.path());
+    let stored: BTreeSet<(String, i64)> = staged_in(dir.path()).into_iter().collect();
+    let lost: Vec<_> = acked.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged records lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+
+    let resent = runtime.block_on(async {
+        let (mut dev, answer) = Teltonika::login(addr, "123456789012345").await;
+        assert_eq!(answer, 1);
+        dev.send(&frame(&[record(1_767_261_600_000, 59.9, 10.7)]))
+            .await;
+        dev.ack().await
+    });
+    assert_eq!(
+        resent,
+        Some(1),
+        "a resend after the restart is acknowledged"
+    );
+    assert_eq!(staged_in(dir.path()).len(), stored.len(), "and stored once");
+    child.kill().expect("stop");
+    let _ = child.wait();
+}
