@@ -44,8 +44,8 @@ pub enum OsmandError {
 }
 
 fn invalid(key: &'static str, value: &str, expected: &'static str) -> OsmandError {
-    let mut value = value.to_owned();
-    value.truncate(80);
+    // At most 80 characters (not bytes: a cut inside a UTF-8 character would panic).
+    let value = value.chars().take(80).collect();
     OsmandError::Invalid {
         key,
         value,
@@ -340,5 +340,28 @@ pub fn field_kind(key: &str) -> FieldKind {
         "rssi" | "signal" => FieldKind::Signal,
         "vin" => FieldKind::Vin,
         _ => FieldKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_non_ascii_value_is_cut_at_a_character() {
+        // Found by the `osmand` fuzz target: truncating at byte 80 split a character.
+        let query = format!("id=1&timestamp=1&lat={}&lon=1", "ø".repeat(100));
+        let Err(OsmandError::Invalid { value, .. }) = parse(&query, None, b"") else {
+            panic!("expected an invalid lat")
+        };
+        assert_eq!(value.chars().count(), 80);
+    }
+
+    #[test]
+    fn field_kinds() {
+        assert_eq!(field_kind("driverUniqueId"), FieldKind::DriverId);
+        assert_eq!(field_kind("batt"), FieldKind::Battery);
+        assert_eq!(field_kind("hdop"), FieldKind::Accuracy);
+        assert_eq!(field_kind("whatever"), FieldKind::Other);
     }
 }

@@ -189,7 +189,23 @@ proptest! {
         prop_assert_eq!(consumed, frame.len());
         let Ok(Payload::Avl(p)) = parse_payload(payload) else { panic!("AVL expected") };
         prop_assert_eq!(p.codec(), codec);
-        prop_assert_eq!(p.to_records(), recs);
+        prop_assert_eq!(p.to_records(), recs.clone());
+        // The hot path's direct conversion agrees with the owned record's, plus priority and
+        // event id, which the alarm purpose needs.
+        for (view, rec) in p.records().zip(&recs) {
+            let direct = view.to_fix();
+            let mut via_record = rec.to_fix();
+            let mut extra = Vec::new();
+            if rec.priority != 0 {
+                extra.push(domain::Attribute { key: AttrKey::Named("priority".into()), value: AttrValue::Int(i64::from(rec.priority)) });
+            }
+            if rec.event_io_id != 0 {
+                extra.push(domain::Attribute { key: AttrKey::Named("event_io".into()), value: AttrValue::Int(i64::from(rec.event_io_id)) });
+            }
+            extra.append(&mut via_record.attributes);
+            via_record.attributes = extra;
+            prop_assert_eq!(direct, via_record);
+        }
     }
 
     #[test]

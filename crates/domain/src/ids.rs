@@ -11,8 +11,8 @@ pub struct ParseError {
 }
 
 fn err(what: &'static str, value: &str, expected: &'static str) -> ParseError {
-    let mut value = value.to_owned();
-    value.truncate(80);
+    // Truncated by characters: a byte cut could fall inside a multi-byte character.
+    let value = value.chars().take(80).collect();
     ParseError {
         what,
         value,
@@ -236,6 +236,13 @@ mod tests {
         assert!(Imei::parse("12345678901234").is_err());
         assert!(Imei::parse("12345678901234x").is_err());
         assert!(Imei::parse("+23456789012345").is_err());
+    }
+
+    #[test]
+    fn long_non_ascii_input_is_an_error_not_a_panic() {
+        let long = format!("a{}", "ø".repeat(50));
+        assert!(RegNo::parse(&long).is_err());
+        assert!(ExternalId::parse(Protocol::Osmand, &long).is_err());
     }
 
     #[test]

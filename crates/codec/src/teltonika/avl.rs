@@ -1,7 +1,7 @@
 //! The format layer: a frame's data field → records, validated once, then read in place.
 
 use super::{Codec, DecodeError, IoValue, Record};
-use domain::{Imei, Timestamp};
+use domain::{AttrKey, AttrValue, Attribute, Fix, Imei, Position, Timestamp};
 
 /// Where a TCP frame's data field starts: after the preamble and the data length.
 const TCP_PAYLOAD_AT: usize = 8;
@@ -186,7 +186,16 @@ impl<'a> Iterator for Records<'a> {
             return None;
         }
         // Cannot fail: the packet was validated. `ok()?` keeps it panic-free regardless.
-        let (view, rest) = parse_record(self.codec, self.rest).ok()?;
+        let (view, rest) = if self.left == 1 {
+            // The last record is all that is left: no need to walk its IO groups to find
+            // where it ends.
+            (
+                record_at_end(self.codec, self.rest)?,
+                &self.rest[self.rest.len()..],
+            )
+        } else {
+            parse_record(self.codec, self.rest).ok()?
+        };
         self.rest = rest;
         self.left -= 1;
         Some(view)
@@ -252,6 +261,39 @@ fn skip(rest: &mut &[u8], n: usize, start_len: usize, what: &'static str) -> Res
             available: rest.len(),
         }),
     }
+}
+
+/// A record known (validated) to span all of `buf`: reads only its fixed-size start.
+#[inline(always)]
+fn record_at_end(codec: Codec, buf: &[u8]) -> Option<RecordView<'_>> {
+    let (head, rest) = buf.split_first_chunk::<HEAD_LEN>()?;
+    let (event_io_id, generation_type, io_total, io) = match codec {
+        Codec::Codec8 => {
+            let (&[ev, total], io) = rest.split_first_chunk::<2>()?;
+            (u16::from(ev), None, u16::from(total), io)
+        }
+        Codec::Codec16 => {
+            let (&[e0, e1, g, total], io) = rest.split_first_chunk::<4>()?;
+            (u16::from_be_bytes([e0, e1]), Some(g), u16::from(total), io)
+        }
+        _ => {
+            let (&[e0, e1, t0, t1], io) = rest.split_first_chunk::<4>()?;
+            (
+                u16::from_be_bytes([e0, e1]),
+                None,
+                u16::from_be_bytes([t0, t1]),
+                io,
+            )
+        }
+    };
+    Some(RecordView {
+        codec,
+        head,
+        event_io_id,
+        generation_type,
+        io_total,
+        io,
+    })
 }
 
 /// Reads one record from the start of `buf`, checking every length against the bytes there.
@@ -450,6 +492,44 @@ impl<'a> RecordView<'a> {
     }
 
     /// Copies the record into an owned [`Record`].
+    /// The domain fix, straight from the frame (what [`Record::to_fix`] gives, without the
+    /// owned record in between). A non-zero priority (2 = panic) and the event IO id are kept
+    /// as the attributes `priority` and `event_io`: the alarm purpose needs them.
+    pub fn to_fix(&self) -> Fix {
+        let satellites = self.satellites();
+        let position = if satellites == 0 {
+            None
+        } else {
+            Position::new(self.lat(), self.lon())
+        };
+        let mut attributes = Vec::with_capacity(usize::from(self.io_total) + 2);
+        if self.priority() != 0 {
+            attributes.push(Attribute {
+                key: AttrKey::Named("priority".into()),
+                value: AttrValue::Int(i64::from(self.priority())),
+            });
+        }
+        if self.event_io_id() != 0 {
+            attributes.push(Attribute {
+                key: AttrKey::Named("event_io".into()),
+                value: AttrValue::Int(i64::from(self.event_io_id())),
+            });
+        }
+        attributes.extend(self.io().map(|(id, v)| Attribute {
+            key: AttrKey::Io(id),
+            value: v.to_owned_value().to_attr_value(),
+        }));
+        Fix {
+            time: self.time(),
+            position,
+            altitude_m: Some(f32::from(self.altitude())),
+            course_deg: Some(self.angle()),
+            satellites: Some(satellites),
+            speed_kmh: Some(f32::from(self.speed_kmh())),
+            attributes,
+        }
+    }
+
     pub fn to_record(&self) -> Record {
         let mut io = Vec::with_capacity(usize::from(self.io_total));
         io.extend(self.io().map(|(id, v)| (id, v.to_owned_value())));

@@ -56,6 +56,7 @@ pub fn now() -> Timestamp {
 pub fn field_kind(protocol: Protocol, key: &AttrKey) -> FieldKind {
     match (protocol, key) {
         (Protocol::Teltonika, AttrKey::Io(id)) => codec::teltonika::field_kind(*id),
+        (Protocol::Teltonika, AttrKey::Named(k)) if k == "priority" => FieldKind::Alarm,
         (Protocol::Osmand, AttrKey::Named(k)) => codec::osmand::field_kind(k),
         (Protocol::Owntracks, AttrKey::Named(k)) => codec::owntracks::field_kind(k),
         _ => FieldKind::Other,
@@ -122,37 +123,53 @@ impl Ingestor {
 /// answer "does it still send this?", rarely enough to cost nothing.
 const INVENTORY_REFRESH_MS: i64 = 60_000;
 
+/// A batch this large means the writer is busy: gather a little longer before committing.
+const GATHER_ABOVE_ROWS: usize = 500;
+const GATHER_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
+
 fn writer_loop(
     mut writer: Box<dyn IngestWriter>,
     mut rx: mpsc::Receiver<Job>,
     max_rows: usize,
     metrics: &Metrics,
 ) {
-    let mut seen: HashMap<(DeviceId, String), i64> = HashMap::new();
+    let mut seen: Seen = HashMap::new();
+    let mut noted: Vec<(FieldKey, FieldSeen)> = Vec::new();
     let mut staged: Vec<StagedFix> = Vec::new();
     let mut fields: Vec<FieldSeen> = Vec::new();
     let mut replies: Vec<(Protocol, Reply, usize)> = Vec::new();
+    let mut last_batch_rows = 0;
     while let Some(first) = rx.blocking_recv() {
         let received_at = now();
         let mut jobs = vec![first];
         let mut rows = jobs[0].fixes.len();
         // Group commit: take whatever else is already waiting, up to the batch cap. While a
-        // commit's fsync runs, the next batch gathers by itself.
+        // commit's fsync runs, the next batch gathers by itself. Under heavy load (the last
+        // batch was large) wait a moment for more: every commit rewrites the index pages near
+        // "now" whatever its size, so fewer, larger commits carry more records per page
+        // written. Under light load there is no wait, and latency stays at one fsync.
+        let mut waited = false;
         while rows < max_rows {
             match rx.try_recv() {
                 Ok(j) => {
                     rows += j.fixes.len();
                     jobs.push(j);
                 }
+                Err(_) if !waited && last_batch_rows >= GATHER_ABOVE_ROWS => {
+                    waited = true;
+                    std::thread::sleep(GATHER_WAIT);
+                }
                 Err(_) => break,
             }
         }
+        last_batch_rows = rows;
         staged.clear();
         fields.clear();
+        noted.clear();
         replies.clear();
         for job in jobs {
             note_fields(
-                &mut fields,
+                &mut noted,
                 &seen,
                 job.protocol,
                 job.device,
@@ -166,6 +183,7 @@ fn writer_loop(
                 fix,
             }));
         }
+        fields.extend(noted.iter().map(|(_, f)| f.clone()));
         let started = Instant::now();
         let result = writer.commit(&staged, &fields);
         metrics
@@ -174,8 +192,8 @@ fn writer_loop(
         metrics.commit_rows.observe(staged.len() as f64);
         match result {
             Ok(outcome) => {
-                for f in &fields {
-                    seen.insert((f.device, f.key.clone()), f.at.millis());
+                for (key, f) in noted.drain(..) {
+                    seen.insert((f.device, key), f.at.millis());
                 }
                 if outcome.duplicates > 0 {
                     // Attribute duplicates to the batch's first protocol; exact per-protocol
@@ -202,49 +220,70 @@ fn writer_loop(
     }
 }
 
+/// A field as the inventory cache knows it: cheap to hash and compare, allocated only for
+/// protocols with named keys.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum FieldKey {
+    Fixed(&'static str),
+    Attr(AttrKey),
+}
+
+type Seen = HashMap<(DeviceId, FieldKey), i64>;
+
 /// Adds to `out` the fields in `fixes` that the inventory has not seen lately.
 fn note_fields(
-    out: &mut Vec<FieldSeen>,
-    seen: &HashMap<(DeviceId, String), i64>,
+    out: &mut Vec<(FieldKey, FieldSeen)>,
+    seen: &Seen,
     protocol: Protocol,
     device: DeviceId,
     fixes: &[Fix],
     at: Timestamp,
 ) {
-    let mut push = |key: String, kind: FieldKind| {
+    let mut push = |key: FieldKey, kind: FieldKind| {
         let stale = seen
             .get(&(device, key.clone()))
             .is_none_or(|last| at.millis() - last >= INVENTORY_REFRESH_MS);
-        if stale && !out.iter().any(|f| f.device == device && f.key == key) {
-            out.push(FieldSeen {
-                device,
+        if stale && !out.iter().any(|(k, f)| f.device == device && *k == key) {
+            let name = match &key {
+                FieldKey::Fixed(s) => (*s).to_owned(),
+                FieldKey::Attr(a) => a.to_string(),
+            };
+            out.push((
                 key,
-                kind,
-                at,
-            });
+                FieldSeen {
+                    device,
+                    key: name,
+                    kind,
+                    at,
+                },
+            ));
         }
     };
     // Every record carries its time; the rest is looked at once per batch and key.
-    push("time".to_owned(), FieldKind::Time);
+    push(FieldKey::Fixed("time"), FieldKind::Time);
     if fixes.iter().any(|f| f.position.is_some()) {
-        push("position".to_owned(), FieldKind::Position);
+        push(FieldKey::Fixed("position"), FieldKind::Position);
     }
     if fixes.iter().any(|f| f.speed_kmh.is_some()) {
-        push("speed".to_owned(), FieldKind::Speed);
+        push(FieldKey::Fixed("speed"), FieldKind::Speed);
     }
     if fixes.iter().any(|f| f.altitude_m.is_some()) {
-        push("altitude".to_owned(), FieldKind::Other);
+        push(FieldKey::Fixed("altitude"), FieldKind::Other);
     }
     if fixes.iter().any(|f| f.course_deg.is_some()) {
-        push("course".to_owned(), FieldKind::Other);
+        push(FieldKey::Fixed("course"), FieldKind::Other);
     }
-    let mut keys: Vec<&AttrKey> = fixes
+    // The distinct keys, by linear search: a frame's records mostly share one small key set.
+    let mut keys: Vec<&AttrKey> = Vec::new();
+    for key in fixes
         .iter()
         .flat_map(|f| f.attributes.iter().map(|a| &a.key))
-        .collect();
-    keys.sort();
-    keys.dedup();
+    {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
     for key in keys {
-        push(key.to_string(), field_kind(protocol, key));
+        push(FieldKey::Attr(key.clone()), field_kind(protocol, key));
     }
 }

@@ -133,10 +133,7 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, ctx: &Contex
                 };
                 let parsed = tk::parse_payload(payload);
                 let fixes = match parsed {
-                    Ok(Payload::Avl(avl)) => avl
-                        .records()
-                        .map(|r| r.to_record().to_fix())
-                        .collect::<Vec<_>>(),
+                    Ok(Payload::Avl(avl)) => avl.records().map(|r| r.to_fix()).collect::<Vec<_>>(),
                     Ok(Payload::Gprs(msg)) => {
                         tracing::info!(%peer, imei = %imei, kind = ?msg.kind, text = %String::from_utf8_lossy(msg.text), "teltonika codec 12 message");
                         buf.drain(..consumed);
@@ -211,11 +208,7 @@ pub async fn serve_udp(socket: UdpSocket, ctx: Context) {
             tracing::warn!(%peer, imei = %packet.imei, "teltonika UDP datagram dropped: IMEI not registered in the organisation");
             continue;
         };
-        let fixes: Vec<_> = packet
-            .avl
-            .records()
-            .map(|r| r.to_record().to_fix())
-            .collect();
+        let fixes: Vec<_> = packet.avl.records().map(|r| r.to_fix()).collect();
         let (packet_id, avl_packet_id, imei) =
             (packet.packet_id, packet.avl_packet_id, packet.imei);
         // Each datagram commits on its own task, so a slow commit never holds up others.

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# End-to-end durable ingest over loopback: a release server on a fresh data folder, and
+# `sporvern simulate` as the device fleet (real Teltonika TCP, ACK after commit).
+# Usage: scripts/bench-ingest.sh [DEVICES] [RATE] [SECONDS] [RECORDS_PER_FRAME]
+# Prints the simulator's report and the server's peak RSS. Results go in BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=${1:-1000}
+rate=${2:-150000}
+seconds=${3:-30}
+per_frame=${4:-20}
+bin=${SPORVERN_BIN:-target/release/sporvern}
+[ -x "$bin" ] || cargo build --release -p sporvern
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+work=$(mktemp -d)
+trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+"$bin" simulate --devices "$devices" --write-org "$work/org.toml" >/dev/null
+"$bin" org apply --data "$work/data" "$work/org.toml" >/dev/null
+"$bin" --log warn serve --data "$work/data" --http 127.0.0.1:18080 \
+  --teltonika 127.0.0.1:15027 --osmand 127.0.0.1:15055 &
+server=$!
+for _ in $(seq 100); do
+  curl -sf http://127.0.0.1:18080/healthz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
+echo "command: $bin simulate --devices $devices --rate $rate --records-per-frame $per_frame --duration $seconds"
+/usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin" --log warn simulate --teltonika 127.0.0.1:15027 --devices "$devices" --rate "$rate" \
+  --records-per-frame "$per_frame" --duration "$seconds" --ramp 5
+ticks=$(getconf CLK_TCK)
+echo "server CPU: $(awk -v t="$ticks" '{printf "%.1f s user, %.1f s system", $14/t, $15/t}' /proc/$server/stat)"
+echo "server peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"
+echo "server RSS now:  $(awk '/VmRSS/{print $2, $3}' /proc/$server/status)"
+curl -s http://127.0.0.1:18080/metrics | grep -E '^sporvern_(commit_batch_rows_(sum|count)|commit_seconds_(sum|count)|records_acknowledged_total\{protocol="teltonika"\})'
