@@ -160,7 +160,6 @@ impl Application {
         tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
         tasks.spawn(reload_registry(store.clone(), registry));
         tasks.spawn(purge_staging(store.clone(), settings.staging_lifetime));
-        tasks.spawn(checkpoint(store.clone()));
         drop(ingestor);
         match tasks.join_next().await {
             Some(Err(e)) => Err(anyhow::anyhow!("a server task failed: {e}")),
@@ -183,20 +182,6 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
             Ok(Ok(false)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "cannot reload the device registry"),
             Err(e) => tracing::error!(error = %e, "registry reload task failed"),
-        }
-    }
-}
-
-/// Keeps the write-ahead log short, off the ingest writer's path.
-async fn checkpoint(store: Arc<dyn storage::Store>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tick.tick().await;
-        let s = store.clone();
-        match tokio::task::spawn_blocking(move || s.checkpoint()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "checkpoint failed"),
-            Err(e) => tracing::error!(error = %e, "checkpoint task failed"),
         }
     }
 }

@@ -105,9 +105,6 @@ pub trait Store: Send + Sync {
     fn staging_stats(&self) -> Result<StagingStats, StoreError>;
     /// Deletes staged fixes received before `before`; returns how many.
     fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError>;
-    /// Moves committed writes from the log into the main database file (SQLite's WAL);
-    /// called periodically by the server, off the ingest path. A no-op where not needed.
-    fn checkpoint(&self) -> Result<(), StoreError>;
     /// A writer for the ingest pipeline.
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
 }
