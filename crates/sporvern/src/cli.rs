@@ -124,6 +124,12 @@ pub enum OrgCommand {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
     },
+    /// Print each device's field inventory: which kinds of data it has sent, and when
+    /// (never the values).
+    Inventory {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -243,6 +249,36 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             let store = storage::open(&data)?;
             let changes = store.apply_org(&org)?;
             print!("{changes}");
+            Ok(ExitCode::SUCCESS)
+        }
+        OrgCommand::Inventory { data } => {
+            let store = open_existing(&data)?;
+            let org = store.load_org()?;
+            for device in store.devices()? {
+                let vehicle = org
+                    .devices
+                    .iter()
+                    .find(|d| d.protocol == device.protocol && d.external_id == device.external_id)
+                    .map(|d| d.vehicle.to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{} {} (vehicle {vehicle})",
+                    device.protocol, device.external_id
+                );
+                let fields = store.inventory(device.id)?;
+                if fields.is_empty() {
+                    println!("  nothing received yet");
+                }
+                for f in fields {
+                    println!(
+                        "  {:<14} {:<16} first {}  last {}",
+                        f.key,
+                        f.kind.as_str(),
+                        f.first_seen,
+                        f.last_seen
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         OrgCommand::Show { data } => {
