@@ -63,6 +63,8 @@ struct RawDevice {
     id: Spanned<String>,
     vehicle: Spanned<String>,
     model: Option<String>,
+    privacy_input: Option<Spanned<String>>,
+    panic_input: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -286,11 +288,42 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
             ));
         }
         let vehicle = known_vehicle(&d.vehicle, "vehicle")?;
+        let input = |v: &Option<Spanned<String>>,
+                     field: &str|
+         -> Result<Option<String>, OrgFileError> {
+            let Some(v) = v else { return Ok(None) };
+            let s = v.get_ref().trim().to_ascii_lowercase();
+            let ok = match s.strip_prefix("din") {
+                Some(n) => matches!(n, "1" | "2" | "3" | "4"),
+                None => {
+                    !s.is_empty()
+                        && s.len() <= 40
+                        && s.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"_:-".contains(&b))
+                }
+            };
+            if ok {
+                Ok(Some(s))
+            } else {
+                Err(ctx.err(v.span(), field, "expected din1 … din4, or the name of an attribute the device sends (e.g. io:2)"))
+            }
+        };
+        let privacy_input = input(&d.privacy_input, "privacy_input")?;
+        let panic_input = input(&d.panic_input, "panic_input")?;
+        if privacy_input.is_some() && privacy_input == panic_input {
+            return Err(ctx.err(
+                d.id.span(),
+                "panic_input",
+                "one input cannot be both the privacy switch and the panic button",
+            ));
+        }
         devices.push(Device {
             protocol,
             external_id,
             vehicle,
             model: d.model.clone(),
+            privacy_input,
+            panic_input,
         });
     }
 

@@ -74,6 +74,11 @@ pub struct Device {
     pub external_id: ExternalId,
     pub vehicle: RegNo,
     pub model: Option<String>,
+    /// A device input that switches privacy mode (e.g. `din2` on a Teltonika unit, or the name
+    /// of an attribute the device sends), so a driver can go private with a button.
+    pub privacy_input: Option<String>,
+    /// A device input wired to a panic button (e.g. `din1`).
+    pub panic_input: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

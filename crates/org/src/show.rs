@@ -55,6 +55,12 @@ pub fn to_toml(org: &Org) -> String {
         if let Some(m) = &d.model {
             let _ = writeln!(s, "model = {}", q(m));
         }
+        if let Some(m) = &d.privacy_input {
+            let _ = writeln!(s, "privacy_input = {}", q(m));
+        }
+        if let Some(m) = &d.panic_input {
+            let _ = writeln!(s, "panic_input = {}", q(m));
+        }
     }
     for e in &org.employees {
         let _ = writeln!(

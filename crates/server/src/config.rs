@@ -29,6 +29,11 @@ pub struct Settings {
     pub batch_max_rows: usize,
     /// How long raw fixes may wait in staging before they are purged, whatever happened.
     pub staging_lifetime: Duration,
+    /// How long consumed fixes stay in staging: the trip builder's late-data window, so that
+    /// a restart can rebuild an open trip.
+    pub staging_keep_after_use: Duration,
+    /// A vehicle leaves the fleet view when its latest position is older than this.
+    pub fleet_stale_after: Duration,
 }
 
 impl Settings {
@@ -44,6 +49,8 @@ impl Settings {
             max_frame_bytes: 64 * 1024,
             batch_max_rows: 20_000,
             staging_lifetime: Duration::from_secs(72 * 3600),
+            staging_keep_after_use: Duration::from_secs(6 * 3600),
+            fleet_stale_after: Duration::from_secs(10 * 60),
         }
     }
 
@@ -99,6 +106,9 @@ impl Settings {
         if let Some(v) = file.batch_max_rows {
             self.batch_max_rows = v;
         }
+        if let Some(v) = file.fleet_stale_after_secs {
+            self.fleet_stale_after = secs(v);
+        }
         if let Some(v) = file.staging_lifetime_hours {
             self.staging_lifetime = secs(v * 3600);
         }
@@ -143,4 +153,5 @@ struct SettingsFile {
     max_frame_bytes: Option<usize>,
     batch_max_rows: Option<usize>,
     staging_lifetime_hours: Option<u64>,
+    fleet_stale_after_secs: Option<u64>,
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod purpose_worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub struct Application {
     teltonika_tcp: TcpListener,
     teltonika_udp: UdpSocket,
     osmand: TcpListener,
+    shared: Arc<purpose_worker::Shared>,
 }
 
 impl Application {
@@ -52,6 +54,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen for Teltonika (UDP) on {udp_addr}"))?;
         let osmand = bind("OsmAnd", settings.osmand).await?;
+        let shared = purpose_worker::Shared::new(settings.fleet_stale_after);
         Ok(Application {
             settings,
             store,
@@ -59,6 +62,7 @@ impl Application {
             teltonika_tcp,
             teltonika_udp,
             osmand,
+            shared,
         })
     }
 
@@ -76,6 +80,11 @@ impl Application {
         self.osmand.local_addr().unwrap_or(self.settings.osmand)
     }
 
+    /// The purpose engine's shared state: the in-memory fleet view and its change feed.
+    pub fn shared(&self) -> Arc<purpose_worker::Shared> {
+        self.shared.clone()
+    }
+
     /// Serves until the process is stopped (or a listener task dies).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
@@ -85,6 +94,7 @@ impl Application {
             teltonika_tcp,
             teltonika_udp,
             osmand,
+            shared,
         } = self;
         let metrics = Arc::new(Metrics::default());
         let registry = Registry::default();
@@ -153,13 +163,23 @@ impl Application {
             move |req, peer| ingest::osmand::handle(req, peer, ing.clone(), reg.clone()),
         );
 
+        let (s, sh) = (store.clone(), shared.clone());
+        std::thread::Builder::new()
+            .name("purposes".into())
+            .spawn(move || purpose_worker::run(s, sh))
+            .context("starting the purpose engine")?;
+
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(web);
         tasks.spawn(osmand);
         tasks.spawn(teltonika::serve_tcp(teltonika_tcp, tk_ctx.clone()));
         tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
         tasks.spawn(reload_registry(store.clone(), registry));
-        tasks.spawn(purge_staging(store.clone(), settings.staging_lifetime));
+        tasks.spawn(purge_staging(
+            store.clone(),
+            settings.staging_lifetime,
+            settings.staging_keep_after_use,
+        ));
         drop(ingestor);
         match tasks.join_next().await {
             Some(Err(e)) => Err(anyhow::anyhow!("a server task failed: {e}")),
@@ -188,15 +208,30 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
 
 /// The staging area's hard bound: whatever happened downstream, raw fixes older than the
 /// lifetime are deleted (SPEC.md: "at most a few days").
-async fn purge_staging(store: Arc<dyn storage::Store>, lifetime: Duration) {
+async fn purge_staging(
+    store: Arc<dyn storage::Store>,
+    lifetime: Duration,
+    keep_after_use: Duration,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let cutoff = Timestamp::from_millis(
             ingest::now().millis() - i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX),
         );
+        let used_cutoff = Timestamp::from_millis(
+            ingest::now().millis() - i64::try_from(keep_after_use.as_millis()).unwrap_or(i64::MAX),
+        );
         let s = store.clone();
-        match tokio::task::spawn_blocking(move || s.purge_staging(cutoff)).await {
+        // Consumed fixes go once the trip builder can no longer need them for late data;
+        // everything goes at the lifetime, consumed or not.
+        match tokio::task::spawn_blocking(move || {
+            Ok::<u64, storage::StoreError>(
+                s.purge_consumed(used_cutoff)? + s.purge_staging(cutoff)?,
+            )
+        })
+        .await
+        {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(rows = n, "purged staged fixes past their lifetime"),
             Ok(Err(e)) => tracing::error!(error = %e, "staging purge failed"),

@@ -72,6 +72,13 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Assess a monitoring measure described in a TOML file (see SPEC.md).
     Assess(AssessArgs),
+    /// The driving log (elektronisk kjørebok): export, classify trips.
+    Drivinglog {
+        #[command(subcommand)]
+        command: crate::drivinglog::Command,
+    },
+    /// Switch privacy mode for a vehicle (the driver's private errand).
+    Privacy(crate::drivinglog::PrivacyArgs),
 }
 
 #[derive(Args, Clone)]
@@ -237,6 +244,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Decode(args) => decode(args),
         Command::Simulate(args) => simulate_command(args),
         Command::Assess(args) => Ok(assess_command(&args)),
+        Command::Drivinglog { command } => crate::drivinglog::run(command),
+        Command::Privacy(args) => crate::drivinglog::privacy(args),
     }
 }
 
@@ -289,7 +298,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open_existing(data: &Path) -> anyhow::Result<Box<dyn storage::Store>> {
+pub fn open_existing(data: &Path) -> anyhow::Result<Box<dyn storage::Store>> {
     if !data.join("sporvern.db").exists() {
         bail!(
             "no Sporvern data in {}: run `sporvern org apply --data {} FILE` first",

@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod drivinglog;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,7 @@ mod sqlite;
 
 use std::path::Path;
 
+use domain::drivinglog::{Classification, Deviation, LogEntry, NewLogEntry, RecordedDeviation};
 use domain::{DeviceId, ExternalId, FieldKind, Fix, Protocol, Timestamp, VehicleId};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +91,48 @@ pub trait IngestWriter: Send {
     ) -> Result<CommitOutcome, StoreError>;
 }
 
+/// A staged fix as the purpose engine reads it.
+#[derive(Clone, Debug)]
+pub struct StagedRow {
+    pub id: i64,
+    pub device: DeviceId,
+    pub fix: Fix,
+}
+
+/// What the purpose engine made of a batch of staged fixes, written in one transaction with
+/// the cursor: each staged fix is consumed exactly once.
+#[derive(Clone, Debug)]
+pub struct PurposeBatch {
+    /// The last staged id consumed.
+    pub up_to: i64,
+    pub entries: Vec<NewLogEntry>,
+    pub deviations: Vec<Deviation>,
+    /// (vehicle, at, private, source)
+    pub privacy_switches: Vec<(VehicleId, Timestamp, bool, &'static str)>,
+    /// Per vehicle, the staged id its driving log has closed trips up to.
+    pub watermarks: Vec<(VehicleId, i64)>,
+    pub recorded_at: Timestamp,
+}
+
+/// The purpose engine's access to staging: its only reader.
+pub trait PurposeFeed: Send {
+    fn cursor(&mut self) -> Result<i64, StoreError>;
+    /// Staged fixes after `after`, in arrival order.
+    fn next(&mut self, after: i64, limit: usize) -> Result<Vec<StagedRow>, StoreError>;
+    /// For rebuilding the trip builder after a restart: the vehicle's staged fixes after its
+    /// watermark up to `up_to`, in fix-time order.
+    fn replay(
+        &mut self,
+        devices: &[DeviceId],
+        after: i64,
+        up_to: i64,
+    ) -> Result<Vec<StagedRow>, StoreError>;
+    fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError>;
+    /// Each vehicle's privacy mode now (the latest switch).
+    fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError>;
+    fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
+}
+
 /// The storage interface.
 pub trait Store: Send + Sync {
     /// Applies a validated organisation idempotently; returns what changed.
@@ -105,6 +148,47 @@ pub trait Store: Send + Sync {
     fn staging_stats(&self) -> Result<StagingStats, StoreError>;
     /// Deletes staged fixes received before `before`; returns how many.
     fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError>;
+    /// Deletes staged fixes the purpose engine has consumed and that arrived before `before`.
+    fn purge_consumed(&self, before: Timestamp) -> Result<u64, StoreError>;
+    /// The purpose engine's reader of staging. One per process.
+    fn purpose_feed(&self) -> Result<Box<dyn PurposeFeed>, StoreError>;
+    /// The driving log of one vehicle between two dates (inclusive), in time order; private
+    /// trips (by privacy mode or by classification) as date and km only.
+    fn driving_log(
+        &self,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<LogEntry>, StoreError>;
+    fn deviations(
+        &self,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<RecordedDeviation>, StoreError>;
+    /// Classifies a trip; every change is kept. Recorded values never change.
+    fn classify_trip(
+        &self,
+        trip: i64,
+        class: &Classification,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Records a privacy-mode switch for a vehicle.
+    fn switch_privacy(
+        &self,
+        vehicle: VehicleId,
+        private: bool,
+        source: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The vehicle's privacy switches, newest first.
+    fn privacy_switches(
+        &self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<(Timestamp, bool, String)>, StoreError>;
+    /// A vehicle's id by registration number.
+    fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError>;
     /// A writer for the ingest pipeline.
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
 }

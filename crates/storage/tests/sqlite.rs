@@ -35,7 +35,8 @@ fn applying_the_same_org_twice_changes_nothing_the_second_time() {
     let first = store.apply_org(&org).expect("apply");
     assert!(!first.is_empty());
     assert_eq!(store.org_version().expect("version"), 1);
-    assert!(store.apply_org(&org).expect("apply again").is_empty());
+    let again = store.apply_org(&org).expect("apply again");
+    assert!(again.is_empty(), "{again}");
     assert_eq!(
         store.org_version().expect("version"),
         1,

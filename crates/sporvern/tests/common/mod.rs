@@ -20,6 +20,7 @@ pub struct TestApp {
     pub http: SocketAddr,
     pub teltonika: SocketAddr,
     pub osmand: SocketAddr,
+    pub shared: std::sync::Arc<server::purpose_worker::Shared>,
 }
 
 impl TestApp {
@@ -62,12 +63,14 @@ pub async fn spawn_app(adjust: impl FnOnce(&mut server::Settings)) -> TestApp {
         .await
         .expect("server builds");
     let (http, teltonika, osmand) = (app.http_addr(), app.teltonika_addr(), app.osmand_addr());
+    let shared = app.shared();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         dir,
         http,
         teltonika,
         osmand,
+        shared,
     }
 }
 

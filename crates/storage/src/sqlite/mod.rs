@@ -2,6 +2,7 @@
 //! commit that returned is on disk.
 
 mod org_rows;
+mod purposes;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -10,15 +11,28 @@ use domain::{DeviceId, ExternalId, FieldKind, Protocol, Timestamp, VehicleId, en
 use rusqlite::{Connection, params};
 
 use crate::{
-    CommitOutcome, FieldSeen, IngestWriter, InventoryEntry, RegisteredDevice, StagedFix,
-    StagingStats, Store, StoreError,
+    CommitOutcome, FieldSeen, IngestWriter, InventoryEntry, PurposeFeed, RegisteredDevice,
+    StagedFix, StagingStats, Store, StoreError,
 };
 
 /// Append-only: a released migration is never edited; a change is a new file.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_purposes.sql")),
+];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// After a deletion, empties the write-ahead log into the database file so that the deleted
+/// rows' old pages do not stay in the log.
+fn truncate_log(conn: &Connection, deleted: u64) -> Result<(), StoreError> {
+    if deleted > 0 {
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 pub struct SqliteStore {
@@ -227,7 +241,98 @@ impl Store for SqliteStore {
                     [before.millis()],
                 )
                 .map_err(db_err)?;
+            truncate_log(conn, n as u64)?;
             Ok(n as u64)
+        })
+    }
+
+    fn purge_consumed(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.with(|conn| {
+            let n = purposes::purge_consumed(conn, before)?;
+            truncate_log(conn, n)?;
+            Ok(n)
+        })
+    }
+
+    fn purpose_feed(&self) -> Result<Box<dyn PurposeFeed>, StoreError> {
+        Ok(Box::new(purposes::SqliteFeed {
+            conn: connect(&self.path)?,
+        }))
+    }
+
+    fn driving_log(
+        &self,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::LogEntry>, StoreError> {
+        self.with(|conn| purposes::driving_log(conn, vehicle, from, to))
+    }
+
+    fn deviations(
+        &self,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::RecordedDeviation>, StoreError> {
+        self.with(|conn| purposes::deviations(conn, vehicle, from, to))
+    }
+
+    fn classify_trip(
+        &self,
+        trip: i64,
+        class: &domain::drivinglog::Classification,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|conn| purposes::classify(conn, trip, class, by, at))
+    }
+
+    fn switch_privacy(
+        &self,
+        vehicle: VehicleId,
+        private: bool,
+        source: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO privacy_switch (vehicle_id, at, private, source) VALUES (?1, ?2, ?3, ?4)",
+                params![vehicle.0, at.millis(), i64::from(private), source],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    fn privacy_switches(
+        &self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<(Timestamp, bool, String)>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT at, private, source FROM privacy_switch WHERE vehicle_id = ?1 ORDER BY id DESC")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([vehicle.0], |r| {
+                    Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, i64>(1)? == 1, r.get(2)?))
+                })
+                .map_err(db_err)?;
+            rows.collect::<Result<_, _>>().map_err(db_err)
+        })
+    }
+
+    fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT id FROM vehicle WHERE reg = ?1",
+                [reg.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|v| v.map(VehicleId))
+            .map_err(db_err)
         })
     }
 

@@ -109,7 +109,7 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
     let mut devices = Vec::new();
     let mut stmt = conn
         .prepare(
-            "SELECT d.protocol, d.external_id, v.reg, d.model FROM device d JOIN vehicle v ON v.id = d.vehicle_id
+            "SELECT d.protocol, d.external_id, v.reg, d.model, d.privacy_input, d.panic_input FROM device d JOIN vehicle v ON v.id = d.vehicle_id
              WHERE d.active = 1 ORDER BY d.id",
         )
         .map_err(db_err)?;
@@ -120,17 +120,22 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
             ))
         })
         .map_err(db_err)?;
     for row in rows {
-        let (protocol, external_id, reg, model) = row.map_err(db_err)?;
+        let (protocol, external_id, reg, model, privacy_input, panic_input) =
+            row.map_err(db_err)?;
         let protocol = Protocol::parse(&protocol).map_err(corrupt)?;
         devices.push(Device {
             protocol,
             external_id: ExternalId::parse(protocol, &external_id).map_err(corrupt)?,
             vehicle: RegNo::parse(&reg).map_err(corrupt)?,
             model,
+            privacy_input,
+            panic_input,
         });
     }
 
@@ -247,15 +252,18 @@ pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     }
     for d in &org.devices {
         conn.execute(
-            "INSERT INTO device (protocol, external_id, vehicle_id, model, active)
-             VALUES (?1, ?2, (SELECT id FROM vehicle WHERE reg = ?3), ?4, 1)
+            "INSERT INTO device (protocol, external_id, vehicle_id, model, privacy_input, panic_input, active)
+             VALUES (?1, ?2, (SELECT id FROM vehicle WHERE reg = ?3), ?4, ?5, ?6, 1)
              ON CONFLICT (protocol, external_id) DO UPDATE SET vehicle_id = excluded.vehicle_id,
-               model = excluded.model, active = 1",
+               model = excluded.model, privacy_input = excluded.privacy_input,
+               panic_input = excluded.panic_input, active = 1",
             params![
                 d.protocol.as_str(),
                 d.external_id.as_str(),
                 d.vehicle.as_str(),
-                d.model
+                d.model,
+                d.privacy_input,
+                d.panic_input
             ],
         )
         .map_err(db_err)?;

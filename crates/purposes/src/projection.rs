@@ -1,0 +1,338 @@
+//! A staged fix, projected onto each purpose: only what the purpose may have survives.
+
+use domain::{AttrKey, AttrValue, FieldKind, Fix, Position, Timestamp};
+use org::Purpose;
+
+use crate::fleet::LivePosition;
+use crate::policy::allowed;
+
+/// What the engine needs to know about the fix's vehicle and device.
+pub struct Inputs<'a> {
+    /// Purposes configured for the vehicle *and* allowed to collect (the compliance gate).
+    pub purposes: &'a [Purpose],
+    /// The protocol's dictionary: which kind of data an attribute key holds.
+    pub kind_of: &'a dyn Fn(&AttrKey) -> FieldKind,
+    /// A digital input the organisation maps to privacy mode (e.g. Teltonika DIN2 = `io:2`).
+    pub privacy_input: Option<&'a AttrKey>,
+    /// A digital input the organisation maps to a panic button (e.g. DIN1 = `io:1`).
+    pub panic_input: Option<&'a AttrKey>,
+}
+
+/// What the driving log (and the utilisation statistics) may see of a fix. There is no field
+/// for speed, RPM, fuel or any sensor value: they cannot be carried on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogPoint {
+    pub time: Timestamp,
+    pub position: Option<Position>,
+    pub ignition: Option<bool>,
+    /// The device's total odometer, metres.
+    pub odometer_m: Option<f64>,
+    /// The driver's identification (iButton / driver card), when the unit reads one.
+    pub driver_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlarmTrigger {
+    Panic,
+    Crash,
+    Towing,
+    Jamming,
+    Unplug,
+    Alarm,
+}
+
+impl AlarmTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmTrigger::Panic => "panic",
+            AlarmTrigger::Crash => "crash",
+            AlarmTrigger::Towing => "towing",
+            AlarmTrigger::Jamming => "jamming",
+            AlarmTrigger::Unplug => "unplug",
+            AlarmTrigger::Alarm => "alarm",
+        }
+    }
+}
+
+/// What the alarm purpose may see: the triggers in this fix and where it was. Positions are
+/// kept only inside an alarm window; deciding that is the alarm store's job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmPoint {
+    pub time: Timestamp,
+    pub position: Option<Position>,
+    pub triggers: Vec<AlarmTrigger>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Projected {
+    pub driving_log: Option<LogPoint>,
+    pub utilization: Option<LogPoint>,
+    pub fleet_view: Option<LivePosition>,
+    pub alarm: Option<AlarmPoint>,
+    /// The state of the input mapped to privacy mode, when the fix reports it.
+    pub privacy_input: Option<bool>,
+}
+
+fn truthy(v: &AttrValue) -> Option<bool> {
+    match v {
+        AttrValue::Int(i) => Some(*i != 0),
+        AttrValue::Float(f) => Some(*f != 0.0),
+        AttrValue::Bool(b) => Some(*b),
+        AttrValue::Text(t) => match t.as_str() {
+            "1" | "true" | "on" => Some(true),
+            "0" | "false" | "off" => Some(false),
+            _ => None,
+        },
+        AttrValue::Bytes(_) => None,
+    }
+}
+
+fn number(v: &AttrValue) -> Option<f64> {
+    match v {
+        AttrValue::Int(i) => Some(*i as f64),
+        AttrValue::Float(f) if f.is_finite() => Some(*f),
+        AttrValue::Text(t) => t.parse().ok().filter(|f: &f64| f.is_finite()),
+        _ => None,
+    }
+}
+
+fn identifier(v: &AttrValue) -> Option<String> {
+    match v {
+        // An iButton key is 8 bytes, customarily written as 16 hex digits.
+        AttrValue::Int(i) if *i != 0 => Some(format!("{:016X}", *i as u64)),
+        AttrValue::Text(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+        AttrValue::Bytes(b) if b.iter().any(|x| *x != 0) => {
+            Some(b.iter().map(|x| format!("{x:02X}")).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Projects one fix onto the active purposes.
+pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
+    let active = |p: Purpose| inputs.purposes.contains(&p);
+    let mut ignition = None;
+    let mut odometer_m = None;
+    let mut driver_id = None;
+    let mut triggers = Vec::new();
+    let mut privacy_input = None;
+    for a in &fix.attributes {
+        if Some(&a.key) == inputs.privacy_input {
+            privacy_input = truthy(&a.value);
+            continue;
+        }
+        if Some(&a.key) == inputs.panic_input {
+            if truthy(&a.value) == Some(true) {
+                triggers.push(AlarmTrigger::Panic);
+            }
+            continue;
+        }
+        match (inputs.kind_of)(&a.key) {
+            FieldKind::Ignition => ignition = truthy(&a.value).or(ignition),
+            FieldKind::Odometer if odometer_m.is_none() => odometer_m = number(&a.value),
+            FieldKind::DriverId => driver_id = identifier(&a.value).or(driver_id),
+            FieldKind::Alarm => {
+                // Teltonika's record priority: 2 is a panic; 1 (high) is not an alarm.
+                let panic_priority = matches!(&a.key, AttrKey::Named(k) if k == "priority");
+                match (panic_priority, number(&a.value)) {
+                    (true, Some(2.0)) => triggers.push(AlarmTrigger::Panic),
+                    (true, _) => {}
+                    (false, _) if truthy(&a.value) == Some(true) => {
+                        triggers.push(AlarmTrigger::Alarm)
+                    }
+                    (false, _) => {}
+                }
+            }
+            FieldKind::Crash if truthy(&a.value) == Some(true) => {
+                triggers.push(AlarmTrigger::Crash)
+            }
+            FieldKind::Towing if truthy(&a.value) == Some(true) => {
+                triggers.push(AlarmTrigger::Towing)
+            }
+            FieldKind::Jamming if truthy(&a.value) == Some(true) => {
+                triggers.push(AlarmTrigger::Jamming)
+            }
+            FieldKind::Unplug if truthy(&a.value) == Some(true) => {
+                triggers.push(AlarmTrigger::Unplug)
+            }
+            _ => {}
+        }
+    }
+    triggers.sort_unstable();
+    triggers.dedup();
+
+    let log_point = |p: Purpose| {
+        active(p).then(|| LogPoint {
+            time: fix.time,
+            position: fix.position,
+            ignition: ignition.filter(|_| allowed(p, FieldKind::Ignition)),
+            odometer_m: odometer_m.filter(|_| allowed(p, FieldKind::Odometer)),
+            driver_id: driver_id
+                .clone()
+                .filter(|_| allowed(p, FieldKind::DriverId)),
+        })
+    };
+    Projected {
+        driving_log: log_point(Purpose::DrivingLog),
+        utilization: log_point(Purpose::Utilization),
+        fleet_view: (active(Purpose::FleetView))
+            .then_some(fix.position)
+            .flatten()
+            .map(|position| LivePosition {
+                time: fix.time,
+                position,
+            }),
+        alarm: (active(Purpose::Alarm) && !triggers.is_empty()).then_some(AlarmPoint {
+            time: fix.time,
+            position: fix.position,
+            triggers,
+        }),
+        privacy_input,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::Attribute;
+
+    fn kind_of(k: &AttrKey) -> FieldKind {
+        match k {
+            AttrKey::Io(239) => FieldKind::Ignition,
+            AttrKey::Io(16) => FieldKind::Odometer,
+            AttrKey::Io(78) => FieldKind::DriverId,
+            AttrKey::Io(24) => FieldKind::Speed,
+            AttrKey::Io(85) => FieldKind::Rpm,
+            AttrKey::Io(247) => FieldKind::Crash,
+            AttrKey::Named(n) if n == "priority" => FieldKind::Alarm,
+            AttrKey::Io(1 | 2) => FieldKind::DigitalInput,
+            _ => FieldKind::Other,
+        }
+    }
+
+    fn attr(id: u16, v: i64) -> Attribute {
+        Attribute {
+            key: AttrKey::Io(id),
+            value: AttrValue::Int(v),
+        }
+    }
+
+    fn fix(attrs: Vec<Attribute>) -> Fix {
+        Fix {
+            time: Timestamp::from_millis(1_767_261_600_000),
+            position: Position::new(59.91, 10.75),
+            altitude_m: Some(10.0),
+            course_deg: Some(90),
+            satellites: Some(9),
+            speed_kmh: Some(87.0),
+            attributes: attrs,
+        }
+    }
+
+    #[test]
+    fn the_driving_log_gets_trip_facts_and_nothing_else() {
+        let f = fix(vec![
+            attr(239, 1),
+            attr(16, 123_456),
+            attr(78, 0x01A2_B3C4_D5E6_F708),
+            attr(24, 87),
+            attr(85, 2500),
+        ]);
+        let privacy = AttrKey::Io(2);
+        let inputs = Inputs {
+            purposes: &[Purpose::DrivingLog],
+            kind_of: &kind_of,
+            privacy_input: Some(&privacy),
+            panic_input: None,
+        };
+        let p = project(&f, &inputs);
+        assert_eq!(
+            p.driving_log,
+            Some(LogPoint {
+                time: f.time,
+                position: f.position,
+                ignition: Some(true),
+                odometer_m: Some(123_456.0),
+                driver_id: Some("01A2B3C4D5E6F708".into()),
+            })
+        );
+        assert_eq!(p.fleet_view, None, "not an active purpose");
+        assert_eq!(p.alarm, None);
+        assert_eq!(p.privacy_input, None);
+    }
+
+    #[test]
+    fn the_fleet_view_gets_position_and_time_only() {
+        let f = fix(vec![attr(239, 1), attr(78, 5)]);
+        let inputs = Inputs {
+            purposes: &[Purpose::FleetView],
+            kind_of: &kind_of,
+            privacy_input: None,
+            panic_input: None,
+        };
+        let p = project(&f, &inputs);
+        assert_eq!(
+            p.fleet_view,
+            Some(LivePosition {
+                time: f.time,
+                position: f.position.expect("valid")
+            })
+        );
+        assert_eq!(p.driving_log, None);
+    }
+
+    #[test]
+    fn alarms_come_from_panic_priority_crash_and_a_mapped_panic_input() {
+        let panic_in = AttrKey::Io(1);
+        let inputs = Inputs {
+            purposes: &[Purpose::Alarm],
+            kind_of: &kind_of,
+            privacy_input: None,
+            panic_input: Some(&panic_in),
+        };
+        let quiet = fix(vec![
+            attr(239, 1),
+            Attribute {
+                key: AttrKey::Named("priority".into()),
+                value: AttrValue::Int(1),
+            },
+        ]);
+        assert_eq!(
+            project(&quiet, &inputs).alarm,
+            None,
+            "high priority is not a panic"
+        );
+        let panic = fix(vec![
+            Attribute {
+                key: AttrKey::Named("priority".into()),
+                value: AttrValue::Int(2),
+            },
+            attr(247, 1),
+            attr(1, 1),
+        ]);
+        let alarm = project(&panic, &inputs).alarm.expect("alarm");
+        assert_eq!(
+            alarm.triggers,
+            vec![AlarmTrigger::Panic, AlarmTrigger::Crash]
+        );
+    }
+
+    #[test]
+    fn a_mapped_input_reports_privacy_mode() {
+        let privacy = AttrKey::Io(2);
+        let inputs = Inputs {
+            purposes: &[Purpose::DrivingLog],
+            kind_of: &kind_of,
+            privacy_input: Some(&privacy),
+            panic_input: None,
+        };
+        assert_eq!(
+            project(&fix(vec![attr(2, 1)]), &inputs).privacy_input,
+            Some(true)
+        );
+        assert_eq!(
+            project(&fix(vec![attr(2, 0)]), &inputs).privacy_input,
+            Some(false)
+        );
+    }
+}

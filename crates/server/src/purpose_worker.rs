@@ -1,0 +1,516 @@
+//! The purpose engine at the edge: reads staging, projects each fix onto the purposes active
+//! for its vehicle, feeds them, and writes what they keep together with the cursor — one
+//! transaction per batch, so each staged fix is consumed exactly once.
+//!
+//! Runs on its own thread: the storage interface is synchronous.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use domain::drivinglog::{Deviation, NewLogEntry};
+use domain::{AttrKey, DeviceId, FieldKind, Protocol, Timestamp, VehicleId};
+use org::Purpose;
+use purposes::{FleetView, Inputs, project};
+use storage::{PurposeBatch, PurposeFeed, StagedRow, Store, StoreError};
+use trips::{Event, TrackPoint, Trip, TripBuilder, TripConfig};
+
+use crate::ingest::{field_kind, now};
+
+/// A change to the fleet view, for live feeds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FleetChange {
+    Moved {
+        vehicle: VehicleId,
+        lat: f64,
+        lon: f64,
+        time: Timestamp,
+    },
+    Gone {
+        vehicle: VehicleId,
+    },
+}
+
+/// What the purpose engine shares with the rest of the server: the in-memory fleet view.
+pub struct Shared {
+    pub fleet: RwLock<FleetView>,
+    pub fleet_changes: tokio::sync::broadcast::Sender<FleetChange>,
+}
+
+impl Shared {
+    pub fn new(stale_after: Duration) -> Arc<Shared> {
+        let (fleet_changes, _) = tokio::sync::broadcast::channel(1024);
+        Arc::new(Shared {
+            fleet: RwLock::new(FleetView::new(
+                i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
+            )),
+            fleet_changes,
+        })
+    }
+}
+
+struct DeviceInfo {
+    vehicle: VehicleId,
+    protocol: Protocol,
+    privacy_input: Option<AttrKey>,
+    panic_input: Option<AttrKey>,
+}
+
+struct VehicleInfo {
+    purposes: Vec<Purpose>,
+    devices: Vec<DeviceId>,
+}
+
+/// The organisation as the engine needs it, reloaded when it changes.
+#[derive(Default)]
+struct OrgView {
+    version: i64,
+    devices: HashMap<DeviceId, DeviceInfo>,
+    vehicles: HashMap<VehicleId, VehicleInfo>,
+    sites: Vec<org::Site>,
+    driver_ids: HashMap<String, String>,
+    assignments: Vec<(VehicleId, time::Date, Option<time::Date>, String)>,
+}
+
+/// `din1`…`din4` are Teltonika's digital inputs (IO 1–4); `io:N` any IO id; other names are
+/// attribute keys as the device sends them.
+fn input_key(protocol: Protocol, s: &str) -> AttrKey {
+    if let Some(n) = s.strip_prefix("din").and_then(|n| n.parse::<u16>().ok())
+        && protocol == Protocol::Teltonika
+    {
+        return AttrKey::Io(n);
+    }
+    if let Some(n) = s.strip_prefix("io:").and_then(|n| n.parse::<u16>().ok()) {
+        return AttrKey::Io(n);
+    }
+    AttrKey::Named(s.to_owned())
+}
+
+fn load_org(store: &dyn Store) -> Result<OrgView, StoreError> {
+    let version = store.org_version()?;
+    let org = store.load_org()?;
+    let mut view = OrgView {
+        version,
+        sites: org.sites.clone(),
+        ..OrgView::default()
+    };
+    let mut vehicle_ids = HashMap::new();
+    for v in &org.vehicles {
+        if let Some(id) = store.vehicle_id(&v.reg)? {
+            vehicle_ids.insert(v.reg.clone(), id);
+            view.vehicles.insert(
+                id,
+                VehicleInfo {
+                    purposes: v.purposes.clone(),
+                    devices: Vec::new(),
+                },
+            );
+        }
+    }
+    for d in store.devices()? {
+        let spec = org
+            .devices
+            .iter()
+            .find(|o| o.protocol == d.protocol && o.external_id == d.external_id);
+        let key = |f: fn(&org::Device) -> &Option<String>| {
+            spec.and_then(|s| f(s).as_deref())
+                .map(|s| input_key(d.protocol, s))
+        };
+        view.devices.insert(
+            d.id,
+            DeviceInfo {
+                vehicle: d.vehicle,
+                protocol: d.protocol,
+                privacy_input: key(|s| &s.privacy_input),
+                panic_input: key(|s| &s.panic_input),
+            },
+        );
+        if let Some(v) = view.vehicles.get_mut(&d.vehicle) {
+            v.devices.push(d.id);
+        }
+    }
+    for e in &org.employees {
+        if let Some(id) = &e.driver_id {
+            view.driver_ids
+                .insert(id.to_ascii_uppercase(), e.number.clone());
+        }
+    }
+    for a in &org.assignments {
+        if let Some(id) = vehicle_ids.get(&a.vehicle) {
+            view.assignments
+                .push((*id, a.from, a.to, a.employee.clone()));
+        }
+    }
+    Ok(view)
+}
+
+impl OrgView {
+    /// The driver of a trip: the identification the unit read, else the assignment that day.
+    fn driver(&self, vehicle: VehicleId, trip: &Trip) -> Option<String> {
+        if let Some(id) = &trip.driver_id
+            && let Some(n) = self.driver_ids.get(&id.to_ascii_uppercase())
+        {
+            return Some(n.clone());
+        }
+        let date = trip.local_date();
+        self.assignments
+            .iter()
+            .find(|(v, from, to, _)| *v == vehicle && *from <= date && to.is_none_or(|t| date < t))
+            .map(|(_, _, _, e)| e.clone())
+    }
+
+    /// A place's name: the employer's own site first, then the nearest locality.
+    fn place(&self, p: domain::Position) -> String {
+        places::PlaceNamer::new(&self.sites)
+            .name(p.lat(), p.lon())
+            .render(places::Lang::Norwegian)
+    }
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    feed: Box<dyn PurposeFeed>,
+    shared: Arc<Shared>,
+    org: OrgView,
+    builders: HashMap<VehicleId, TripBuilder>,
+    privacy: HashMap<VehicleId, bool>,
+    cursor: i64,
+    batch_size: usize,
+}
+
+impl Worker {
+    pub fn new(store: Arc<dyn Store>, shared: Arc<Shared>) -> Result<Worker, StoreError> {
+        let mut feed = store.purpose_feed()?;
+        let cursor = feed.cursor()?;
+        let org = load_org(store.as_ref())?;
+        let privacy = feed.privacy_states()?.into_iter().collect();
+        let mut w = Worker {
+            store,
+            feed,
+            shared,
+            org,
+            builders: HashMap::new(),
+            privacy,
+            cursor,
+            batch_size: 5000,
+        };
+        w.replay()?;
+        Ok(w)
+    }
+
+    fn builder(&mut self, vehicle: VehicleId) -> &mut TripBuilder {
+        self.builders
+            .entry(vehicle)
+            .or_insert_with(|| TripBuilder::new(TripConfig::default()))
+    }
+
+    /// After a restart: rebuild each vehicle's open trip from the staged fixes after the
+    /// last one its driving log closed a trip on.
+    fn replay(&mut self) -> Result<(), StoreError> {
+        let marks: HashMap<VehicleId, i64> = self.feed.watermarks()?.into_iter().collect();
+        let vehicles: Vec<(VehicleId, Vec<DeviceId>)> = self
+            .org
+            .vehicles
+            .iter()
+            .filter(|(_, v)| v.purposes.contains(&Purpose::DrivingLog))
+            .map(|(id, v)| (*id, v.devices.clone()))
+            .collect();
+        let mut batch = self.empty_batch();
+        for (vehicle, devices) in vehicles {
+            let after = marks.get(&vehicle).copied().unwrap_or(0);
+            let rows = self.feed.replay(&devices, after, self.cursor)?;
+            for row in &rows {
+                self.process(row, &mut batch, Replay::Yes);
+            }
+        }
+        batch.up_to = self.cursor;
+        if !batch.entries.is_empty() || !batch.deviations.is_empty() {
+            self.feed.commit(&batch)?;
+        }
+        Ok(())
+    }
+
+    fn empty_batch(&self) -> PurposeBatch {
+        PurposeBatch {
+            up_to: self.cursor,
+            entries: Vec::new(),
+            deviations: Vec::new(),
+            privacy_switches: Vec::new(),
+            watermarks: Vec::new(),
+            recorded_at: now(),
+        }
+    }
+
+    /// One round: reload what changed, consume a batch of staged fixes. Returns how many.
+    pub fn step(&mut self) -> Result<usize, StoreError> {
+        if self.store.org_version()? != self.org.version {
+            self.org = load_org(self.store.as_ref())?;
+        }
+        // Switches made outside the stream (the API, the command line).
+        for (vehicle, private) in self.feed.privacy_states()? {
+            self.set_privacy(vehicle, private);
+        }
+        let rows = self.feed.next(self.cursor, self.batch_size)?;
+        let mut batch = self.empty_batch();
+        for row in &rows {
+            self.process(row, &mut batch, Replay::No);
+            batch.up_to = row.id;
+        }
+        let clock = now();
+        let mut events = Vec::new();
+        let vehicles: Vec<VehicleId> = self.builders.keys().copied().collect();
+        for v in vehicles {
+            events.clear();
+            self.builder(v).advance_to(clock, &mut events);
+            let mark = batch.up_to;
+            self.handle_events(v, &events, mark, &mut batch);
+        }
+        if let Ok(mut fleet) = self.shared.fleet.write() {
+            for vehicle in fleet.expire(clock) {
+                let _ = self
+                    .shared
+                    .fleet_changes
+                    .send(FleetChange::Gone { vehicle });
+            }
+        }
+        if !rows.is_empty() || !batch.entries.is_empty() || !batch.deviations.is_empty() {
+            self.feed.commit(&batch)?;
+            self.cursor = batch.up_to;
+        }
+        Ok(rows.len())
+    }
+
+    fn set_privacy(&mut self, vehicle: VehicleId, private: bool) {
+        let was = self.privacy.insert(vehicle, private).unwrap_or(false);
+        if private && !was {
+            let gone = self
+                .shared
+                .fleet
+                .write()
+                .map(|mut f| f.forget(vehicle))
+                .unwrap_or(false);
+            if gone {
+                let _ = self
+                    .shared
+                    .fleet_changes
+                    .send(FleetChange::Gone { vehicle });
+            }
+        }
+    }
+
+    fn process(&mut self, row: &StagedRow, batch: &mut PurposeBatch, replay: Replay) {
+        let Some(device) = self.org.devices.get(&row.device) else {
+            return;
+        };
+        let Some(vehicle_info) = self.org.vehicles.get(&device.vehicle) else {
+            return;
+        };
+        let vehicle = device.vehicle;
+        let protocol = device.protocol;
+        let kind_of = move |k: &AttrKey| -> FieldKind { field_kind(protocol, k) };
+        // Gate: the compliance register (a later issue) narrows this to purposes allowed to
+        // collect; driver behaviour never collects without a recorded legal basis and DPIA.
+        let active: Vec<Purpose> = vehicle_info
+            .purposes
+            .iter()
+            .copied()
+            .filter(|p| *p != Purpose::DriverBehaviour)
+            .collect();
+        let projected = project(
+            &row.fix,
+            &Inputs {
+                purposes: &active,
+                kind_of: &kind_of,
+                privacy_input: device.privacy_input.as_ref(),
+                panic_input: device.panic_input.as_ref(),
+            },
+        );
+        if let (Some(on), Replay::No) = (projected.privacy_input, replay) {
+            let current = self.privacy.get(&vehicle).copied().unwrap_or(false);
+            if on != current {
+                batch
+                    .privacy_switches
+                    .push((vehicle, row.fix.time, on, "device input"));
+                self.set_privacy(vehicle, on);
+            }
+        }
+        let private = self.privacy.get(&vehicle).copied().unwrap_or(false);
+        if let (Some(live), false, Replay::No) = (projected.fleet_view, private, replay) {
+            let changed = self
+                .shared
+                .fleet
+                .write()
+                .map(|mut f| f.update(vehicle, live, now()))
+                .unwrap_or(false);
+            if changed {
+                let _ = self.shared.fleet_changes.send(FleetChange::Moved {
+                    vehicle,
+                    lat: live.position.lat(),
+                    lon: live.position.lon(),
+                    time: live.time,
+                });
+            }
+        }
+        if let Some(p) = projected.driving_log {
+            let mut events = Vec::new();
+            self.builder(vehicle).push(
+                TrackPoint {
+                    time: p.time,
+                    position: p.position,
+                    ignition: p.ignition,
+                    odometer_m: p.odometer_m,
+                    driver_id: p.driver_id,
+                    private,
+                },
+                &mut events,
+            );
+            self.handle_events(vehicle, &events, row.id, batch);
+        }
+    }
+
+    fn handle_events(
+        &self,
+        vehicle: VehicleId,
+        events: &[Event],
+        staged_id: i64,
+        batch: &mut PurposeBatch,
+    ) {
+        for e in events {
+            match e {
+                Event::TripClosed(trip) => {
+                    batch.entries.push(self.entry(vehicle, trip));
+                    batch.watermarks.push((vehicle, staged_id));
+                }
+                Event::TripRevised { old, new } => self.late_change(
+                    vehicle,
+                    std::slice::from_ref(old),
+                    std::slice::from_ref(new),
+                    batch,
+                ),
+                Event::TripReplaced { old, new } => self.late_change(vehicle, old, new, batch),
+                Event::Deviation(d) => {
+                    let private = self.privacy.get(&vehicle).copied().unwrap_or(false);
+                    batch.deviations.push(Deviation {
+                        vehicle,
+                        date: trips::oslo_date(d.from),
+                        // During privacy mode a deviation keeps its date and km, not its times.
+                        from: if private {
+                            Timestamp::from_millis(0)
+                        } else {
+                            d.from
+                        },
+                        to: if private {
+                            Timestamp::from_millis(0)
+                        } else {
+                            d.to
+                        },
+                        kind: d.kind.as_str(),
+                        km: d.km_across,
+                        note: format!(
+                            "no positions while the vehicle moved ({} km by {})",
+                            round1(d.km_across),
+                            d.source.as_str()
+                        ),
+                    });
+                }
+                Event::LateDropped { time, window_start } => {
+                    tracing::warn!(%vehicle, late = %time, window = %window_start, "a record older than the trip builder's window was not used");
+                }
+                Event::TripOpened { .. }
+                | Event::OpenTripWithdrawn { .. }
+                | Event::DeviationWithdrawn(_) => {}
+            }
+        }
+    }
+
+    /// Late records changed trips already written. The log is not rewritten (recorded
+    /// distance, date and time are final); the change is recorded as a deviation.
+    fn late_change(
+        &self,
+        vehicle: VehicleId,
+        old: &[Trip],
+        new: &[Trip],
+        batch: &mut PurposeBatch,
+    ) {
+        let km = |t: &[Trip]| t.iter().map(|t| t.distance_m / 1000.0).sum::<f64>();
+        let any_private = old.iter().chain(new).any(|t| t.private);
+        let Some(first) = old.first().or(new.first()) else {
+            return;
+        };
+        let last_end = old
+            .iter()
+            .chain(new)
+            .map(|t| t.end)
+            .max()
+            .unwrap_or(first.end);
+        batch.deviations.push(Deviation {
+            vehicle,
+            date: first.local_date(),
+            from: if any_private { Timestamp::from_millis(0) } else { first.start },
+            to: if any_private { Timestamp::from_millis(0) } else { last_end },
+            kind: "late_data",
+            km: km(new) - km(old),
+            note: format!(
+                "late records changed {} logged trip(s) of {} km into {} trip(s) of {} km; the log keeps what was written",
+                old.len(),
+                round1(km(old)),
+                new.len(),
+                round1(km(new))
+            ),
+        });
+    }
+
+    fn entry(&self, vehicle: VehicleId, trip: &Trip) -> NewLogEntry {
+        let km = round1(trip.distance_m / 1000.0);
+        let date = trip.local_date();
+        if trip.private {
+            return NewLogEntry::Private { vehicle, date, km };
+        }
+        NewLogEntry::Trip {
+            vehicle,
+            date,
+            start: trip.start,
+            end: trip.end,
+            start_place: self.org.place(trip.start_pos),
+            end_place: self.org.place(trip.end_pos),
+            odometer_start_km: trip.odometer_start_m.map(|m| round1(m / 1000.0)),
+            odometer_end_km: trip.odometer_end_m.map(|m| round1(m / 1000.0)),
+            km,
+            distance_source: trip.distance_source.as_str(),
+            driver: self.org.driver(vehicle, trip),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replay {
+    Yes,
+    No,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Runs the worker until the process ends; errors are logged and retried.
+pub fn run(store: Arc<dyn Store>, shared: Arc<Shared>) {
+    let mut worker = loop {
+        match Worker::new(store.clone(), shared.clone()) {
+            Ok(w) => break w,
+            Err(e) => {
+                tracing::error!(error = %e, "the purpose engine cannot start; retrying");
+                std::thread::sleep(Duration::from_secs(5));
+            }
+        }
+    };
+    loop {
+        match worker.step() {
+            Ok(n) if n >= worker.batch_size => {}
+            Ok(_) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => {
+                tracing::error!(error = %e, "the purpose engine failed a batch; it will retry");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}

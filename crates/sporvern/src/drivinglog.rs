@@ -1,0 +1,242 @@
+//! Reading the driving log from the command line. Until access control lands (users, roles,
+//! the audit ledger), every read names who it is made for with `--as USER` and says so.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use domain::drivinglog::{Classification, LogEntry};
+use domain::{RegNo, Timestamp, VehicleId};
+
+use crate::cli::open_existing;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Export a vehicle's driving log for a month (or a whole year) as CSV.
+    Export {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        vehicle: String,
+        /// YYYY-MM for a month, YYYY for a year.
+        #[arg(long)]
+        month: String,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// Who the export is made for (recorded once the audit ledger exists).
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// Classify a trip: business with a purpose, or private. Recorded values never change;
+    /// every classification is kept.
+    Classify {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        trip: i64,
+        /// Business trip with this purpose or customer.
+        #[arg(long, conflicts_with = "private", required_unless_present = "private")]
+        business: Option<String>,
+        #[arg(long)]
+        private: bool,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+}
+
+#[derive(Args)]
+pub struct PrivacyArgs {
+    /// on or off
+    pub state: String,
+    #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+    pub data: PathBuf,
+    #[arg(long)]
+    pub vehicle: String,
+    #[arg(long = "as")]
+    pub as_user: String,
+}
+
+fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_millis(ms)
+}
+
+fn vehicle(store: &dyn storage::Store, reg: &str) -> anyhow::Result<VehicleId> {
+    let reg = RegNo::parse(reg)?;
+    store
+        .vehicle_id(&reg)?
+        .with_context(|| format!("no vehicle {reg} in the organisation"))
+}
+
+/// `YYYY-MM` → that month; `YYYY` → that year.
+fn period(s: &str) -> anyhow::Result<(time::Date, time::Date)> {
+    let bad = || anyhow::anyhow!("--month is YYYY-MM (a month) or YYYY (a year), not {s:?}");
+    let (year, month) = match s.split_once('-') {
+        Some((y, m)) => (
+            y.parse::<i32>().map_err(|_| bad())?,
+            Some(m.parse::<u8>().map_err(|_| bad())?),
+        ),
+        None => (s.parse::<i32>().map_err(|_| bad())?, None),
+    };
+    let date = |m: u8, d: u8| -> anyhow::Result<time::Date> {
+        let month = time::Month::try_from(m).map_err(|_| bad())?;
+        time::Date::from_calendar_date(year, month, d).map_err(|_| bad())
+    };
+    Ok(match month {
+        Some(m) => {
+            let first = date(m, 1)?;
+            let last = date(m, time::util::days_in_month(first.month(), year))?;
+            (first, last)
+        }
+        None => (date(1, 1)?, date(12, 31)?),
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn local_time(t: Timestamp) -> String {
+    let offset = trips::oslo_offset(t);
+    t.to_offset_date_time()
+        .map(|d| d.to_offset(offset))
+        .map(|d| format!("{:02}:{:02}", d.hour(), d.minute()))
+        .unwrap_or_default()
+}
+
+/// The CSV a log keeper or a driver hands on: one row per trip, private trips as date and km.
+pub fn csv(
+    reg: &str,
+    entries: &[LogEntry],
+    deviations: &[domain::drivinglog::RecordedDeviation],
+) -> String {
+    let mut out = String::from(
+        "dato/date,start,slutt/end,fra/from,til/to,km-stand start/odometer start,km-stand slutt/odometer end,km,sjåfør/driver,type,formål/purpose\n",
+    );
+    let mut business = 0.0;
+    let mut private = 0.0;
+    for e in entries {
+        match e {
+            LogEntry::Private(p) => {
+                private += p.km;
+                out.push_str(&format!("{},,,,,,,{:.1},,privat/private,\n", p.date, p.km));
+            }
+            LogEntry::Trip(t) => {
+                let (kind, purpose) = match &t.classification {
+                    Classification::Business { purpose } => ("yrke/business", purpose.as_str()),
+                    Classification::Unclassified => ("ikke klassifisert/unclassified", ""),
+                    Classification::Private => ("privat/private", ""),
+                };
+                if matches!(t.classification, Classification::Business { .. }) {
+                    business += t.km;
+                }
+                let odo = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+                out.push_str(&format!(
+                    "{},{},{},{},{},{},{},{:.1},{},{},{}\n",
+                    t.date,
+                    local_time(t.start),
+                    local_time(t.end),
+                    csv_field(&t.start_place),
+                    csv_field(&t.end_place),
+                    odo(t.odometer_start_km),
+                    odo(t.odometer_end_km),
+                    t.km,
+                    csv_field(t.driver.as_deref().unwrap_or("")),
+                    kind,
+                    csv_field(purpose)
+                ));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "\n# {reg}: {} trips, business {business:.1} km, private {private:.1} km, total {:.1} km\n",
+        entries.len(),
+        entries.iter().map(LogEntry::km).sum::<f64>()
+    ));
+    for d in deviations {
+        out.push_str(&format!(
+            "# avvik/deviation {} {} {:.1} km: {}\n",
+            d.date, d.kind, d.km, d.note
+        ));
+    }
+    out
+}
+
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Export {
+            data,
+            vehicle: reg,
+            month,
+            format: Format::Csv,
+            as_user,
+        } => {
+            let store = open_existing(&data)?;
+            let id = vehicle(store.as_ref(), &reg)?;
+            let (from, to) = period(&month)?;
+            let entries = store.driving_log(id, from, to)?;
+            let deviations = store.deviations(id, from, to)?;
+            eprintln!(
+                "driving log of {reg} {from} – {to}, read as {as_user:?} (access control and the audit ledger arrive with the access issue)"
+            );
+            print!(
+                "{}",
+                csv(&RegNo::parse(&reg)?.to_string(), &entries, &deviations)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Classify {
+            data,
+            trip,
+            business,
+            private,
+            as_user,
+        } => {
+            let store = open_existing(&data)?;
+            let class = match (business, private) {
+                (Some(purpose), false) if !purpose.trim().is_empty() => Classification::Business {
+                    purpose: purpose.trim().to_owned(),
+                },
+                (None, true) => Classification::Private,
+                _ => bail!("give --business \"purpose or customer\" or --private"),
+            };
+            store.classify_trip(trip, &class, &as_user, now())?;
+            println!("trip {trip} classified as {} by {as_user}", class.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn privacy(args: PrivacyArgs) -> anyhow::Result<ExitCode> {
+    let on = match args.state.as_str() {
+        "on" => true,
+        "off" => false,
+        other => bail!("privacy mode is on or off, not {other:?}"),
+    };
+    let store = open_existing(&args.data)?;
+    let id = vehicle(store.as_ref(), &args.vehicle)?;
+    store.switch_privacy(id, on, &format!("command line ({})", args.as_user), now())?;
+    println!(
+        "privacy mode {} for {}: {}",
+        if on { "on" } else { "off" },
+        args.vehicle,
+        if on {
+            "the vehicle leaves the fleet view and the trip is logged as private (date and km only)"
+        } else {
+            "tracking as usual"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

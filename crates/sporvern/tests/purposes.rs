@@ -1,0 +1,268 @@
+//! The purposes at work, end to end: a Teltonika unit drives a business trip and a private
+//! errand, reporting speed, RPM and fuel; the driving log gets the trip and the errand as date
+//! and km; the fleet view loses the vehicle in privacy mode; and once staging is purged, none
+//! of the sensor values exist anywhere in the data folder.
+
+mod common;
+
+use std::time::Duration;
+
+use codec::teltonika::{IoValue, Record};
+use common::*;
+use domain::Timestamp;
+use domain::drivinglog::LogEntry;
+
+// Distinctive values, searched for in every file afterwards.
+const RPM: u16 = 4321;
+const FUEL: u8 = 77;
+const SPEED: u16 = 93;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A point on the straight line from `a` to `b`.
+fn lerp(a: (f64, f64), b: (f64, f64), f: f64) -> (f64, f64) {
+    (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f)
+}
+
+fn point(t: i64, at: (f64, f64), ignition: bool, odometer_m: u32, private: bool) -> Record {
+    Record {
+        time: Timestamp::from_millis(t),
+        priority: 0,
+        lon: at.1,
+        lat: at.0,
+        altitude: 60,
+        angle: 250,
+        satellites: 11,
+        speed_kmh: if ignition { SPEED } else { 0 },
+        event_io_id: 0,
+        generation_type: None,
+        io: vec![
+            (239, IoValue::U8(u8::from(ignition))),
+            (2, IoValue::U8(u8::from(private))),
+            (16, IoValue::U32(odometer_m)),
+            (24, IoValue::U16(if ignition { SPEED } else { 0 })),
+            (85, IoValue::U16(if ignition { RPM } else { 0 })),
+            (89, IoValue::U8(FUEL)),
+        ],
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
+    let app = spawn_app(|_| {}).await;
+    let depot = (59.9275, 10.8452); // Lager Alnabru
+    let customer = (59.9155, 10.7725); // Kunde: Sameiet Tøyen Torg
+    let doctor = (59.9230, 10.6650); // somewhere in Ullern
+    let t0 = now_ms() - 15 * 60_000;
+    let mut odo = 1_000_000u32;
+    let mut records = Vec::new();
+    // Business trip: 8 minutes depot → customer (≈ 4.3 km), then parked 2 minutes.
+    for i in 0..=48 {
+        let f = f64::from(i) / 48.0;
+        records.push(point(
+            t0 + i64::from(i) * 10_000,
+            lerp(depot, customer, f),
+            true,
+            odo,
+            false,
+        ));
+        odo += 90;
+    }
+    for i in 1..=12 {
+        records.push(point(
+            t0 + 480_000 + i * 10_000,
+            customer,
+            false,
+            odo,
+            false,
+        ));
+    }
+    // Private errand with DIN2 on: customer → doctor, then parked.
+    let t1 = t0 + 700_000;
+    for i in 0..=36 {
+        let f = f64::from(i) / 36.0;
+        records.push(point(
+            t1 + i64::from(i) * 10_000,
+            lerp(customer, doctor, f),
+            true,
+            odo,
+            true,
+        ));
+        odo += 160;
+    }
+    for i in 1..=12 {
+        records.push(point(t1 + 360_000 + i * 10_000, doctor, false, odo, true));
+    }
+
+    let (mut dev, answer) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    assert_eq!(answer, 1);
+    let vehicle = storage::open(app.data())
+        .expect("open")
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("the example's vehicle");
+
+    // The business trip first: the fleet view shows the vehicle.
+    let split = 49 + 12;
+    for chunk in records[..split].chunks(20) {
+        dev.send(&frame(chunk)).await;
+        assert_eq!(dev.ack().await, Some(chunk.len() as u32));
+    }
+    let mut seen_in_fleet = false;
+    for _ in 0..100 {
+        let snapshot = app.shared.fleet.read().expect("fleet").snapshot();
+        if snapshot.iter().any(|(v, _)| *v == vehicle) {
+            seen_in_fleet = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen_in_fleet,
+        "the vehicle is on the fleet view while it drives for work"
+    );
+
+    // Then the private errand: the vehicle leaves the fleet view.
+    for chunk in records[split..].chunks(20) {
+        dev.send(&frame(chunk)).await;
+        assert_eq!(dev.ack().await, Some(chunk.len() as u32));
+    }
+    let store = storage::open(app.data()).expect("open");
+    let today = trips::oslo_date(Timestamp::from_millis(t0));
+    let mut log = Vec::new();
+    for _ in 0..200 {
+        log = store.driving_log(vehicle, today, today).expect("log");
+        if log.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let snapshot = app.shared.fleet.read().expect("fleet").snapshot();
+    assert!(
+        !snapshot.iter().any(|(v, _)| *v == vehicle),
+        "privacy mode removes the vehicle from the fleet view"
+    );
+
+    assert_eq!(log.len(), 2, "{log:#?}");
+    let LogEntry::Trip(trip) = &log[0] else {
+        panic!("first a business trip: {log:#?}")
+    };
+    assert_eq!(
+        trip.start_place,
+        "Lager Alnabru (Strømsveien 266, 0668 Oslo)"
+    );
+    assert_eq!(
+        trip.end_place,
+        "Kunde: Sameiet Tøyen Torg (Tøyengata 40, 0578 Oslo)"
+    );
+    assert_eq!(trip.distance_source, "odometer");
+    assert!((trip.km - 4.3).abs() < 0.2, "{}", trip.km);
+    assert_eq!(trip.driver.as_deref(), Some("1001"), "the assigned driver");
+    let LogEntry::Private(errand) = &log[1] else {
+        panic!("then a private trip: {log:#?}")
+    };
+    assert!((errand.km - 5.8).abs() < 0.3, "{}", errand.km);
+    let switches = store.privacy_switches(vehicle).expect("switches");
+    assert_eq!(
+        switches.first().map(|s| (s.1, s.2.as_str())),
+        Some((true, "device input")),
+        "the switch is recorded"
+    );
+
+    // The private trip's row holds no time or place at all.
+    let conn = rusqlite::Connection::open(app.data().join("sporvern.db")).expect("db");
+    let private_row: (Option<i64>, Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT start_time, start_place, end_place FROM trip WHERE private = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("one private row");
+    assert_eq!(private_row, (None, None, None));
+    // And recorded values cannot be changed, not even by SQL against the file.
+    assert!(
+        conn.execute("UPDATE trip SET km = 1 WHERE private = 0", [])
+            .is_err()
+    );
+    assert!(conn.execute("DELETE FROM trip", []).is_err());
+    drop(conn);
+
+    // Purge what the purposes consumed, as the schedule does after the late-data window.
+    let purged = store
+        .purge_consumed(Timestamp::from_millis(i64::MAX))
+        .expect("purge");
+    assert_eq!(purged as usize, records.len());
+    let needles: [(&str, Vec<u8>); 4] = [
+        ("rpm as staged", i64::from(RPM).to_be_bytes().to_vec()),
+        ("fuel as staged", i64::from(FUEL).to_be_bytes().to_vec()),
+        ("speed as staged", f64::from(SPEED).to_be_bytes().to_vec()),
+        ("rpm as text", RPM.to_string().into_bytes()),
+    ];
+    // Not in any table: every value of every row, blobs included.
+    let conn = rusqlite::Connection::open(app.data().join("sporvern.db")).expect("db");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .expect("tables")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .map(|r| r.expect("name"))
+        .collect();
+    for table in &tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{table}\""))
+            .expect("select");
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).expect("rows");
+        while let Some(row) = rows.next().expect("row") {
+            for c in 0..columns {
+                let bytes: Vec<u8> = match row.get_ref(c).expect("value") {
+                    rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => {
+                        b.to_vec()
+                    }
+                    rusqlite::types::ValueRef::Integer(i) => {
+                        assert!(i != i64::from(RPM), "{table}: an RPM-valued cell");
+                        continue;
+                    }
+                    _ => continue,
+                };
+                for (what, needle) in &needles {
+                    assert!(!contains(&bytes, needle), "{what} in table {table}");
+                }
+            }
+        }
+    }
+    // Not in the files either: SQLite can leave deleted bytes in the unused space of a page
+    // until the file is compacted, so the check runs after compaction (VACUUM), which the
+    // write-ahead log and every other file get no exemption from.
+    conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("vacuum");
+    drop(conn);
+    for entry in std::fs::read_dir(app.data()).expect("data folder") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("readable");
+        for (what, needle) in &needles {
+            if let Some(i) = bytes.windows(needle.len()).position(|w| w == &needle[..]) {
+                eprintln!(
+                    "DEBUG {what} at {i} page {} page-type {} around {:02x?}",
+                    i / 4096,
+                    bytes[(i / 4096) * 4096 + if i / 4096 == 0 { 100 } else { 0 }],
+                    &bytes[i.saturating_sub(24)..(i + 16).min(bytes.len())]
+                );
+            }
+            assert!(
+                !contains(&bytes, needle),
+                "{what} found in {}",
+                path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The purpose engine's tables: its cursor over staging, the driving log, deviations, privacy
+//! switches.
+
+use domain::drivinglog::{
+    Classification, LogEntry, NewLogEntry, PrivateTrip, RecordedDeviation, RecordedTrip,
+};
+use domain::{DeviceId, Fix, Position, Timestamp, VehicleId, encoding};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::db_err;
+use crate::{PurposeBatch, PurposeFeed, StagedRow, StoreError};
+
+fn date_text(d: time::Date) -> String {
+    d.to_string()
+}
+
+fn parse_date(s: &str) -> Result<time::Date, StoreError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt).map_err(|_| StoreError::Corrupt(format!("date {s:?}")))
+}
+
+const STAGED_COLUMNS: &str =
+    "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs";
+
+fn staged_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StagedRow> {
+    let lat: Option<f64> = r.get(3)?;
+    let lon: Option<f64> = r.get(4)?;
+    let attrs: Vec<u8> = r.get(9)?;
+    Ok(StagedRow {
+        id: r.get(0)?,
+        device: DeviceId(r.get(1)?),
+        fix: Fix {
+            time: Timestamp::from_millis(r.get(2)?),
+            position: lat.zip(lon).and_then(|(a, b)| Position::new(a, b)),
+            altitude_m: r.get::<_, Option<f64>>(5)?.map(|v| v as f32),
+            course_deg: r.get(6)?,
+            satellites: r.get(7)?,
+            speed_kmh: r.get::<_, Option<f64>>(8)?.map(|v| v as f32),
+            // A corrupt blob loses its attributes, not the fix (logged by the caller's counts).
+            attributes: encoding::decode(&attrs).unwrap_or_default(),
+        },
+    })
+}
+
+pub struct SqliteFeed {
+    pub(super) conn: Connection,
+}
+
+impl PurposeFeed for SqliteFeed {
+    fn cursor(&mut self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT last_staged_id FROM purpose_cursor WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err)
+    }
+
+    fn next(&mut self, after: i64, limit: usize) -> Result<Vec<StagedRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {STAGED_COLUMNS} FROM staged_fix WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], staged_row)
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn replay(
+        &mut self,
+        devices: &[DeviceId],
+        after: i64,
+        up_to: i64,
+    ) -> Result<Vec<StagedRow>, StoreError> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {STAGED_COLUMNS} FROM staged_fix WHERE device_id = ?1 AND id > ?2 AND id <= ?3"
+            ))
+            .map_err(db_err)?;
+        for d in devices {
+            let rows = stmt
+                .query_map(params![d.0, after, up_to], staged_row)
+                .map_err(db_err)?;
+            for r in rows {
+                out.push(r.map_err(db_err)?);
+            }
+        }
+        out.sort_by_key(|r| (r.fix.time, r.id));
+        Ok(out)
+    }
+
+    fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT vehicle_id, staged_id FROM drivinglog_watermark")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((VehicleId(r.get(0)?), r.get(1)?)))
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT vehicle_id, private FROM privacy_switch p
+                 WHERE id = (SELECT MAX(id) FROM privacy_switch q WHERE q.vehicle_id = p.vehicle_id)",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((VehicleId(r.get(0)?), r.get::<_, i64>(1)? == 1)))
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn commit(&mut self, b: &PurposeBatch) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(db_err)?;
+        for e in &b.entries {
+            match e {
+                NewLogEntry::Trip {
+                    vehicle,
+                    date,
+                    start,
+                    end,
+                    start_place,
+                    end_place,
+                    odometer_start_km,
+                    odometer_end_km,
+                    km,
+                    distance_source,
+                    driver,
+                } => {
+                    tx.execute(
+                        "INSERT INTO trip (vehicle_id, local_date, km, private, start_time, end_time, start_place, end_place,
+                           odometer_start_km, odometer_end_km, distance_source, driver_number, recorded_at)
+                         VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        params![
+                            vehicle.0,
+                            date_text(*date),
+                            km,
+                            start.millis(),
+                            end.millis(),
+                            start_place,
+                            end_place,
+                            odometer_start_km,
+                            odometer_end_km,
+                            distance_source,
+                            driver,
+                            b.recorded_at.millis()
+                        ],
+                    )
+                    .map_err(db_err)?;
+                }
+                NewLogEntry::Private { vehicle, date, km } => {
+                    tx.execute(
+                        "INSERT INTO trip (vehicle_id, local_date, km, private, recorded_at) VALUES (?1, ?2, ?3, 1, ?4)",
+                        params![vehicle.0, date_text(*date), km, b.recorded_at.millis()],
+                    )
+                    .map_err(db_err)?;
+                }
+            }
+        }
+        for d in &b.deviations {
+            tx.execute(
+                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    d.vehicle.0,
+                    date_text(d.date),
+                    d.from.millis(),
+                    d.to.millis(),
+                    d.kind,
+                    d.km,
+                    d.note,
+                    b.recorded_at.millis()
+                ],
+            )
+            .map_err(db_err)?;
+        }
+        for (vehicle, at, private, source) in &b.privacy_switches {
+            tx.execute(
+                "INSERT INTO privacy_switch (vehicle_id, at, private, source) VALUES (?1, ?2, ?3, ?4)",
+                params![vehicle.0, at.millis(), i64::from(*private), source],
+            )
+            .map_err(db_err)?;
+        }
+        for (vehicle, staged) in &b.watermarks {
+            tx.execute(
+                "INSERT INTO drivinglog_watermark (vehicle_id, staged_id) VALUES (?1, ?2)
+                 ON CONFLICT (vehicle_id) DO UPDATE SET staged_id = MAX(staged_id, excluded.staged_id)",
+                params![vehicle.0, staged],
+            )
+            .map_err(db_err)?;
+        }
+        tx.execute(
+            "UPDATE purpose_cursor SET last_staged_id = MAX(last_staged_id, ?1) WHERE id = 1",
+            [b.up_to],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)
+    }
+}
+
+pub fn purge_consumed(conn: &Connection, before: Timestamp) -> Result<u64, StoreError> {
+    let n = conn
+        .execute(
+            "DELETE FROM staged_fix WHERE received_at < ?1
+               AND id <= (SELECT last_staged_id FROM purpose_cursor WHERE id = 1)",
+            [before.millis()],
+        )
+        .map_err(db_err)?;
+    Ok(n as u64)
+}
+
+fn classification(class: &str, purpose: Option<String>) -> Classification {
+    match class {
+        "business" => Classification::Business {
+            purpose: purpose.unwrap_or_default(),
+        },
+        "private" => Classification::Private,
+        _ => Classification::Unclassified,
+    }
+}
+
+pub fn driving_log(
+    conn: &Connection,
+    vehicle: VehicleId,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.id, t.local_date, t.km, t.private, t.start_time, t.end_time, t.start_place, t.end_place,
+                    t.odometer_start_km, t.odometer_end_km, t.distance_source, t.driver_number,
+                    c.class, c.purpose
+             FROM trip t
+             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+             WHERE t.vehicle_id = ?1 AND t.local_date BETWEEN ?2 AND ?3
+             ORDER BY t.local_date, t.id",
+        )
+        .map_err(db_err)?;
+    let mut rows = stmt
+        .query(params![vehicle.0, date_text(from), date_text(to)])
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(db_err)? {
+        let id: i64 = r.get(0).map_err(db_err)?;
+        let date = parse_date(&r.get::<_, String>(1).map_err(db_err)?)?;
+        let km: f64 = r.get(2).map_err(db_err)?;
+        let private: bool = r.get::<_, i64>(3).map_err(db_err)? == 1;
+        let class: Option<String> = r.get(12).map_err(db_err)?;
+        let class = classification(class.as_deref().unwrap_or(""), r.get(13).map_err(db_err)?);
+        // A private trip — switched private in the car, or classified private afterwards — is
+        // shown as its date and km; nothing else is even read into memory.
+        if private || class == Classification::Private {
+            out.push(LogEntry::Private(PrivateTrip { id, date, km }));
+            continue;
+        }
+        let time = |i| -> Result<Timestamp, StoreError> {
+            let v: Option<i64> = r.get(i).map_err(db_err)?;
+            v.map(Timestamp::from_millis)
+                .ok_or_else(|| StoreError::Corrupt(format!("trip {id} lacks a time")))
+        };
+        out.push(LogEntry::Trip(RecordedTrip {
+            id,
+            date,
+            start: time(4)?,
+            end: time(5)?,
+            start_place: r
+                .get::<_, Option<String>>(6)
+                .map_err(db_err)?
+                .unwrap_or_default(),
+            end_place: r
+                .get::<_, Option<String>>(7)
+                .map_err(db_err)?
+                .unwrap_or_default(),
+            odometer_start_km: r.get(8).map_err(db_err)?,
+            odometer_end_km: r.get(9).map_err(db_err)?,
+            km,
+            distance_source: r
+                .get::<_, Option<String>>(10)
+                .map_err(db_err)?
+                .unwrap_or_default(),
+            driver: r.get(11).map_err(db_err)?,
+            classification: class,
+        }));
+    }
+    Ok(out)
+}
+
+pub fn deviations(
+    conn: &Connection,
+    vehicle: VehicleId,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<RecordedDeviation>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT local_date, from_time, to_time, kind, km, note FROM deviation
+             WHERE vehicle_id = ?1 AND local_date BETWEEN ?2 AND ?3 ORDER BY from_time",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![vehicle.0, date_text(from), date_text(to)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (date, from, to, kind, km, note) = row.map_err(db_err)?;
+        out.push(RecordedDeviation {
+            date: parse_date(&date)?,
+            from: Timestamp::from_millis(from),
+            to: Timestamp::from_millis(to),
+            kind,
+            km,
+            note,
+        });
+    }
+    Ok(out)
+}
+
+pub fn classify(
+    conn: &Connection,
+    trip: i64,
+    class: &Classification,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let exists: Option<i64> = conn
+        .query_row("SELECT id FROM trip WHERE id = ?1", [trip], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    if exists.is_none() {
+        return Err(StoreError::Backend(format!(
+            "no trip {trip} in the driving log"
+        )));
+    }
+    let purpose = match class {
+        Classification::Business { purpose } => Some(purpose.as_str()),
+        _ => None,
+    };
+    conn.execute(
+        "INSERT INTO trip_class (trip_id, at, by_user, class, purpose) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![trip, at.millis(), by, class.as_str(), purpose],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
