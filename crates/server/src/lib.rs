@@ -175,6 +175,7 @@ impl Application {
         tasks.spawn(teltonika::serve_tcp(teltonika_tcp, tk_ctx.clone()));
         tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
         tasks.spawn(reload_registry(store.clone(), registry));
+        tasks.spawn(retention(store.clone()));
         tasks.spawn(purge_staging(
             store.clone(),
             settings.staging_lifetime,
@@ -202,6 +203,25 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
             Ok(Ok(false)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "cannot reload the device registry"),
             Err(e) => tracing::error!(error = %e, "registry reload task failed"),
+        }
+    }
+}
+
+/// Retention, enforced by the server itself: once at start and then every six hours.
+async fn retention(store: Arc<dyn storage::Store>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        let policy = storage::RetentionPolicy::default();
+        match tokio::task::spawn_blocking(move || s.retention_run(&policy, ingest::now())).await {
+            Ok(Ok(receipts)) => {
+                for r in receipts {
+                    tracing::info!(kind = %r.kind, count = r.count, rule = %r.rule, "retention deleted data past its time");
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "retention failed; it will try again"),
+            Err(e) => tracing::error!(error = %e, "retention task failed"),
         }
     }
 }

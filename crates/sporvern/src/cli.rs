@@ -79,6 +79,33 @@ pub enum Command {
     },
     /// Switch privacy mode for a vehicle (the driver's private errand).
     Privacy(crate::drivinglog::PrivacyArgs),
+    /// Retention: what will be deleted when (plan), delete what is due (run), receipts.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RetentionCommand {
+    /// A dry run: what will be deleted, when, and under which rule.
+    Plan {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+    },
+    /// Delete what is due now (the server also does this daily); prints the receipts.
+    Run {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// Pretend today is this date (YYYY-MM-DD), to check what a run would do then.
+        #[arg(long)]
+        today: Option<String>,
+    },
+    /// Every deletion retention has made: counts and rules, never the data.
+    Receipts {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -246,6 +273,51 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Assess(args) => Ok(assess_command(&args)),
         Command::Drivinglog { command } => crate::drivinglog::run(command),
         Command::Privacy(args) => crate::drivinglog::privacy(args),
+        Command::Retention { command } => retention_command(command),
+    }
+}
+
+fn retention_command(command: RetentionCommand) -> anyhow::Result<ExitCode> {
+    let policy = storage::RetentionPolicy::default();
+    match command {
+        RetentionCommand::Plan { data } => {
+            let store = open_existing(&data)?;
+            let plan = store.retention_plan(&policy, server::ingest::now())?;
+            if plan.is_empty() {
+                println!("nothing is held that retention will delete");
+            }
+            for p in plan {
+                println!("{}  {:>8}  {:<22} {}", p.due, p.count, p.kind, p.rule);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RetentionCommand::Run { data, today } => {
+            let store = open_existing(&data)?;
+            let now = match today {
+                Some(d) => {
+                    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+                    let date = time::Date::parse(&d, &fmt)
+                        .with_context(|| format!("--today is YYYY-MM-DD, not {d:?}"))?;
+                    domain::Timestamp::from_secs(date.midnight().assume_utc().unix_timestamp())
+                }
+                None => server::ingest::now(),
+            };
+            let receipts = store.retention_run(&policy, now)?;
+            if receipts.is_empty() {
+                println!("nothing was due");
+            }
+            for r in receipts {
+                println!("deleted {} {} ({})", r.count, r.kind, r.rule);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RetentionCommand::Receipts { data } => {
+            let store = open_existing(&data)?;
+            for r in store.retention_receipts()? {
+                println!("{}  {:>8}  {:<22} {}", r.at, r.count, r.kind, r.rule);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

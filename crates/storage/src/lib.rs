@@ -114,6 +114,45 @@ pub struct PurposeBatch {
     pub recorded_at: Timestamp,
 }
 
+/// How long each kind of data is kept. The server enforces it on a schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetentionPolicy {
+    /// Driving log entries and their deviations are kept until the end of the fiscal year
+    /// plus this many years (bokføringsloven § 13 (2): five years after the end of the
+    /// accounting year; the calendar year is the fiscal year here).
+    pub driving_log_years: i32,
+    /// Privacy switches are kept this many days: long enough for the driver to see and
+    /// dispute them, short enough not to become a record of private errands.
+    pub privacy_switch_days: i64,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> RetentionPolicy {
+        RetentionPolicy {
+            driving_log_years: 5,
+            privacy_switch_days: 90,
+        }
+    }
+}
+
+/// Rows that will be deleted on a date, by kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedDeletion {
+    pub kind: &'static str,
+    pub due: time::Date,
+    pub count: u64,
+    pub rule: &'static str,
+}
+
+/// What a retention run deleted: counts, never the data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub at: Timestamp,
+    pub kind: String,
+    pub count: u64,
+    pub rule: String,
+}
+
 /// The purpose engine's access to staging: its only reader.
 pub trait PurposeFeed: Send {
     fn cursor(&mut self) -> Result<i64, StoreError>;
@@ -189,6 +228,19 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<(Timestamp, bool, String)>, StoreError>;
     /// A vehicle's id by registration number.
     fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError>;
+    /// What retention will delete, and when (a dry run).
+    fn retention_plan(
+        &self,
+        policy: &RetentionPolicy,
+        now: Timestamp,
+    ) -> Result<Vec<PlannedDeletion>, StoreError>;
+    /// Deletes what is due at `now`, leaving a receipt per kind.
+    fn retention_run(
+        &self,
+        policy: &RetentionPolicy,
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, StoreError>;
+    fn retention_receipts(&self) -> Result<Vec<Receipt>, StoreError>;
     /// A writer for the ingest pipeline.
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
 }

@@ -3,6 +3,7 @@
 
 mod org_rows;
 mod purposes;
+mod retention;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -19,6 +20,10 @@ use crate::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_purposes.sql")),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_retention.sql"),
+    ),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -334,6 +339,30 @@ impl Store for SqliteStore {
             .map(|v| v.map(VehicleId))
             .map_err(db_err)
         })
+    }
+
+    fn retention_plan(
+        &self,
+        policy: &crate::RetentionPolicy,
+        now: Timestamp,
+    ) -> Result<Vec<crate::PlannedDeletion>, StoreError> {
+        self.with(|conn| retention::plan(conn, policy, now))
+    }
+
+    fn retention_run(
+        &self,
+        policy: &crate::RetentionPolicy,
+        now: Timestamp,
+    ) -> Result<Vec<crate::Receipt>, StoreError> {
+        self.with(|conn| {
+            let receipts = retention::run(conn, policy, now)?;
+            truncate_log(conn, receipts.iter().map(|r| r.count).sum())?;
+            Ok(receipts)
+        })
+    }
+
+    fn retention_receipts(&self) -> Result<Vec<crate::Receipt>, StoreError> {
+        self.with(|conn| retention::receipts(conn))
     }
 
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError> {

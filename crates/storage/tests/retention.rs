@@ -1,0 +1,122 @@
+//! Retention with a fake clock: the plan says what goes when; the run deletes exactly that and
+//! leaves receipts; nothing else can delete the driving log.
+
+use domain::drivinglog::NewLogEntry;
+use domain::{Timestamp, VehicleId};
+use storage::{PurposeBatch, RetentionPolicy};
+
+fn date(y: i32, m: u8, d: u8) -> time::Date {
+    time::Date::from_calendar_date(y, time::Month::try_from(m).expect("month"), d).expect("date")
+}
+
+fn at(y: i32, m: u8, d: u8) -> Timestamp {
+    Timestamp::from_secs(date(y, m, d).midnight().assume_utc().unix_timestamp())
+}
+
+fn example_org() -> org::Org {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/org.toml"
+    ))
+    .expect("example file");
+    org::parse(&text).expect("valid example")
+}
+
+#[test]
+fn the_plan_and_the_run_agree_and_leave_receipts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = storage::open(dir.path()).expect("open");
+    store.apply_org(&example_org()).expect("apply");
+    let vehicle: VehicleId = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let private = |d: time::Date| NewLogEntry::Private {
+        vehicle,
+        date: d,
+        km: 12.5,
+    };
+    let mut feed = store.purpose_feed().expect("feed");
+    feed.commit(&PurposeBatch {
+        up_to: 0,
+        entries: vec![
+            private(date(2019, 6, 1)),
+            private(date(2020, 12, 31)),
+            private(date(2021, 1, 1)),
+        ],
+        deviations: vec![],
+        privacy_switches: vec![
+            (vehicle, at(2025, 12, 1), true, "test"),
+            (vehicle, at(2025, 12, 1), false, "test"),
+        ],
+        watermarks: vec![],
+        recorded_at: at(2021, 1, 2),
+    })
+    .expect("commit");
+    let policy = RetentionPolicy::default();
+
+    let plan = store
+        .retention_plan(&policy, at(2025, 12, 31))
+        .expect("plan");
+    let rows: Vec<(String, &str, u64)> = plan
+        .iter()
+        .map(|p| (p.due.to_string(), p.kind, p.count))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("2025-01-01".to_owned(), "driving_log_trip", 1),
+            ("2026-01-01".to_owned(), "driving_log_trip", 1),
+            ("2026-03-02".to_owned(), "privacy_switch", 2),
+            ("2027-01-01".to_owned(), "driving_log_trip", 1),
+        ]
+    );
+
+    // The day before: nothing is due.
+    assert!(
+        store
+            .retention_run(&policy, at(2024, 12, 31))
+            .expect("run")
+            .is_empty()
+    );
+    // New Year's Day 2025: the 2019 entry goes (five years after the end of 2019 have passed).
+    let receipts = store.retention_run(&policy, at(2025, 1, 1)).expect("run");
+    assert_eq!(
+        receipts
+            .iter()
+            .map(|r| (r.kind.as_str(), r.count))
+            .collect::<Vec<_>>(),
+        vec![("driving_log_trip", 1)]
+    );
+    let left = store
+        .driving_log(vehicle, date(2019, 1, 1), date(2021, 12, 31))
+        .expect("log");
+    assert_eq!(
+        left.iter()
+            .map(|e| e.date().to_string())
+            .collect::<Vec<_>>(),
+        vec!["2020-12-31", "2021-01-01"]
+    );
+    // Ninety days after the switches they go too, with the 2020 entry due since New Year.
+    let receipts = store.retention_run(&policy, at(2026, 3, 2)).expect("run");
+    assert_eq!(
+        receipts
+            .iter()
+            .map(|r| (r.kind.as_str(), r.count))
+            .collect::<Vec<_>>(),
+        vec![("driving_log_trip", 1), ("privacy_switch", 2)]
+    );
+    assert_eq!(
+        store.retention_receipts().expect("receipts").len(),
+        3,
+        "every deletion has its receipt"
+    );
+
+    // Outside retention, the driving log cannot be deleted, even with SQL against the file.
+    let conn = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
+    let err = conn.execute("DELETE FROM trip", []).expect_err("refused");
+    assert!(
+        err.to_string().contains("deleted only by retention"),
+        "{err}"
+    );
+}
