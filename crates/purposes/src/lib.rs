@@ -12,6 +12,7 @@
 pub mod fleet;
 pub mod policy;
 pub mod projection;
+pub mod tax;
 
 pub use fleet::{FleetView, LivePosition};
 pub use policy::{Rule, allowed, rule};

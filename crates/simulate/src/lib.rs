@@ -376,6 +376,8 @@ pub fn teltonika_record(t: Timestamp, s: &Sample, sensors: bool) -> Record {
     let mut io = vec![
         (239, IoValue::U8(u8::from(s.ignition))),
         (240, IoValue::U8(u8::from(s.speed_kmh > 0.0))),
+        // DIN2: the privacy button, as the demo organisation maps it.
+        (2, IoValue::U8(u8::from(s.private))),
         (21, IoValue::U8(4)),
         (66, IoValue::U16(13_800)),
         (16, IoValue::U32(s.odometer_m as u32)),

@@ -58,6 +58,8 @@ pub struct Vehicle {
     /// Seconds left standing still at a stop.
     parked_s: f64,
     pub odometer_m: f64,
+    /// This leg is a private errand: the driver pressed the privacy button (DIN2).
+    private: bool,
 }
 
 /// One sample of the vehicle's state.
@@ -68,6 +70,8 @@ pub struct Sample {
     pub course_deg: u16,
     pub ignition: bool,
     pub odometer_m: f64,
+    /// The privacy button is on (a private errand).
+    pub private: bool,
 }
 
 impl Vehicle {
@@ -82,12 +86,15 @@ impl Vehicle {
             speed_kmh: 0.0,
             parked_s: 0.0,
             odometer_m: 10_000_000.0 + (seed % 1000) as f64 * 1000.0,
+            private: false,
         };
         v.pick_target();
         v
     }
 
     fn pick_target(&mut self) {
+        // About one leg in five is a private errand (a doctor's visit, say).
+        self.private = self.rng.below(5) == 0;
         let next = OSLO_PLACES[self.rng.below(OSLO_PLACES.len())];
         let j = |r: &mut Rng| (r.unit() - 0.5) * 0.004;
         self.target = (next.0 + j(&mut self.rng), next.1 + j(&mut self.rng));
@@ -135,6 +142,7 @@ impl Vehicle {
             course_deg,
             ignition: self.parked_s <= 0.0,
             odometer_m: self.odometer_m,
+            private: self.private,
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
     Csv,
+    /// A PDF a driver can hand to the tax office (written to standard output).
+    Pdf,
 }
 
 #[derive(Args)]
@@ -180,7 +182,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             data,
             vehicle: reg,
             month,
-            format: Format::Csv,
+            format,
             as_user,
         } => {
             let store = open_existing(&data)?;
@@ -188,13 +190,56 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (from, to) = period(&month)?;
             let entries = store.driving_log(id, from, to)?;
             let deviations = store.deviations(id, from, to)?;
+            let reg_no = RegNo::parse(&reg)?;
+            let kind = store
+                .load_org()?
+                .vehicles
+                .iter()
+                .find(|v| v.reg == reg_no)
+                .map_or(domain::VehicleKind::Car, |v| v.kind);
+            let year_start = time::Date::from_calendar_date(to.year(), time::Month::January, 1)?;
+            let year = purposes::tax::totals(&store.driving_log(id, year_start, to)?);
+            let notices = purposes::tax::notices(kind, &year);
             eprintln!(
                 "driving log of {reg} {from} – {to}, read as {as_user:?} (access control and the audit ledger arrive with the access issue)"
             );
-            print!(
-                "{}",
-                csv(&RegNo::parse(&reg)?.to_string(), &entries, &deviations)
+            if let Format::Pdf = format {
+                let org = store.load_org()?;
+                let generated = now().rfc3339();
+                let kind_name = match kind {
+                    domain::VehicleKind::Car => "personbil",
+                    domain::VehicleKind::Van => "varebil",
+                };
+                let vehicle_name = reg_no.to_string();
+                let pdf = report::driving_log_pdf(
+                    &report::DrivingLogReport {
+                        organisation: &org.organisation.name,
+                        org_number: org.organisation.org_number.as_deref(),
+                        vehicle: &vehicle_name,
+                        vehicle_kind: kind_name,
+                        period: &month,
+                        generated_at: &generated,
+                        entries: &entries,
+                        deviations: &deviations,
+                        odometer_readings: &[],
+                        attribution: places::ATTRIBUTION,
+                    },
+                    report::Lang::Nb,
+                );
+                use std::io::Write;
+                std::io::stdout()
+                    .write_all(&pdf)
+                    .context("writing the PDF")?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            print!("{}", csv(&reg_no.to_string(), &entries, &deviations));
+            println!(
+                "# hittil i år/year to date: yrke/business {:.1} km, privat/private {:.1} km over {} dager/days, ikke klassifisert/unclassified {:.1} km",
+                year.business_km, year.private_km, year.private_days, year.unclassified_km
             );
+            for n in notices {
+                println!("# skatt/tax: {} / {}", n.nb, n.en);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify {

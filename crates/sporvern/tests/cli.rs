@@ -174,3 +174,137 @@ fn assess_exit_codes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("line 3"), "{}", stderr(&o));
 }
+
+#[test]
+fn drivinglog_export_classify_and_privacy_from_the_command_line() {
+    use domain::drivinglog::NewLogEntry;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf8");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/org.toml");
+    assert!(
+        sporvern(&["org", "apply", "--data", data, example])
+            .status
+            .success()
+    );
+    let store = storage::open(dir.path()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let day = time::Date::from_calendar_date(2026, time::Month::November, 2).expect("date");
+    let t = |h: i64| {
+        domain::Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + h * 3600)
+    };
+    let mut feed = store.purpose_feed().expect("feed");
+    feed.commit(&storage::PurposeBatch {
+        up_to: 0,
+        entries: vec![
+            NewLogEntry::Trip {
+                vehicle,
+                date: day,
+                start: t(7),
+                end: t(8),
+                start_place: "Lager Alnabru".into(),
+                end_place: "Kunde: Sameiet Tøyen Torg".into(),
+                odometer_start_km: Some(10_000.0),
+                odometer_end_km: Some(10_012.5),
+                km: 12.5,
+                distance_source: "odometer",
+                driver: Some("1001".into()),
+            },
+            NewLogEntry::Private {
+                vehicle,
+                date: day,
+                km: 4.2,
+            },
+        ],
+        deviations: vec![],
+        privacy_switches: vec![],
+        watermarks: vec![],
+        recorded_at: t(9),
+    })
+    .expect("commit");
+    drop(feed);
+
+    let export = || {
+        sporvern(&[
+            "drivinglog",
+            "export",
+            "--data",
+            data,
+            "--vehicle",
+            "EK 12345",
+            "--month",
+            "2026-11",
+            "--as",
+            "kari",
+        ])
+    };
+    let o = export();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("read as \"kari\""),
+        "the read says who it is for: {}",
+        stderr(&o)
+    );
+    let csv = stdout(&o);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[1],
+        "2026-11-02,08:00,09:00,Lager Alnabru,Kunde: Sameiet Tøyen Torg,10000.0,10012.5,12.5,1001,ikke klassifisert/unclassified,"
+    );
+    assert_eq!(
+        lines[2], "2026-11-02,,,,,,,4.2,,privat/private,",
+        "a private trip: date and km only"
+    );
+
+    let o = sporvern(&[
+        "drivinglog",
+        "classify",
+        "--data",
+        data,
+        "--trip",
+        "1",
+        "--business",
+        "Service, Tøyen Torg",
+        "--as",
+        "kari",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&export());
+    assert!(
+        csv.lines()
+            .nth(1)
+            .is_some_and(|l| l.ends_with("yrke/business,\"Service, Tøyen Torg\"")),
+        "{csv}"
+    );
+    assert!(
+        !sporvern(&[
+            "drivinglog",
+            "classify",
+            "--data",
+            data,
+            "--trip",
+            "99",
+            "--private",
+            "--as",
+            "kari"
+        ])
+        .status
+        .success()
+    );
+
+    let o = sporvern(&[
+        "privacy",
+        "on",
+        "--data",
+        data,
+        "--vehicle",
+        "EK 12345",
+        "--as",
+        "kari",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let switches = store.privacy_switches(vehicle).expect("switches");
+    assert_eq!(switches.first().map(|s| s.1), Some(true));
+}
