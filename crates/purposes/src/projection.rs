@@ -182,7 +182,9 @@ pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
                 time: fix.time,
                 position,
             }),
-        alarm: (active(Purpose::Alarm) && !triggers.is_empty()).then_some(AlarmPoint {
+        // The alarm purpose sees every fix's position, but keeps one only inside an alarm
+        // window, which only a trigger opens (the alarm store decides; see the worker).
+        alarm: active(Purpose::Alarm).then_some(AlarmPoint {
             time: fix.time,
             position: fix.position,
             triggers,
@@ -257,7 +259,7 @@ mod tests {
             })
         );
         assert_eq!(p.fleet_view, None, "not an active purpose");
-        assert_eq!(p.alarm, None);
+        assert_eq!(p.alarm, None, "not an active purpose");
         assert_eq!(p.privacy_input, None);
     }
 

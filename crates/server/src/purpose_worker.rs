@@ -12,7 +12,7 @@ use domain::drivinglog::{Deviation, NewLogEntry};
 use domain::{AttrKey, DeviceId, FieldKind, Protocol, Timestamp, VehicleId};
 use org::Purpose;
 use purposes::{FleetView, Inputs, project};
-use storage::{PurposeBatch, PurposeFeed, StagedRow, Store, StoreError};
+use storage::{AlarmAction, PurposeBatch, PurposeFeed, StagedRow, Store, StoreError};
 use trips::{Event, TrackPoint, Trip, TripBuilder, TripConfig};
 
 use crate::ingest::{field_kind, now};
@@ -174,6 +174,8 @@ pub struct Worker {
     org: OrgView,
     builders: HashMap<VehicleId, TripBuilder>,
     privacy: HashMap<VehicleId, bool>,
+    /// Vehicles with an open alarm window, and when it was last triggered.
+    alarms: HashMap<VehicleId, Timestamp>,
     cursor: i64,
     batch_size: usize,
 }
@@ -184,7 +186,9 @@ impl Worker {
         let cursor = feed.cursor()?;
         let org = load_org(store.as_ref())?;
         let privacy = feed.privacy_states()?.into_iter().collect();
+        let alarms = feed.open_alarms()?.into_iter().collect();
         let mut w = Worker {
+            alarms,
             store,
             feed,
             shared,
@@ -237,6 +241,7 @@ impl Worker {
             deviations: Vec::new(),
             privacy_switches: Vec::new(),
             watermarks: Vec::new(),
+            alarms: Vec::new(),
             recorded_at: now(),
         }
     }
@@ -250,6 +255,8 @@ impl Worker {
         for (vehicle, private) in self.feed.privacy_states()? {
             self.set_privacy(vehicle, private);
         }
+        // Windows opened or resolved outside the stream (operators).
+        self.alarms = self.feed.open_alarms()?.into_iter().collect();
         let rows = self.feed.next(self.cursor, self.batch_size)?;
         let mut batch = self.empty_batch();
         for row in &rows {
@@ -265,6 +272,20 @@ impl Worker {
             let mark = batch.up_to;
             self.handle_events(v, &events, mark, &mut batch);
         }
+        // An alarm window with no new trigger for a while closes by itself: alarm tracking must
+        // not turn into continuous tracking (seed 001, Sikkerhetshensyn).
+        let quiet: Vec<VehicleId> = self
+            .alarms
+            .iter()
+            .filter(|(_, last)| clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS)
+            .map(|(v, _)| *v)
+            .collect();
+        for vehicle in quiet {
+            self.alarms.remove(&vehicle);
+            batch
+                .alarms
+                .push(AlarmAction::AutoResolve { vehicle, at: clock });
+        }
         if let Ok(mut fleet) = self.shared.fleet.write() {
             for vehicle in fleet.expire(clock) {
                 let _ = self
@@ -273,7 +294,11 @@ impl Worker {
                     .send(FleetChange::Gone { vehicle });
             }
         }
-        if !rows.is_empty() || !batch.entries.is_empty() || !batch.deviations.is_empty() {
+        if !rows.is_empty()
+            || !batch.entries.is_empty()
+            || !batch.deviations.is_empty()
+            || !batch.alarms.is_empty()
+        {
             self.feed.commit(&batch)?;
             self.cursor = batch.up_to;
         }
@@ -349,6 +374,42 @@ impl Worker {
                     lon: live.position.lon(),
                     time: live.time,
                 });
+            }
+        }
+        if let (Some(a), Replay::No) = (&projected.alarm, replay) {
+            let open = self.alarms.contains_key(&vehicle);
+            let triggered = !a.triggers.is_empty();
+            if triggered && !open {
+                let triggers = a
+                    .triggers
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                tracing::warn!(%vehicle, %triggers, "alarm: window opened");
+                batch.alarms.push(AlarmAction::Open {
+                    vehicle,
+                    at: a.time,
+                    triggers,
+                    position: a.position,
+                });
+                self.alarms.insert(vehicle, a.time);
+            } else if open {
+                if let Some(position) = a.position {
+                    batch.alarms.push(AlarmAction::Position {
+                        vehicle,
+                        at: a.time,
+                        position,
+                        trigger: triggered,
+                    });
+                }
+                if triggered {
+                    self.alarms.insert(
+                        vehicle,
+                        a.time
+                            .max(self.alarms.get(&vehicle).copied().unwrap_or(a.time)),
+                    );
+                }
             }
         }
         if let Some(p) = projected.driving_log {
@@ -487,6 +548,9 @@ enum Replay {
     Yes,
     No,
 }
+
+/// An alarm window closes by itself this long after its last trigger.
+const ALARM_AUTO_RESOLVE_MS: i64 = 30 * 60_000;
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0

@@ -79,6 +79,11 @@ pub enum Command {
     },
     /// Switch privacy mode for a vehicle (the driver's private errand).
     Privacy(crate::drivinglog::PrivacyArgs),
+    /// Alarm windows (sikkerhet): list, show, open for a reported theft, resolve.
+    Alarm {
+        #[command(subcommand)]
+        command: crate::drivinglog::AlarmCommand,
+    },
     /// Retention: what will be deleted when (plan), delete what is due (run), receipts.
     Retention {
         #[command(subcommand)]
@@ -274,6 +279,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Drivinglog { command } => crate::drivinglog::run(command),
         Command::Privacy(args) => crate::drivinglog::privacy(args),
         Command::Retention { command } => retention_command(command),
+        Command::Alarm { command } => crate::drivinglog::alarm(command),
     }
 }
 

@@ -285,3 +285,110 @@ pub fn privacy(args: PrivacyArgs) -> anyhow::Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Subcommand)]
+pub enum AlarmCommand {
+    /// Every alarm window: when, why, resolved or open.
+    List {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// The positions inside one alarm window.
+    Show {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        window: i64,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// Open a window for a vehicle by hand, e.g. when a theft is reported.
+    Open {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        vehicle: String,
+        #[arg(long, default_value = "theft")]
+        reason: String,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// Resolve a window; --incident keeps its positions for a year instead of 30 days.
+    Resolve {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        window: i64,
+        #[arg(long)]
+        incident: bool,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+}
+
+pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AlarmCommand::List { data, as_user } => {
+            let store = open_existing(&data)?;
+            eprintln!(
+                "alarm windows, read as {as_user:?} (access control and the audit ledger arrive with the access issue)"
+            );
+            for w in store.alarm_windows()? {
+                let state = match (&w.resolved_at, &w.resolved_by) {
+                    (Some(at), Some(by)) => format!("resolved {at} by {by}"),
+                    _ => "OPEN".to_owned(),
+                };
+                println!(
+                    "#{} vehicle {} opened {} ({}){} — {}",
+                    w.id,
+                    w.vehicle,
+                    w.opened_at,
+                    w.triggers,
+                    if w.incident { " [incident]" } else { "" },
+                    state
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AlarmCommand::Show {
+            data,
+            window,
+            as_user,
+        } => {
+            let store = open_existing(&data)?;
+            eprintln!("alarm window {window}, read as {as_user:?}");
+            for (at, p) in store.alarm_positions(window)? {
+                println!("{at} {:.6} {:.6}", p.lat(), p.lon());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AlarmCommand::Open {
+            data,
+            vehicle: reg,
+            reason,
+            as_user,
+        } => {
+            let store = open_existing(&data)?;
+            let id = vehicle(store.as_ref(), &reg)?;
+            let w = store.open_alarm(id, &format!("{reason} (reported by {as_user})"), now())?;
+            println!("alarm window {w} open for {reg}: positions are kept until it is resolved");
+            Ok(ExitCode::SUCCESS)
+        }
+        AlarmCommand::Resolve {
+            data,
+            window,
+            incident,
+            as_user,
+        } => {
+            let store = open_existing(&data)?;
+            store.resolve_alarm(window, &as_user, incident, now())?;
+            println!(
+                "alarm window {window} resolved; its positions are deleted after {} days",
+                if incident { 365 } else { 30 }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

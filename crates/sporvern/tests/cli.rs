@@ -221,6 +221,7 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
         deviations: vec![],
         privacy_switches: vec![],
         watermarks: vec![],
+        alarms: vec![],
         recorded_at: t(9),
     })
     .expect("commit");

@@ -266,3 +266,103 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
         }
     }
 }
+
+#[tokio::test]
+async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
+    let app = spawn_app(|_| {}).await;
+    let t0 = now_ms() - 5 * 60_000;
+    let base = (59.9275, 10.8452);
+    let fix = |i: i64, panic: bool| {
+        let mut r = point(
+            t0 + i * 10_000,
+            (base.0 + i as f64 * 0.001, base.1),
+            true,
+            1_000_000,
+            false,
+        );
+        r.io.push((1, IoValue::U8(u8::from(panic)))); // DIN1: the panic button
+        r
+    };
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    let store = storage::open(app.data()).expect("open");
+    let wait_for = |n: usize| {
+        let store = &store;
+        async move {
+            for _ in 0..100 {
+                let windows = store.alarm_windows().expect("windows");
+                if windows.len() >= n {
+                    return windows;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            store.alarm_windows().expect("windows")
+        }
+    };
+
+    // Ordinary driving: the alarm purpose keeps nothing.
+    dev.send(&frame(&[fix(0, false), fix(1, false)])).await;
+    assert_eq!(dev.ack().await, Some(2));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        store.alarm_windows().expect("windows").is_empty(),
+        "no alarm, no window"
+    );
+
+    // The driver presses the panic button: a window opens and positions are kept.
+    dev.send(&frame(&[fix(2, true), fix(3, false), fix(4, false)]))
+        .await;
+    assert_eq!(dev.ack().await, Some(3));
+    let windows = wait_for(1).await;
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0].triggers, "panic");
+    for _ in 0..100 {
+        if store
+            .alarm_positions(windows[0].id)
+            .expect("positions")
+            .len()
+            == 3
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kept: Vec<i64> = store
+        .alarm_positions(windows[0].id)
+        .expect("positions")
+        .iter()
+        .map(|(t, _)| t.millis())
+        .collect();
+    assert_eq!(
+        kept,
+        vec![t0 + 20_000, t0 + 30_000, t0 + 40_000],
+        "from the trigger on, nothing before it"
+    );
+
+    // Resolved by an operator: nothing more is kept.
+    store
+        .resolve_alarm(
+            windows[0].id,
+            "vakt",
+            false,
+            Timestamp::from_millis(now_ms()),
+        )
+        .expect("resolve");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    dev.send(&frame(&[fix(5, false)])).await;
+    assert_eq!(dev.ack().await, Some(1));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        store
+            .alarm_positions(windows[0].id)
+            .expect("positions")
+            .len(),
+        3
+    );
+    assert!(
+        store
+            .alarm_windows()
+            .expect("windows")
+            .iter()
+            .all(|w| w.resolved_at.is_some())
+    );
+}

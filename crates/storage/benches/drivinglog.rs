@@ -81,6 +81,7 @@ fn main() {
             deviations: vec![],
             privacy_switches: vec![],
             watermarks: vec![],
+            alarms: vec![],
             recorded_at: Timestamp::from_secs(midnight),
         })
         .expect("commit");

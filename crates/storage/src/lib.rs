@@ -111,6 +111,7 @@ pub struct PurposeBatch {
     pub privacy_switches: Vec<(VehicleId, Timestamp, bool, &'static str)>,
     /// Per vehicle, the staged id its driving log has closed trips up to.
     pub watermarks: Vec<(VehicleId, i64)>,
+    pub alarms: Vec<AlarmAction>,
     pub recorded_at: Timestamp,
 }
 
@@ -124,6 +125,10 @@ pub struct RetentionPolicy {
     /// Privacy switches are kept this many days: long enough for the driver to see and
     /// dispute them, short enough not to become a record of private errands.
     pub privacy_switch_days: i64,
+    /// Alarm positions are kept this many days after the window is resolved …
+    pub alarm_days: i64,
+    /// … or this many when the window was marked as an incident.
+    pub alarm_incident_days: i64,
 }
 
 impl Default for RetentionPolicy {
@@ -131,6 +136,8 @@ impl Default for RetentionPolicy {
         RetentionPolicy {
             driving_log_years: 5,
             privacy_switch_days: 90,
+            alarm_days: 30,
+            alarm_incident_days: 365,
         }
     }
 }
@@ -153,6 +160,40 @@ pub struct Receipt {
     pub rule: String,
 }
 
+/// What the alarm purpose did with a fix.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlarmAction {
+    /// Open a window (none is open for the vehicle), with the first position.
+    Open {
+        vehicle: VehicleId,
+        at: Timestamp,
+        triggers: String,
+        position: Option<domain::Position>,
+    },
+    /// A position inside the open window; `trigger` when the fix raised the alarm again.
+    Position {
+        vehicle: VehicleId,
+        at: Timestamp,
+        position: domain::Position,
+        trigger: bool,
+    },
+    /// Close the vehicle's open window without an operator (no trigger for a while).
+    AutoResolve { vehicle: VehicleId, at: Timestamp },
+}
+
+/// An alarm window as security operators see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmWindow {
+    pub id: i64,
+    pub vehicle: VehicleId,
+    pub opened_at: Timestamp,
+    pub triggers: String,
+    pub last_trigger_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub resolved_by: Option<String>,
+    pub incident: bool,
+}
+
 /// The purpose engine's access to staging: its only reader.
 pub trait PurposeFeed: Send {
     fn cursor(&mut self) -> Result<i64, StoreError>;
@@ -169,6 +210,8 @@ pub trait PurposeFeed: Send {
     fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError>;
     /// Each vehicle's privacy mode now (the latest switch).
     fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError>;
+    /// Vehicles with an open alarm window, and when it was last triggered.
+    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
 }
 
@@ -228,6 +271,26 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<(Timestamp, bool, String)>, StoreError>;
     /// A vehicle's id by registration number.
     fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError>;
+    /// Opens an alarm window by hand (theft reported); returns its id.
+    fn open_alarm(
+        &self,
+        vehicle: VehicleId,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Resolves an alarm window; `incident` keeps its positions longer.
+    fn resolve_alarm(
+        &self,
+        window: i64,
+        by: &str,
+        incident: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    fn alarm_windows(&self) -> Result<Vec<AlarmWindow>, StoreError>;
+    fn alarm_positions(
+        &self,
+        window: i64,
+    ) -> Result<Vec<(Timestamp, domain::Position)>, StoreError>;
     /// What retention will delete, and when (a dry run).
     fn retention_plan(
         &self,

@@ -50,6 +50,7 @@ fn the_plan_and_the_run_agree_and_leave_receipts() {
             (vehicle, at(2025, 12, 1), false, "test"),
         ],
         watermarks: vec![],
+        alarms: vec![],
         recorded_at: at(2021, 1, 2),
     })
     .expect("commit");

@@ -109,3 +109,24 @@ fn staged_fixes_are_stored_once_and_survive_reopening() {
     );
     assert_eq!(store.staging_stats().expect("stats").rows, 0);
 }
+
+#[test]
+fn every_migration_file_is_applied() {
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .expect("migrations folder")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+        })
+        .count();
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(storage::open(dir.path()).expect("open"));
+    let conn = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
+    let applied: i64 = conn
+        .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(
+        applied as usize, files,
+        "a migration file is missing from MIGRATIONS"
+    );
+}

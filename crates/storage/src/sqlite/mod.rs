@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_retention.sql"),
     ),
+    (4, include_str!("../../migrations/sqlite/0004_alarm.sql")),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -339,6 +340,36 @@ impl Store for SqliteStore {
             .map(|v| v.map(VehicleId))
             .map_err(db_err)
         })
+    }
+
+    fn open_alarm(
+        &self,
+        vehicle: VehicleId,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.with(|conn| purposes::open_alarm(conn, vehicle, reason, at))
+    }
+
+    fn resolve_alarm(
+        &self,
+        window: i64,
+        by: &str,
+        incident: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|conn| purposes::resolve_alarm(conn, window, by, incident, at))
+    }
+
+    fn alarm_windows(&self) -> Result<Vec<crate::AlarmWindow>, StoreError> {
+        self.with(|conn| purposes::alarm_windows(conn))
+    }
+
+    fn alarm_positions(
+        &self,
+        window: i64,
+    ) -> Result<Vec<(Timestamp, domain::Position)>, StoreError> {
+        self.with(|conn| purposes::alarm_positions(conn, window))
     }
 
     fn retention_plan(

@@ -120,6 +120,21 @@ impl PurposeFeed for SqliteFeed {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
+    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((VehicleId(r.get(0)?), Timestamp::from_millis(r.get(1)?)))
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
     fn commit(&mut self, b: &PurposeBatch) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(db_err)?;
         for e in &b.entries {
@@ -198,6 +213,57 @@ impl PurposeFeed for SqliteFeed {
                 params![vehicle.0, staged],
             )
             .map_err(db_err)?;
+        }
+        for a in &b.alarms {
+            match a {
+                crate::AlarmAction::Open {
+                    vehicle,
+                    at,
+                    triggers,
+                    position,
+                } => {
+                    tx.execute(
+                        "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at) VALUES (?1, ?2, ?3, ?2)",
+                        params![vehicle.0, at.millis(), triggers],
+                    )
+                    .map_err(db_err)?;
+                    if let Some(p) = position {
+                        let id = tx.last_insert_rowid();
+                        tx.execute(
+                            "INSERT OR IGNORE INTO alarm_position (window_id, at, lat, lon) VALUES (?1, ?2, ?3, ?4)",
+                            params![id, at.millis(), p.lat(), p.lon()],
+                        )
+                        .map_err(db_err)?;
+                    }
+                }
+                crate::AlarmAction::Position {
+                    vehicle,
+                    at,
+                    position,
+                    trigger,
+                } => {
+                    let open = "(SELECT id FROM alarm_window WHERE vehicle_id = ?1 AND resolved_at IS NULL ORDER BY id DESC LIMIT 1)";
+                    tx.execute(
+                        &format!("INSERT OR IGNORE INTO alarm_position (window_id, at, lat, lon) SELECT {open}, ?2, ?3, ?4 WHERE {open} IS NOT NULL"),
+                        params![vehicle.0, at.millis(), position.lat(), position.lon()],
+                    )
+                    .map_err(db_err)?;
+                    if *trigger {
+                        tx.execute(
+                            "UPDATE alarm_window SET last_trigger_at = MAX(last_trigger_at, ?2) WHERE vehicle_id = ?1 AND resolved_at IS NULL",
+                            params![vehicle.0, at.millis()],
+                        )
+                        .map_err(db_err)?;
+                    }
+                }
+                crate::AlarmAction::AutoResolve { vehicle, at } => {
+                    tx.execute(
+                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL",
+                        params![vehicle.0, at.millis()],
+                    )
+                    .map_err(db_err)?;
+                }
+            }
         }
         tx.execute(
             "UPDATE purpose_cursor SET last_staged_id = MAX(last_staged_id, ?1) WHERE id = 1",
@@ -359,5 +425,100 @@ pub fn classify(
         params![trip, at.millis(), by, class.as_str(), purpose],
     )
     .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn alarm_windows(conn: &Connection) -> Result<Vec<crate::AlarmWindow>, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, vehicle_id, opened_at, triggers, last_trigger_at, resolved_at, resolved_by, incident
+             FROM alarm_window ORDER BY id DESC",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(crate::AlarmWindow {
+                id: r.get(0)?,
+                vehicle: VehicleId(r.get(1)?),
+                opened_at: Timestamp::from_millis(r.get(2)?),
+                triggers: r.get(3)?,
+                last_trigger_at: Timestamp::from_millis(r.get(4)?),
+                resolved_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
+                resolved_by: r.get(6)?,
+                incident: r.get::<_, i64>(7)? == 1,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub fn alarm_positions(
+    conn: &Connection,
+    window: i64,
+) -> Result<Vec<(Timestamp, Position)>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT at, lat, lon FROM alarm_position WHERE window_id = ?1 ORDER BY at")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([window], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, f64>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (at, lat, lon) = row.map_err(db_err)?;
+        if let Some(p) = Position::new(lat, lon) {
+            out.push((Timestamp::from_millis(at), p));
+        }
+    }
+    Ok(out)
+}
+
+pub fn open_alarm(
+    conn: &Connection,
+    vehicle: VehicleId,
+    reason: &str,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let open: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM alarm_window WHERE vehicle_id = ?1 AND resolved_at IS NULL",
+            [vehicle.0],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    if let Some(id) = open {
+        return Ok(id);
+    }
+    conn.execute(
+        "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at) VALUES (?1, ?2, ?3, ?2)",
+        params![vehicle.0, at.millis(), reason],
+    )
+    .map_err(db_err)?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn resolve_alarm(
+    conn: &Connection,
+    window: i64,
+    by: &str,
+    incident: bool,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let n = conn
+        .execute(
+            "UPDATE alarm_window SET resolved_at = COALESCE(resolved_at, ?2), resolved_by = COALESCE(resolved_by, ?3),
+               incident = MAX(incident, ?4) WHERE id = ?1",
+            params![window, at.millis(), by, i64::from(incident)],
+        )
+        .map_err(db_err)?;
+    if n == 0 {
+        return Err(StoreError::Backend(format!("no alarm window {window}")));
+    }
     Ok(())
 }

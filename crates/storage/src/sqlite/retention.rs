@@ -8,6 +8,7 @@ use crate::{PlannedDeletion, Receipt, RetentionPolicy, StoreError};
 
 const DRIVING_LOG_RULE: &str =
     "bokføringsloven § 13 (2): kept to the end of the fiscal year + 5 years";
+const ALARM_RULE: &str = "alarm positions: kept 30 days after the window is resolved, 365 for a recorded incident (GDPR art. 5(1)(e))";
 const PRIVACY_RULE: &str =
     "privacy switches: kept 90 days for the driver to see, then deleted (GDPR art. 5(1)(e))";
 
@@ -104,6 +105,14 @@ pub fn run(
     let switches = tx
         .execute("DELETE FROM privacy_switch WHERE at < ?1", [switch_cutoff])
         .map_err(db_err)?;
+    let day = 86_400_000i64;
+    let alarm_positions = tx
+        .execute(
+            "DELETE FROM alarm_position WHERE window_id IN (SELECT id FROM alarm_window WHERE resolved_at IS NOT NULL
+               AND resolved_at + (CASE incident WHEN 1 THEN ?2 ELSE ?1 END) * ?3 <= ?4)",
+            params![policy.alarm_days, policy.alarm_incident_days, day, now.millis()],
+        )
+        .map_err(db_err)?;
     tx.execute("UPDATE retention_gate SET open = 0 WHERE id = 1", [])
         .map_err(db_err)?;
     let mut receipts = Vec::new();
@@ -111,6 +120,7 @@ pub fn run(
         ("driving_log_trip", trips, DRIVING_LOG_RULE),
         ("driving_log_deviation", deviations, DRIVING_LOG_RULE),
         ("privacy_switch", switches, PRIVACY_RULE),
+        ("alarm_position", alarm_positions, ALARM_RULE),
     ] {
         if count == 0 {
             continue;
