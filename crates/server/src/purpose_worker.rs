@@ -176,6 +176,8 @@ pub struct Worker {
     privacy: HashMap<VehicleId, bool>,
     /// Vehicles with an open alarm window, and when it was last triggered.
     alarms: HashMap<VehicleId, Timestamp>,
+    /// Per vehicle, its newest fix time and when (wall clock) that was received.
+    heard: HashMap<VehicleId, (Timestamp, Timestamp)>,
     cursor: i64,
     batch_size: usize,
 }
@@ -189,6 +191,7 @@ impl Worker {
         let alarms = feed.open_alarms()?.into_iter().collect();
         let mut w = Worker {
             alarms,
+            heard: HashMap::new(),
             store,
             feed,
             shared,
@@ -265,10 +268,19 @@ impl Worker {
         }
         let clock = now();
         let mut events = Vec::new();
-        let vehicles: Vec<VehicleId> = self.builders.keys().copied().collect();
-        for v in vehicles {
+        let vehicles: Vec<(VehicleId, Timestamp, Timestamp)> = self
+            .heard
+            .iter()
+            .map(|(v, (fix, wall))| (*v, *fix, *wall))
+            .collect();
+        for (v, last_fix, heard_at) in vehicles {
             events.clear();
-            self.builder(v).advance_to(clock, &mut events);
+            // The vehicle's own clock now: its last fix time plus the wall time since it was
+            // received. A device sending buffered hours-old records is not "silent for hours".
+            let device_now = Timestamp::from_millis(
+                last_fix.millis() + (clock.millis() - heard_at.millis()).max(0),
+            );
+            self.builder(v).advance_to(device_now, &mut events);
             let mark = batch.up_to;
             self.handle_events(v, &events, mark, &mut batch);
         }
@@ -413,6 +425,11 @@ impl Worker {
             }
         }
         if let Some(p) = projected.driving_log {
+            let newest = self
+                .heard
+                .get(&vehicle)
+                .map_or(p.time, |(t, _)| (*t).max(p.time));
+            self.heard.insert(vehicle, (newest, now()));
             let mut events = Vec::new();
             self.builder(vehicle).push(
                 TrackPoint {

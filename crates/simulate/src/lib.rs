@@ -52,6 +52,9 @@ pub struct Config {
     pub ramp: Duration,
     /// Also send what a purpose must drop: RPM, fuel, harsh-braking events.
     pub sensor_data: bool,
+    /// Start the vehicles' clocks this far in the past and stop each device once its clock
+    /// reaches the present: a fast-forwarded history (the demo's first minutes).
+    pub history: Option<Duration>,
 }
 
 impl Config {
@@ -65,6 +68,7 @@ impl Config {
             duration: Some(Duration::from_secs(10)),
             ramp: Duration::from_secs(1),
             sensor_data: true,
+            history: None,
         }
     }
 }
@@ -153,10 +157,13 @@ pub async fn run(cfg: Config) -> Report {
             drive(dev, &cfg, &totals, &stop).await;
         });
     }
-    if let Some(d) = cfg.duration {
-        tokio::time::sleep(d).await;
-        stop.store(true, Relaxed);
-    }
+    let Some(d) = cfg.duration else {
+        // No time limit: run until every device is done (a history caught up) or forever.
+        while tasks.join_next().await.is_some() {}
+        return report(&cfg, &totals, started).await;
+    };
+    tokio::time::sleep(d).await;
+    stop.store(true, Relaxed);
     // Devices finish the exchange in flight, then stop.
     let grace = tokio::time::sleep(Duration::from_secs(10));
     tokio::pin!(grace);
@@ -166,6 +173,10 @@ pub async fn run(cfg: Config) -> Report {
             () = &mut grace => { tasks.abort_all(); break }
         }
     }
+    report(&cfg, &totals, started).await
+}
+
+async fn report(cfg: &Config, totals: &Totals, started: Instant) -> Report {
     let mut latencies = std::mem::take(&mut *totals.latencies.lock().await);
     latencies.sort_unstable();
     Report {
@@ -193,6 +204,11 @@ async fn drive(dev: SimDevice, cfg: &Config, totals: &Totals, stop: &AtomicBool)
     };
     // The device's clock: real time now, advancing a fixed step per record.
     let mut fix_ms = wall_ms() - wall_ms() % 1000;
+    let history_end = cfg.history.map(|h| {
+        let end = fix_ms;
+        fix_ms -= i64::try_from(h.as_millis()).unwrap_or(0);
+        end
+    });
     let period = Duration::from_secs_f64(per_frame as f64 / cfg.records_per_second.max(1e-6));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -200,6 +216,9 @@ async fn drive(dev: SimDevice, cfg: &Config, totals: &Totals, stop: &AtomicBool)
     let mut pending: Vec<(Timestamp, Sample)> = Vec::new();
     let mut local_latencies = Vec::new();
     while !stop.load(Relaxed) {
+        if history_end.is_some_and(|end| fix_ms >= end) && pending.is_empty() {
+            break;
+        }
         tick.tick().await;
         if pending.is_empty() {
             for _ in 0..per_frame {
@@ -376,7 +395,8 @@ pub fn teltonika_record(t: Timestamp, s: &Sample, sensors: bool) -> Record {
     let mut io = vec![
         (239, IoValue::U8(u8::from(s.ignition))),
         (240, IoValue::U8(u8::from(s.speed_kmh > 0.0))),
-        // DIN2: the privacy button, as the demo organisation maps it.
+        // DIN1: the panic button; DIN2: the privacy button, as the demo organisation maps them.
+        (1, IoValue::U8(u8::from(s.panic))),
         (2, IoValue::U8(u8::from(s.private))),
         (21, IoValue::U8(4)),
         (66, IoValue::U16(13_800)),

@@ -72,6 +72,8 @@ pub struct Sample {
     pub odometer_m: f64,
     /// The privacy button is on (a private errand).
     pub private: bool,
+    /// The panic button was pressed (rarely: about once in 1,500 samples while driving).
+    pub panic: bool,
 }
 
 impl Vehicle {
@@ -134,7 +136,8 @@ impl Vehicle {
         self.sample(course)
     }
 
-    fn sample(&self, course_deg: u16) -> Sample {
+    fn sample(&mut self, course_deg: u16) -> Sample {
+        let panic = self.parked_s <= 0.0 && self.rng.below(1500) == 0;
         Sample {
             position: Position::new(self.pos.0, self.pos.1)
                 .expect("positions stay between Oslo places"),
@@ -143,6 +146,7 @@ impl Vehicle {
             ignition: self.parked_s <= 0.0,
             odometer_m: self.odometer_m,
             private: self.private,
+            panic,
         }
     }
 }

@@ -53,13 +53,25 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>();
         let teltonika = devices.iter().filter(|d| d.protocol == Protocol::Teltonika).count();
         tracing::info!(devices = devices.len(), teltonika, "starting simulated vehicles");
-        let mut cfg = simulate::Config::new(devices, targets);
-        // Real time: one fix every 2 s per vehicle.
-        cfg.records_per_second = 0.5;
-        cfg.fix_step = Duration::from_secs(2);
-        cfg.duration = None;
         let server = tokio::spawn(app.run_until_stopped());
-        let sim = tokio::spawn(simulate::run(cfg));
+        // First the last three hours, fast-forwarded (a fix every 5 s of the vehicles' time,
+        // 60 a second), so the driving log has trips — a private errand and an alarm among
+        // them — within a minute; then real time, one fix every 2 s, for the live fleet view.
+        let mut history = simulate::Config::new(devices.clone(), targets);
+        history.history = Some(Duration::from_secs(3 * 3600));
+        history.fix_step = Duration::from_secs(5);
+        history.records_per_second = 60.0;
+        history.records_per_frame = 10;
+        history.duration = None;
+        let mut live = simulate::Config::new(devices, targets);
+        live.records_per_second = 0.5;
+        live.fix_step = Duration::from_secs(2);
+        live.duration = None;
+        let sim = tokio::spawn(async move {
+            let report = simulate::run(history).await;
+            println!("History of the last three hours sent ({} fixes); try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\nNow driving in real time.", report.acknowledged);
+            simulate::run(live).await
+        });
         tokio::select! {
             r = server => r.context("the server task failed")??,
             _ = sim => {}
