@@ -28,6 +28,21 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
+    /// Sign off a month: the driver first, then the log keeper (after which the month's
+    /// classifications are final).
+    Sign {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        vehicle: String,
+        /// YYYY-MM
+        #[arg(long)]
+        month: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        #[arg(long = "as")]
+        as_user: String,
+    },
     /// Classify a trip: business with a purpose, or private. Recorded values never change;
     /// every classification is kept.
     Classify {
@@ -43,6 +58,12 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Role {
+    Driver,
+    Keeper,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -176,6 +197,37 @@ pub fn csv(
     out
 }
 
+/// The odometer at the end of each month in `entries` (Skatteetaten: the total is read at
+/// least monthly): the last trip's end reading plus the private km driven after it.
+pub fn odometer_readings(entries: &[LogEntry]) -> Vec<(time::Date, f64)> {
+    let mut out: Vec<(time::Date, f64)> = Vec::new();
+    let mut last: Option<(time::Date, f64)> = None;
+    let month_end = |d: time::Date| {
+        time::Date::from_calendar_date(
+            d.year(),
+            d.month(),
+            time::util::days_in_month(d.month(), d.year()),
+        )
+        .unwrap_or(d)
+    };
+    for e in entries {
+        let end = month_end(e.date());
+        if let Some((m, km)) = last
+            && m != end
+        {
+            out.push((m, km));
+            last = None;
+        }
+        last = match (e, last) {
+            (LogEntry::Trip(t), _) => t.odometer_end_km.map(|k| (end, k)).or(last),
+            (LogEntry::Private(p), Some((m, km))) => Some((m, km + p.km)),
+            (LogEntry::Private(_), None) => None,
+        };
+    }
+    out.extend(last);
+    out
+}
+
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Export {
@@ -221,7 +273,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                         generated_at: &generated,
                         entries: &entries,
                         deviations: &deviations,
-                        odometer_readings: &[],
+                        odometer_readings: &odometer_readings(&entries),
                         attribution: places::ATTRIBUTION,
                     },
                     report::Lang::Nb,
@@ -233,6 +285,14 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             print!("{}", csv(&reg_no.to_string(), &entries, &deviations));
+            for (date, km) in odometer_readings(&entries) {
+                println!("# km-stand/odometer {date}: {km:.1} km");
+            }
+            if month.len() == 7 {
+                for (role, by, at) in store.signoffs(id, &month)? {
+                    println!("# signert/signed {} {by} {at}", role.as_str());
+                }
+            }
             println!(
                 "# hittil i år/year to date: yrke/business {:.1} km, privat/private {:.1} km over {} dager/days, ikke klassifisert/unclassified {:.1} km",
                 year.business_km, year.private_km, year.private_days, year.unclassified_km
@@ -240,6 +300,26 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             for n in notices {
                 println!("# skatt/tax: {} / {}", n.nb, n.en);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign {
+            data,
+            vehicle: reg,
+            month,
+            role,
+            as_user,
+        } => {
+            let store = open_existing(&data)?;
+            let id = vehicle(store.as_ref(), &reg)?;
+            let role = match role {
+                Role::Driver => storage::SignRole::Driver,
+                Role::Keeper => storage::SignRole::Keeper,
+            };
+            store.sign_month(id, &month, role, &as_user, now())?;
+            println!(
+                "{month} of {reg} signed by the {} ({as_user})",
+                role.as_str()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify {

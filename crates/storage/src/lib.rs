@@ -28,6 +28,9 @@ pub enum StoreError {
     Backend(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// The request contradicts what is recorded (e.g. signing twice); the message says why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A device as ingest needs to know it: where its data belongs.
@@ -194,6 +197,22 @@ pub struct AlarmWindow {
     pub incident: bool,
 }
 
+/// Who signs a month of the driving log: the driver first, then the log keeper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignRole {
+    Driver,
+    Keeper,
+}
+
+impl SignRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignRole::Driver => "driver",
+            SignRole::Keeper => "keeper",
+        }
+    }
+}
+
 /// The purpose engine's access to staging: its only reader.
 pub trait PurposeFeed: Send {
     fn cursor(&mut self) -> Result<i64, StoreError>;
@@ -271,6 +290,21 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<(Timestamp, bool, String)>, StoreError>;
     /// A vehicle's id by registration number.
     fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError>;
+    /// Signs a month (`YYYY-MM`) of a vehicle's driving log. The keeper signs after the driver;
+    /// a month signed by the keeper no longer accepts classification changes.
+    fn sign_month(
+        &self,
+        vehicle: VehicleId,
+        month: &str,
+        role: SignRole,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    fn signoffs(
+        &self,
+        vehicle: VehicleId,
+        month: &str,
+    ) -> Result<Vec<(SignRole, String, Timestamp)>, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.
     fn open_alarm(
         &self,

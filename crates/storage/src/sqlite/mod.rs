@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0003_retention.sql"),
     ),
     (4, include_str!("../../migrations/sqlite/0004_alarm.sql")),
+    (5, include_str!("../../migrations/sqlite/0005_signoff.sql")),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -340,6 +341,25 @@ impl Store for SqliteStore {
             .map(|v| v.map(VehicleId))
             .map_err(db_err)
         })
+    }
+
+    fn sign_month(
+        &self,
+        vehicle: VehicleId,
+        month: &str,
+        role: crate::SignRole,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|conn| purposes::sign_month(conn, vehicle, month, role, by, at))
+    }
+
+    fn signoffs(
+        &self,
+        vehicle: VehicleId,
+        month: &str,
+    ) -> Result<Vec<(crate::SignRole, String, Timestamp)>, StoreError> {
+        self.with(|conn| purposes::signoffs(conn, vehicle, month))
     }
 
     fn open_alarm(

@@ -522,3 +522,72 @@ pub fn resolve_alarm(
     }
     Ok(())
 }
+
+pub fn sign_month(
+    conn: &Connection,
+    vehicle: VehicleId,
+    month: &str,
+    role: crate::SignRole,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let ok = month.len() == 7
+        && month.as_bytes()[4] == b'-'
+        && month[..4].parse::<u16>().is_ok()
+        && month[5..]
+            .parse::<u8>()
+            .is_ok_and(|m| (1..=12).contains(&m));
+    if !ok {
+        return Err(StoreError::Refused(format!(
+            "a month is YYYY-MM, not {month:?}"
+        )));
+    }
+    let existing = signoffs(conn, vehicle, month)?;
+    if existing.iter().any(|(r, _, _)| *r == role) {
+        return Err(StoreError::Refused(format!(
+            "{month} is already signed by the {}",
+            role.as_str()
+        )));
+    }
+    if role == crate::SignRole::Keeper
+        && !existing
+            .iter()
+            .any(|(r, _, _)| *r == crate::SignRole::Driver)
+    {
+        return Err(StoreError::Refused(format!(
+            "the driver signs {month} first, then the log keeper"
+        )));
+    }
+    conn.execute(
+        "INSERT INTO month_signoff (vehicle_id, month, role, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![vehicle.0, month, role.as_str(), by, at.millis()],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn signoffs(
+    conn: &Connection,
+    vehicle: VehicleId,
+    month: &str,
+) -> Result<Vec<(crate::SignRole, String, Timestamp)>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT role, by_user, at FROM month_signoff WHERE vehicle_id = ?1 AND month = ?2 ORDER BY at")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![vehicle.0, month], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (role, by, at) = row.map_err(db_err)?;
+        let role = if role == "keeper" {
+            crate::SignRole::Keeper
+        } else {
+            crate::SignRole::Driver
+        };
+        out.push((role, by, Timestamp::from_millis(at)));
+    }
+    Ok(out)
+}
