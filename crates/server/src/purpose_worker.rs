@@ -59,6 +59,8 @@ struct DeviceInfo {
 struct VehicleInfo {
     purposes: Vec<Purpose>,
     devices: Vec<DeviceId>,
+    /// The group the anonymous utilisation statistics aggregate over.
+    group: Option<String>,
 }
 
 /// The organisation as the engine needs it, reloaded when it changes.
@@ -103,6 +105,7 @@ fn load_org(store: &dyn Store) -> Result<OrgView, StoreError> {
                 VehicleInfo {
                     purposes: v.purposes.clone(),
                     devices: Vec::new(),
+                    group: v.group.clone(),
                 },
             );
         }
@@ -176,6 +179,8 @@ pub struct Worker {
     privacy: HashMap<VehicleId, bool>,
     /// Vehicles with an open alarm window, and when it was last triggered.
     alarms: HashMap<VehicleId, Timestamp>,
+    /// When finished weeks of utilisation facts were last looked for.
+    utilization_checked: Timestamp,
     /// Per vehicle, its newest fix time and when (wall clock) that was received.
     heard: HashMap<VehicleId, (Timestamp, Timestamp)>,
     cursor: i64,
@@ -190,6 +195,7 @@ impl Worker {
         let privacy = feed.privacy_states()?.into_iter().collect();
         let alarms = feed.open_alarms()?.into_iter().collect();
         let mut w = Worker {
+            utilization_checked: Timestamp::from_millis(0),
             alarms,
             heard: HashMap::new(),
             store,
@@ -245,6 +251,7 @@ impl Worker {
             privacy_switches: Vec::new(),
             watermarks: Vec::new(),
             alarms: Vec::new(),
+            utilization: Vec::new(),
             recorded_at: now(),
         }
     }
@@ -298,6 +305,7 @@ impl Worker {
                 .alarms
                 .push(AlarmAction::AutoResolve { vehicle, at: clock });
         }
+        self.release_utilization(clock)?;
         if let Ok(mut fleet) = self.shared.fleet.write() {
             for vehicle in fleet.expire(clock) {
                 let _ = self
@@ -458,6 +466,9 @@ impl Worker {
                 Event::TripClosed(trip) => {
                     batch.entries.push(self.entry(vehicle, trip));
                     batch.watermarks.push((vehicle, staged_id));
+                    if let Some(fact) = self.utilization_fact(vehicle, trip) {
+                        batch.utilization.push(fact);
+                    }
                 }
                 Event::TripRevised { old, new } => self.late_change(
                     vehicle,
@@ -538,6 +549,85 @@ impl Worker {
         });
     }
 
+    /// The utilisation purpose's share of a closed trip: group, vehicle key, times, km, cells.
+    /// Private trips and vehicles without the purpose or a group give none.
+    fn utilization_fact(
+        &self,
+        vehicle: VehicleId,
+        trip: &Trip,
+    ) -> Option<storage::UtilizationFact> {
+        let info = self.org.vehicles.get(&vehicle)?;
+        if !info.purposes.contains(&Purpose::Utilization) {
+            return None;
+        }
+        let fact = stats::TripFact::from_trip(info.group.clone()?, vehicle.0 as u64, trip)?;
+        Some(storage::UtilizationFact {
+            group: fact.group,
+            vehicle_key: vehicle.0,
+            start: fact.start,
+            end: fact.end,
+            km: fact.km,
+            start_cell: (fact.start_cell.lat_index, fact.start_cell.lon_index),
+            end_cell: (fact.end_cell.lat_index, fact.end_cell.lon_index),
+        })
+    }
+
+    /// Releases every finished ISO week of utilisation facts as anonymous aggregates and
+    /// deletes the facts (at most hourly).
+    fn release_utilization(&mut self, clock: Timestamp) -> Result<(), StoreError> {
+        if clock.millis() - self.utilization_checked.millis() < 3_600_000 {
+            return Ok(());
+        }
+        self.utilization_checked = clock;
+        // Weeks that ended at least 12 hours ago (late trips have had time to close).
+        let Some(cutoff) = week_start(Timestamp::from_millis(clock.millis() - 12 * 3_600_000))
+        else {
+            return Ok(());
+        };
+        let facts = self.store.utilization_facts_before(cutoff)?;
+        if facts.is_empty() {
+            return Ok(());
+        }
+        let mut agg = stats::Aggregator::new();
+        for f in facts {
+            agg.add(stats::TripFact {
+                group: f.group,
+                vehicle: f.vehicle_key as u64,
+                start: f.start,
+                end: f.end,
+                km: f.km,
+                start_cell: stats::Cell {
+                    lat_index: f.start_cell.0,
+                    lon_index: f.start_cell.1,
+                },
+                end_cell: stats::Cell {
+                    lat_index: f.end_cell.0,
+                    lon_index: f.end_cell.1,
+                },
+            });
+        }
+        let release = agg.release(&stats::Config::default(), 0);
+        let weeks: Vec<storage::ReleasedWeek> = release
+            .weeks
+            .iter()
+            .map(|w| {
+                let (group, year, week) = w.key();
+                storage::ReleasedWeek {
+                    group: group.to_owned(),
+                    year,
+                    week,
+                    body: serde_json::to_string(w)
+                        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+                }
+            })
+            .collect();
+        tracing::info!(
+            weeks = weeks.len(),
+            "utilisation statistics released; their trip facts deleted"
+        );
+        self.store.release_utilization(&weeks, cutoff)
+    }
+
     fn entry(&self, vehicle: VehicleId, trip: &Trip) -> NewLogEntry {
         let km = round1(trip.distance_m / 1000.0);
         let date = trip.local_date();
@@ -564,6 +654,15 @@ impl Worker {
 enum Replay {
     Yes,
     No,
+}
+
+/// Monday 00:00 (Norwegian time) of the ISO week `t` falls in.
+fn week_start(t: Timestamp) -> Option<Timestamp> {
+    let local = t.to_offset_date_time()?.to_offset(trips::oslo_offset(t));
+    let monday =
+        local.date() - time::Duration::days(i64::from(local.weekday().number_days_from_monday()));
+    let midnight = monday.midnight().assume_offset(local.offset());
+    Some(Timestamp::from_secs(midnight.unix_timestamp()))
 }
 
 /// An alarm window closes by itself this long after its last trigger.
@@ -593,5 +692,26 @@ pub fn run(store: Arc<dyn Store>, shared: Arc<Shared>) {
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_midnight_norwegian_time() {
+        // Wednesday 2026-11-25 12:00 UTC → Monday 2026-11-23 00:00 +01:00 = Sunday 23:00 UTC.
+        let wed = Timestamp::from_secs(1_795_608_000);
+        assert_eq!(
+            week_start(wed).map(|t| t.rfc3339()),
+            Some("2026-11-22T23:00:00Z".to_owned())
+        );
+        // Summer time: Monday 2026-06-22 00:00 +02:00.
+        let summer = Timestamp::from_secs(1_782_302_400); // 2026-06-24 12:00 UTC
+        assert_eq!(
+            week_start(summer).map(|t| t.rfc3339()),
+            Some("2026-06-21T22:00:00Z".to_owned())
+        );
     }
 }

@@ -84,6 +84,14 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::drivinglog::AlarmCommand,
     },
+    /// The anonymous utilisation statistics (rasjonalisering): released weeks per vehicle
+    /// group, suppressed below 5 vehicles.
+    Stats {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long = "as")]
+        as_user: String,
+    },
     /// Retention: what will be deleted when (plan), delete what is due (run), receipts.
     Retention {
         #[command(subcommand)]
@@ -280,6 +288,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Privacy(args) => crate::drivinglog::privacy(args),
         Command::Retention { command } => retention_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
+        Command::Stats { data, as_user } => {
+            let store = open_existing(&data)?;
+            eprintln!("utilisation statistics, read as {as_user:?}: anonymous aggregates only");
+            let weeks = store.utilization_weeks()?;
+            if weeks.is_empty() {
+                eprintln!("no week released yet: a week is released 12 hours after it ends");
+            }
+            for w in weeks {
+                println!("{}", w.body);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

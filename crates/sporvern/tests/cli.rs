@@ -222,6 +222,7 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
         privacy_switches: vec![],
         watermarks: vec![],
         alarms: vec![],
+        utilization: vec![],
         recorded_at: t(9),
     })
     .expect("commit");

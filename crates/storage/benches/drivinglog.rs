@@ -82,6 +82,7 @@ fn main() {
             privacy_switches: vec![],
             watermarks: vec![],
             alarms: vec![],
+            utilization: vec![],
             recorded_at: Timestamp::from_secs(midnight),
         })
         .expect("commit");

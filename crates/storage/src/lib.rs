@@ -115,6 +115,7 @@ pub struct PurposeBatch {
     /// Per vehicle, the staged id its driving log has closed trips up to.
     pub watermarks: Vec<(VehicleId, i64)>,
     pub alarms: Vec<AlarmAction>,
+    pub utilization: Vec<UtilizationFact>,
     pub recorded_at: Timestamp,
 }
 
@@ -195,6 +196,29 @@ pub struct AlarmWindow {
     pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
     pub incident: bool,
+}
+
+/// A closed, non-private trip as the utilisation statistics take it: no driver, cells not
+/// positions; kept only until its week is released.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UtilizationFact {
+    pub group: String,
+    pub vehicle_key: i64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub km: f64,
+    /// (latitude index, longitude index) of the coarse grid cells.
+    pub start_cell: (i32, i32),
+    pub end_cell: (i32, i32),
+}
+
+/// A released week of anonymous aggregates, as JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReleasedWeek {
+    pub group: String,
+    pub year: i32,
+    pub week: u8,
+    pub body: String,
 }
 
 /// Who signs a month of the driving log: the driver first, then the log keeper.
@@ -305,6 +329,17 @@ pub trait Store: Send + Sync {
         vehicle: VehicleId,
         month: &str,
     ) -> Result<Vec<(SignRole, String, Timestamp)>, StoreError>;
+    fn utilization_facts_before(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<UtilizationFact>, StoreError>;
+    /// Stores released weeks and deletes the facts they were made from, in one transaction.
+    fn release_utilization(
+        &self,
+        weeks: &[ReleasedWeek],
+        facts_before: Timestamp,
+    ) -> Result<(), StoreError>;
+    fn utilization_weeks(&self) -> Result<Vec<ReleasedWeek>, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.
     fn open_alarm(
         &self,

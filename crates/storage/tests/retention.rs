@@ -51,6 +51,7 @@ fn the_plan_and_the_run_agree_and_leave_receipts() {
         ],
         watermarks: vec![],
         alarms: vec![],
+        utilization: vec![],
         recorded_at: at(2021, 1, 2),
     })
     .expect("commit");
@@ -120,4 +121,61 @@ fn the_plan_and_the_run_agree_and_leave_receipts() {
         err.to_string().contains("deleted only by retention"),
         "{err}"
     );
+}
+
+#[test]
+fn released_utilization_weeks_replace_their_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = storage::open(dir.path()).expect("open");
+    let fact = |v: i64, start: Timestamp| storage::UtilizationFact {
+        group: "Service Oslo".into(),
+        vehicle_key: v,
+        start,
+        end: Timestamp::from_millis(start.millis() + 1_800_000),
+        km: 12.0,
+        start_cell: (1198, 107),
+        end_cell: (1198, 108),
+    };
+    let mut feed = store.purpose_feed().expect("feed");
+    feed.commit(&PurposeBatch {
+        up_to: 0,
+        entries: vec![],
+        deviations: vec![],
+        privacy_switches: vec![],
+        watermarks: vec![],
+        alarms: vec![],
+        utilization: vec![fact(1, at(2026, 11, 10)), fact(2, at(2026, 11, 17))],
+        recorded_at: at(2026, 11, 18),
+    })
+    .expect("commit");
+    let cutoff = at(2026, 11, 16);
+    assert_eq!(
+        store.utilization_facts_before(cutoff).expect("facts").len(),
+        1
+    );
+    let week = storage::ReleasedWeek {
+        group: "Service Oslo".into(),
+        year: 2026,
+        week: 46,
+        body: "{\"status\":\"suppressed\"}".into(),
+    };
+    store
+        .release_utilization(&[week.clone()], cutoff)
+        .expect("release");
+    assert!(
+        store
+            .utilization_facts_before(cutoff)
+            .expect("facts")
+            .is_empty(),
+        "released facts are deleted"
+    );
+    assert_eq!(
+        store
+            .utilization_facts_before(at(2026, 12, 1))
+            .expect("facts")
+            .len(),
+        1,
+        "the running week stays"
+    );
+    assert_eq!(store.utilization_weeks().expect("weeks"), vec![week]);
 }

@@ -26,6 +26,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (4, include_str!("../../migrations/sqlite/0004_alarm.sql")),
     (5, include_str!("../../migrations/sqlite/0005_signoff.sql")),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_utilization.sql"),
+    ),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -360,6 +364,25 @@ impl Store for SqliteStore {
         month: &str,
     ) -> Result<Vec<(crate::SignRole, String, Timestamp)>, StoreError> {
         self.with(|conn| purposes::signoffs(conn, vehicle, month))
+    }
+
+    fn utilization_facts_before(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<crate::UtilizationFact>, StoreError> {
+        self.with(|conn| purposes::utilization_facts_before(conn, before))
+    }
+
+    fn release_utilization(
+        &self,
+        weeks: &[crate::ReleasedWeek],
+        facts_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|conn| purposes::release_utilization(conn, weeks, facts_before))
+    }
+
+    fn utilization_weeks(&self) -> Result<Vec<crate::ReleasedWeek>, StoreError> {
+        self.with(|conn| purposes::utilization_weeks(conn))
     }
 
     fn open_alarm(

@@ -265,6 +265,14 @@ impl PurposeFeed for SqliteFeed {
                 }
             }
         }
+        for f in &b.utilization {
+            tx.execute(
+                "INSERT INTO utilization_fact (grp, vehicle_key, start_time, end_time, km, start_cell_lat, start_cell_lon, end_cell_lat, end_cell_lon)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![f.group, f.vehicle_key, f.start.millis(), f.end.millis(), f.km, f.start_cell.0, f.start_cell.1, f.end_cell.0, f.end_cell.1],
+            )
+            .map_err(db_err)?;
+        }
         tx.execute(
             "UPDATE purpose_cursor SET last_staged_id = MAX(last_staged_id, ?1) WHERE id = 1",
             [b.up_to],
@@ -590,4 +598,72 @@ pub fn signoffs(
         out.push((role, by, Timestamp::from_millis(at)));
     }
     Ok(out)
+}
+
+pub fn utilization_facts_before(
+    conn: &Connection,
+    before: Timestamp,
+) -> Result<Vec<crate::UtilizationFact>, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT grp, vehicle_key, start_time, end_time, km, start_cell_lat, start_cell_lon, end_cell_lat, end_cell_lon
+             FROM utilization_fact WHERE start_time < ?1",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([before.millis()], |r| {
+            Ok(crate::UtilizationFact {
+                group: r.get(0)?,
+                vehicle_key: r.get(1)?,
+                start: Timestamp::from_millis(r.get(2)?),
+                end: Timestamp::from_millis(r.get(3)?),
+                km: r.get(4)?,
+                start_cell: (r.get(5)?, r.get(6)?),
+                end_cell: (r.get(7)?, r.get(8)?),
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub fn release_utilization(
+    conn: &mut Connection,
+    weeks: &[crate::ReleasedWeek],
+    facts_before: Timestamp,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(db_err)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    for w in weeks {
+        tx.execute(
+            "INSERT INTO utilization_week (grp, year, week, released_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (grp, year, week) DO NOTHING",
+            params![w.group, w.year, w.week, now, w.body],
+        )
+        .map_err(db_err)?;
+    }
+    tx.execute(
+        "DELETE FROM utilization_fact WHERE start_time < ?1",
+        [facts_before.millis()],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)
+}
+
+pub fn utilization_weeks(conn: &Connection) -> Result<Vec<crate::ReleasedWeek>, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT grp, year, week, body FROM utilization_week ORDER BY year, week, grp")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(crate::ReleasedWeek {
+                group: r.get(0)?,
+                year: r.get(1)?,
+                week: r.get(2)?,
+                body: r.get(3)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
 }
