@@ -160,7 +160,7 @@ fn released_utilization_weeks_replace_their_facts() {
         body: "{\"status\":\"suppressed\"}".into(),
     };
     store
-        .release_utilization(&[week.clone()], cutoff)
+        .release_utilization(std::slice::from_ref(&week), cutoff)
         .expect("release");
     assert!(
         store
