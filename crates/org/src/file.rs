@@ -9,8 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::model::{
-    Assignment, Device, Employee, EmployeeStatus, Geometry, Org, Organisation, Purpose, Site,
-    SiteKind, Vehicle,
+    Assignment, Device, Employee, EmployeeStatus, Geometry, LegalBasis, Org, Organisation, Purpose,
+    Site, SiteKind, Vehicle,
 };
 
 /// What is wrong with an organisation file, and where.
@@ -43,6 +43,14 @@ struct RawFile {
 struct RawOrganisation {
     name: Spanned<String>,
     org_number: Option<Spanned<String>>,
+    driver_behaviour_basis: Option<Spanned<RawBasis>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBasis {
+    balancing_test: String,
+    dpia: String,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +223,24 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         None => None,
     };
 
+    let driver_behaviour_basis = match &raw.organisation.driver_behaviour_basis {
+        Some(b) => {
+            let r = b.get_ref();
+            if r.balancing_test.trim().is_empty() || r.dpia.trim().is_empty() {
+                return Err(ctx.err(
+                    b.span(),
+                    "driver_behaviour_basis",
+                    "name where the balancing test and the DPIA are recorded (both)",
+                ));
+            }
+            Some(LegalBasis {
+                balancing_test: r.balancing_test.trim().to_owned(),
+                dpia: r.dpia.trim().to_owned(),
+            })
+        }
+        None => None,
+    };
+
     let mut vehicles = Vec::new();
     let mut regs = HashSet::new();
     for v in &raw.vehicles {
@@ -241,6 +267,14 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
                     ),
                 )
             })?;
+            if purpose == Purpose::DriverBehaviour && driver_behaviour_basis.is_none() {
+                return Err(ctx.err(
+                    p.span(),
+                    "purposes",
+                    "driver_behaviour needs a recorded legal basis: add [organisation.driver_behaviour_basis] with balancing_test and dpia \
+                     (GDPR art. 6(1)(f) and art. 35; Datatilsynet on detailed sensor data)",
+                ));
+            }
             if purposes.contains(&purpose) {
                 return Err(ctx.err(
                     p.span(),
@@ -501,6 +535,7 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         organisation: Organisation {
             name: name.to_owned(),
             org_number,
+            driver_behaviour_basis,
         },
         vehicles,
         devices,

@@ -13,7 +13,7 @@ mod show;
 pub use diff::{Change, ChangeKind, Changes, diff};
 pub use file::{OrgFileError, parse};
 pub use model::{
-    Assignment, Device, Employee, EmployeeStatus, Geometry, Org, Organisation, Purpose, Site,
-    SiteKind, Vehicle,
+    Assignment, Device, Employee, EmployeeStatus, Geometry, LegalBasis, Org, Organisation, Purpose,
+    Site, SiteKind, Vehicle,
 };
 pub use show::to_toml;

@@ -17,6 +17,19 @@ pub struct Organisation {
     pub name: String,
     /// Organisasjonsnummer (Brønnøysund), 9 digits, when given.
     pub org_number: Option<String>,
+    /// Where the legal basis for driver-behaviour data is recorded. Without it no vehicle may
+    /// list the `driver_behaviour` purpose (seed 001, "Registrering av detaljopplysninger":
+    /// detailed sensor data needs its own legal basis — GDPR art. 6(1)(f); a DPIA, art. 35).
+    pub driver_behaviour_basis: Option<LegalBasis>,
+}
+
+/// References to the documents that record a legal basis.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LegalBasis {
+    /// The balancing test (interesseavveining), GDPR art. 6(1)(f).
+    pub balancing_test: String,
+    /// The data protection impact assessment (DPIA), GDPR art. 35.
+    pub dpia: String,
 }
 
 /// The purposes a vehicle's data may serve (SPEC.md, "Purposes decide what is kept").

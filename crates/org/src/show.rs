@@ -28,6 +28,14 @@ pub fn to_toml(org: &Org) -> String {
     if let Some(n) = &org.organisation.org_number {
         let _ = writeln!(s, "org_number = {}", q(n));
     }
+    if let Some(b) = &org.organisation.driver_behaviour_basis {
+        let _ = writeln!(
+            s,
+            "driver_behaviour_basis = {{ balancing_test = {}, dpia = {} }}",
+            q(&b.balancing_test),
+            q(&b.dpia)
+        );
+    }
     for v in &org.vehicles {
         let _ = writeln!(
             s,

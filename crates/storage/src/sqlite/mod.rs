@@ -17,19 +17,23 @@ use crate::{
 };
 
 /// Append-only: a released migration is never edited; a change is a new file.
+macro_rules! migration {
+    ($version:literal, $file:literal) => {
+        (
+            $version,
+            include_str!(concat!("../../migrations/sqlite/", $file)),
+        )
+    };
+}
+
 const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_purposes.sql")),
-    (
-        3,
-        include_str!("../../migrations/sqlite/0003_retention.sql"),
-    ),
-    (4, include_str!("../../migrations/sqlite/0004_alarm.sql")),
-    (5, include_str!("../../migrations/sqlite/0005_signoff.sql")),
-    (
-        6,
-        include_str!("../../migrations/sqlite/0006_utilization.sql"),
-    ),
+    migration!(1, "0001_init.sql"),
+    migration!(2, "0002_purposes.sql"),
+    migration!(3, "0003_retention.sql"),
+    migration!(4, "0004_alarm.sql"),
+    migration!(5, "0005_signoff.sql"),
+    migration!(6, "0006_utilization.sql"),
+    migration!(7, "0007_driver_behaviour_basis.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {

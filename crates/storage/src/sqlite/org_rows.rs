@@ -61,12 +61,20 @@ fn purposes_text(p: &[Purpose]) -> String {
 pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
     let organisation = conn
         .query_row(
-            "SELECT name, org_number FROM organisation WHERE id = 1",
+            "SELECT name, org_number, db_balancing_test, db_dpia FROM organisation WHERE id = 1",
             [],
             |r| {
+                let balancing: Option<String> = r.get(2)?;
+                let dpia: Option<String> = r.get(3)?;
                 Ok(Organisation {
                     name: r.get(0)?,
                     org_number: r.get(1)?,
+                    driver_behaviour_basis: balancing.zip(dpia).map(|(balancing_test, dpia)| {
+                        org::LegalBasis {
+                            balancing_test,
+                            dpia,
+                        }
+                    }),
                 })
             },
         )
@@ -231,9 +239,15 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
 /// Makes the stored organisation equal to `org`: upserts by natural key, retires the rest.
 pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO organisation (id, name, org_number) VALUES (1, ?1, ?2)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, org_number = excluded.org_number",
-        params![org.organisation.name, org.organisation.org_number],
+        "INSERT INTO organisation (id, name, org_number, db_balancing_test, db_dpia) VALUES (1, ?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, org_number = excluded.org_number,
+           db_balancing_test = excluded.db_balancing_test, db_dpia = excluded.db_dpia",
+        params![
+            org.organisation.name,
+            org.organisation.org_number,
+            org.organisation.driver_behaviour_basis.as_ref().map(|b| b.balancing_test.as_str()),
+            org.organisation.driver_behaviour_basis.as_ref().map(|b| b.dpia.as_str())
+        ],
     )
     .map_err(db_err)?;
 
