@@ -6,6 +6,7 @@
 //! way round.
 
 pub mod config;
+pub mod fleet_api;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
@@ -136,7 +137,10 @@ impl Application {
             header_timeout: settings.first_byte_timeout,
         };
 
-        let router = http::router(metrics.clone());
+        let router = http::router(metrics.clone()).merge(fleet_api::router(
+            shared.clone(),
+            settings.fleet_feed_token.clone(),
+        ));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,

@@ -35,6 +35,8 @@ pub enum FleetChange {
 pub struct Shared {
     pub fleet: RwLock<FleetView>,
     pub fleet_changes: tokio::sync::broadcast::Sender<FleetChange>,
+    /// Registration numbers, for showing the fleet view.
+    pub names: RwLock<HashMap<VehicleId, String>>,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
                 i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
             )),
             fleet_changes,
+            names: RwLock::new(HashMap::new()),
         })
     }
 }
@@ -72,6 +75,13 @@ struct OrgView {
     sites: Vec<org::Site>,
     driver_ids: HashMap<String, String>,
     assignments: Vec<(VehicleId, time::Date, Option<time::Date>, String)>,
+    regs: HashMap<VehicleId, String>,
+}
+
+fn publish_names(shared: &Shared, org: &OrgView) {
+    if let Ok(mut names) = shared.names.write() {
+        *names = org.regs.clone();
+    }
 }
 
 /// `din1`…`din4` are Teltonika's digital inputs (IO 1–4); `io:N` any IO id; other names are
@@ -100,6 +110,7 @@ fn load_org(store: &dyn Store) -> Result<OrgView, StoreError> {
     for v in &org.vehicles {
         if let Some(id) = store.vehicle_id(&v.reg)? {
             vehicle_ids.insert(v.reg.clone(), id);
+            view.regs.insert(id, v.reg.to_string());
             view.vehicles.insert(
                 id,
                 VehicleInfo {
@@ -192,6 +203,7 @@ impl Worker {
         let mut feed = store.purpose_feed()?;
         let cursor = feed.cursor()?;
         let org = load_org(store.as_ref())?;
+        publish_names(&shared, &org);
         let privacy = feed.privacy_states()?.into_iter().collect();
         let alarms = feed.open_alarms()?.into_iter().collect();
         let mut w = Worker {
@@ -260,6 +272,7 @@ impl Worker {
     pub fn step(&mut self) -> Result<usize, StoreError> {
         if self.store.org_version()? != self.org.version {
             self.org = load_org(self.store.as_ref())?;
+            publish_names(&self.shared, &self.org);
         }
         // Switches made outside the stream (the API, the command line).
         for (vehicle, private) in self.feed.privacy_states()? {

@@ -366,3 +366,99 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
             .all(|w| w.resolved_at.is_some())
     );
 }
+
+/// Reads server-sent events from an open stream until one named `name` arrives.
+async fn next_event(
+    stream: &mut tokio::net::TcpStream,
+    buf: &mut String,
+    name: &str,
+) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(i) = buf.find(&format!("event: {name}\ndata: ")) {
+            let rest = &buf[i..];
+            if let Some(end) = rest.find("\n\n") {
+                let data = rest[..end]
+                    .lines()
+                    .nth(1)
+                    .map(|l| l.trim_start_matches("data: ").to_owned());
+                buf.replace_range(..i + end, "");
+                return data;
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+}
+
+#[tokio::test]
+async fn the_live_fleet_feed_shows_positions_and_loses_a_vehicle_in_privacy_mode() {
+    use tokio::io::AsyncWriteExt;
+    const TOKEN: &str = "a-long-enough-test-token-1234";
+    let app = spawn_app(|s| s.fleet_feed_token = Some(server::config::Secret::new(TOKEN))).await;
+    // Closed without the token.
+    let refused = http(app.http, "GET", "/api/v1/fleet/stream", &[], b"").await;
+    assert_eq!(refused.map(|r| r.0), Some(401));
+
+    let mut feed = tokio::net::TcpStream::connect(app.http)
+        .await
+        .expect("connect");
+    feed.write_all(
+        format!(
+            "GET /api/v1/fleet/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("request");
+    let mut buf = String::new();
+    let snapshot = next_event(&mut feed, &mut buf, "snapshot")
+        .await
+        .expect("a snapshot first");
+    assert_eq!(snapshot, r#"{"vehicles":[]}"#);
+
+    let t = now_ms();
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    dev.send(&frame(&[point(
+        t,
+        (59.9275, 10.8452),
+        true,
+        1_000_000,
+        false,
+    )]))
+    .await;
+    assert_eq!(dev.ack().await, Some(1));
+    let moved = next_event(&mut feed, &mut buf, "moved")
+        .await
+        .expect("the vehicle appears");
+    let v: serde_json::Value = serde_json::from_str(&moved).expect("json");
+    assert_eq!(v["vehicle"], "EK12345");
+    assert_eq!(v["lat"], 59.9275);
+    assert!(
+        v.get("speed").is_none() && !moved.contains(&SPEED.to_string()),
+        "no speed on the map: {moved}"
+    );
+
+    // Privacy button: the vehicle leaves the map, without a reload.
+    dev.send(&frame(&[point(
+        t + 5_000,
+        (59.9280, 10.8460),
+        true,
+        1_000_100,
+        true,
+    )]))
+    .await;
+    assert_eq!(dev.ack().await, Some(1));
+    let gone = next_event(&mut feed, &mut buf, "gone")
+        .await
+        .expect("the vehicle leaves");
+    assert_eq!(gone, r#"{"vehicle":"EK12345"}"#);
+}
