@@ -37,6 +37,12 @@ pub struct Settings {
     /// The bearer token for the live fleet feed (`/api/v1/fleet`, `/api/v1/fleet/stream`)
     /// until users and roles arrive; without one the feed is closed.
     pub fleet_feed_token: Option<Secret>,
+    /// A Nominatim-compatible reverse-geocoding service for trip ends that are not one of the
+    /// organisation's sites (e.g. `http://nominatim.internal:8080`). None by default: place
+    /// names then come from the sites and the built-in gazetteer, and no position leaves the
+    /// server. A service run by someone else processes positions for you: it needs a
+    /// processor agreement (GDPR art. 28).
+    pub address_lookup_url: Option<String>,
 }
 
 /// A secret value: never printed, compared in constant time.
@@ -81,6 +87,7 @@ impl Settings {
             staging_keep_after_use: Duration::from_secs(6 * 3600),
             fleet_stale_after: Duration::from_secs(10 * 60),
             fleet_feed_token: None,
+            address_lookup_url: None,
         }
     }
 
@@ -136,6 +143,9 @@ impl Settings {
         if let Some(v) = file.batch_max_rows {
             self.batch_max_rows = v;
         }
+        if let Some(v) = file.address_lookup_url {
+            self.address_lookup_url = Some(v);
+        }
         if let Some(v) = file.fleet_feed_token {
             self.fleet_feed_token = Some(Secret::new(v));
         }
@@ -170,6 +180,13 @@ impl Settings {
                 "fleet_feed_token must be at least 24 characters".into(),
             ));
         }
+        if let Some(u) = &self.address_lookup_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "address_lookup_url must start with http:// or https://, not {u:?}"
+            )));
+        }
         if self.batch_max_rows == 0 || self.max_connections == 0 {
             return Err(ConfigError(
                 "batch_max_rows and max_connections must be above 0".into(),
@@ -197,4 +214,5 @@ struct SettingsFile {
     staging_lifetime_hours: Option<u64>,
     fleet_stale_after_secs: Option<u64>,
     fleet_feed_token: Option<String>,
+    address_lookup_url: Option<String>,
 }

@@ -5,6 +5,7 @@
 //! live here and are passed into the sans-IO core (`codec`, `org`, `domain`), never the other
 //! way round.
 
+pub mod address;
 pub mod config;
 pub mod fleet_api;
 pub mod http;
@@ -168,9 +169,13 @@ impl Application {
         );
 
         let (s, sh) = (store.clone(), shared.clone());
+        let lookup = settings
+            .address_lookup_url
+            .as_deref()
+            .map(address::AddressLookup::new);
         std::thread::Builder::new()
             .name("purposes".into())
-            .spawn(move || purpose_worker::run(s, sh))
+            .spawn(move || purpose_worker::run(s, sh, lookup))
             .context("starting the purpose engine")?;
 
         let mut tasks = tokio::task::JoinSet::new();

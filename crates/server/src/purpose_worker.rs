@@ -172,13 +172,6 @@ impl OrgView {
             .find(|(v, from, to, _)| *v == vehicle && *from <= date && to.is_none_or(|t| date < t))
             .map(|(_, _, _, e)| e.clone())
     }
-
-    /// A place's name: the employer's own site first, then the nearest locality.
-    fn place(&self, p: domain::Position) -> String {
-        places::PlaceNamer::new(&self.sites)
-            .name(p.lat(), p.lon())
-            .render(places::Lang::Norwegian)
-    }
 }
 
 pub struct Worker {
@@ -190,6 +183,8 @@ pub struct Worker {
     privacy: HashMap<VehicleId, bool>,
     /// Vehicles with an open alarm window, and when it was last triggered.
     alarms: HashMap<VehicleId, Timestamp>,
+    /// The configured address service, if any.
+    lookup: Option<crate::address::AddressLookup>,
     /// When finished weeks of utilisation facts were last looked for.
     utilization_checked: Timestamp,
     /// Per vehicle, its newest fix time and when (wall clock) that was received.
@@ -207,6 +202,7 @@ impl Worker {
         let privacy = feed.privacy_states()?.into_iter().collect();
         let alarms = feed.open_alarms()?.into_iter().collect();
         let mut w = Worker {
+            lookup: None,
             utilization_checked: Timestamp::from_millis(0),
             alarms,
             heard: HashMap::new(),
@@ -641,6 +637,19 @@ impl Worker {
         self.store.release_utilization(&weeks, cutoff)
     }
 
+    /// A trip end's name: the organisation's site, else the address service's answer (when
+    /// one is configured), else the nearest locality.
+    fn place(&self, p: domain::Position) -> String {
+        let named = places::PlaceNamer::new(&self.org.sites).name(p.lat(), p.lon());
+        if let (places::PlaceName::Site { .. }, _) | (_, None) = (&named, &self.lookup) {
+            return named.render(places::Lang::Norwegian);
+        }
+        self.lookup
+            .as_ref()
+            .and_then(|l| l.address(p.lat(), p.lon()))
+            .unwrap_or_else(|| named.render(places::Lang::Norwegian))
+    }
+
     fn entry(&self, vehicle: VehicleId, trip: &Trip) -> NewLogEntry {
         let km = round1(trip.distance_m / 1000.0);
         let date = trip.local_date();
@@ -652,8 +661,8 @@ impl Worker {
             date,
             start: trip.start,
             end: trip.end,
-            start_place: self.org.place(trip.start_pos),
-            end_place: self.org.place(trip.end_pos),
+            start_place: self.place(trip.start_pos),
+            end_place: self.place(trip.end_pos),
             odometer_start_km: trip.odometer_start_m.map(|m| round1(m / 1000.0)),
             odometer_end_km: trip.odometer_end_m.map(|m| round1(m / 1000.0)),
             km,
@@ -686,10 +695,18 @@ fn round1(x: f64) -> f64 {
 }
 
 /// Runs the worker until the process ends; errors are logged and retried.
-pub fn run(store: Arc<dyn Store>, shared: Arc<Shared>) {
+pub fn run(
+    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
+    lookup: Option<crate::address::AddressLookup>,
+) {
+    let mut lookup = lookup;
     let mut worker = loop {
         match Worker::new(store.clone(), shared.clone()) {
-            Ok(w) => break w,
+            Ok(mut w) => {
+                w.lookup = lookup.take();
+                break w;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "the purpose engine cannot start; retrying");
                 std::thread::sleep(Duration::from_secs(5));

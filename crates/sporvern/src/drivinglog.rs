@@ -75,7 +75,7 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct PrivacyArgs {
-    /// on or off
+    /// on, off, or history (the vehicle's switches, newest first)
     pub state: String,
     #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
     pub data: PathBuf,
@@ -345,13 +345,23 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 pub fn privacy(args: PrivacyArgs) -> anyhow::Result<ExitCode> {
+    let store = open_existing(&args.data)?;
+    let id = vehicle(store.as_ref(), &args.vehicle)?;
     let on = match args.state.as_str() {
         "on" => true,
         "off" => false,
-        other => bail!("privacy mode is on or off, not {other:?}"),
+        "history" => {
+            eprintln!(
+                "privacy switches of {}, read as {:?}",
+                args.vehicle, args.as_user
+            );
+            for (at, private, source) in store.privacy_switches(id)? {
+                println!("{at} {} ({source})", if private { "on" } else { "off" });
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => bail!("privacy mode is on or off (or history to list switches), not {other:?}"),
     };
-    let store = open_existing(&args.data)?;
-    let id = vehicle(store.as_ref(), &args.vehicle)?;
     store.switch_privacy(id, on, &format!("command line ({})", args.as_user), now())?;
     println!(
         "privacy mode {} for {}: {}",

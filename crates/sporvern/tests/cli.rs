@@ -309,4 +309,19 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     assert!(o.status.success(), "{}", stderr(&o));
     let switches = store.privacy_switches(vehicle).expect("switches");
     assert_eq!(switches.first().map(|s| s.1), Some(true));
+    let history = sporvern(&[
+        "privacy",
+        "history",
+        "--data",
+        data,
+        "--vehicle",
+        "EK 12345",
+        "--as",
+        "kari",
+    ]);
+    assert!(
+        stdout(&history).contains(" on (command line (kari))"),
+        "{}",
+        stdout(&history)
+    );
 }

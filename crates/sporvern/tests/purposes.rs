@@ -462,3 +462,83 @@ async fn the_live_fleet_feed_shows_positions_and_loses_a_vehicle_in_privacy_mode
         .expect("the vehicle leaves");
     assert_eq!(gone, r#"{"vehicle":"EK12345"}"#);
 }
+
+#[tokio::test]
+async fn a_trip_end_away_from_the_sites_is_named_by_the_configured_address_service() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A stand-in for a self-hosted Nominatim: answers every reverse lookup with one address.
+    let nominatim = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", nominatim.local_addr().expect("addr"));
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = nominatim.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let body = r#"{"address":{"house_number":"10","road":"Schweigaards gate","city":"Oslo","postcode":"0185"}}"#;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(answer.as_bytes()).await;
+        }
+    });
+    let app = spawn_app(move |s| s.address_lookup_url = Some(url)).await;
+    let depot = (59.9275, 10.8452);
+    let elsewhere = (59.9080, 10.7620);
+    let t0 = now_ms() - 15 * 60_000;
+    let mut records = Vec::new();
+    for i in 0..=30 {
+        records.push(point(
+            t0 + i * 10_000,
+            lerp(depot, elsewhere, i as f64 / 30.0),
+            true,
+            2_000_000 + i as u32 * 150,
+            false,
+        ));
+    }
+    for i in 1..=12 {
+        records.push(point(
+            t0 + 300_000 + i * 10_000,
+            elsewhere,
+            false,
+            2_004_500,
+            false,
+        ));
+    }
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    for chunk in records.chunks(20) {
+        dev.send(&frame(chunk)).await;
+        assert_eq!(dev.ack().await, Some(chunk.len() as u32));
+    }
+    let store = storage::open(app.data()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let day = trips::oslo_date(Timestamp::from_millis(t0));
+    let mut log = Vec::new();
+    for _ in 0..200 {
+        log = store.driving_log(vehicle, day, day).expect("log");
+        if !log.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(LogEntry::Trip(trip)) = log.first() else {
+        panic!("a trip: {log:#?}")
+    };
+    assert_eq!(
+        trip.start_place, "Lager Alnabru (Strømsveien 266, 0668 Oslo)",
+        "a site needs no lookup"
+    );
+    assert_eq!(trip.end_place, "Schweigaards gate 10, 0185 Oslo");
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "only the end away from the sites was looked up"
+    );
+}
