@@ -10,6 +10,7 @@
 //! so dropping is not a runtime choice that could be forgotten.
 
 pub mod fleet;
+pub mod gate;
 pub mod policy;
 pub mod projection;
 pub mod tax;

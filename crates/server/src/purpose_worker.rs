@@ -362,14 +362,8 @@ impl Worker {
         let vehicle = device.vehicle;
         let protocol = device.protocol;
         let kind_of = move |k: &AttrKey| -> FieldKind { field_kind(protocol, k) };
-        // Gate: the compliance register (a later issue) narrows this to purposes allowed to
-        // collect; driver behaviour never collects without a recorded legal basis and DPIA.
-        let active: Vec<Purpose> = vehicle_info
-            .purposes
-            .iter()
-            .copied()
-            .filter(|p| *p != Purpose::DriverBehaviour)
-            .collect();
+        // The compliance gate decides which configured purposes collect (purposes::gate).
+        let active = purposes::gate::collecting(&vehicle_info.purposes, purposes::gate::interim);
         let projected = project(
             &row.fix,
             &Inputs {
