@@ -54,6 +54,23 @@ pub async fn read_body(body: Incoming) -> Result<bytes::Bytes, String> {
     }
 }
 
+/// Refuses a device's request: counts it, logs why and from where, and answers with the
+/// reason so the integrator can fix it.
+pub fn refuse_device(
+    metrics: &Metrics,
+    protocol: Protocol,
+    peer: SocketAddr,
+    status: StatusCode,
+    why: String,
+) -> Result<Response<Body>, CloseConnection> {
+    metrics
+        .protocol(protocol)
+        .frames_rejected
+        .fetch_add(1, Relaxed);
+    tracing::warn!(%peer, %status, %protocol, "request refused: {why}");
+    Ok(plain(status, why))
+}
+
 pub fn plain(status: StatusCode, text: impl Into<String>) -> Response<Body> {
     let mut r = Response::new(Body::from(text.into() + "\n"));
     *r.status_mut() = status;

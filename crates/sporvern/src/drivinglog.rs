@@ -85,12 +85,7 @@ pub struct PrivacyArgs {
     pub as_user: String,
 }
 
-fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_millis(ms)
-}
+use server::ingest::now;
 
 fn vehicle(store: &dyn storage::Store, reg: &str) -> anyhow::Result<VehicleId> {
     let reg = RegNo::parse(reg)?;

@@ -10,7 +10,7 @@ use domain::{ExternalId, Protocol};
 use hyper::body::Incoming;
 
 use super::{Ingestor, Registry};
-use crate::http::{CloseConnection, plain, read_body};
+use crate::http::{CloseConnection, plain, read_body, refuse_device};
 
 pub async fn handle(
     req: Request<Incoming>,
@@ -20,9 +20,7 @@ pub async fn handle(
 ) -> Result<Response<Body>, CloseConnection> {
     let counters = ingestor.metrics().protocol(Protocol::Osmand);
     let reject = |status: StatusCode, why: String| {
-        counters.frames_rejected.fetch_add(1, Relaxed);
-        tracing::warn!(%peer, %status, "osmand request refused: {why}");
-        Ok(plain(status, why))
+        refuse_device(ingestor.metrics(), Protocol::Osmand, peer, status, why)
     };
     if req.method() != Method::GET && req.method() != Method::POST {
         return reject(

@@ -11,7 +11,7 @@ use domain::{ExternalId, Protocol};
 use hyper::body::Incoming;
 
 use super::{Ingestor, Registry};
-use crate::http::{CloseConnection, plain, read_body};
+use crate::http::{CloseConnection, read_body, refuse_device};
 
 /// The device identity: `user/device` from the `X-Limit-U` and `X-Limit-D` headers, or the
 /// HTTP basic-auth user (then `user/device` with `X-Limit-D`, or the user alone).
@@ -57,9 +57,7 @@ pub async fn handle(
 ) -> Result<Response<Body>, CloseConnection> {
     let counters = ingestor.metrics().protocol(Protocol::Owntracks);
     let reject = |status: StatusCode, why: String| {
-        counters.frames_rejected.fetch_add(1, Relaxed);
-        tracing::warn!(%peer, %status, "owntracks request refused: {why}");
-        Ok(plain(status, why))
+        refuse_device(ingestor.metrics(), Protocol::Owntracks, peer, status, why)
     };
     if req.method() != Method::POST {
         return reject(
