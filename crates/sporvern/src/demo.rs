@@ -13,7 +13,18 @@ use crate::cli::ServeArgs;
 const EXAMPLE_ORG: &str = include_str!("../../../examples/org.toml");
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
+    // The live fleet feed needs a token until users arrive: the demo makes one up.
+    let token = settings.fleet_feed_token.is_none().then(|| {
+        format!(
+            "demo-token-{:08x}-{:x}",
+            std::process::id(),
+            server::ingest::now().millis()
+        )
+    });
+    if let Some(t) = &token {
+        settings.fleet_feed_token = Some(server::config::Secret::new(t.clone()));
+    }
     let org = org::parse(EXAMPLE_ORG).map_err(|e| anyhow::anyhow!("examples/org.toml: {e}"))?;
     let store = storage::open(&settings.data_dir)?;
     let changes = store.apply_org(&org)?;
@@ -40,10 +51,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             http: Some(loopback(app.http_addr())),
         };
         println!(
-            "\nSporvern is running.\n  web, API, metrics:  http://{}/  (health: /healthz, metrics: /metrics)\n  Teltonika:          {} (TCP and UDP)\n  OsmAnd (Traccar Client): {}\nSimulated vehicles are driving around Oslo. Stop with Ctrl-C.\n",
+            "\nSporvern is running.\n  web, API, metrics:  http://{}/  (health: /healthz, metrics: /metrics)\n  Teltonika:          {} (TCP and UDP)\n  OsmAnd (Traccar Client): {}\n{}Simulated vehicles are driving around Oslo. Stop with Ctrl-C.\n",
             targets.http.map(|a| a.to_string()).unwrap_or_default(),
             targets.teltonika.map(|a| a.to_string()).unwrap_or_default(),
             targets.osmand.map(|a| a.to_string()).unwrap_or_default(),
+            token
+                .as_ref()
+                .map(|t| format!(
+                    "  live fleet feed:    curl -N -H 'Authorization: Bearer {t}' http://{}/api/v1/fleet/stream\n",
+                    targets.http.map(|a| a.to_string()).unwrap_or_default()
+                ))
+                .unwrap_or_default(),
         );
         let devices = org
             .devices
