@@ -227,6 +227,21 @@ async fn retention(store: Arc<dyn storage::Store>) {
             Ok(Ok(receipts)) => {
                 for r in receipts {
                     tracing::info!(kind = %r.kind, count = r.count, rule = %r.rule, "retention deleted data past its time");
+                    let entry = storage::AuditRecord {
+                        at: r.at,
+                        actor: "sporvern (retention schedule)".to_owned(),
+                        role: "system".to_owned(),
+                        purpose: "retention".to_owned(),
+                        subject: None,
+                        action: ledger::Action::Delete,
+                        object: format!("{} {} deleted: {}", r.count, r.kind, r.rule),
+                        outcome: "done".to_owned(),
+                    };
+                    let s = store.clone();
+                    if let Err(e) = tokio::task::spawn_blocking(move || s.audit_append(entry)).await
+                    {
+                        tracing::error!(error = %e, "the retention receipt could not be put on the audit ledger");
+                    }
                 }
             }
             Ok(Err(e)) => tracing::error!(error = %e, "retention failed; it will try again"),

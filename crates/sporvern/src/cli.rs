@@ -92,10 +92,39 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
+    /// The audit ledger: verify it, write a checkpoint to keep outside the server, list it.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Retention: what will be deleted when (plan), delete what is due (run), receipts.
     Retention {
         #[command(subcommand)]
         command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Checks every entry; with --checkpoint also that the ledger still holds what the
+    /// checkpoint saw. Names the first bad entry; exits 1 when the ledger was tampered with.
+    Verify {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Writes the ledger's current head (size, Merkle root, chain hash) to a file: keep it
+    /// somewhere the server cannot change.
+    Checkpoint {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        out: PathBuf,
+    },
+    /// Every entry: who, role, purpose, whose, what, when, outcome.
+    List {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
     },
 }
 
@@ -287,6 +316,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Drivinglog { command } => crate::drivinglog::run(command),
         Command::Privacy(args) => crate::drivinglog::privacy(args),
         Command::Retention { command } => retention_command(command),
+        Command::Audit { command } => audit_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
         Command::Stats { data, as_user } => {
             let store = open_existing(&data)?;
@@ -297,6 +327,70 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             for w in weeks {
                 println!("{}", w.body);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn audit_command(command: AuditCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AuditCommand::Verify { data, checkpoint } => {
+            let store = open_existing(&data)?;
+            let entries = store.audit_entries()?;
+            let result = match &checkpoint {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let head: ledger::Head = text
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    ledger::verify_against(&entries, &head)
+                }
+                None => ledger::verify(&entries),
+            };
+            match result {
+                Ok(head) => {
+                    println!("the audit ledger is intact: {} entries", head.size);
+                    print!("{head}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("the audit ledger has been tampered with: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::Checkpoint { data, out } => {
+            let store = open_existing(&data)?;
+            let head = ledger::verify(&store.audit_entries()?).map_err(|e| {
+                anyhow::anyhow!("no checkpoint written: the ledger is not intact: {e}")
+            })?;
+            std::fs::write(&out, head.to_string())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "checkpoint of {} entries written to {}",
+                head.size,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::List { data } => {
+            let store = open_existing(&data)?;
+            for s in store.audit_entries()? {
+                let e = &s.entry;
+                println!(
+                    "{:>6} {} {} ({}) purpose {} subject {} {} {}: {}",
+                    e.seq,
+                    domain::Timestamp::from_millis(e.at_ms),
+                    e.actor,
+                    e.role,
+                    e.purpose,
+                    e.subject.as_deref().unwrap_or("-"),
+                    e.action,
+                    e.object,
+                    e.outcome
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -329,6 +423,16 @@ fn retention_command(command: RetentionCommand) -> anyhow::Result<ExitCode> {
                 None => server::ingest::now(),
             };
             let receipts = store.retention_run(&policy, now)?;
+            for r in &receipts {
+                crate::drivinglog::audit(
+                    store.as_ref(),
+                    "sporvern retention (command line)",
+                    "retention",
+                    None,
+                    ledger::Action::Delete,
+                    format!("{} {} deleted: {}", r.count, r.kind, r.rule),
+                )?;
+            }
             if receipts.is_empty() {
                 println!("nothing was due");
             }

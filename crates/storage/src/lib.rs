@@ -221,6 +221,20 @@ pub struct ReleasedWeek {
     pub body: String,
 }
 
+/// One entry for the audit ledger, before it gets its place (sequence number) and hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRecord {
+    pub at: Timestamp,
+    pub actor: String,
+    pub role: String,
+    pub purpose: String,
+    /// Whose data: employee numbers, never names or positions.
+    pub subject: Option<String>,
+    pub action: ledger::Action,
+    pub object: String,
+    pub outcome: String,
+}
+
 /// Who signs a month of the driving log: the driver first, then the log keeper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignRole {
@@ -340,6 +354,11 @@ pub trait Store: Send + Sync {
         facts_before: Timestamp,
     ) -> Result<(), StoreError>;
     fn utilization_weeks(&self) -> Result<Vec<ReleasedWeek>, StoreError>;
+    /// Appends to the audit ledger durably; returns the entry with its sequence number and
+    /// chain hash.
+    fn audit_append(&self, record: AuditRecord) -> Result<ledger::StoredEntry, StoreError>;
+    /// The whole ledger, in order, for verification.
+    fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.
     fn open_alarm(
         &self,

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file in the data folder, WAL mode, synchronous=FULL so a
 //! commit that returned is on disk.
 
+mod audit;
 mod org_rows;
 mod purposes;
 mod retention;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(5, "0005_signoff.sql"),
     migration!(6, "0006_utilization.sql"),
     migration!(7, "0007_driver_behaviour_basis.sql"),
+    migration!(8, "0008_audit.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -387,6 +389,14 @@ impl Store for SqliteStore {
 
     fn utilization_weeks(&self) -> Result<Vec<crate::ReleasedWeek>, StoreError> {
         self.with(|conn| purposes::utilization_weeks(conn))
+    }
+
+    fn audit_append(&self, entry: crate::AuditRecord) -> Result<ledger::StoredEntry, StoreError> {
+        self.with(|conn| audit::append(conn, entry))
+    }
+
+    fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError> {
+        self.with(|conn| audit::entries(conn))
     }
 
     fn open_alarm(

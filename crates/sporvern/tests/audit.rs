@@ -1,0 +1,178 @@
+//! The audit ledger from the command line: every read and change made through the CLI lands
+//! on it, and `sporvern audit verify` names the first entry that was edited, removed,
+//! reordered or cut off — even when the tamperer removed the append-only triggers first.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sporvern(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args(args)
+        .output()
+        .expect("run sporvern")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A data folder whose ledger holds five entries from ordinary CLI use.
+fn ledger_with_entries() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf8");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/org.toml");
+    assert!(
+        sporvern(&["org", "apply", "--data", data, example])
+            .status
+            .success()
+    );
+    for args in [
+        vec![
+            "drivinglog",
+            "export",
+            "--vehicle",
+            "EK 12345",
+            "--month",
+            "2026-11",
+            "--as",
+            "kari",
+        ],
+        vec!["privacy", "on", "--vehicle", "EK 12345", "--as", "kari"],
+        vec![
+            "privacy",
+            "history",
+            "--vehicle",
+            "EK 12345",
+            "--as",
+            "kari",
+        ],
+        vec!["alarm", "list", "--as", "vakt"],
+        vec!["privacy", "off", "--vehicle", "EK 12345", "--as", "kari"],
+    ] {
+        let mut full = args.clone();
+        full.extend(["--data", data]);
+        let o = sporvern(&full);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+    }
+    dir
+}
+
+fn sql(dir: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(dir.join("sporvern.db")).expect("db");
+    conn.execute_batch(statements).expect("tamper");
+}
+
+fn verify(dir: &Path, checkpoint: Option<&Path>) -> (bool, String) {
+    let data = dir.to_str().expect("utf8");
+    let mut args = vec!["audit", "verify", "--data", data];
+    if let Some(c) = checkpoint {
+        args.extend(["--checkpoint", c.to_str().expect("utf8")]);
+    }
+    let o = sporvern(&args);
+    (o.status.success(), text(&o.stdout) + &text(&o.stderr))
+}
+
+const UNLOCK: &str = "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_entry_no_delete;";
+
+#[test]
+fn every_cli_access_is_on_the_ledger_and_it_verifies() {
+    let dir = ledger_with_entries();
+    let data = dir.path().to_str().expect("utf8");
+    let list = text(&sporvern(&["audit", "list", "--data", data]).stdout);
+    assert_eq!(list.lines().count(), 5, "{list}");
+    let first = list.lines().next().expect("an entry");
+    assert!(
+        first.contains("kari")
+            && first.contains("driving_log")
+            && first.contains("subject 1001")
+            && first.contains("export"),
+        "{first}"
+    );
+    let (ok, out) = verify(dir.path(), None);
+    assert!(ok, "{out}");
+    assert!(out.contains("intact: 5 entries"), "{out}");
+    // The triggers refuse an edit made through SQLite without removing them.
+    let conn = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
+    assert!(
+        conn.execute("UPDATE audit_entry SET actor = 'x'", [])
+            .is_err()
+    );
+    assert!(conn.execute("DELETE FROM audit_entry", []).is_err());
+}
+
+#[test]
+fn an_edited_entry_is_named() {
+    let dir = ledger_with_entries();
+    sql(
+        dir.path(),
+        &format!("{UNLOCK} UPDATE audit_entry SET actor = 'someone else' WHERE seq = 2;"),
+    );
+    let (ok, out) = verify(dir.path(), None);
+    assert!(!ok);
+    assert!(out.contains("audit entry 2 was edited"), "{out}");
+}
+
+#[test]
+fn a_removed_entry_is_named() {
+    let dir = ledger_with_entries();
+    sql(
+        dir.path(),
+        &format!("{UNLOCK} DELETE FROM audit_entry WHERE seq = 1;"),
+    );
+    let (ok, out) = verify(dir.path(), None);
+    assert!(!ok);
+    assert!(out.contains("audit entry 1 is missing"), "{out}");
+}
+
+#[test]
+fn reordered_entries_are_named() {
+    let dir = ledger_with_entries();
+    // Swap the contents of entries 1 and 3, numbers and all, as a careful tamperer would.
+    sql(
+        dir.path(),
+        &format!(
+            "{UNLOCK}
+             UPDATE audit_entry SET seq = -1 WHERE seq = 1;
+             UPDATE audit_entry SET seq = 1 WHERE seq = 3;
+             UPDATE audit_entry SET seq = 3 WHERE seq = -1;"
+        ),
+    );
+    let (ok, out) = verify(dir.path(), None);
+    assert!(!ok);
+    assert!(out.contains("entry 1"), "{out}");
+}
+
+#[test]
+fn a_truncated_ledger_is_caught_by_a_checkpoint() {
+    let dir = ledger_with_entries();
+    let cp = dir.path().join("checkpoint.txt");
+    let data = dir.path().to_str().expect("utf8");
+    assert!(
+        sporvern(&[
+            "audit",
+            "checkpoint",
+            "--data",
+            data,
+            cp.to_str().expect("utf8")
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        std::fs::read_to_string(&cp)
+            .expect("checkpoint")
+            .starts_with("sporvern-ledger-checkpoint v1\nsize 5\n")
+    );
+    sql(
+        dir.path(),
+        &format!("{UNLOCK} DELETE FROM audit_entry WHERE seq >= 3;"),
+    );
+    let (plain_ok, _) = verify(dir.path(), None);
+    assert!(plain_ok, "without a checkpoint a cut tail cannot be seen");
+    let (ok, out) = verify(dir.path(), Some(&cp));
+    assert!(!ok);
+    assert!(
+        out.contains("checkpoint covers 5 entries, only 3 remain"),
+        "{out}"
+    );
+}

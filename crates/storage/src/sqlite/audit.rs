@@ -1,0 +1,95 @@
+//! The audit ledger's rows.
+
+use ledger::{Action, Entry, GENESIS_CHAIN, StoredEntry, chain_next};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::db_err;
+use crate::{AuditRecord, StoreError};
+
+pub fn append(conn: &mut Connection, r: AuditRecord) -> Result<StoredEntry, StoreError> {
+    // IMMEDIATE: the next sequence number and the previous chain hash are read and written
+    // under one write lock, so concurrent appenders cannot fork the chain.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let last: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, chain FROM audit_entry ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    let (seq, prev) = match last {
+        Some((seq, chain)) => {
+            let prev: [u8; 32] = chain.try_into().map_err(|_| {
+                StoreError::Corrupt(format!("audit entry {seq} has a malformed chain hash"))
+            })?;
+            (seq as u64 + 1, prev)
+        }
+        None => (0, GENESIS_CHAIN),
+    };
+    let entry = Entry {
+        seq,
+        at_ms: r.at.millis(),
+        actor: r.actor,
+        role: r.role,
+        purpose: r.purpose,
+        subject: r.subject,
+        action: r.action,
+        object: r.object,
+        outcome: r.outcome,
+    };
+    let chain = chain_next(&prev, &entry.leaf_hash());
+    tx.execute(
+        "INSERT INTO audit_entry (seq, at, actor, role, purpose, subject, action, object, outcome, chain)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            seq as i64,
+            entry.at_ms,
+            entry.actor,
+            entry.role,
+            entry.purpose,
+            entry.subject,
+            entry.action.as_str(),
+            entry.object,
+            entry.outcome,
+            chain.as_slice()
+        ],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(StoredEntry { entry, chain })
+}
+
+pub fn entries(conn: &Connection) -> Result<Vec<StoredEntry>, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, at, actor, role, purpose, subject, action, object, outcome, chain
+             FROM audit_entry ORDER BY rowid",
+        )
+        .map_err(db_err)?;
+    let mut rows = stmt.query([]).map_err(db_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let seq: i64 = row.get(0).map_err(db_err)?;
+        let action: String = row.get(6).map_err(db_err)?;
+        let chain: Vec<u8> = row.get(9).map_err(db_err)?;
+        out.push(StoredEntry {
+            entry: Entry {
+                seq: seq as u64,
+                at_ms: row.get(1).map_err(db_err)?,
+                actor: row.get(2).map_err(db_err)?,
+                role: row.get(3).map_err(db_err)?,
+                purpose: row.get(4).map_err(db_err)?,
+                subject: row.get(5).map_err(db_err)?,
+                // An unreadable action is itself tampering: keep the row, make it fail.
+                action: action.parse().unwrap_or(Action::Config),
+                object: row.get(7).map_err(db_err)?,
+                outcome: row.get(8).map_err(db_err)?,
+            },
+            chain: chain.try_into().unwrap_or([0u8; 32]),
+        });
+    }
+    Ok(out)
+}
