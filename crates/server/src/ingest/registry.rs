@@ -14,7 +14,8 @@ pub struct Registry {
 
 #[derive(Default)]
 struct Inner {
-    version: i64,
+    /// The organisation version loaded; `None` before the first load.
+    version: Option<i64>,
     devices: HashMap<(Protocol, ExternalId), RegisteredDevice>,
 }
 
@@ -27,8 +28,8 @@ impl Registry {
     /// Reloads from the store if the organisation changed; returns whether it did.
     pub fn refresh(&self, store: &dyn Store) -> Result<bool, StoreError> {
         let version = store.org_version()?;
-        let current = self.inner.read().map(|i| i.version).unwrap_or(-1);
-        if version == current && current != 0 {
+        let current = self.inner.read().ok().and_then(|i| i.version);
+        if current == Some(version) {
             return Ok(false);
         }
         let devices = store
@@ -37,7 +38,10 @@ impl Registry {
             .map(|d| ((d.protocol, d.external_id.clone()), d))
             .collect();
         if let Ok(mut inner) = self.inner.write() {
-            *inner = Inner { version, devices };
+            *inner = Inner {
+                version: Some(version),
+                devices,
+            };
         }
         Ok(true)
     }
