@@ -380,3 +380,34 @@ async fn a_storage_failure_acknowledges_nothing_on_any_protocol() {
         "OwnTracks: the connection is closed without any answer"
     );
 }
+
+#[tokio::test]
+async fn a_device_added_to_the_organisation_is_accepted_without_a_restart() {
+    let app = spawn_app(|_| {}).await;
+    let newcomer = "490154203237518";
+    let (_, answer) = Teltonika::login(app.teltonika, newcomer).await;
+    assert_eq!(answer, 0x00, "not registered yet");
+    let mut org = org::parse(EXAMPLE_ORG).expect("example");
+    org.devices.push(org::Device {
+        protocol: domain::Protocol::Teltonika,
+        external_id: domain::ExternalId::parse(domain::Protocol::Teltonika, newcomer)
+            .expect("imei"),
+        vehicle: domain::RegNo::parse("BR 34567").expect("reg"),
+        model: Some("FMC130".into()),
+        privacy_input: None,
+        panic_input: None,
+    });
+    storage::open(app.data())
+        .expect("open")
+        .apply_org(&org)
+        .expect("apply");
+    let mut accepted = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if Teltonika::login(app.teltonika, newcomer).await.1 == 0x01 {
+            accepted = true;
+            break;
+        }
+    }
+    assert!(accepted, "the running server reloads the organisation");
+}
