@@ -136,3 +136,107 @@ fn sigkill_during_a_stream_loses_no_acknowledged_record() {
     child.kill().expect("stop");
     let _ = child.wait();
 }
+
+#[test]
+fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
+    use codec::teltonika::{IoValue, Record};
+    let dir = tempfile::tempdir().expect("tempdir");
+    apply_example(dir.path());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let t0 = now - 20 * 60_000;
+    let (a, b) = ((59.9275, 10.8452), (59.9155, 10.7725));
+    let rec = |i: i64, ignition: bool| {
+        let f = (i.min(48) as f64) / 48.0;
+        Record {
+            time: domain::Timestamp::from_millis(t0 + i * 10_000),
+            priority: 0,
+            lat: a.0 + (b.0 - a.0) * f,
+            lon: a.1 + (b.1 - a.1) * f,
+            altitude: 50,
+            angle: 250,
+            satellites: 10,
+            speed_kmh: 40,
+            event_io_id: 0,
+            generation_type: None,
+            io: vec![
+                (239, IoValue::U8(u8::from(ignition))),
+                (16, IoValue::U32(500_000 + (i.min(48) as u32) * 90)),
+            ],
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let send = |addr: SocketAddr, records: Vec<Record>| {
+        runtime.block_on(async {
+            let (mut dev, answer) = Teltonika::login(addr, "123456789012345").await;
+            assert_eq!(answer, 1);
+            for chunk in records.chunks(10) {
+                dev.send(&frame(chunk)).await;
+                assert_eq!(dev.ack().await, Some(chunk.len() as u32));
+            }
+        })
+    };
+
+    // The first half of the trip, then the server dies with the trip open.
+    let (mut child, addr) = start_server(dir.path());
+    send(addr, (0..25).map(|i| rec(i, true)).collect());
+    // Wait until the purpose engine has consumed it, so the restart must rebuild the open trip
+    // from staging rather than simply process it for the first time.
+    let cursor = || -> i64 {
+        rusqlite::Connection::open(dir.path().join("sporvern.db"))
+            .and_then(|c| {
+                c.query_row("SELECT last_staged_id FROM purpose_cursor", [], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap_or(0)
+    };
+    let started = Instant::now();
+    while cursor() < 25 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        cursor() >= 25,
+        "the first half was consumed before the crash"
+    );
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    // After the restart: the rest of the trip and the stop.
+    let (mut child, addr) = start_server(dir.path());
+    let mut rest: Vec<Record> = (25..=48).map(|i| rec(i, true)).collect();
+    rest.extend((49..=60).map(|i| rec(i, false)));
+    send(addr, rest);
+    let store = storage::open(dir.path()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let day = trips::oslo_date(domain::Timestamp::from_millis(t0));
+    let mut log = Vec::new();
+    for _ in 0..100 {
+        log = store.driving_log(vehicle, day, day).expect("log");
+        if !log.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().expect("stop");
+    let _ = child.wait();
+    assert_eq!(log.len(), 1, "one trip, not two halves: {log:#?}");
+    let domain::drivinglog::LogEntry::Trip(trip) = &log[0] else {
+        panic!("a business trip")
+    };
+    assert_eq!(
+        trip.start.millis(),
+        t0,
+        "it starts where it started before the crash"
+    );
+    assert!((trip.km - 4.3).abs() < 0.1, "{}", trip.km);
+    assert_eq!(
+        trip.start_place,
+        "Lager Alnabru (Strømsveien 266, 0668 Oslo)"
+    );
+}
