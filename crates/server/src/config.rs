@@ -159,7 +159,7 @@ impl Settings {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        // SPEC.md: staging waits "at most a few days"; issue 3 caps it at 7 days.
+        // SPEC.md: staging waits "at most a few days"; never more than 7 days.
         if self.staging_lifetime > Duration::from_secs(7 * 24 * 3600) {
             return Err(ConfigError(
                 "staging_lifetime_hours may be at most 168 (7 days): raw fixes are not a product"

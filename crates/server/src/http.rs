@@ -1,5 +1,5 @@
 //! HTTP: the listener loop shared by the web port and the OsmAnd port, and the web port's
-//! router (health, metrics; the API and pages arrive with later issues).
+//! router (health, metrics; the fleet feed is `fleet_api`; users, the API and pages come next).
 
 use std::convert::Infallible;
 use std::future::Future;
