@@ -357,6 +357,11 @@ pub trait Store: Send + Sync {
     /// Appends to the audit ledger durably; returns the entry with its sequence number and
     /// chain hash.
     fn audit_append(&self, record: AuditRecord) -> Result<ledger::StoredEntry, StoreError>;
+    /// Appends several records in one durable transaction (the ledger's group commit).
+    fn audit_append_many(
+        &self,
+        records: Vec<AuditRecord>,
+    ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     /// The whole ledger, in order, for verification.
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.

@@ -7,6 +7,16 @@ use super::db_err;
 use crate::{AuditRecord, StoreError};
 
 pub fn append(conn: &mut Connection, r: AuditRecord) -> Result<StoredEntry, StoreError> {
+    let mut out = append_many(conn, vec![r])?;
+    out.pop()
+        .ok_or_else(|| StoreError::Corrupt("an append returned no entry".into()))
+}
+
+/// Appends several records in one transaction (a group commit for the ledger).
+pub fn append_many(
+    conn: &mut Connection,
+    records: Vec<AuditRecord>,
+) -> Result<Vec<StoredEntry>, StoreError> {
     // IMMEDIATE: the next sequence number and the previous chain hash are read and written
     // under one write lock, so concurrent appenders cannot fork the chain.
     let tx = conn
@@ -20,7 +30,7 @@ pub fn append(conn: &mut Connection, r: AuditRecord) -> Result<StoredEntry, Stor
         )
         .optional()
         .map_err(db_err)?;
-    let (seq, prev) = match last {
+    let (mut seq, mut prev) = match last {
         Some((seq, chain)) => {
             let prev: [u8; 32] = chain.try_into().map_err(|_| {
                 StoreError::Corrupt(format!("audit entry {seq} has a malformed chain hash"))
@@ -29,22 +39,26 @@ pub fn append(conn: &mut Connection, r: AuditRecord) -> Result<StoredEntry, Stor
         }
         None => (0, GENESIS_CHAIN),
     };
-    let entry = Entry {
-        seq,
-        at_ms: r.at.millis(),
-        actor: r.actor,
-        role: r.role,
-        purpose: r.purpose,
-        subject: r.subject,
-        action: r.action,
-        object: r.object,
-        outcome: r.outcome,
-    };
-    let chain = chain_next(&prev, &entry.leaf_hash());
-    tx.execute(
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let entry = Entry {
+            seq,
+            at_ms: r.at.millis(),
+            actor: r.actor,
+            role: r.role,
+            purpose: r.purpose,
+            subject: r.subject,
+            action: r.action,
+            object: r.object,
+            outcome: r.outcome,
+        };
+        let chain = chain_next(&prev, &entry.leaf_hash());
+        tx.prepare_cached(
         "INSERT INTO audit_entry (seq, at, actor, role, purpose, subject, action, object, outcome, chain)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
+    )
+    .map_err(db_err)?
+    .execute(params![
             seq as i64,
             entry.at_ms,
             entry.actor,
@@ -58,8 +72,12 @@ pub fn append(conn: &mut Connection, r: AuditRecord) -> Result<StoredEntry, Stor
         ],
     )
     .map_err(db_err)?;
+        seq += 1;
+        prev = chain;
+        out.push(StoredEntry { entry, chain });
+    }
     tx.commit().map_err(db_err)?;
-    Ok(StoredEntry { entry, chain })
+    Ok(out)
 }
 
 pub fn entries(conn: &Connection) -> Result<Vec<StoredEntry>, StoreError> {

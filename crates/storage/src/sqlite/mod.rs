@@ -395,6 +395,13 @@ impl Store for SqliteStore {
         self.with(|conn| audit::append(conn, entry))
     }
 
+    fn audit_append_many(
+        &self,
+        records: Vec<crate::AuditRecord>,
+    ) -> Result<Vec<ledger::StoredEntry>, StoreError> {
+        self.with(|conn| audit::append_many(conn, records))
+    }
+
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError> {
         self.with(|conn| audit::entries(conn))
     }
