@@ -1,0 +1,297 @@
+//! The duty records a measure carries, each with who recorded it, when, and its source.
+//!
+//! A record dated after `now` does not count as done: the gate looks only at what has happened.
+
+use time::Date;
+
+/// What every duty record says about itself: its code (assess's duty code where there is one)
+/// and the provision it fulfils.
+pub trait Duty {
+    const CODE: &'static str;
+    const CITATION: &'static str;
+    /// The day the duty was done.
+    fn done_on(&self) -> Date;
+}
+
+macro_rules! duty {
+    ($t:ty, $code:literal, $cit:literal, $field:ident) => {
+        impl Duty for $t {
+            const CODE: &'static str = $code;
+            const CITATION: &'static str = $cit;
+            fn done_on(&self) -> Date {
+                self.$field
+            }
+        }
+    };
+}
+
+/// The balancing test (interesseavveining), GDPR art. 6(1)(f).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalancingTest {
+    pub by: String,
+    /// The organisation's legitimate interest.
+    pub interest: String,
+    /// Why the measure is necessary for it, and why less intrusive means do not do.
+    pub necessity: String,
+    /// The employees' interests and reasonable expectations.
+    pub employees_side: String,
+    pub outcome: String,
+    pub decided_on: Date,
+}
+duty!(
+    BalancingTest,
+    "balancing_test",
+    "GDPR art. 6(1)(f)",
+    decided_on
+);
+
+/// The data protection impact assessment, GDPR art. 35.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dpia {
+    pub by: String,
+    pub done_on: Date,
+    /// The views of the employees or their representatives (art. 35(9)).
+    pub employees_views: String,
+    /// The data protection officer's advice (art. 35(2)); `None` when there is no DPO.
+    pub dpo_advice: Option<String>,
+}
+duty!(Dpia, "dpia", "GDPR art. 35 (2) og (9)", done_on);
+
+/// Discussion with the employees' representatives (arbeidsmiljøloven § 9-2 (1)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discussion {
+    pub by: String,
+    pub date: Date,
+    pub participants: Vec<String>,
+    pub minutes: String,
+}
+duty!(
+    Discussion,
+    "discussion",
+    "arbeidsmiljøloven § 9-2 (1)",
+    date
+);
+
+/// The information to employees before the measure starts (arbeidsmiljøloven § 9-2 (2) a–c and
+/// GDPR art. 13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Information {
+    pub by: String,
+    /// The controller: the employer's name and contact.
+    pub controller: String,
+    /// § 9-2 (2) a.
+    pub purpose: String,
+    /// § 9-2 (2) b: the practical consequences…
+    pub practical_consequences: String,
+    /// …including how the measure is carried out.
+    pub how_carried_out: String,
+    /// § 9-2 (2) c.
+    pub expected_duration: String,
+    /// Art. 13 (1) c.
+    pub legal_basis: String,
+    /// Art. 13 (2) a.
+    pub retention: String,
+    /// Art. 13 (1) e: recipients, who has access.
+    pub access: String,
+    pub published_on: Date,
+}
+duty!(
+    Information,
+    "information",
+    "arbeidsmiljøloven § 9-2 (2) a–c; GDPR art. 13",
+    published_on
+);
+
+impl Information {
+    /// The parts a notice must have that are left empty.
+    pub fn empty_parts(&self) -> Vec<&'static str> {
+        [
+            ("controller", &self.controller),
+            ("purpose", &self.purpose),
+            ("practical_consequences", &self.practical_consequences),
+            ("how_carried_out", &self.how_carried_out),
+            ("expected_duration", &self.expected_duration),
+            ("legal_basis", &self.legal_basis),
+            ("retention", &self.retention),
+            ("access", &self.access),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect()
+    }
+}
+
+/// One employee's acknowledgement of the information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// The employee number.
+    pub employee: String,
+    pub on: Date,
+}
+duty!(
+    Acknowledgement,
+    "acknowledgement",
+    "arbeidsmiljøloven § 9-2 (2)",
+    on
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Continue,
+    /// End the measure: collection stops and deletion must be scheduled.
+    End,
+}
+
+/// The regular evaluation of the need for the measure with the representatives
+/// (arbeidsmiljøloven § 9-2 (3)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub by: String,
+    pub date: Date,
+    pub with_representatives: Vec<String>,
+    pub need_still_present: bool,
+    pub decision: Decision,
+}
+duty!(
+    Evaluation,
+    "evaluation",
+    "arbeidsmiljøloven § 9-2 (3)",
+    date
+);
+
+/// A data processing agreement with a supplier (GDPR art. 28).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorAgreement {
+    pub by: String,
+    pub processor: String,
+    pub signed_on: Date,
+}
+duty!(
+    ProcessorAgreement,
+    "processor_agreement",
+    "GDPR art. 28",
+    signed_on
+);
+
+/// The information-security risk assessment before the measure (seed 000 advice 4; seed 001
+/// 5.1; GDPR art. 32).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskAssessment {
+    pub by: String,
+    pub done_on: Date,
+    /// For a security measure: why it is needed for an acceptable level of risk.
+    pub conclusion: String,
+}
+duty!(
+    RiskAssessment,
+    "risk_assessment",
+    "GDPR art. 32; «Overvåking av ansattes bruk av elektronisk utstyr», råd nr. 4; «Sporingsteknologi i kjøretøy» pkt. 5.1",
+    done_on
+);
+
+/// Whether a collective agreement requires discussion (seed 000 advice 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffCheck {
+    pub by: String,
+    pub checked_on: Date,
+    /// The agreements looked at; empty when the organisation is bound by none.
+    pub agreements: Vec<String>,
+    pub requires_discussion: bool,
+}
+duty!(
+    TariffCheck,
+    "tariff_check",
+    "«Overvåking av ansattes bruk av elektronisk utstyr», råd til arbeidsgiveren nr. 5",
+    checked_on
+);
+
+/// A review of who holds which role and so may see which data (seed 001 5.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleReview {
+    pub by: String,
+    pub date: Date,
+    pub notes: String,
+}
+duty!(
+    RoleReview,
+    "role_review",
+    "GDPR art. 32; «Sporingsteknologi i kjøretøy» pkt. 5.3",
+    date
+);
+
+/// Everything on record for one measure.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Duties {
+    pub balancing_test: Option<BalancingTest>,
+    pub dpia: Option<Dpia>,
+    pub discussions: Vec<Discussion>,
+    pub information: Option<Information>,
+    pub acknowledgements: Vec<Acknowledgement>,
+    pub evaluations: Vec<Evaluation>,
+    pub processor_agreements: Vec<ProcessorAgreement>,
+    pub risk_assessment: Option<RiskAssessment>,
+    pub tariff_check: Option<TariffCheck>,
+    pub role_reviews: Vec<RoleReview>,
+}
+
+fn by<T: Duty>(x: &T, now: Date) -> bool {
+    x.done_on() <= now
+}
+
+impl Duties {
+    pub fn balancing_test_done(&self, now: Date) -> bool {
+        self.balancing_test.as_ref().is_some_and(|x| by(x, now))
+    }
+
+    pub fn dpia_done(&self, now: Date) -> bool {
+        self.dpia.as_ref().is_some_and(|x| by(x, now))
+    }
+
+    pub fn discussed(&self, now: Date) -> bool {
+        self.discussions.iter().any(|x| by(x, now))
+    }
+
+    /// The information, if published by `now`.
+    pub fn published_information(&self, now: Date) -> Option<&Information> {
+        self.information.as_ref().filter(|x| by(*x, now))
+    }
+
+    pub fn risk_assessed(&self, now: Date) -> bool {
+        self.risk_assessment.as_ref().is_some_and(|x| by(x, now))
+    }
+
+    pub fn tariff_checked(&self, now: Date) -> Option<&TariffCheck> {
+        self.tariff_check.as_ref().filter(|x| by(*x, now))
+    }
+
+    pub fn has_processor_agreement(&self, processor: &str, now: Date) -> bool {
+        self.processor_agreements
+            .iter()
+            .any(|a| a.processor == processor && by(a, now))
+    }
+
+    /// The latest evaluation held by `now`.
+    pub fn latest_evaluation(&self, now: Date) -> Option<&Evaluation> {
+        self.evaluations
+            .iter()
+            .filter(|e| by(*e, now))
+            .max_by_key(|e| e.date)
+    }
+
+    pub fn latest_role_review(&self, now: Date) -> Option<&RoleReview> {
+        self.role_reviews
+            .iter()
+            .filter(|e| by(*e, now))
+            .max_by_key(|e| e.date)
+    }
+
+    /// The employees (by number) among `employees` who have not acknowledged the information.
+    pub fn unacknowledged<'a>(&self, employees: &[&'a str]) -> Vec<&'a str> {
+        employees
+            .iter()
+            .copied()
+            .filter(|e| !self.acknowledgements.iter().any(|a| a.employee == *e))
+            .collect()
+    }
+}
