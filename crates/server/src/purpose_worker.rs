@@ -183,6 +183,8 @@ pub struct Worker {
     privacy: HashMap<VehicleId, bool>,
     /// Vehicles with an open alarm window, and when it was last triggered.
     alarms: HashMap<VehicleId, Timestamp>,
+    /// The last state of each vehicle's privacy input (button), to act on changes only.
+    privacy_input: HashMap<VehicleId, bool>,
     /// The configured address service, if any.
     lookup: Option<crate::address::AddressLookup>,
     /// When finished weeks of utilisation facts were last looked for.
@@ -202,6 +204,7 @@ impl Worker {
         let privacy = feed.privacy_states()?.into_iter().collect();
         let alarms = feed.open_alarms()?.into_iter().collect();
         let mut w = Worker {
+            privacy_input: HashMap::new(),
             lookup: None,
             utilization_checked: Timestamp::from_millis(0),
             alarms,
@@ -374,8 +377,13 @@ impl Worker {
             },
         );
         if let (Some(on), Replay::No) = (projected.privacy_input, replay) {
+            // Edge-triggered: the button switches when it changes (or is first seen pressed),
+            // so a switch made elsewhere (the command line, later the app) is not undone by
+            // the next record that merely repeats the button's resting state.
+            let before = self.privacy_input.insert(vehicle, on);
+            let pressed = before.map_or(on, |b| b != on);
             let current = self.privacy.get(&vehicle).copied().unwrap_or(false);
-            if on != current {
+            if pressed && on != current {
                 batch
                     .privacy_switches
                     .push((vehicle, row.fix.time, on, "device input"));

@@ -542,3 +542,73 @@ async fn a_trip_end_away_from_the_sites_is_named_by_the_configured_address_servi
         "only the end away from the sites was looked up"
     );
 }
+
+#[tokio::test]
+async fn a_switch_made_elsewhere_is_not_undone_by_the_button_at_rest() {
+    let app = spawn_app(|_| {}).await;
+    let t = now_ms() - 60_000;
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    dev.send(&frame(&[point(
+        t,
+        (59.9275, 10.8452),
+        true,
+        1_000_000,
+        false,
+    )]))
+    .await;
+    assert_eq!(dev.ack().await, Some(1));
+    let store = storage::open(app.data()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let in_fleet = || {
+        app.shared
+            .fleet
+            .read()
+            .expect("fleet")
+            .snapshot()
+            .iter()
+            .any(|(v, _)| *v == vehicle)
+    };
+    for _ in 0..100 {
+        if in_fleet() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(in_fleet());
+    // The driver goes private from the command line (or, later, the app)…
+    store
+        .switch_privacy(
+            vehicle,
+            true,
+            "command line (kari)",
+            Timestamp::from_millis(now_ms()),
+        )
+        .expect("switch");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // …while the unit keeps reporting the privacy button at rest.
+    dev.send(&frame(&[point(
+        t + 10_000,
+        (59.9280, 10.8460),
+        true,
+        1_000_100,
+        false,
+    )]))
+    .await;
+    assert_eq!(dev.ack().await, Some(1));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        !in_fleet(),
+        "still private: the resting button does not switch privacy off"
+    );
+    assert_eq!(
+        store
+            .privacy_switches(vehicle)
+            .expect("switches")
+            .first()
+            .map(|s| s.1),
+        Some(true)
+    );
+}
