@@ -92,6 +92,11 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
+    /// Users: add one (the first admin comes from here; there is no default password), list.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// The audit ledger: verify it, write a checkpoint to keep outside the server, list it.
     Audit {
         #[command(subcommand)]
@@ -101,6 +106,29 @@ pub enum Command {
     Retention {
         #[command(subcommand)]
         command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Adds a user. The password is read from standard input (one line, at least 12
+    /// characters); it is stored only as an Argon2id hash.
+    Add {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        name: String,
+        /// employee, dispatcher, log_keeper, security_operator, analyst, privacy_officer,
+        /// representative or admin (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The employee number, for the employee role (from the organisation file).
+        #[arg(long)]
+        employee: Option<String>,
+    },
+    /// Lists users and their roles (never passwords).
+    List {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
     },
 }
 
@@ -317,6 +345,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Privacy(args) => crate::drivinglog::privacy(args),
         Command::Retention { command } => retention_command(command),
         Command::Audit { command } => audit_command(command),
+        Command::User { command } => user_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
         Command::Stats { data, as_user } => {
             let store = open_existing(&data)?;
@@ -327,6 +356,95 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             for w in weeks {
                 println!("{}", w.body);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn user_command(command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add {
+            data,
+            name,
+            roles,
+            employee,
+        } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
+                bail!("a user name is 1 to 64 characters without spaces");
+            }
+            let mut parsed = Vec::new();
+            for r in &roles {
+                let role = access::Role::parse(r).map_err(|e| anyhow::anyhow!("{e}"))?;
+                if !parsed.contains(&role) {
+                    parsed.push(role);
+                }
+            }
+            let store = open_existing(&data)?;
+            if parsed.contains(&access::Role::Employee) {
+                let Some(number) = &employee else {
+                    bail!("the employee role needs --employee NUMBER (from the organisation file)");
+                };
+                if !store
+                    .load_org()?
+                    .employees
+                    .iter()
+                    .any(|e| &e.number == number)
+                {
+                    bail!("no employee {number} in the organisation");
+                }
+            }
+            eprintln!("password for {name} (one line, at least 12 characters):");
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            access::check_password_rules(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = access::hash_password(password);
+            store.add_user(
+                &storage::NewUser {
+                    name: name.clone(),
+                    roles: parsed.iter().map(|r| r.as_str().to_owned()).collect(),
+                    employee_number: employee.clone(),
+                    password_hash: Some(hash),
+                },
+                server::ingest::now(),
+            )?;
+            crate::drivinglog::audit(
+                store.as_ref(),
+                "server operator (command line)",
+                "access",
+                employee,
+                ledger::Action::Config,
+                format!(
+                    "user {name} added with roles {}",
+                    parsed
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )?;
+            println!("user {name} added");
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::List { data } => {
+            let store = open_existing(&data)?;
+            for u in store.users()? {
+                println!(
+                    "{:<20} {:<40} employee {:<8} {}{}",
+                    u.name,
+                    u.roles.join(","),
+                    u.employee_number.as_deref().unwrap_or("-"),
+                    if u.has_password {
+                        "password set"
+                    } else {
+                        "no password"
+                    },
+                    if u.disabled { " (disabled)" } else { "" }
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -325,3 +325,63 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
         stdout(&history)
     );
 }
+
+#[test]
+fn the_first_admin_comes_from_the_command_line_with_a_password_from_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf8");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/org.toml");
+    assert!(
+        sporvern(&["org", "apply", "--data", data, example])
+            .status
+            .success()
+    );
+    let add = |args: &[&str], password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
+            .args(["user", "add", "--data", data])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("output")
+    };
+    let o = add(&["ada", "--role", "admin"], "correct horse battery");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = add(&["ada", "--role", "admin"], "correct horse battery");
+    assert!(stderr(&o).contains("exists already"), "{}", stderr(&o));
+    let o = add(&["bob", "--role", "dispatcher"], "short");
+    assert!(!o.status.success(), "a short password is refused");
+    let o = add(&["kari", "--role", "employee"], "correct horse battery");
+    assert!(stderr(&o).contains("needs --employee"), "{}", stderr(&o));
+    let o = add(
+        &["kari", "--role", "employee", "--employee", "1001"],
+        "correct horse battery",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = stdout(&sporvern(&["user", "list", "--data", data]));
+    assert!(
+        list.contains("ada") && list.contains("admin") && list.contains("password set"),
+        "{list}"
+    );
+    assert!(!list.contains("argon2"), "no hash is ever printed");
+    let db = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
+    let hash: String = db
+        .query_row(
+            "SELECT password_hash FROM app_user WHERE name = 'ada'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("row");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let audit = stdout(&sporvern(&["audit", "list", "--data", data]));
+    assert!(audit.contains("user ada added with roles admin"), "{audit}");
+}

@@ -235,6 +235,26 @@ pub struct AuditRecord {
     pub outcome: String,
 }
 
+/// A user to create. Roles are validated by the caller (the `access` crate's `Role`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewUser {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub employee_number: Option<String>,
+    /// An Argon2id PHC string; `None` for users declared without a password.
+    pub password_hash: Option<String>,
+}
+
+/// A user as listed (never the password hash).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserRow {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub employee_number: Option<String>,
+    pub has_password: bool,
+    pub disabled: bool,
+}
+
 /// Who signs a month of the driving log: the driver first, then the log keeper.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignRole {
@@ -364,6 +384,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     /// The whole ledger, in order, for verification.
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError>;
+    fn add_user(&self, user: &NewUser, at: Timestamp) -> Result<(), StoreError>;
+    fn users(&self) -> Result<Vec<UserRow>, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.
     fn open_alarm(
         &self,

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(6, "0006_utilization.sql"),
     migration!(7, "0007_driver_behaviour_basis.sql"),
     migration!(8, "0008_audit.sql"),
+    migration!(9, "0009_users.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -404,6 +405,44 @@ impl Store for SqliteStore {
 
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError> {
         self.with(|conn| audit::entries(conn))
+    }
+
+    fn add_user(&self, user: &crate::NewUser, at: Timestamp) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let taken: bool = conn
+                .query_row("SELECT COUNT(*) FROM app_user WHERE name = ?1", [&user.name], |r| r.get::<_, i64>(0))
+                .map_err(db_err)?
+                > 0;
+            if taken {
+                return Err(StoreError::Refused(format!("a user named {:?} exists already", user.name)));
+            }
+            conn.execute(
+                "INSERT INTO app_user (name, roles, employee_number, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user.name, user.roles.join(","), user.employee_number, user.password_hash, at.millis()],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    fn users(&self) -> Result<Vec<crate::UserRow>, StoreError> {
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT name, roles, employee_number, password_hash IS NOT NULL, disabled FROM app_user ORDER BY id")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(crate::UserRow {
+                        name: r.get(0)?,
+                        roles: r.get::<_, String>(1)?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                        employee_number: r.get(2)?,
+                        has_password: r.get(3)?,
+                        disabled: r.get::<_, i64>(4)? == 1,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<Result<_, _>>().map_err(db_err)
+        })
     }
 
     fn open_alarm(
