@@ -159,11 +159,14 @@ pub fn router(metrics: Arc<Metrics>) -> axum::Router {
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found") })
 }
 
-/// Runs a request through an axum router.
+/// Runs a request through an axum router, telling handlers who is asking (for rate limits).
 pub async fn route(
     router: axum::Router,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
+    peer: SocketAddr,
 ) -> Result<Response<Body>, CloseConnection> {
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
     use tower::ServiceExt;
     let r: Result<Response<Body>, Infallible> = router.oneshot(req).await;
     r.map_err(|e| match e {})

@@ -6,6 +6,7 @@
 //! way round.
 
 pub mod address;
+pub mod api;
 pub mod config;
 pub mod fleet_api;
 pub mod http;
@@ -138,10 +139,12 @@ impl Application {
             header_timeout: settings.first_byte_timeout,
         };
 
-        let router = http::router(metrics.clone()).merge(fleet_api::router(
-            shared.clone(),
-            settings.fleet_feed_token.clone(),
-        ));
+        let router = http::router(metrics.clone())
+            .merge(fleet_api::router(
+                shared.clone(),
+                settings.fleet_feed_token.clone(),
+            ))
+            .merge(api::router(store.clone()));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,
@@ -154,7 +157,7 @@ impl Application {
                     if req.uri().path() == "/owntracks" {
                         ingest::owntracks::handle(req, peer, ing, reg).await
                     } else {
-                        http::route(router, req).await
+                        http::route(router, req, peer).await
                     }
                 }
             },

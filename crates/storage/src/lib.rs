@@ -386,6 +386,18 @@ pub trait Store: Send + Sync {
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     fn add_user(&self, user: &NewUser, at: Timestamp) -> Result<(), StoreError>;
     fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+    /// The Argon2id hash of an enabled user's password, if the user has one.
+    fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a bearer token's SHA-256 hash (hex); the token itself is never stored.
+    fn add_token(
+        &self,
+        hash_hex: &str,
+        user: &str,
+        expires_at: Timestamp,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The user a token belongs to, if it is known, not revoked and not expired.
+    fn token_user(&self, hash_hex: &str, now: Timestamp) -> Result<Option<UserRow>, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.
     fn open_alarm(
         &self,

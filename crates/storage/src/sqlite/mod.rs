@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(7, "0007_driver_behaviour_basis.sql"),
     migration!(8, "0008_audit.sql"),
     migration!(9, "0009_users.sql"),
+    migration!(10, "0010_tokens.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -443,6 +444,59 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
             rows.collect::<Result<_, _>>().map_err(db_err)
         })
+    }
+
+    fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT password_hash FROM app_user WHERE name = ?1 AND disabled = 0",
+                [name],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(db_err)
+        })
+    }
+
+    fn add_token(
+        &self,
+        hash_hex: &str,
+        user: &str,
+        expires_at: Timestamp,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO api_token (hash, user_name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![hash_hex, user, at.millis(), expires_at.millis()],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    fn token_user(
+        &self,
+        hash_hex: &str,
+        now: Timestamp,
+    ) -> Result<Option<crate::UserRow>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let name: Option<String> = self.with(|conn| {
+            conn.query_row(
+                "SELECT user_name FROM api_token WHERE hash = ?1 AND revoked = 0 AND expires_at > ?2",
+                params![hash_hex, now.millis()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
+        })?;
+        let Some(name) = name else { return Ok(None) };
+        Ok(self
+            .users()?
+            .into_iter()
+            .find(|u| u.name == name && !u.disabled))
     }
 
     fn open_alarm(
