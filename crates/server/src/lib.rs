@@ -7,12 +7,14 @@
 
 pub mod address;
 pub mod api;
+pub mod audit_log;
 pub mod config;
 pub mod fleet_api;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod purpose_worker;
+pub mod reads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
