@@ -416,6 +416,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     fn add_user(&self, user: &NewUser, at: Timestamp) -> Result<(), StoreError>;
     fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+    /// Replaces a user's password hash (an Argon2id PHC string); every token of the user is
+    /// revoked with it.
+    fn set_password_hash(&self, name: &str, hash: &str) -> Result<(), StoreError>;
     /// The Argon2id hash of an enabled user's password, if the user has one.
     fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Stores a bearer token's SHA-256 hash (hex); the token itself is never stored.
