@@ -293,6 +293,18 @@ pub trait PurposeFeed: Send {
     /// Vehicles with an open alarm window, and when it was last triggered.
     fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
+    /// The utilisation facts of closed trips that started before `before` (the weekly
+    /// release's input; only the purpose engine reads them).
+    fn utilization_facts_before(
+        &mut self,
+        before: Timestamp,
+    ) -> Result<Vec<UtilizationFact>, StoreError>;
+    /// Stores released weeks and deletes the facts they were made from, in one transaction.
+    fn release_utilization(
+        &mut self,
+        weeks: &[ReleasedWeek],
+        facts_before: Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 /// The storage interface.
@@ -382,16 +394,6 @@ pub trait Store: Send + Sync {
         vehicle: VehicleId,
         month: &str,
     ) -> Result<Vec<(SignRole, String, Timestamp)>, StoreError>;
-    fn utilization_facts_before(
-        &self,
-        before: Timestamp,
-    ) -> Result<Vec<UtilizationFact>, StoreError>;
-    /// Stores released weeks and deletes the facts they were made from, in one transaction.
-    fn release_utilization(
-        &self,
-        weeks: &[ReleasedWeek],
-        facts_before: Timestamp,
-    ) -> Result<(), StoreError>;
     /// The released anonymous aggregates; `cap` must be for utilisation.
     fn utilization_weeks(&self, cap: &Capability) -> Result<Vec<ReleasedWeek>, StoreError>;
     /// Appends to the audit ledger durably; returns the entry with its sequence number and

@@ -439,21 +439,6 @@ impl Store for SqliteStore {
         self.with(|conn| purposes::signoffs(conn, vehicle, month))
     }
 
-    fn utilization_facts_before(
-        &self,
-        before: Timestamp,
-    ) -> Result<Vec<crate::UtilizationFact>, StoreError> {
-        self.with(|conn| purposes::utilization_facts_before(conn, before))
-    }
-
-    fn release_utilization(
-        &self,
-        weeks: &[crate::ReleasedWeek],
-        facts_before: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|conn| purposes::release_utilization(conn, weeks, facts_before))
-    }
-
     fn utilization_weeks(
         &self,
         cap: &crate::Capability,
