@@ -130,6 +130,31 @@ pub enum UserCommand {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
     },
+    /// Sets a user's password (from standard input; for users declared in the organisation
+    /// file, or a forgotten one). Every token the user had ends.
+    Password {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        name: String,
+    },
+    /// Ends every session and token of a user now (a lost phone, a user leaving).
+    Revoke {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        name: String,
+    },
+}
+
+/// Reads a new password from standard input and checks the rules.
+fn read_password(name: &str) -> anyhow::Result<String> {
+    eprintln!("password for {name} (one line, at least 12 characters):");
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_owned();
+    access::check_password_rules(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(password)
 }
 
 #[derive(Subcommand)]
@@ -395,14 +420,8 @@ fn user_command(command: UserCommand) -> anyhow::Result<ExitCode> {
                     bail!("no employee {number} in the organisation");
                 }
             }
-            eprintln!("password for {name} (one line, at least 12 characters):");
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            access::check_password_rules(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = access::hash_password(password);
+            let password = read_password(&name)?;
+            let hash = access::hash_password(&password);
             store.add_user(
                 &storage::NewUser {
                     name: name.clone(),
@@ -446,6 +465,35 @@ fn user_command(command: UserCommand) -> anyhow::Result<ExitCode> {
                     if u.disabled { " (disabled)" } else { "" }
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Password { data, name } => {
+            let store = open_existing(&data)?;
+            let password = read_password(&name)?;
+            store.set_password_hash(&name, &access::hash_password(&password))?;
+            operator_audit(
+                store.as_ref(),
+                "server operator (command line)",
+                "access",
+                None,
+                ledger::Action::Config,
+                format!("password of user {name} set; their tokens revoked"),
+            )?;
+            println!("password of {name} set; every earlier login of theirs has ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Revoke { data, name } => {
+            let store = open_existing(&data)?;
+            let n = store.revoke_user_tokens(&name)?;
+            operator_audit(
+                store.as_ref(),
+                "server operator (command line)",
+                "access",
+                None,
+                ledger::Action::Config,
+                format!("{n} tokens of user {name} revoked"),
+            )?;
+            println!("{n} tokens of {name} revoked");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(8, "0008_audit.sql"),
     migration!(9, "0009_users.sql"),
     migration!(10, "0010_tokens.sql"),
+    migration!(11, "0011_declared_users.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
