@@ -9,7 +9,10 @@
 //! Architecture Invariant: the staging area can be written ([`IngestWriter`]), counted and
 //! purged, and nothing more through this interface: raw fixes are never a product.
 
+mod register;
 mod sqlite;
+
+pub use self::register::RegisterStore;
 
 use std::path::Path;
 
@@ -433,6 +436,8 @@ pub trait Store: Send + Sync {
     fn retention_receipts(&self) -> Result<Vec<Receipt>, StoreError>;
     /// A writer for the ingest pipeline.
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
+    /// The compliance register.
+    fn register(&self) -> &dyn RegisterStore;
 }
 
 /// Opens (creating and migrating if needed) the store in a data folder.
