@@ -11,10 +11,12 @@
 //! WinAnsi encoding, so Norwegian letters print without embedding a font.
 
 mod drivinglog;
+mod htmldoc;
 mod metrics;
 pub mod pdf;
 
 pub use drivinglog::{DrivingLogReport, driving_log_pdf};
+pub use htmldoc::html_document_pdf;
 
 /// The language of a report. Bokmål unless asked otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

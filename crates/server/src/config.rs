@@ -43,6 +43,10 @@ pub struct Settings {
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
+    /// Days an evaluation with the representatives (arbeidsmiljøloven § 9-2 (3)) may be
+    /// overdue before the privacy officer and the representatives are warned. The warning does
+    /// not stop collection (see `register::gate`).
+    pub evaluation_grace_days: i64,
 }
 
 /// A secret value: never printed, compared in constant time.
@@ -88,6 +92,7 @@ impl Settings {
             fleet_stale_after: Duration::from_secs(10 * 60),
             fleet_feed_token: None,
             address_lookup_url: None,
+            evaluation_grace_days: 30,
         }
     }
 
@@ -152,6 +157,9 @@ impl Settings {
         if let Some(v) = file.fleet_stale_after_secs {
             self.fleet_stale_after = secs(v);
         }
+        if let Some(v) = file.evaluation_grace_days {
+            self.evaluation_grace_days = v;
+        }
         if let Some(v) = file.staging_lifetime_hours {
             self.staging_lifetime = secs(v * 3600);
         }
@@ -215,4 +223,5 @@ struct SettingsFile {
     fleet_stale_after_secs: Option<u64>,
     fleet_feed_token: Option<String>,
     address_lookup_url: Option<String>,
+    evaluation_grace_days: Option<i64>,
 }

@@ -107,6 +107,19 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// The compliance register: apply the privacy officer's register file, record
+    /// acknowledgements, list measures, write documents (HTML or PDF).
+    Register {
+        #[command(subcommand)]
+        command: crate::register::RegisterCommand,
+    },
+    /// The compliance gate: per measure, whether it may collect and what is missing.
+    Gate(crate::register::GateArgs),
+    /// Deviations and personal-data breaches: the 72-hour clock (GDPR art. 33), art. 34.
+    Breach {
+        #[command(subcommand)]
+        command: crate::register::BreachCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -347,6 +360,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command } => audit_command(command),
         Command::User { command } => user_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
+        Command::Register { command } => crate::register::register_command(command),
+        Command::Gate(args) => crate::register::gate_command(args),
+        Command::Breach { command } => crate::register::breach_command(command),
         Command::Stats { data, as_user } => {
             let store = open_existing(&data)?;
             eprintln!("utilisation statistics, read as {as_user:?}: anonymous aggregates only");
@@ -578,6 +594,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             let store = storage::open(&data)?;
             let changes = store.apply_org(&org)?;
             print!("{changes}");
+            crate::register::sync_with_org(store.as_ref(), "server operator (command line)")?;
             Ok(ExitCode::SUCCESS)
         }
         OrgCommand::Inventory { data } => {

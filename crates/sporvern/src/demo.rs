@@ -11,6 +11,8 @@ use crate::cli::ServeArgs;
 
 /// The demo's organisation is the one in `examples/org.toml`.
 const EXAMPLE_ORG: &str = include_str!("../../../examples/org.toml");
+/// …and its compliance register the one in `examples/register.toml`.
+const EXAMPLE_REGISTER: &str = include_str!("../../../examples/register.toml");
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = args.settings()?;
@@ -28,13 +30,23 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let org = org::parse(EXAMPLE_ORG).map_err(|e| anyhow::anyhow!("examples/org.toml: {e}"))?;
     let store = storage::open(&settings.data_dir)?;
     let changes = store.apply_org(&org)?;
-    drop(store);
     println!(
         "Demo organisation «{}» in {}:",
         org.organisation.name,
         settings.data_dir.display()
     );
     print!("{changes}");
+    // Its compliance register: every vehicle purpose has its measure assessed and its duties
+    // on record, so the gate lets them collect (see `sporvern gate`).
+    let recorded = crate::register::apply_text(store.as_ref(), EXAMPLE_REGISTER)?
+        .map_err(|e| anyhow::anyhow!("examples/register.toml: {e}"))?;
+    if !recorded.is_empty() {
+        println!(
+            "Compliance register: {} records from examples/register.toml",
+            recorded.len()
+        );
+    }
+    drop(store);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

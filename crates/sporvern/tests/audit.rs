@@ -16,7 +16,12 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A data folder whose ledger holds five entries from ordinary CLI use.
+/// The register changes `org apply` makes for the example: one generated measure per vehicle
+/// purpose (driving log, fleet view, alarm, utilisation), each on the ledger.
+const ORG_APPLY_ENTRIES: usize = 4;
+
+/// A data folder whose ledger holds the register's entries from `org apply` and five entries
+/// from ordinary CLI use.
 fn ledger_with_entries() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf8");
@@ -79,8 +84,14 @@ fn every_cli_access_is_on_the_ledger_and_it_verifies() {
     let dir = ledger_with_entries();
     let data = dir.path().to_str().expect("utf8");
     let list = text(&sporvern(&["audit", "list", "--data", data]).stdout);
-    assert_eq!(list.lines().count(), 5, "{list}");
-    let first = list.lines().next().expect("an entry");
+    assert_eq!(list.lines().count(), ORG_APPLY_ENTRIES + 5, "{list}");
+    assert!(
+        list.lines()
+            .take(ORG_APPLY_ENTRIES)
+            .all(|l| l.contains("register vehicle.") && l.contains("change")),
+        "{list}"
+    );
+    let first = list.lines().nth(ORG_APPLY_ENTRIES).expect("an entry");
     assert!(
         first.contains("kari")
             && first.contains("driving_log")
@@ -90,7 +101,7 @@ fn every_cli_access_is_on_the_ledger_and_it_verifies() {
     );
     let (ok, out) = verify(dir.path(), None);
     assert!(ok, "{out}");
-    assert!(out.contains("intact: 5 entries"), "{out}");
+    assert!(out.contains("intact: 9 entries"), "{out}");
     // The triggers refuse an edit made through SQLite without removing them.
     let conn = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
     assert!(
@@ -161,7 +172,7 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
     assert!(
         std::fs::read_to_string(&cp)
             .expect("checkpoint")
-            .starts_with("sporvern-ledger-checkpoint v1\nsize 5\n")
+            .starts_with("sporvern-ledger-checkpoint v1\nsize 9\n")
     );
     sql(
         dir.path(),
@@ -172,7 +183,7 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
     let (ok, out) = verify(dir.path(), Some(&cp));
     assert!(!ok);
     assert!(
-        out.contains("checkpoint covers 5 entries, only 3 remain"),
+        out.contains("checkpoint covers 9 entries, only 3 remain"),
         "{out}"
     );
 }

@@ -46,11 +46,22 @@ pub fn staged_in(dir: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
+pub const EXAMPLE_REGISTER: &str = include_str!("../../../../examples/register.toml");
+
+/// The example organisation and its compliance register (`examples/register.toml`), so the
+/// demo purposes pass the compliance gate and collect.
 pub fn apply_example(dir: &Path) {
     let store = storage::open(dir).expect("open store");
+    let org = org::parse(EXAMPLE_ORG).expect("example parses");
+    store.apply_org(&org).expect("apply");
+    let (version, mut reg) = store.register().load_register().expect("load register");
+    reg.sync_org(&org);
+    reg.apply_str(EXAMPLE_REGISTER, &org)
+        .expect("the example register applies");
     store
-        .apply_org(&org::parse(EXAMPLE_ORG).expect("example parses"))
-        .expect("apply");
+        .register()
+        .save_register(&reg, version, Vec::new())
+        .expect("save register");
 }
 
 /// Starts the real server in this process with the example organisation.
