@@ -1,6 +1,7 @@
 //! The compliance register's rows (migration 0013). The register is small (measures, their
 //! duty records, breaches, access cases), so it is saved whole: every table is rewritten in
-//! one IMMEDIATE transaction together with the ledger entries for the change.
+//! one IMMEDIATE transaction together with the ledger entries for the change. Lists are read
+//! back in the order they were written (rowid).
 
 use register::{
     AccessCase, AccessGround, Acknowledgement, Art34Decision, BalancingTest, Breach,
@@ -180,7 +181,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
     }
     let disc: Vec<(String, String, String, String, String)> = rows(
         conn,
-        "SELECT measure_id, date, by_name, participants, minutes FROM register_discussion ORDER BY date",
+        "SELECT measure_id, date, by_name, participants, minutes FROM register_discussion ORDER BY rowid",
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
     for (id, on, by, participants, minutes) in disc {
@@ -241,7 +242,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
     }
     let acks: Vec<(String, String, String)> = rows(
         conn,
-        "SELECT measure_id, employee, on_date FROM register_acknowledgement ORDER BY on_date, employee",
+        "SELECT measure_id, employee, on_date FROM register_acknowledgement ORDER BY rowid",
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     for (id, employee, on) in acks {
@@ -253,7 +254,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
     let evals: Vec<(String, String, String, String, bool, String)> = rows(
         conn,
         "SELECT measure_id, date, by_name, with_representatives, need_still_present, decision
-         FROM register_evaluation ORDER BY date",
+         FROM register_evaluation ORDER BY rowid",
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
     )?;
     for (id, on, by, with, need, decision) in evals {
@@ -267,7 +268,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
     }
     let pas: Vec<(String, String, String, String)> = rows(
         conn,
-        "SELECT measure_id, processor, by_name, signed_on FROM register_processor_agreement ORDER BY signed_on",
+        "SELECT measure_id, processor, by_name, signed_on FROM register_processor_agreement ORDER BY rowid",
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     for (id, processor, by, on) in pas {
@@ -306,7 +307,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
     }
     let rrs: Vec<(String, String, String, String)> = rows(
         conn,
-        "SELECT measure_id, date, by_name, notes FROM register_role_review ORDER BY date",
+        "SELECT measure_id, date, by_name, notes FROM register_role_review ORDER BY rowid",
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     for (id, on, by, notes) in rrs {
