@@ -66,8 +66,16 @@ pub fn apply_example(dir: &Path) {
 
 /// Starts the real server in this process with the example organisation.
 pub async fn spawn_app(adjust: impl FnOnce(&mut server::Settings)) -> TestApp {
+    spawn_app_prepared(apply_example, adjust).await
+}
+
+/// Starts the real server on a fresh data folder that `prepare` has filled.
+pub async fn spawn_app_prepared(
+    prepare: impl FnOnce(&Path),
+    adjust: impl FnOnce(&mut server::Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    apply_example(dir.path());
+    prepare(dir.path());
     let mut settings = server::Settings::for_tests(PathBuf::from(dir.path()));
     adjust(&mut settings);
     let app = server::Application::build(settings)
