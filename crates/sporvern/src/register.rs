@@ -193,6 +193,11 @@ fn today() -> Date {
     trips::oslo_date(server::ingest::now())
 }
 
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
 fn parse_date(s: &str, what: &str) -> anyhow::Result<Date> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .with_context(|| format!("{what} is YYYY-MM-DD, not {s:?}"))
@@ -661,7 +666,8 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
             save(store.as_ref(), &reg, version, &changes, ACTOR)?;
             if !no_personal_data {
                 println!(
-                    "notify Datatilsynet by {deadline} (72 hours, {})",
+                    "notify Datatilsynet by {} (72 hours, {})",
+                    rfc3339(deadline),
                     register::BREACH_CITATION
                 );
             }
@@ -681,7 +687,7 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
             let changes = [Change {
                 sign: '~',
                 object: format!("breach {id}"),
-                what: format!("Datatilsynet notified at {at}"),
+                what: format!("Datatilsynet notified at {}", rfc3339(at)),
                 subject: None,
             }];
             save(store.as_ref(), &reg, version, &changes, ACTOR)?;
@@ -752,8 +758,8 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
                     serde_json::json!({
                         "id": r.id,
                         "measure": r.measure,
-                        "discovered_at": b.discovered_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-                        "deadline": register::breach_deadline(b).format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                        "discovered_at": rfc3339(b.discovered_at),
+                        "deadline": rfc3339(register::breach_deadline(b)),
                         "status": status,
                         "hours": hours,
                         "art34_decision_pending": b.art34_decision_pending(),
