@@ -444,7 +444,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
         DocumentKind::Dpia => {
             let e = entry()?;
             (
-                register::dpia_draft(&e.measure, &e.duties, lang),
+                register::dpia_draft(&e.as_recorded(today()), &e.duties, lang),
                 e.measure.name.clone(),
                 None,
             )
@@ -452,7 +452,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
         DocumentKind::Agenda => {
             let e = entry()?;
             (
-                register::discussion_agenda(&e.measure, lang),
+                register::discussion_agenda(&e.as_recorded(today()), lang),
                 e.measure.name.clone(),
                 None,
             )
@@ -462,7 +462,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
                 .entries
                 .iter()
                 .filter(|e| !e.retired)
-                .map(|e| e.measure.clone())
+                .map(|e| e.as_recorded(today()))
                 .collect();
             (
                 register::records_of_processing(&org, &measures, lang),
