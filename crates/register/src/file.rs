@@ -226,7 +226,12 @@ impl Ctx<'_> {
             + 1
     }
 
-    fn err(&self, span: Range<usize>, field: &str, message: impl Into<String>) -> RegisterFileError {
+    fn err(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> RegisterFileError {
         RegisterFileError {
             line: self.line_of(span.start),
             field: field.to_owned(),
@@ -314,7 +319,11 @@ fn between_backticks(s: &str) -> Option<String> {
 }
 
 /// Upserts `new` into `list` by `key`; says whether anything changed and whether it was new.
-fn upsert<T: PartialEq, K: PartialEq>(list: &mut Vec<T>, new: T, key: impl Fn(&T) -> K) -> Option<&'static str> {
+fn upsert<T: PartialEq, K: PartialEq>(
+    list: &mut Vec<T>,
+    new: T,
+    key: impl Fn(&T) -> K,
+) -> Option<&'static str> {
     match list.iter_mut().find(|x| key(x) == key(&new)) {
         Some(old) if *old == new => None,
         Some(old) => {
@@ -373,10 +382,9 @@ fn is_employee(o: &org::Org, number: &str) -> bool {
 fn facts_error(ctx: &Ctx, span: Range<usize>, e: &assess::LoadError) -> RegisterFileError {
     let start = ctx.line_of(span.start);
     // A multi-line string starting with a newline begins on the next line.
-    let opens_multiline = ctx
-        .source
-        .get(span.start..)
-        .is_some_and(|s| s.starts_with("\"\"\"\n") || s.starts_with("'''\n") || s.starts_with("\"\"\"\r\n"));
+    let opens_multiline = ctx.source.get(span.start..).is_some_and(|s| {
+        s.starts_with("\"\"\"\n") || s.starts_with("'''\n") || s.starts_with("\"\"\"\r\n")
+    });
     let first = start + usize::from(opens_multiline);
     RegisterFileError {
         line: e.line.map_or(start, |l| first + l - 1),
@@ -519,9 +527,8 @@ fn apply_measure(
         }
     }
     if let Some(s) = &m.status {
-        let st = Status::parse(s.get_ref()).ok_or_else(|| {
-            ctx.err(s.span(), "status", "expected planned, active or ended")
-        })?;
+        let st = Status::parse(s.get_ref())
+            .ok_or_else(|| ctx.err(s.span(), "status", "expected planned, active or ended"))?;
         if entry.measure.status != st {
             entry.measure.status = st;
             note(format!("status {}", s.get_ref()));
@@ -647,7 +654,10 @@ fn apply_measure(
             agreements: x.agreements.clone(),
             requires_discussion: x.requires_discussion,
         };
-        record("collective agreement check", replace(&mut d.tariff_check, v));
+        record(
+            "collective agreement check",
+            replace(&mut d.tariff_check, v),
+        );
     }
     for x in &m.role_reviews {
         let v = RoleReview {
@@ -679,7 +689,11 @@ fn apply_measure(
     for (employee, how) in acks {
         changes.push(Change {
             subject: Some(employee.clone()),
-            ..change('~', &id, format!("acknowledgement by employee {employee} {how}"))
+            ..change(
+                '~',
+                &id,
+                format!("acknowledgement by employee {employee} {how}"),
+            )
         });
     }
     Ok(())
@@ -809,9 +823,17 @@ fn apply_access_case(
         },
         Some((_, "declined")) => Presence::Declined,
         Some((p, "not_possible")) => Presence::NotPossible {
-            reason: c.presence_reason.clone().filter(|r| !r.trim().is_empty()).ok_or_else(
-                || ctx.err(p.span(), "presence_reason", "not_possible needs presence_reason"),
-            )?,
+            reason: c
+                .presence_reason
+                .clone()
+                .filter(|r| !r.trim().is_empty())
+                .ok_or_else(|| {
+                    ctx.err(
+                        p.span(),
+                        "presence_reason",
+                        "not_possible needs presence_reason",
+                    )
+                })?,
         },
         Some((p, _)) => {
             return Err(ctx.err(
@@ -833,8 +855,13 @@ fn apply_access_case(
     };
     if let Some(d) = &c.closed_on {
         let on = ctx.date("closed_on", d)?;
-        case.close(on)
-            .map_err(|e| ctx.err(d.span(), "closed_on", format!("the case cannot be closed: {e}")))?;
+        case.close(on).map_err(|e| {
+            ctx.err(
+                d.span(),
+                "closed_on",
+                format!("the case cannot be closed: {e}"),
+            )
+        })?;
     }
     if let Some(old) = reg.access_cases.iter().find(|x| x.id == id)
         && old.closed_on.is_some()

@@ -37,11 +37,11 @@ pub use documents::{
     access_case_record, discussion_agenda, dpia_draft, escape, information_notice,
     records_of_processing,
 };
-pub use file::RegisterFileError;
 pub use duties::{
     Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Duty, Evaluation,
     Information, ProcessorAgreement, RiskAssessment, RoleReview, TariffCheck,
 };
+pub use file::RegisterFileError;
 pub use gate::{
     GateConfig, GateState, Missing, Recipient, Warning, add_months, gate, gate_with, is_lawful,
     next_evaluation_due,

@@ -230,7 +230,13 @@ pub fn html_document_pdf(html: &str, info: &Info, footer: &str) -> Vec<u8> {
             }
             y -= leading;
             // Continuation lines of a list item line up with its text, not its bullet.
-            let x = MARGIN + indent + if i > 0 && b.kind == Kind::Item { 10.0 } else { 0.0 };
+            let x = MARGIN
+                + indent
+                + if i > 0 && b.kind == Kind::Item {
+                    10.0
+                } else {
+                    0.0
+                };
             if let Some(p) = doc.pages_mut().last_mut() {
                 p.text(font, size, x, y, Align::Left, line);
             }
@@ -282,6 +288,9 @@ mod tests {
         assert!(text.starts_with("%PDF-1.4"));
         assert!(text.matches("/Type /Page ").count() >= 2, "several pages");
         assert!(wrap("a b c", Font::Helvetica, 10.0, 5.0).len() == 3);
-        assert!(blocks("<p>unclosed <b").len() == 1, "no panic on broken input");
+        assert!(
+            blocks("<p>unclosed <b").len() == 1,
+            "no panic on broken input"
+        );
     }
 }

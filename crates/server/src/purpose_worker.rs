@@ -339,8 +339,7 @@ impl Worker {
             publish_names(&self.shared, &self.org);
         }
         let day = today();
-        if self.store.register().register_version()? != self.gate.version || day != self.gate.day
-        {
+        if self.store.register().register_version()? != self.gate.version || day != self.gate.day {
             self.gate = load_gate(self.store.as_ref(), &self.gate_cfg, day)?;
         }
         // Switches made outside the stream (the API, the command line).

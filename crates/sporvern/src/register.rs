@@ -164,7 +164,11 @@ pub enum BreachCommand {
         data: PathBuf,
         #[arg(long)]
         id: String,
-        #[arg(long, conflicts_with = "not_required", required_unless_present = "not_required")]
+        #[arg(
+            long,
+            conflicts_with = "not_required",
+            required_unless_present = "not_required"
+        )]
         inform: bool,
         /// The reason informing is not required (art. 34 (3) a–c, or no high risk).
         #[arg(long)]
@@ -185,8 +189,10 @@ pub enum BreachCommand {
 }
 
 fn now_utc() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(server::ingest::now().millis()) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(server::ingest::now().millis()) * 1_000_000,
+    )
+    .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 fn today() -> Date {
@@ -388,7 +394,11 @@ pub fn register_command(command: RegisterCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             for b in &reg.breaches {
-                println!("breach {}: {:?}", b.id, register::breach_status(&b.breach, now_utc()));
+                println!(
+                    "breach {}: {:?}",
+                    b.id,
+                    register::breach_status(&b.breach, now_utc())
+                );
             }
             for c in &reg.access_cases {
                 println!(
@@ -479,7 +489,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
             };
             (
                 register::access_case_record(c, lang),
-                format!("{id}"),
+                id.clone(),
                 Some(c.employee.clone()),
             )
         }

@@ -207,7 +207,11 @@ async fn a_purpose_collects_nothing_until_its_last_missing_duty_is_recorded() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(log.len(), 1, "only the trip after the duty was recorded: {log:#?}");
+    assert_eq!(
+        log.len(),
+        1,
+        "only the trip after the duty was recorded: {log:#?}"
+    );
     let domain::drivinglog::LogEntry::Trip(t) = &log[0] else {
         panic!("a business trip: {log:#?}")
     };
@@ -215,8 +219,8 @@ async fn a_purpose_collects_nothing_until_its_last_missing_duty_is_recorded() {
     assert_eq!(t.start_place, "Lager Alnabru (Strømsveien 266, 0668 Oslo)");
 
     // The change is on the audit ledger.
-    let audit = String::from_utf8_lossy(&sporvern(&["audit", "list", "--data", &data]).stdout)
-        .into_owned();
+    let audit =
+        String::from_utf8_lossy(&sporvern(&["audit", "list", "--data", &data]).stdout).into_owned();
     assert!(
         audit.contains("register vehicle.driving_log")
             && audit.contains("information to employees recorded"),

@@ -30,7 +30,11 @@ fn data_folder(with_register: bool) -> tempfile::TempDir {
     let data = dir.path().to_str().expect("utf8");
     let o = sporvern(&["org", "apply", "--data", data, EXAMPLE_ORG]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("register + vehicle.driving_log"), "{}", out(&o));
+    assert!(
+        out(&o).contains("register + vehicle.driving_log"),
+        "{}",
+        out(&o)
+    );
     if with_register {
         let o = sporvern(&["register", "apply", "--data", data, EXAMPLE_REGISTER]);
         assert!(o.status.success(), "{}", err(&o));
@@ -65,7 +69,9 @@ fn codes(v: &serde_json::Value, key: &str) -> Vec<String> {
 }
 
 fn ledger_len(data: &str) -> usize {
-    out(&sporvern(&["audit", "list", "--data", data])).lines().count()
+    out(&sporvern(&["audit", "list", "--data", data]))
+        .lines()
+        .count()
 }
 
 #[test]
@@ -73,7 +79,10 @@ fn the_register_file_applies_idempotently_and_opens_the_gate() {
     let dir = data_folder(false);
     let data = dir.path().to_str().expect("utf8");
     let before = gate_json(data, &[]);
-    assert_eq!(measure(&before, "vehicle.driving_log")["may_collect"], false);
+    assert_eq!(
+        measure(&before, "vehicle.driving_log")["may_collect"],
+        false
+    );
     assert!(
         codes(measure(&before, "vehicle.driving_log"), "missing")
             .contains(&"balancing_test".to_owned())
@@ -81,7 +90,11 @@ fn the_register_file_applies_idempotently_and_opens_the_gate() {
 
     let o = sporvern(&["register", "apply", "--data", data, EXAMPLE_REGISTER]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("+ it.spam_quarantine: measure entered, assessed permitted_exception"), "{}", out(&o));
+    assert!(
+        out(&o).contains("+ it.spam_quarantine: measure entered, assessed permitted_exception"),
+        "{}",
+        out(&o)
+    );
     let o = sporvern(&["register", "apply", "--data", data, EXAMPLE_REGISTER]);
     assert_eq!(out(&o), "no changes\n");
 
@@ -183,7 +196,9 @@ fn a_wrong_register_file_names_line_and_field_exits_2_and_writes_nothing() {
     assert_eq!(ledger_len(data), version_before);
     let o = sporvern(&["register", "show", "--data", data]);
     assert!(
-        out(&o).lines().any(|l| l.starts_with("vehicle.driving_log") && l.contains("planned")),
+        out(&o)
+            .lines()
+            .any(|l| l.starts_with("vehicle.driving_log") && l.contains("planned")),
         "{}",
         out(&o)
     );
@@ -202,14 +217,21 @@ fn an_overdue_evaluation_warns_but_does_not_stop_collection() {
     assert_eq!(m["next_evaluation_due"], "2027-01-26");
     assert!(codes(m, "warnings").is_empty(), "{m}");
     let evaluation_overdue = |g: &serde_json::Value| {
-        codes(measure(g, "vehicle.driving_log"), "warnings").contains(&"evaluation_overdue".to_owned())
+        codes(measure(g, "vehicle.driving_log"), "warnings")
+            .contains(&"evaluation_overdue".to_owned())
     };
-    assert!(!evaluation_overdue(&gate_json(data, &["--today", "2027-02-25"])));
+    assert!(!evaluation_overdue(&gate_json(
+        data,
+        &["--today", "2027-02-25"]
+    )));
 
     let overdue = gate_json(data, &["--today", "2027-02-26"]);
     assert!(evaluation_overdue(&overdue));
     let m = measure(&overdue, "vehicle.driving_log");
-    assert_eq!(m["may_collect"], true, "the warning does not stop collection");
+    assert_eq!(
+        m["may_collect"], true,
+        "the warning does not stop collection"
+    );
     let w = m["warnings"]
         .as_array()
         .expect("warnings")
@@ -220,9 +242,16 @@ fn an_overdue_evaluation_warns_but_does_not_stop_collection() {
         w["notify"],
         serde_json::json!(["privacy_officer", "representatives"])
     );
-    assert!(w["citation"].as_str().is_some_and(|c| c.contains("§ 9-2 (3)")));
+    assert!(
+        w["citation"]
+            .as_str()
+            .is_some_and(|c| c.contains("§ 9-2 (3)"))
+    );
     // A longer grace, as `evaluation_grace_days` in sporvern.toml.
-    assert!(!evaluation_overdue(&gate_json(data, &["--today", "2027-02-26", "--grace-days", "60"])));
+    assert!(!evaluation_overdue(&gate_json(
+        data,
+        &["--today", "2027-02-26", "--grace-days", "60"]
+    )));
 
     // The evaluation is held, and decides to end the measure: collection stops.
     let file = dir.path().join("end.toml");
@@ -231,7 +260,13 @@ fn an_overdue_evaluation_warns_but_does_not_stop_collection() {
         "[[measures]]\nid = \"vehicle.utilization\"\n[[measures.evaluations]]\nby = \"Siri Dahl\"\ndate = 2027-02-01\nwith_representatives = [\"Anne Lie\"]\nneed_still_present = false\ndecision = \"end\"\n",
     )
     .expect("write");
-    let o = sporvern(&["register", "apply", "--data", data, file.to_str().expect("utf8")]);
+    let o = sporvern(&[
+        "register",
+        "apply",
+        "--data",
+        data,
+        file.to_str().expect("utf8"),
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let ended = gate_json(data, &["--today", "2027-02-02"]);
     let m = measure(&ended, "vehicle.utilization");
@@ -239,12 +274,26 @@ fn an_overdue_evaluation_warns_but_does_not_stop_collection() {
     assert_eq!(codes(m, "missing"), ["measure_ended"]);
     assert_eq!(m["schedule_deletion"], true);
     // Text output, for people.
-    let o = sporvern(&["gate", "--data", data, "--today", "2027-02-26", "--lang", "en"]);
-    assert!(out(&o).contains("warning evaluation_overdue"), "{}", out(&o));
+    let o = sporvern(&[
+        "gate",
+        "--data",
+        data,
+        "--today",
+        "2027-02-26",
+        "--lang",
+        "en",
+    ]);
+    assert!(
+        out(&o).contains("warning evaluation_overdue"),
+        "{}",
+        out(&o)
+    );
 }
 
 fn breach_list(data: &str, now: &str) -> serde_json::Value {
-    let o = sporvern(&["breach", "list", "--data", data, "--now", now, "--format", "json"]);
+    let o = sporvern(&[
+        "breach", "list", "--data", data, "--now", now, "--format", "json",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     serde_json::from_slice(&o.stdout).expect("json")
 }
@@ -268,37 +317,88 @@ fn the_breach_clock_runs_72_hours_from_discovery() {
         "vehicle.driving_log",
     ]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("notify Datatilsynet by 2026-03-05T09:00:00+01:00"), "{}", out(&o));
+    assert!(
+        out(&o).contains("notify Datatilsynet by 2026-03-05T09:00:00+01:00"),
+        "{}",
+        out(&o)
+    );
 
     let b = breach_list(data, "2026-03-05T08:00:00+01:00");
     assert_eq!(b[0]["status"], "due");
     assert_eq!(b[0]["hours"], 1);
     assert_eq!(b[0]["art34_decision_pending"], true);
     let b = breach_list(data, "2026-03-05T09:00:00+01:00");
-    assert_eq!((b[0]["status"].as_str(), b[0]["hours"].as_i64()), (Some("due"), Some(0)));
+    assert_eq!(
+        (b[0]["status"].as_str(), b[0]["hours"].as_i64()),
+        (Some("due"), Some(0))
+    );
     let b = breach_list(data, "2026-03-05T09:00:01+01:00");
     assert_eq!(b[0]["status"], "overdue", "one second late is late");
     assert_eq!(b[0]["hours"], 1);
 
-    let o = sporvern(&["breach", "notify", "--data", data, "--id", "2026-03-telefon", "--at", "2026-03-04T10:00:00+01:00"]);
+    let o = sporvern(&[
+        "breach",
+        "notify",
+        "--data",
+        data,
+        "--id",
+        "2026-03-telefon",
+        "--at",
+        "2026-03-04T10:00:00+01:00",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
-    let o = sporvern(&["breach", "decide", "--data", data, "--id", "2026-03-telefon", "--not-required", "Telefonen var kryptert", "--on", "2026-03-04"]);
+    let o = sporvern(&[
+        "breach",
+        "decide",
+        "--data",
+        data,
+        "--id",
+        "2026-03-telefon",
+        "--not-required",
+        "Telefonen var kryptert",
+        "--on",
+        "2026-03-04",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let b = breach_list(data, "2026-03-10T00:00:00Z");
     assert_eq!(b[0]["status"], "notified");
     assert_eq!(b[0]["art34_decision_pending"], false);
 
     // A deviation without personal data has no clock.
-    let o = sporvern(&["breach", "open", "--data", data, "--id", "strøm", "--description", "Strømbrudd", "--no-personal-data", "--discovered-at", "2026-03-01T00:00:00Z"]);
+    let o = sporvern(&[
+        "breach",
+        "open",
+        "--data",
+        data,
+        "--id",
+        "strøm",
+        "--description",
+        "Strømbrudd",
+        "--no-personal-data",
+        "--discovered-at",
+        "2026-03-01T00:00:00Z",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     let b = breach_list(data, "2026-04-01T00:00:00Z");
     assert_eq!(b[1]["status"], "not_notifiable");
-    let o = sporvern(&["breach", "open", "--data", data, "--id", "strøm", "--description", "igjen"]);
+    let o = sporvern(&[
+        "breach",
+        "open",
+        "--data",
+        data,
+        "--id",
+        "strøm",
+        "--description",
+        "igjen",
+    ]);
     assert!(!o.status.success(), "an id is recorded once");
 
     let audit = out(&sporvern(&["audit", "list", "--data", data]));
     assert!(audit.contains("register breach 2026-03-telefon"), "{audit}");
-    assert!(!audit.contains("Mistet telefon"), "descriptions stay off the ledger");
+    assert!(
+        !audit.contains("Mistet telefon"),
+        "descriptions stay off the ledger"
+    );
 }
 
 const ACCESS_CASE: &str = r#"
@@ -324,26 +424,90 @@ fn is_pdf(path: &Path) -> bool {
 fn acknowledgements_and_documents_from_the_stored_register() {
     let dir = data_folder(true);
     let data = dir.path().to_str().expect("utf8");
-    let o = sporvern(&["register", "ack", "--data", data, "--measure", "vehicle.fleet_view", "--employee", "1002", "--on", "2025-02-01"]);
+    let o = sporvern(&[
+        "register",
+        "ack",
+        "--data",
+        data,
+        "--measure",
+        "vehicle.fleet_view",
+        "--employee",
+        "1002",
+        "--on",
+        "2025-02-01",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
-    assert!(out(&o).contains("acknowledgement by employee 1002 recorded"), "{}", out(&o));
-    let o = sporvern(&["register", "ack", "--data", data, "--measure", "vehicle.fleet_view", "--employee", "1002", "--on", "2025-02-01"]);
+    assert!(
+        out(&o).contains("acknowledgement by employee 1002 recorded"),
+        "{}",
+        out(&o)
+    );
+    let o = sporvern(&[
+        "register",
+        "ack",
+        "--data",
+        data,
+        "--measure",
+        "vehicle.fleet_view",
+        "--employee",
+        "1002",
+        "--on",
+        "2025-02-01",
+    ]);
     assert_eq!(out(&o), "no changes\n");
-    let o = sporvern(&["register", "ack", "--data", data, "--measure", "vehicle.fleet_view", "--employee", "4242"]);
+    let o = sporvern(&[
+        "register",
+        "ack",
+        "--data",
+        data,
+        "--measure",
+        "vehicle.fleet_view",
+        "--employee",
+        "4242",
+    ]);
     assert!(err(&o).contains("no employee 4242"), "{}", err(&o));
     let shown = out(&sporvern(&["register", "show", "--data", data]));
-    assert!(shown.contains("not yet acknowledged by: 1001, 1003"), "{shown}");
+    assert!(
+        shown.contains("not yet acknowledged by: 1001, 1003"),
+        "{shown}"
+    );
 
     let file = dir.path().join("case.toml");
     std::fs::write(&file, ACCESS_CASE).expect("write");
-    let o = sporvern(&["register", "apply", "--data", data, file.to_str().expect("utf8")]);
+    let o = sporvern(&[
+        "register",
+        "apply",
+        "--data",
+        data,
+        file.to_str().expect("utf8"),
+    ]);
     assert!(o.status.success(), "{}", err(&o));
 
     let docs: &[(&str, &[&str], &str, &str)] = &[
-        ("information-notice", &["--measure", "vehicle.driving_log"], "nb", "Føre elektronisk kjørebok"),
-        ("information-notice", &["--measure", "vehicle.driving_log"], "en", "Information to employees"),
-        ("dpia", &["--measure", "vehicle.driving_log"], "nb", "De tillitsvalgte ba om"),
-        ("agenda", &["--measure", "vehicle.utilization"], "en", "Discussion with the representatives"),
+        (
+            "information-notice",
+            &["--measure", "vehicle.driving_log"],
+            "nb",
+            "Føre elektronisk kjørebok",
+        ),
+        (
+            "information-notice",
+            &["--measure", "vehicle.driving_log"],
+            "en",
+            "Information to employees",
+        ),
+        (
+            "dpia",
+            &["--measure", "vehicle.driving_log"],
+            "nb",
+            "De tillitsvalgte ba om",
+        ),
+        (
+            "agenda",
+            &["--measure", "vehicle.utilization"],
+            "en",
+            "Discussion with the representatives",
+        ),
         ("records", &[], "nb", "Rørlegger Hansen AS"),
         ("access-case", &["--case", "2026-001"], "nb", "Innboksen"),
     ];
@@ -351,8 +515,17 @@ fn acknowledgements_and_documents_from_the_stored_register() {
         for format in ["html", "pdf"] {
             let path = dir.path().join(format!("{kind}-{lang}.{format}"));
             let mut args = vec![
-                "register", "document", kind, "--data", data, "--lang", lang, "--format", format,
-                "-o", path.to_str().expect("utf8"),
+                "register",
+                "document",
+                kind,
+                "--data",
+                data,
+                "--lang",
+                lang,
+                "--format",
+                format,
+                "-o",
+                path.to_str().expect("utf8"),
             ];
             args.extend(*extra);
             let o = sporvern(&args);
@@ -366,9 +539,20 @@ fn acknowledgements_and_documents_from_the_stored_register() {
             }
         }
     }
-    let o = sporvern(&["register", "document", "dpia", "--data", data, "-o", "/dev/null"]);
+    let o = sporvern(&[
+        "register",
+        "document",
+        "dpia",
+        "--data",
+        data,
+        "-o",
+        "/dev/null",
+    ]);
     assert!(err(&o).contains("--measure"), "{}", err(&o));
     // The access-case record's export is on the ledger, with the employee as subject.
     let audit = out(&sporvern(&["audit", "list", "--data", data]));
-    assert!(audit.contains("subject 0907 export access case record 2026-001"), "{audit}");
+    assert!(
+        audit.contains("subject 0907 export access case record 2026-001"),
+        "{audit}"
+    );
 }

@@ -6,8 +6,11 @@
 use storage::AuditRecord;
 
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR")))
-        .expect("example file")
+    std::fs::read_to_string(format!(
+        "{}/../../examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("example file")
 }
 
 const MORE: &str = r#"
@@ -63,7 +66,8 @@ fn the_register_round_trips_and_every_save_is_versioned_and_on_the_ledger() {
     assert_eq!(v0, 0);
     assert!(reg.entries.is_empty());
     reg.sync_org(&org);
-    reg.apply_str(&read("register.toml"), &org).expect("example");
+    reg.apply_str(&read("register.toml"), &org)
+        .expect("example");
     reg.apply_str(MORE, &org).expect("breaches and a case");
     let v1 = store
         .register()
@@ -77,7 +81,13 @@ fn the_register_round_trips_and_every_save_is_versioned_and_on_the_ledger() {
     assert_eq!(loaded, reg, "what was saved is what is loaded");
     assert_eq!(loaded.entries.len(), 5);
     assert_eq!(loaded.breaches.len(), 2);
-    assert_eq!(loaded.access_cases[0].closed_on.map(|d| d.to_string()).as_deref(), Some("2026-03-10"));
+    assert_eq!(
+        loaded.access_cases[0]
+            .closed_on
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2026-03-10")
+    );
 
     // A save from a stale read changes nothing, ledger included.
     let before = store.audit_entries().expect("ledger").len();
@@ -104,8 +114,12 @@ fn a_measure_whose_purpose_leaves_the_organisation_is_retired_with_its_records()
     store.apply_org(&org).expect("apply org");
     let (v, mut reg) = store.register().load_register().expect("load");
     reg.sync_org(&org);
-    reg.apply_str(&read("register.toml"), &org).expect("example");
-    let v = store.register().save_register(&reg, v, vec![]).expect("save");
+    reg.apply_str(&read("register.toml"), &org)
+        .expect("example");
+    let v = store
+        .register()
+        .save_register(&reg, v, vec![])
+        .expect("save");
 
     // No vehicle keeps the alarm purpose.
     for vehicle in &mut org.vehicles {
@@ -117,10 +131,19 @@ fn a_measure_whose_purpose_leaves_the_organisation_is_retired_with_its_records()
         changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
         ["- vehicle.alarm: retired: no vehicle has this purpose any more (records kept)"]
     );
-    store.register().save_register(&reg, v, vec![]).expect("save");
+    store
+        .register()
+        .save_register(&reg, v, vec![])
+        .expect("save");
     let (_, reg) = store.register().load_register().expect("load");
     let alarm = reg.entry("vehicle.alarm").expect("kept");
     assert!(alarm.retired);
-    assert!(alarm.duties.balancing_test.is_some(), "its records are kept");
-    assert!(reg.vehicle_entry(org::Purpose::Alarm).is_none(), "it gates nothing");
+    assert!(
+        alarm.duties.balancing_test.is_some(),
+        "its records are kept"
+    );
+    assert!(
+        reg.vehicle_entry(org::Purpose::Alarm).is_none(),
+        "it gates nothing"
+    );
 }

@@ -4,10 +4,10 @@
 //! back in the order they were written (rowid).
 
 use register::{
-    AccessCase, AccessGround, Acknowledgement, Art34Decision, BalancingTest, Breach,
-    BreachRecord, Concerned, Decision, Discussion, Dpia, Duties, EmployeesInformed, Entry,
-    Evaluation, Information, LegalBasis, Measure, MeasureKind, Notice, Origin, Presence,
-    ProcessorAgreement, Register, RiskAssessment, RoleReview, Status, TariffCheck,
+    AccessCase, AccessGround, Acknowledgement, Art34Decision, BalancingTest, Breach, BreachRecord,
+    Concerned, Decision, Discussion, Dpia, Duties, EmployeesInformed, Entry, Evaluation,
+    Information, LegalBasis, Measure, MeasureKind, Notice, Origin, Presence, ProcessorAgreement,
+    Register, RiskAssessment, RoleReview, Status, TariffCheck,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use time::{Date, OffsetDateTime};
@@ -154,7 +154,17 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
     let bt: Vec<Bt> = rows(
         conn,
         "SELECT measure_id, by_name, interest, necessity, employees_side, outcome, decided_on FROM register_balancing_test",
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        },
     )?;
     for (id, by, interest, necessity, employees_side, outcome, on) in bt {
         duties_of(reg, &id)?.balancing_test = Some(BalancingTest {
@@ -255,7 +265,16 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
         conn,
         "SELECT measure_id, date, by_name, with_representatives, need_still_present, decision
          FROM register_evaluation ORDER BY rowid",
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
     )?;
     for (id, on, by, with, need, decision) in evals {
         duties_of(reg, &id)?.evaluations.push(Evaluation {
@@ -418,8 +437,20 @@ fn load_access_cases(conn: &Connection, reg: &mut Register) -> Result<(), StoreE
             ))
         },
     )?;
-    for (id, employee, ground, expl, notice, notice_on, notice_reason, presence, detail, opened, doc, closed) in
-        cs
+    for (
+        id,
+        employee,
+        ground,
+        expl,
+        notice,
+        notice_on,
+        notice_reason,
+        presence,
+        detail,
+        opened,
+        doc,
+        closed,
+    ) in cs
     {
         let expl = expl.unwrap_or_default();
         let ground = match ground.as_deref() {
@@ -503,7 +534,15 @@ fn write(tx: &Transaction<'_>, reg: &Register) -> Result<(), StoreError> {
         if let Some(b) = &x.balancing_test {
             tx.execute(
                 "INSERT INTO register_balancing_test VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![m.id, b.by, b.interest, b.necessity, b.employees_side, b.outcome, d(b.decided_on)],
+                params![
+                    m.id,
+                    b.by,
+                    b.interest,
+                    b.necessity,
+                    b.employees_side,
+                    b.outcome,
+                    d(b.decided_on)
+                ],
             )
             .map_err(db_err)?;
         }
@@ -578,7 +617,13 @@ fn write(tx: &Transaction<'_>, reg: &Register) -> Result<(), StoreError> {
         if let Some(t) = &x.tariff_check {
             tx.execute(
                 "INSERT INTO register_tariff_check VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![m.id, t.by, d(t.checked_on), join(&t.agreements), t.requires_discussion],
+                params![
+                    m.id,
+                    t.by,
+                    d(t.checked_on),
+                    join(&t.agreements),
+                    t.requires_discussion
+                ],
             )
             .map_err(db_err)?;
         }
