@@ -99,7 +99,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         live.duration = None;
         let sim = tokio::spawn(async move {
             let report = simulate::run(history).await;
-            println!("History of the last three hours sent ({} fixes); try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\nNow driving in real time.", report.acknowledged);
+            println!("History of the last three hours sent ({} fixes); try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\n  sporvern gate --data DIR --lang en\nNow driving in real time.", report.acknowledged);
             simulate::run(live).await
         });
         tokio::select! {
