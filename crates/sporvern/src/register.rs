@@ -510,7 +510,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
     // An access-case record holds what was opened of an employee's data: its export is on the
     // ledger like any other.
     if let Some(employee) = subject {
-        crate::drivinglog::audit(
+        crate::cli::operator_audit(
             store.as_ref(),
             ACTOR,
             "register",

@@ -167,7 +167,7 @@ async fn a_purpose_collects_nothing_until_its_last_missing_duty_is_recorded() {
     let later = trips::oslo_date(Timestamp::from_millis(now_ms()));
     assert!(
         store
-            .driving_log(vehicle, day, later)
+            .driving_log(&driver_1001(), vehicle, day, later)
             .expect("log")
             .is_empty(),
         "no trip is logged while the driving log's measure lacks a duty"
@@ -201,7 +201,9 @@ async fn a_purpose_collects_nothing_until_its_last_missing_duty_is_recorded() {
     }
     let mut log = Vec::new();
     for _ in 0..200 {
-        log = store.driving_log(vehicle, day, later).expect("log");
+        log = store
+            .driving_log(&driver_1001(), vehicle, day, later)
+            .expect("log");
         if !log.is_empty() {
             break;
         }

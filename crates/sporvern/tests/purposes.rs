@@ -140,7 +140,9 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
     let today = trips::oslo_date(Timestamp::from_millis(t0));
     let mut log = Vec::new();
     for _ in 0..200 {
-        log = store.driving_log(vehicle, today, today).expect("log");
+        log = store
+            .driving_log(&common::driver_1001(), vehicle, today, today)
+            .expect("log");
         if log.len() >= 2 {
             break;
         }
@@ -171,7 +173,9 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
         panic!("then a private trip: {log:#?}")
     };
     assert!((errand.km - 5.8).abs() < 0.3, "{}", errand.km);
-    let switches = store.privacy_switches(vehicle).expect("switches");
+    let switches = store
+        .privacy_switches(&common::driver_1001(), vehicle)
+        .expect("switches");
     assert_eq!(
         switches.first().map(|s| (s.1, s.2.as_str())),
         Some((true, "device input")),
@@ -295,13 +299,13 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
         let store = &store;
         async move {
             for _ in 0..100 {
-                let windows = store.alarm_windows().expect("windows");
+                let windows = store.alarm_windows(&common::security()).expect("windows");
                 if windows.len() >= n {
                     return windows;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            store.alarm_windows().expect("windows")
+            store.alarm_windows(&common::security()).expect("windows")
         }
     };
 
@@ -310,7 +314,10 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     assert_eq!(dev.ack().await, Some(2));
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
-        store.alarm_windows().expect("windows").is_empty(),
+        store
+            .alarm_windows(&common::security())
+            .expect("windows")
+            .is_empty(),
         "no alarm, no window"
     );
 
@@ -323,7 +330,7 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     assert_eq!(windows[0].triggers, "panic");
     for _ in 0..100 {
         if store
-            .alarm_positions(windows[0].id)
+            .alarm_positions(&common::security(), windows[0].id)
             .expect("positions")
             .len()
             == 3
@@ -333,7 +340,7 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let kept: Vec<i64> = store
-        .alarm_positions(windows[0].id)
+        .alarm_positions(&common::security(), windows[0].id)
         .expect("positions")
         .iter()
         .map(|(t, _)| t.millis())
@@ -359,14 +366,14 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
         store
-            .alarm_positions(windows[0].id)
+            .alarm_positions(&common::security(), windows[0].id)
             .expect("positions")
             .len(),
         3
     );
     assert!(
         store
-            .alarm_windows()
+            .alarm_windows(&common::security())
             .expect("windows")
             .iter()
             .all(|w| w.resolved_at.is_some())
@@ -408,18 +415,28 @@ async fn next_event(
 #[tokio::test]
 async fn the_live_fleet_feed_shows_positions_and_loses_a_vehicle_in_privacy_mode() {
     use tokio::io::AsyncWriteExt;
-    const TOKEN: &str = "a-long-enough-test-token-1234";
-    let app = spawn_app(|s| s.fleet_feed_token = Some(server::config::Secret::new(TOKEN))).await;
-    // Closed without the token.
+    let app = spawn_app(|_| {}).await;
+    // Closed without a login, and to a role that does not have the fleet view.
     let refused = http(app.http, "GET", "/api/v1/fleet/stream", &[], b"").await;
     assert_eq!(refused.map(|r| r.0), Some(401));
+    let keeper = user_token(&app, "lars", "log_keeper", None).await;
+    let refused = http(
+        app.http,
+        "GET",
+        "/api/v1/fleet/stream",
+        &[("Authorization", &format!("Bearer {keeper}"))],
+        b"",
+    )
+    .await;
+    assert_eq!(refused.map(|r| r.0), Some(403));
+    let token = user_token(&app, "disponent", "dispatcher", None).await;
 
     let mut feed = tokio::net::TcpStream::connect(app.http)
         .await
         .expect("connect");
     feed.write_all(
         format!(
-            "GET /api/v1/fleet/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+            "GET /api/v1/fleet/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n"
         )
         .as_bytes(),
     )
@@ -528,7 +545,9 @@ async fn a_trip_end_away_from_the_sites_is_named_by_the_configured_address_servi
     let day = trips::oslo_date(Timestamp::from_millis(t0));
     let mut log = Vec::new();
     for _ in 0..200 {
-        log = store.driving_log(vehicle, day, day).expect("log");
+        log = store
+            .driving_log(&common::driver_1001(), vehicle, day, day)
+            .expect("log");
         if !log.is_empty() {
             break;
         }
@@ -611,7 +630,7 @@ async fn a_switch_made_elsewhere_is_not_undone_by_the_button_at_rest() {
     );
     assert_eq!(
         store
-            .privacy_switches(vehicle)
+            .privacy_switches(&common::driver_1001(), vehicle)
             .expect("switches")
             .first()
             .map(|s| s.1),

@@ -4,6 +4,11 @@
 //!
 //! Architecture Invariant: a register change and its audit ledger entries are written in one
 //! transaction: there is no change without its entry, and no entry for a change that failed.
+//!
+//! The register holds some personal data: employee numbers (acknowledgements, access cases) and
+//! what an access case opened. Today its readers are the purpose worker (the gate) and the
+//! operator's command line; a reader on behalf of a user (HTTP) must hold the privacy
+//! officer's capability first — see `access::Policy`.
 
 use crate::{AuditRecord, StoreError};
 

@@ -91,7 +91,12 @@ fn the_plan_and_the_run_agree_and_leave_receipts() {
         vec![("driving_log_trip", 1)]
     );
     let left = store
-        .driving_log(vehicle, date(2019, 1, 1), date(2021, 12, 31))
+        .driving_log(
+            &cap(access::Role::LogKeeper, access::ReadPurpose::DrivingLog),
+            vehicle,
+            date(2019, 1, 1),
+            date(2021, 12, 31),
+        )
         .expect("log");
     assert_eq!(
         left.iter()
@@ -150,7 +155,12 @@ fn released_utilization_weeks_replace_their_facts() {
     .expect("commit");
     let cutoff = at(2026, 11, 16);
     assert_eq!(
-        store.utilization_facts_before(cutoff).expect("facts").len(),
+        store
+            .purpose_feed()
+            .expect("feed")
+            .utilization_facts_before(cutoff)
+            .expect("facts")
+            .len(),
         1
     );
     let week = storage::ReleasedWeek {
@@ -160,10 +170,14 @@ fn released_utilization_weeks_replace_their_facts() {
         body: "{\"status\":\"suppressed\"}".into(),
     };
     store
+        .purpose_feed()
+        .expect("feed")
         .release_utilization(std::slice::from_ref(&week), cutoff)
         .expect("release");
     assert!(
         store
+            .purpose_feed()
+            .expect("feed")
             .utilization_facts_before(cutoff)
             .expect("facts")
             .is_empty(),
@@ -171,11 +185,35 @@ fn released_utilization_weeks_replace_their_facts() {
     );
     assert_eq!(
         store
+            .purpose_feed()
+            .expect("feed")
             .utilization_facts_before(at(2026, 12, 1))
             .expect("facts")
             .len(),
         1,
         "the running week stays"
     );
-    assert_eq!(store.utilization_weeks().expect("weeks"), vec![week]);
+    assert_eq!(
+        store
+            .utilization_weeks(&cap(
+                access::Role::Analyst,
+                access::ReadPurpose::Utilization
+            ))
+            .expect("weeks"),
+        vec![week]
+    );
+}
+
+/// A capability for the test's look at the data, from the policy (the only door).
+fn cap(role: access::Role, purpose: access::ReadPurpose) -> access::Capability {
+    let user = access::User {
+        id: access::UserId("test".to_owned()),
+        name: "test".to_owned(),
+        roles: vec![role],
+        employee: None,
+    };
+    access::Policy::authorise(&user, role, purpose, access::Scope::All, 0)
+        .expect("allowed")
+        .into_parts()
+        .0
 }
