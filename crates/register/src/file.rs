@@ -387,7 +387,7 @@ fn facts_error(ctx: &Ctx, span: Range<usize>, e: &assess::LoadError) -> Register
     });
     let first = start + usize::from(opens_multiline);
     RegisterFileError {
-        line: e.line.map_or(start, |l| first + l - 1),
+        line: e.line.map_or(start, |l| (first + l).saturating_sub(1)),
         field: e
             .field
             .as_ref()

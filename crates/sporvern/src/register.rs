@@ -547,8 +547,17 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
     };
     let lang = args.lang.lang();
     let store = open_existing(&args.data)?;
+    let org = store.load_org()?;
     let (_, reg) = store.register().load_register()?;
     let gates = reg.gates(day, &cfg);
+    // A purpose configured on a vehicle whose measure is not in the register collects nothing
+    // (the organisation was changed without `sporvern org apply`).
+    let unregistered: Vec<&str> = org::Purpose::ALL
+        .into_iter()
+        .filter(|p| org.vehicles.iter().any(|v| v.purposes.contains(p)))
+        .filter(|p| reg.vehicle_entry(*p).is_none())
+        .map(|p| p.as_str())
+        .collect();
     match args.format {
         OutFormat::Json => {
             let items: Vec<serde_json::Value> = gates
@@ -583,6 +592,7 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                 serde_json::to_string_pretty(&serde_json::json!({
                     "today": day.to_string(),
                     "measures": items,
+                    "purposes_without_measure": unregistered,
                 }))?
             );
         }
@@ -590,6 +600,11 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
             if gates.is_empty() {
                 println!(
                     "the register has no measures: `sporvern org apply` makes one per vehicle purpose"
+                );
+            }
+            for p in &unregistered {
+                println!(
+                    "vehicle.{p}: collects nothing: no measure in the register (run `sporvern org apply`)"
                 );
             }
             for g in &gates {

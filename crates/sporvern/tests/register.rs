@@ -99,6 +99,7 @@ fn the_register_file_applies_idempotently_and_opens_the_gate() {
     assert_eq!(out(&o), "no changes\n");
 
     let after = gate_json(data, &["--today", "2026-11-23"]);
+    assert_eq!(after["purposes_without_measure"], serde_json::json!([]));
     for id in [
         "vehicle.driving_log",
         "vehicle.fleet_view",
@@ -554,5 +555,28 @@ fn acknowledgements_and_documents_from_the_stored_register() {
     assert!(
         audit.contains("subject 0907 export access case record 2026-001"),
         "{audit}"
+    );
+}
+
+#[test]
+fn a_purpose_without_a_measure_is_named_by_the_gate() {
+    // The organisation applied without `sporvern org apply`: no measures in the register.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(EXAMPLE_ORG).expect("org");
+    storage::open(dir.path())
+        .expect("open")
+        .apply_org(&org::parse(&text).expect("org"))
+        .expect("apply");
+    let data = dir.path().to_str().expect("utf8");
+    let g = gate_json(data, &[]);
+    assert_eq!(
+        g["purposes_without_measure"],
+        serde_json::json!(["driving_log", "fleet_view", "alarm", "utilization"])
+    );
+    let o = sporvern(&["gate", "--data", data]);
+    assert!(
+        out(&o).contains("vehicle.driving_log: collects nothing: no measure in the register"),
+        "{}",
+        out(&o)
     );
 }
