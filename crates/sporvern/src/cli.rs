@@ -120,6 +120,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::register::BreachCommand,
     },
+    /// One-off access cases (innsyn, e-postforskriften §§ 3–4): list, close.
+    AccessCase {
+        #[command(subcommand)]
+        command: crate::register::AccessCaseCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -363,6 +368,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Register { command } => crate::register::register_command(command),
         Command::Gate(args) => crate::register::gate_command(args),
         Command::Breach { command } => crate::register::breach_command(command),
+        Command::AccessCase { command } => crate::register::access_case_command(command),
         Command::Stats { data, as_user } => {
             let (reads, who) =
                 crate::drivinglog::acting(open_existing(&data)?, &as_user, Some("analyst"))?;

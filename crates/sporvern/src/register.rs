@@ -129,6 +129,80 @@ pub struct GateArgs {
 }
 
 #[derive(Subcommand)]
+pub enum AccessCaseCommand {
+    /// Every access case: employee, ground, and what still stops it from being closed.
+    List {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+    },
+    /// Close a case: refused until the ground, the notice (or why it was impossible) and what
+    /// was opened are recorded (e-postforskriften §§ 3–4). Open and fill cases in the register
+    /// file (`[[access_cases]]`).
+    Close {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+        /// The day (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        on: Option<String>,
+    },
+}
+
+pub fn access_case_command(command: AccessCaseCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AccessCaseCommand::List { data } => {
+            let store = open_existing(&data)?;
+            let (_, reg) = store.register().load_register()?;
+            if reg.access_cases.is_empty() {
+                println!("no access cases recorded");
+            }
+            for c in &reg.access_cases {
+                let ground = c
+                    .ground
+                    .as_ref()
+                    .map_or("no ground recorded", |g| g.citation());
+                let state = match c.closed_on {
+                    Some(d) => format!("closed {d}"),
+                    None => {
+                        let problems: Vec<String> =
+                            c.close_problems().iter().map(ToString::to_string).collect();
+                        if problems.is_empty() {
+                            "open, may be closed".to_owned()
+                        } else {
+                            format!("open; before closing: {}", problems.join("; "))
+                        }
+                    }
+                };
+                println!("{} employee {} ({ground}): {state}", c.id, c.employee);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AccessCaseCommand::Close { data, id, on } => {
+            let on = on
+                .map(|d| parse_date(&d, "--on"))
+                .transpose()?
+                .unwrap_or_else(today);
+            let store = open_existing(&data)?;
+            let (version, mut reg) = store.register().load_register()?;
+            let Some(c) = reg.access_cases.iter_mut().find(|c| c.id == id) else {
+                bail!("no access case {id} in the register");
+            };
+            c.close(on)
+                .map_err(|e| anyhow::anyhow!("access case {id} cannot be closed: {e}"))?;
+            let changes = [Change {
+                sign: '~',
+                object: format!("access case {id}"),
+                what: format!("closed {on}"),
+                subject: Some(c.employee.clone()),
+            }];
+            save(store.as_ref(), &reg, version, &changes, ACTOR)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[derive(Subcommand)]
 pub enum BreachCommand {
     /// Record a deviation or personal-data breach; the 72-hour clock (GDPR art. 33) runs from
     /// --discovered-at.

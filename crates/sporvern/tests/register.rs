@@ -473,6 +473,27 @@ fn acknowledgements_and_documents_from_the_stored_register() {
         "{shown}"
     );
 
+    // A case opened without its notice cannot be closed; with it, it can, once.
+    let file = dir.path().join("open-case.toml");
+    std::fs::write(
+        &file,
+        "[[access_cases]]\nid = \"2026-002\"\nemployee = \"1003\"\nground = \"suspected_serious_breach\"\nexplanation = \"Mistanke om lekkasje av kundelister\"\nopened = [\"Filområdet «Kunder»\"]\n",
+    )
+    .expect("write");
+    let o = sporvern(&[
+        "register",
+        "apply",
+        "--data",
+        data,
+        file.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let list = out(&sporvern(&["access-case", "list", "--data", data]));
+    assert!(list.contains("2026-002 employee 1003 (e-postforskriften § 3 (1) b): open; before closing: no notice recorded"), "{list}");
+    let o = sporvern(&["access-case", "close", "--data", data, "--id", "2026-002"]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("no notice recorded"), "{}", err(&o));
+
     let file = dir.path().join("case.toml");
     std::fs::write(&file, ACCESS_CASE).expect("write");
     let o = sporvern(&[
