@@ -154,6 +154,14 @@ pub fn access_case_command(command: AccessCaseCommand) -> anyhow::Result<ExitCod
         AccessCaseCommand::List { data } => {
             let store = open_existing(&data)?;
             let (_, reg) = store.register().load_register()?;
+            crate::cli::operator_audit(
+                store.as_ref(),
+                ACTOR,
+                "register",
+                None,
+                ledger::Action::Read,
+                "access cases".to_owned(),
+            )?;
             if reg.access_cases.is_empty() {
                 println!("no access cases recorded");
             }
@@ -297,7 +305,7 @@ fn audit_records(changes: &[Change], actor: &str) -> Vec<storage::AuditRecord> {
         .map(|c| storage::AuditRecord {
             at,
             actor: actor.to_owned(),
-            role: "privacy_officer".to_owned(),
+            role: "server operator (command line)".to_owned(),
             purpose: "register".to_owned(),
             subject: c.subject.clone(),
             action: ledger::Action::Change,
@@ -443,6 +451,15 @@ pub fn register_command(command: RegisterCommand) -> anyhow::Result<ExitCode> {
             let store = open_existing(&data)?;
             let org = store.load_org()?;
             let (_, reg) = store.register().load_register()?;
+            // Who has not acknowledged is about employees: on the ledger before it is shown.
+            crate::cli::operator_audit(
+                store.as_ref(),
+                ACTOR,
+                "register",
+                None,
+                ledger::Action::Read,
+                "register measures and acknowledgements".to_owned(),
+            )?;
             let employees: Vec<&str> = org
                 .employees
                 .iter()
