@@ -62,7 +62,7 @@ impl Application {
             .with_context(|| format!("cannot listen for Teltonika (UDP) on {udp_addr}"))?;
         let osmand = bind("OsmAnd", settings.osmand).await?;
         let shared = purpose_worker::Shared::new(settings.fleet_stale_after);
-        let audit = audit_log::AuditLog::start(store.clone())
+        let audit = audit_log::AuditLog::start(store.as_ref())
             .context("starting the audit ledger's writer thread")?;
         let reads = reads::Reads::new(store.clone(), audit, Some(shared.clone()));
         Ok(Application {

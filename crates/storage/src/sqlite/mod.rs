@@ -692,6 +692,12 @@ impl Store for SqliteStore {
         self.with(|conn| retention::receipts(conn))
     }
 
+    fn audit_writer(&self) -> Result<Box<dyn crate::AuditWriter>, StoreError> {
+        Ok(Box::new(SqliteAudit {
+            conn: connect(&self.path)?,
+        }))
+    }
+
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError> {
         Ok(Box::new(SqliteWriter {
             conn: connect(&self.path)?,
@@ -701,6 +707,19 @@ impl Store for SqliteStore {
 
     fn register(&self) -> &dyn crate::RegisterStore {
         self
+    }
+}
+
+struct SqliteAudit {
+    conn: Connection,
+}
+
+impl crate::AuditWriter for SqliteAudit {
+    fn append_many(
+        &mut self,
+        records: Vec<crate::AuditRecord>,
+    ) -> Result<Vec<ledger::StoredEntry>, StoreError> {
+        audit::append_many(&mut self.conn, records)
     }
 }
 
