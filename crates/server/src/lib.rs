@@ -186,9 +186,13 @@ impl Application {
             .address_lookup_url
             .as_deref()
             .map(address::AddressLookup::new);
+        let gate_cfg = register::GateConfig {
+            evaluation_grace_days: settings.evaluation_grace_days,
+            ..register::GateConfig::default()
+        };
         std::thread::Builder::new()
             .name("purposes".into())
-            .spawn(move || purpose_worker::run(s, sh, lookup))
+            .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg))
             .context("starting the purpose engine")?;
 
         let mut tasks = tokio::task::JoinSet::new();

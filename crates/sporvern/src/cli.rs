@@ -107,6 +107,24 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// The compliance register: apply the privacy officer's register file, record
+    /// acknowledgements, list measures, write documents (HTML or PDF).
+    Register {
+        #[command(subcommand)]
+        command: crate::register::RegisterCommand,
+    },
+    /// The compliance gate: per measure, whether it may collect and what is missing.
+    Gate(crate::register::GateArgs),
+    /// Deviations and personal-data breaches: the 72-hour clock (GDPR art. 33), art. 34.
+    Breach {
+        #[command(subcommand)]
+        command: crate::register::BreachCommand,
+    },
+    /// One-off access cases (innsyn, e-postforskriften §§ 3–4): list, close.
+    AccessCase {
+        #[command(subcommand)]
+        command: crate::register::AccessCaseCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -372,6 +390,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command } => audit_command(command),
         Command::User { command } => user_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
+        Command::Register { command } => crate::register::register_command(command),
+        Command::Gate(args) => crate::register::gate_command(args),
+        Command::Breach { command } => crate::register::breach_command(command),
+        Command::AccessCase { command } => crate::register::access_case_command(command),
         Command::Stats { data, as_user } => {
             let (reads, who) =
                 crate::drivinglog::acting(open_existing(&data)?, &as_user, Some("analyst"))?;
@@ -626,6 +648,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             let store = storage::open(&data)?;
             let changes = store.apply_org(&org)?;
             print!("{changes}");
+            crate::register::sync_with_org(store.as_ref(), "server operator (command line)")?;
             Ok(ExitCode::SUCCESS)
         }
         OrgCommand::Inventory { data } => {
@@ -668,7 +691,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
 
 /// Puts a change made by the server's operator (user administration, retention) on the audit
 /// ledger: whoever runs the command on the server acts as its operator.
-fn operator_audit(
+pub fn operator_audit(
     store: &dyn storage::Store,
     actor: &str,
     purpose: &str,

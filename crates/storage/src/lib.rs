@@ -10,7 +10,10 @@
 //! purged, and nothing more through this interface: raw fixes are never a product.
 
 mod capability;
+mod register;
 mod sqlite;
+
+pub use self::register::RegisterStore;
 
 use std::path::Path;
 
@@ -488,6 +491,8 @@ pub trait Store: Send + Sync {
     fn audit_writer(&self) -> Result<Box<dyn AuditWriter>, StoreError>;
     /// A writer for the ingest pipeline.
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
+    /// The compliance register.
+    fn register(&self) -> &dyn RegisterStore;
 }
 
 /// Opens (creating and migrating if needed) the store in a data folder.
