@@ -347,7 +347,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Method::Get,
         "/api/v1/register/measures",
         Op::Register,
-        "The monitoring measures (kontrolltiltak) with their assessments.",
+        "The compliance register: the monitoring measures (kontrolltiltak) with their assessments and their gate today (may the purpose collect, what is missing, warnings).",
         Some(ReadPurpose::Register),
         Reach::All,
     ),
@@ -1156,20 +1156,40 @@ async fn register_measures(
     let reads = state.reads.clone();
     run(
         move || reads.register(&w, purpose),
-        |measures| {
-            Json(json!({
-                "measures": measures.iter().map(|m| json!({
-                    "id": m.id,
-                    "name": m.name,
-                    "status": format!("{:?}", m.status),
-                    "verdict": m.assessment.verdict().as_str(),
-                    "facts": m.facts,
-                })).collect::<Vec<_>>()
-            }))
-            .into_response()
-        },
+        |reg| Json(register_json(&reg, today_oslo())).into_response(),
     )
     .await
+}
+
+fn today_oslo() -> time::Date {
+    let t = now();
+    t.to_offset_date_time()
+        .map(|d| d.to_offset(trips::oslo_offset(t)).date())
+        .unwrap_or(time::Date::MIN)
+}
+
+/// The register's measures with their gate today: may the purpose collect, what is missing
+/// (with citations, in bokmål and English), warnings, the next evaluation.
+pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
+    let cfg = register::GateConfig::default();
+    let text = |code: &str, citation: &str, nb: &str, en: &str| json!({ "code": code, "citation": citation, "nb": nb, "en": en });
+    json!({
+        "today": today.to_string(),
+        "measures": reg.gates(today, &cfg).iter().map(|g| {
+            let m = &g.entry.measure;
+            json!({
+                "id": m.id,
+                "name": m.name,
+                "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
+                "status": format!("{:?}", m.status).to_lowercase(),
+                "verdict": m.assessment.verdict().as_str(),
+                "may_collect": g.state.may_collect,
+                "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
+                "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
+                "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+            })
+        }).collect::<Vec<_>>(),
+    })
 }
 
 async fn my_data(

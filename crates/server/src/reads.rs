@@ -658,12 +658,13 @@ impl Reads {
         g.finish(entries)
     }
 
-    /// The register's measures (kontrolltiltak) as generated from the organisation.
+    /// The compliance register: the measures (kontrolltiltak), their assessments and duty
+    /// records, and each one's gate today.
     pub fn register(
         &self,
         who: &Who,
         asked: Option<ReadPurpose>,
-    ) -> Result<Vec<register::Measure>, ReadError> {
+    ) -> Result<register::Register, ReadError> {
         let purpose = declared(ReadPurpose::Register, asked)?;
         let g = self.authorise(
             who,
@@ -673,8 +674,8 @@ impl Reads {
             Action::Read,
             "compliance register".to_owned(),
         )?;
-        let measures = register::measures_from_org(&self.store.load_org()?);
-        g.finish(measures)
+        let (_, reg) = self.store.register().load_register()?;
+        g.finish(reg)
     }
 
     /// Everything held about the acting employee (GDPR art. 15): this year's trips, the

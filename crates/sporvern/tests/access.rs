@@ -444,3 +444,31 @@ async fn an_employee_downloads_everything_held_about_them_as_a_zip() {
         ("export", "own_data")
     );
 }
+
+#[tokio::test]
+async fn the_privacy_officer_reads_the_register_with_each_purposes_gate_but_no_tracking_data() {
+    let app = spawn_app(|_| {}).await;
+    let pvo = user_token(&app, "pvo", "privacy_officer", None).await;
+    let (status, body) = request(&app, "GET", "/api/v1/register/measures", &pvo, "").await;
+    assert_eq!(status, 200);
+    let reg: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let log = reg["measures"]
+        .as_array()
+        .expect("measures")
+        .iter()
+        .find(|m| m["purpose"] == "driving_log")
+        .expect("the driving log's measure");
+    assert_eq!(
+        log["may_collect"], true,
+        "the example register is complete: {log}"
+    );
+    let (status, _) = request(
+        &app,
+        "GET",
+        "/api/v1/vehicles/EK12345/driving-log?month=2026-11",
+        &pvo,
+        "",
+    )
+    .await;
+    assert_eq!(status, 403, "the privacy officer sees no tracking data");
+}
