@@ -60,6 +60,8 @@ pub enum Reach {
     Vehicle,
     /// Everything the purpose covers (scope "all").
     All,
+    /// One employee's data, to answer their access request.
+    AccessRequest,
 }
 
 /// What an endpoint does; one handler each.
@@ -85,6 +87,7 @@ pub enum Op {
     Register,
     MyData,
     MyExport,
+    AccessReport,
 }
 
 /// A query parameter, for the OpenAPI document.
@@ -137,6 +140,16 @@ const SUBJECT: Param = Param {
     name: "subject",
     required: false,
     description: "An employee number: only the entries about that employee (an access report).",
+};
+const REFERENCE: Param = Param {
+    name: "reference",
+    required: true,
+    description: "The access request's reference (its case number); recorded on the ledger.",
+};
+const ZIP: Param = Param {
+    name: "format",
+    required: false,
+    description: "json (default) or zip (JSON and CSV files).",
 };
 const LANG: Param = Param {
     name: "lang",
@@ -370,6 +383,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Reach::Own,
         )
     },
+    Endpoint {
+        query: &[ROLE, PURPOSE, REFERENCE, ZIP],
+        ..ep(
+            Method::Get,
+            "/api/v1/employees/{number}/access-report",
+            Op::AccessReport,
+            "The privacy officer answers one employee's access request (GDPR art. 15): everything held about them, as for /me/data; recorded with the request's reference and shown in the employee's own access log.",
+            Some(ReadPurpose::OwnData),
+            Reach::AccessRequest,
+        )
+    },
 ];
 
 pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
@@ -406,6 +430,7 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::Register => get(register_measures),
         Op::MyData => get(my_data),
         Op::MyExport => get(my_export),
+        Op::AccessReport => get(access_report),
     }
 }
 
@@ -1231,6 +1256,64 @@ async fn my_export(
                 bytes,
             )
                 .into_response()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    role: Option<String>,
+    purpose: Option<String>,
+    reference: Option<String>,
+    format: Option<String>,
+}
+
+async fn access_report(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let zip = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("zip") => true,
+        Some(other) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown format",
+                format!("format is json or zip, not {other:?}"),
+            );
+        }
+    };
+    let reference = q.reference.clone().unwrap_or_default();
+    let reads = state.reads.clone();
+    let action = if zip { Action::Export } else { Action::Read };
+    run(
+        move || reads.access_report(&w, purpose, &number, &reference, action),
+        move |d| {
+            if !zip {
+                return Json(crate::export::my_data_json(&d)).into_response();
+            }
+            match crate::export::zip(&d) {
+                Ok(bytes) => (
+                    [
+                        (header::CONTENT_TYPE, "application/zip"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"innsyn.zip\"",
+                        ),
+                    ],
+                    bytes,
+                )
+                    .into_response(),
+                Err(e) => unexpected(e),
+            }
         },
     )
     .await
