@@ -371,7 +371,6 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
 
 #[test]
 fn the_first_admin_comes_from_the_command_line_with_a_password_from_stdin() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf8");
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/org.toml");
@@ -380,23 +379,7 @@ fn the_first_admin_comes_from_the_command_line_with_a_password_from_stdin() {
             .status
             .success()
     );
-    let add = |args: &[&str], password: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
-            .args(["user", "add", "--data", data])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        // A refused command may exit before it reads the password: a closed pipe is its answer.
-        let _ = child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{password}\n").as_bytes());
-        child.wait_with_output().expect("output")
-    };
+    let add = |args: &[&str], password: &str| common::add_user_with(data, args, password);
     let o = add(&["ada", "--role", "admin"], "correct horse battery");
     assert!(o.status.success(), "{}", stderr(&o));
     let o = add(&["ada", "--role", "admin"], "correct horse battery");
