@@ -40,6 +40,12 @@ pub struct Settings {
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
+    /// Where the server writes the audit ledger's head (a checkpoint) after verifying the whole
+    /// ledger. Point it at storage the server cannot rewrite (another machine, a WORM share):
+    /// `sporvern audit verify --checkpoint FILE` then finds a ledger cut short or rewritten.
+    pub ledger_checkpoint_dir: PathBuf,
+    /// How often the ledger is verified and a checkpoint written.
+    pub ledger_checkpoint_every: Duration,
     /// Days an evaluation with the representatives (arbeidsmiljøloven § 9-2 (3)) may be
     /// overdue before the privacy officer and the representatives are warned. The warning does
     /// not stop collection (see `register::gate`).
@@ -49,6 +55,7 @@ pub struct Settings {
 impl Settings {
     pub fn defaults(data_dir: PathBuf) -> Settings {
         Settings {
+            ledger_checkpoint_dir: data_dir.join("ledger-checkpoints"),
             data_dir,
             http: SocketAddr::from(([0, 0, 0, 0], 8080)),
             teltonika: SocketAddr::from(([0, 0, 0, 0], 5027)),
@@ -63,6 +70,7 @@ impl Settings {
             fleet_stale_after: Duration::from_secs(10 * 60),
             address_lookup_url: None,
             evaluation_grace_days: 30,
+            ledger_checkpoint_every: Duration::from_secs(3600),
         }
     }
 
@@ -127,6 +135,12 @@ impl Settings {
         if let Some(v) = file.evaluation_grace_days {
             self.evaluation_grace_days = v;
         }
+        if let Some(v) = file.ledger_checkpoint_dir {
+            self.ledger_checkpoint_dir = v;
+        }
+        if let Some(v) = file.ledger_checkpoint_minutes {
+            self.ledger_checkpoint_every = secs(v.max(1) * 60);
+        }
         if let Some(v) = file.staging_lifetime_hours {
             self.staging_lifetime = secs(v * 3600);
         }
@@ -181,4 +195,6 @@ struct SettingsFile {
     fleet_stale_after_secs: Option<u64>,
     address_lookup_url: Option<String>,
     evaluation_grace_days: Option<i64>,
+    ledger_checkpoint_dir: Option<PathBuf>,
+    ledger_checkpoint_minutes: Option<u64>,
 }

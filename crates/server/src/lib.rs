@@ -202,6 +202,11 @@ impl Application {
         tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
         tasks.spawn(reload_registry(store.clone(), registry));
         tasks.spawn(retention(store.clone()));
+        tasks.spawn(ledger_checkpoints(
+            store.clone(),
+            settings.ledger_checkpoint_dir.clone(),
+            settings.ledger_checkpoint_every,
+        ));
         tasks.spawn(purge_staging(
             store.clone(),
             settings.staging_lifetime,
@@ -234,6 +239,82 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
 }
 
 /// Retention, enforced by the server itself: once at start and then every six hours.
+/// Verifies the whole audit ledger on a schedule — against the last checkpoint written, so a
+/// ledger cut short is found too — and writes its new head as a checkpoint file. A ledger that
+/// fails is reported as an error on every round (seed 000: the log must let snooping be found;
+/// a log that can be quietly rewritten cannot).
+async fn ledger_checkpoints(
+    store: Arc<dyn storage::Store>,
+    dir: std::path::PathBuf,
+    every: Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let (s, d) = (store.clone(), dir.clone());
+        match tokio::task::spawn_blocking(move || checkpoint_once(s.as_ref(), &d)).await {
+            Ok(Ok(Some(head))) => {
+                tracing::info!(size = head.size, root = %hex_of(&head.root), "audit ledger verified; checkpoint written");
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, dir = %dir.display(), "AUDIT LEDGER CHECK FAILED")
+            }
+            Err(e) => tracing::error!(error = %e, "ledger checkpoint task failed"),
+        }
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One round: verify, compare with the newest checkpoint in `dir`, write a new one when the
+/// ledger has grown. Returns the head written, if any.
+pub fn checkpoint_once(
+    store: &dyn storage::Store,
+    dir: &std::path::Path,
+) -> anyhow::Result<Option<ledger::Head>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
+    let mut newest: Option<(u64, std::path::PathBuf)> = None;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let size = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("head-"))
+            .and_then(|n| n.strip_suffix(".txt"))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(size) = size
+            && newest.as_ref().is_none_or(|(s, _)| size > *s)
+        {
+            newest = Some((size, path));
+        }
+    }
+    let entries = store.audit_entries()?;
+    let head = match &newest {
+        Some((_, path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let previous: ledger::Head = text
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            ledger::verify_against(&entries, &previous)
+                .map_err(|e| anyhow::anyhow!("the audit ledger has been tampered with: {e}"))?
+        }
+        None => ledger::verify(&entries)
+            .map_err(|e| anyhow::anyhow!("the audit ledger has been tampered with: {e}"))?,
+    };
+    if newest.as_ref().is_some_and(|(s, _)| *s == head.size) {
+        return Ok(None);
+    }
+    let path = dir.join(format!("head-{:012}.txt", head.size));
+    std::fs::write(&path, head.to_string())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Some(head))
+}
+
 /// The retention policy today: the defaults, plus the vehicle purposes whose measure the
 /// register says has ended (their data is deleted at the next run).
 pub fn retention_policy(

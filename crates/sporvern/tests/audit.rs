@@ -220,3 +220,52 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_server_verifies_the_ledger_and_writes_checkpoints_that_catch_a_cut() {
+    let checkpoints = tempfile::tempdir().expect("tempdir");
+    let dir = checkpoints.path().to_path_buf();
+    let app = common::spawn_app(|s| {
+        s.ledger_checkpoint_dir = dir.clone();
+        s.ledger_checkpoint_every = std::time::Duration::from_millis(200);
+    })
+    .await;
+    let token = common::user_token(&app, "kari", "employee", Some("1001")).await;
+    for _ in 0..3 {
+        let (status, _) = common::http(
+            app.http,
+            "GET",
+            "/api/v1/me/ledger",
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+        .await
+        .expect("answer");
+        assert_eq!(status, 200);
+    }
+    let store = storage::open(app.data()).expect("open");
+    let size = store.audit_entries().expect("ledger").len();
+    let mut written = Vec::new();
+    for _ in 0..50 {
+        written = std::fs::read_dir(checkpoints.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
+            .collect();
+        if written.contains(&format!("head-{size:012}.txt")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        written.contains(&format!("head-{size:012}.txt")),
+        "a checkpoint of all {size} entries: {written:?}"
+    );
+    // Someone with the database file removes the last entries (and the triggers first).
+    sql(
+        app.data(),
+        &format!("{UNLOCK} DELETE FROM audit_entry WHERE seq >= 1;"),
+    );
+    let err =
+        server::checkpoint_once(store.as_ref(), checkpoints.path()).expect_err("the cut is found");
+    assert!(err.to_string().contains("tampered"), "{err}");
+}
