@@ -250,8 +250,20 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
     conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("vacuum");
     drop(conn);
-    for entry in std::fs::read_dir(app.data()).expect("data folder") {
-        let path = entry.expect("entry").path();
+    // Every file in the data folder and below it (the ledger's checkpoints too).
+    let mut files = Vec::new();
+    let mut folders = vec![app.data().to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("data folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         // The WAL index (`-shm`) holds page numbers and frame hashes, never row content; with
         // more than 77 pages in the database its small integers match the 8-byte fuel needle
         // by chance. The log itself (`-wal`) and the database are checked.
