@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod purpose_worker;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -144,7 +145,8 @@ impl Application {
                 shared.clone(),
                 settings.fleet_feed_token.clone(),
             ))
-            .merge(api::router(store.clone()));
+            .merge(api::router(store.clone()))
+            .merge(web::router(store.clone(), shared.clone()));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,

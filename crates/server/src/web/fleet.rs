@@ -1,0 +1,154 @@
+//! The dispatcher's live map (flåtestyring): where the vehicles are now, drawn as SVG over the
+//! employer's sites on a plain background, updated by server-sent events on the session
+//! cookie. Vehicles in privacy mode are simply absent; nothing on the page is history.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
+use maud::html;
+
+use super::data;
+use super::layout::Page;
+use super::pages::failed;
+use super::session::Viewer;
+use super::{Web, blocking};
+use crate::ingest::now;
+use crate::purpose_worker::{FleetChange, Shared};
+
+/// Asks the policy (dispatcher, fleet view, all vehicles) and records it on the ledger.
+async fn authorised(state: &Web, viewer: &Viewer) -> Result<(), Response> {
+    let (store, v) = (state.store.clone(), viewer.clone());
+    match blocking(move || data::fleet(store.as_ref(), &v, now())).await? {
+        Ok(()) => Ok(()),
+        Err(e) => Err(failed(viewer, e)),
+    }
+}
+
+pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
+    if let Err(r) = authorised(&state, &viewer).await {
+        return r;
+    }
+    let store = state.store.clone();
+    let sites = match blocking(move || store.load_org()).await {
+        Ok(Ok(org)) => org.sites,
+        Ok(Err(e)) => return super::unexpected(viewer.lang, e),
+        Err(r) => return r,
+    };
+    let sites_json = serde_json::Value::Array(
+        sites
+            .iter()
+            .map(|s| match &s.geometry {
+                org::Geometry::Circle { lat, lon, radius_m } => serde_json::json!({
+                    "name": s.name, "circle": [lat, lon, radius_m]
+                }),
+                org::Geometry::Polygon(ring) => serde_json::json!({
+                    "name": s.name, "polygon": ring
+                }),
+            })
+            .collect(),
+    )
+    .to_string();
+    let lang = viewer.lang;
+    let body = html! {
+        h1 { (lang.t("Flåtekart", "Fleet map")) }
+        p.lead { (lang.t(
+            "Hvor bilene er nå (flåtestyring). Kartet viser bare siste posisjon og lagrer ingenting; biler i privatmodus vises ikke.",
+            "Where the vehicles are now (fleet view, flåtestyring). The map shows only the latest position and stores nothing; vehicles in privacy mode are not shown.")) }
+        section.card.map-card {
+            div #fleet-map data-sites=(sites_json) data-lang=(lang.code())
+                role="img" aria-label=(lang.t("Kart over bilene nå, med firmaets steder", "Map of the vehicles now, with the company's sites")) {
+                svg #fleet-svg viewBox="0 0 1000 640" preserveAspectRatio="xMidYMid meet" {}
+            }
+            p #fleet-status.muted role="status" { (lang.t("Kobler til …", "Connecting …")) }
+        }
+        section.card aria-labelledby="list-h" {
+            h2 #list-h { (lang.t("Biler på kartet", "Vehicles on the map")) }
+            table #fleet-table {
+                thead { tr {
+                    th scope="col" { (lang.t("Bil", "Vehicle")) }
+                    th scope="col" { (lang.t("Sist sett", "Last seen")) }
+                } }
+                tbody #fleet-list aria-live="polite" {}
+            }
+            p #fleet-empty.muted { (lang.t("Ingen biler å vise akkurat nå.", "No vehicles to show right now.")) }
+        }
+    };
+    Page::new(lang, lang.t("Flåtekart", "Fleet map"))
+        .path("/fleet")
+        .script("/static/fleet.js")
+        .body(body)
+        .render(Some(&viewer))
+}
+
+fn reg_of(shared: &Shared, vehicle: domain::VehicleId) -> String {
+    shared
+        .names
+        .read()
+        .ok()
+        .and_then(|n| n.get(&vehicle).cloned())
+        .unwrap_or_default()
+}
+
+fn current(shared: &Shared) -> String {
+    let snapshot = shared
+        .fleet
+        .read()
+        .map(|f| f.snapshot())
+        .unwrap_or_default();
+    let vehicles: Vec<_> = snapshot
+        .into_iter()
+        .map(|(v, p)| {
+            serde_json::json!({
+                "vehicle": reg_of(shared, v),
+                "lat": p.position.lat(),
+                "lon": p.position.lon(),
+                "time": p.time.rfc3339(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "vehicles": vehicles }).to_string()
+}
+
+/// The live feed for the map, on the session cookie: a snapshot, then moves and departures.
+pub async fn stream(State(state): State<Web>, viewer: Viewer) -> Response {
+    if let Err(r) = authorised(&state, &viewer).await {
+        return r;
+    }
+    let shared: Arc<Shared> = state.shared.clone();
+    // Subscribe before the snapshot, so nothing falls between them.
+    let rx = shared.fleet_changes.subscribe();
+    let first = Event::default().event("snapshot").data(current(&shared));
+    let changes = stream::unfold((rx, shared), |(mut rx, shared)| async move {
+        let event = match rx.recv().await {
+            Ok(FleetChange::Moved {
+                vehicle,
+                lat,
+                lon,
+                time,
+            }) => Event::default().event("moved").data(
+                serde_json::json!({
+                    "vehicle": reg_of(&shared, vehicle),
+                    "lat": lat, "lon": lon, "time": time.rfc3339(),
+                })
+                .to_string(),
+            ),
+            Ok(FleetChange::Gone { vehicle }) => Event::default()
+                .event("gone")
+                .data(serde_json::json!({ "vehicle": reg_of(&shared, vehicle) }).to_string()),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Event::default().event("snapshot").data(current(&shared))
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok::<Event, Infallible>(event), (rx, shared)))
+    });
+    let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
+        Box::pin(stream::once(async move { Ok(first) }).chain(changes));
+    Sse::new(body)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}

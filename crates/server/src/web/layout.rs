@@ -1,0 +1,181 @@
+//! The page shell: `lang` attribute, skip link, navigation for the roles the user holds, the
+//! language switch, logout; and the error pages.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use super::i18n::{Lang, role_name};
+use super::session::{Viewer, encode};
+
+/// Where each role starts.
+pub fn home_of(role: access::Role) -> &'static str {
+    use access::Role::*;
+    match role {
+        Employee => "/me",
+        Dispatcher => "/fleet",
+        LogKeeper => "/drivinglog",
+        SecurityOperator => "/alarms",
+        Analyst => "/stats",
+        PrivacyOfficer | Representative => "/ledger",
+        Admin => "/admin",
+    }
+}
+
+fn nav_label(lang: Lang, role: access::Role) -> &'static str {
+    use access::Role::*;
+    match role {
+        Employee => lang.t("Mine data", "My data"),
+        Dispatcher => lang.t("Flåtekart", "Fleet map"),
+        LogKeeper => lang.t("Kjørebok", "Driving log"),
+        SecurityOperator => lang.t("Alarmer", "Alarms"),
+        Analyst => lang.t("Statistikk", "Statistics"),
+        PrivacyOfficer | Representative => lang.t("Revisjonslogg", "Audit ledger"),
+        Admin => lang.t("Administrasjon", "Administration"),
+    }
+}
+
+pub struct Page {
+    lang: Lang,
+    title: String,
+    /// The request path, for the language switch to come back to.
+    path: String,
+    body: Markup,
+    scripts: Vec<&'static str>,
+}
+
+impl Page {
+    pub fn new(lang: Lang, title: &str) -> Page {
+        Page {
+            lang,
+            title: title.to_owned(),
+            path: "/".to_owned(),
+            body: html! {},
+            scripts: Vec::new(),
+        }
+    }
+
+    pub fn path(mut self, path: impl Into<String>) -> Page {
+        self.path = path.into();
+        self
+    }
+
+    pub fn body(mut self, body: Markup) -> Page {
+        self.body = body;
+        self
+    }
+
+    pub fn script(mut self, src: &'static str) -> Page {
+        self.scripts.push(src);
+        self
+    }
+
+    pub fn markup(&self, viewer: Option<&Viewer>) -> Markup {
+        let lang = self.lang;
+        let other = lang.other();
+        html! {
+            (DOCTYPE)
+            html lang=(lang.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " · Sporvern" }
+                    link rel="stylesheet" href="/static/app.css";
+                    @for s in &self.scripts {
+                        script src=(s) defer {}
+                    }
+                }
+                body {
+                    a.skip href="#main" { (lang.t("Hopp til innholdet", "Skip to content")) }
+                    header.top {
+                        a.brand href="/" { "Sporvern" }
+                        @if let Some(v) = viewer {
+                            nav aria-label=(lang.t("Sider", "Pages")) {
+                                ul {
+                                    @for role in &v.roles {
+                                        @let href = home_of(*role);
+                                        @if *role != access::Role::Representative || !v.holds(access::Role::PrivacyOfficer) {
+                                            li { a href=(href) aria-current=[(self.path.starts_with(href)).then_some("page")] { (nav_label(lang, *role)) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        div.tools {
+                            a href={ "/lang?to=" (other.code()) "&next=" (encode(&self.path)) } lang=(other.code()) hreflang=(other.code()) {
+                                (lang.t("English", "Norsk"))
+                            }
+                            @if let Some(v) = viewer {
+                                span.who title=(v.roles.iter().map(|r| role_name(lang, *r)).collect::<Vec<_>>().join(", ")) { (v.name) }
+                                form.inline method="post" action="/logout" {
+                                    input type="hidden" name="csrf" value=(v.csrf);
+                                    button.link type="submit" { (lang.t("Logg ut", "Log out")) }
+                                }
+                            }
+                        }
+                    }
+                    main #main tabindex="-1" {
+                        (self.body)
+                    }
+                    footer.bottom {
+                        p { (lang.t(
+                            "Sporvern: sporing bare slik loven tillater. Alt innsyn føres i revisjonsloggen.",
+                            "Sporvern: tracking only as the law allows. Every access is recorded in the audit ledger.")) }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn render(&self, viewer: Option<&Viewer>) -> Response {
+        html_response(StatusCode::OK, self.markup(viewer))
+    }
+}
+
+pub fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// A page that says what went wrong and what to do about it.
+pub fn error_page(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    viewer: Option<&Viewer>,
+) -> Response {
+    let page = Page::new(lang, title).body(html! {
+        section.card.error {
+            p.status { (status.as_u16()) }
+            h1 { (title) }
+            p { (text) }
+            p { a href="/" { (lang.t("Til startsiden", "To the start page")) } }
+        }
+    });
+    html_response(status, page.markup(viewer))
+}
+
+/// The policy's refusal, in the viewer's language, with its source.
+pub fn refused(viewer: &Viewer, message_nb: &str, message_en: &str) -> Response {
+    let lang = viewer.lang;
+    let page = Page::new(lang, lang.t("Ingen tilgang", "Access refused")).body(html! {
+        section.card.error {
+            p.status { "403" }
+            h1 { (lang.t("Ingen tilgang", "Access refused")) }
+            p.reason role="alert" { (lang.t(message_nb, message_en)) }
+            p.muted { (lang.t(
+                "Tilgang gis bare for et formål rollen din har. Forsøket er ført i revisjonsloggen, der den ansatte og personvernombudet kan se det.",
+                "Access is given only for a purpose your role has. The attempt is recorded in the audit ledger, where the employee and the privacy officer can see it.")) }
+            p { a href="/" { (lang.t("Til startsiden", "To the start page")) } }
+        }
+    });
+    html_response(StatusCode::FORBIDDEN, page.markup(Some(viewer)))
+}

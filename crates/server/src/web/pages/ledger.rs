@@ -1,0 +1,72 @@
+//! The audit ledger (revisjonslogg) for the privacy officer and the employee representatives
+//! (tillitsvalgte): who read what, when, in which role and for which purpose, and whether the
+//! hash chain and Merkle tree still verify. Metadata only; never the tracking data.
+
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+
+use super::super::data;
+use super::super::i18n::{purpose_name, role_name};
+use super::super::layout::Page;
+use super::super::session::Viewer;
+use super::super::{Web, blocking};
+use super::{failed, local};
+use crate::ingest::now;
+
+pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
+    let (store, v) = (state.store.clone(), viewer.clone());
+    let view = match blocking(move || data::ledger(store.as_ref(), &v, now())).await {
+        Ok(Ok(w)) => w,
+        Ok(Err(e)) => return failed(&viewer, e),
+        Err(r) => return r,
+    };
+    let lang = viewer.lang;
+    let body = html! {
+        h1 { (lang.t("Revisjonslogg", "Audit ledger")) }
+        p.lead { (lang.t(
+            "Hver lesing, eksport og endring av personopplysninger, og hvert avvist forsøk. Loggen er hash-kjedet og et Merkle-tre, så endrede, slettede eller omrokkerte oppføringer oppdages.",
+            "Every read, export and change of personal data, and every refused attempt. The ledger is hash-chained and a Merkle tree, so edited, removed or reordered entries are detected.")) }
+        section.card #verify {
+            @match &view.verified {
+                Ok(head) => p.verify-ok role="status" {
+                    "✓ " (lang.t("Loggen er verifisert: ", "The ledger verifies: ")) (head.size) (lang.t(" oppføringer, rot ", " entries, root "))
+                    code { (hex::encode(&head.root[..8])) "…" }
+                },
+                Err(e) => p.verify-bad role="alert" { "✗ " (lang.t("Loggen er IKKE intakt: ", "The ledger is NOT intact: ")) (e.to_string()) },
+            }
+        }
+        section.card {
+            h2 { (lang.t("Siste oppføringer", "Latest entries")) " (" (view.entries.len()) " / " (view.total) ")" }
+            div.scroll { table {
+                thead { tr {
+                    th.num scope="col" { "#" }
+                    th scope="col" { (lang.t("Når", "When")) }
+                    th scope="col" { (lang.t("Hvem", "Who")) }
+                    th scope="col" { (lang.t("Rolle", "Role")) }
+                    th scope="col" { (lang.t("Formål", "Purpose")) }
+                    th scope="col" { (lang.t("Gjelder", "About")) }
+                    th scope="col" { (lang.t("Hva", "What")) }
+                    th scope="col" { (lang.t("Utfall", "Outcome")) }
+                } }
+                tbody { @for s in &view.entries {
+                    @let e = &s.entry;
+                    tr.(if e.action == ledger::Action::Denied { "denied" } else { "" }) {
+                        td.num { (e.seq) }
+                        td { (local(domain::Timestamp::from_millis(e.at_ms))) }
+                        td { (e.actor) }
+                        td { (access::Role::parse(&e.role).map(|r| role_name(lang, r)).unwrap_or(&e.role)) }
+                        td { (purpose_name(lang, &e.purpose)) }
+                        td { (e.subject.as_deref().unwrap_or("—")) }
+                        td { (e.action.as_str()) ": " (e.object) }
+                        td { (e.outcome) }
+                    }
+                } }
+            } }
+        }
+    };
+    Page::new(lang, lang.t("Revisjonslogg", "Audit ledger"))
+        .path("/ledger")
+        .body(body)
+        .render(Some(&viewer))
+}

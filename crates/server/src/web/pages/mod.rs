@@ -1,0 +1,58 @@
+//! One module per role's page. Each handler: who is asking (`Viewer`), the data through
+//! `super::data` (policy first, ledger second, data last), and the markup.
+
+pub mod admin;
+pub mod alarms;
+pub mod drivinglog;
+pub mod ledger;
+pub mod me;
+pub mod stats;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::data::DataError;
+use super::layout;
+use super::session::Viewer;
+
+/// The page for a failed read or change: the policy's refusal as 403, a missing thing as 404,
+/// a request that cannot be done as 400 with what to do instead.
+pub fn failed(viewer: &Viewer, e: DataError) -> Response {
+    let lang = viewer.lang;
+    match e {
+        DataError::Denied { nb, en } => layout::refused(viewer, &nb, &en),
+        DataError::NotFound(what) => {
+            tracing::debug!(%what, "web: not found");
+            layout::error_page(
+                lang,
+                StatusCode::NOT_FOUND,
+                lang.t("Finnes ikke", "Not found"),
+                lang.t(
+                    "Det du ba om finnes ikke, eller det er ikke ditt. Gå tilbake og velg fra listen.",
+                    "What you asked for does not exist, or is not yours. Go back and choose from the list.",
+                ),
+                Some(viewer),
+            )
+        }
+        DataError::Invalid { nb, en } => layout::error_page(
+            lang,
+            StatusCode::BAD_REQUEST,
+            lang.t("Kan ikke gjøres slik", "Cannot be done like that"),
+            lang.t(&nb, &en),
+            Some(viewer),
+        ),
+        DataError::Store(storage::StoreError::Refused(why)) => layout::error_page(
+            lang,
+            StatusCode::CONFLICT,
+            lang.t("Kan ikke gjøres nå", "Cannot be done now"),
+            &why,
+            Some(viewer),
+        ),
+        DataError::Store(e) => super::unexpected(lang, e),
+    }
+}
+
+/// A `YYYY-MM-DD HH:MM` in Oslo time.
+pub fn local(t: domain::Timestamp) -> String {
+    format!("{} {}", super::data::today(t), super::data::clock(t))
+}
