@@ -14,7 +14,7 @@
   try { sites = JSON.parse(root.getAttribute("data-sites") || "[]"); } catch (e) { sites = []; }
   var vehicles = {};
   var NS = "http://www.w3.org/2000/svg";
-  var W = 1000, H = 640, PAD = 40;
+  var W = 1000, H = 600, PAD = 40;
 
   function el(name, attrs, text) {
     var e = document.createElementNS(NS, name);
@@ -78,14 +78,31 @@
         g.appendChild(el("polygon", { points: pts }));
         at = p.xy(s.polygon[0][0], s.polygon[0][1]);
       }
-      if (at) g.appendChild(el("text", { x: at[0] + 8, y: at[1] - 8 }, s.name));
+      if (at) {
+        // Labels under the outline, kept inside the map at the edges.
+        var right = at[0] > W - 220;
+        g.appendChild(el("text", {
+          x: right ? at[0] - 8 : at[0] + 8, y: at[1] + 22,
+          "text-anchor": right ? "end" : "start"
+        }, s.name));
+      }
       svg.appendChild(g);
     });
+    // A scale bar: distances can be judged without map tiles.
+    var kmPx = p.scale / 111.32, km = kmPx > 60 ? 1 : kmPx > 12 ? 5 : 20;
+    var sb = el("g", { "class": "scale" });
+    sb.appendChild(el("line", { x1: 20, x2: 20 + km * kmPx, y1: H - 20, y2: H - 20 }));
+    sb.appendChild(el("text", { x: 20, y: H - 28 }, km + " km"));
+    svg.appendChild(sb);
     Object.keys(vehicles).sort().forEach(function (reg) {
       var v = vehicles[reg], at = p.xy(v.lat, v.lon);
       var g = el("g", { "class": "vehicle", "data-vehicle": reg });
       g.appendChild(el("circle", { cx: at[0], cy: at[1], r: 9 }));
-      g.appendChild(el("text", { x: at[0] + 13, y: at[1] + 5 }, reg));
+      var right = at[0] > W - 160;
+      g.appendChild(el("text", {
+        x: right ? at[0] - 13 : at[0] + 13, y: at[1] - 6,
+        "text-anchor": right ? "end" : "start"
+      }, reg));
       svg.appendChild(g);
     });
     drawList();

@@ -58,10 +58,11 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         p.lead { (lang.t(
             "Hvor bilene er nå (flåtestyring). Kartet viser bare siste posisjon og lagrer ingenting; biler i privatmodus vises ikke.",
             "Where the vehicles are now (fleet view, flåtestyring). The map shows only the latest position and stores nothing; vehicles in privacy mode are not shown.")) }
+        div.fleet-grid {
         section.card.map-card {
             div #fleet-map data-sites=(sites_json) data-lang=(lang.code())
                 role="img" aria-label=(lang.t("Kart over bilene nå, med firmaets steder", "Map of the vehicles now, with the company's sites")) {
-                svg #fleet-svg viewBox="0 0 1000 640" preserveAspectRatio="xMidYMid meet" {}
+                svg #fleet-svg viewBox="0 0 1000 600" preserveAspectRatio="xMidYMid meet" {}
             }
             p #fleet-status.muted role="status" { (lang.t("Kobler til …", "Connecting …")) }
         }
@@ -76,10 +77,12 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
             }
             p #fleet-empty.muted { (lang.t("Ingen biler å vise akkurat nå.", "No vehicles to show right now.")) }
         }
+        }
     };
     Page::new(lang, lang.t("Flåtekart", "Fleet map"))
         .path("/fleet")
         .script("/static/fleet.js")
+        .wide()
         .body(body)
         .render(Some(&viewer))
 }

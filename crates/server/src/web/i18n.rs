@@ -149,3 +149,16 @@ pub fn purpose_name(lang: Lang, purpose: &str) -> String {
     };
     lang.t(nb, en).to_owned()
 }
+
+/// What a ledger entry records, for people.
+pub fn action_name(lang: Lang, action: ledger::Action) -> &'static str {
+    match action.as_str() {
+        "read" => lang.t("lest", "read"),
+        "export" => lang.t("eksportert", "exported"),
+        "change" => lang.t("endret", "changed"),
+        "delete" => lang.t("slettet", "deleted"),
+        "denied" => lang.t("AVVIST", "REFUSED"),
+        "config" => lang.t("oppsett endret", "configured"),
+        other => other,
+    }
+}

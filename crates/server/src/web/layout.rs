@@ -42,6 +42,7 @@ pub struct Page {
     path: String,
     body: Markup,
     scripts: Vec<&'static str>,
+    wide: bool,
 }
 
 impl Page {
@@ -52,6 +53,7 @@ impl Page {
             path: "/".to_owned(),
             body: html! {},
             scripts: Vec::new(),
+            wide: false,
         }
     }
 
@@ -62,6 +64,12 @@ impl Page {
 
     pub fn body(mut self, body: Markup) -> Page {
         self.body = body;
+        self
+    }
+
+    /// Uses the full width of a large screen (the map).
+    pub fn wide(mut self) -> Page {
+        self.wide = true;
         self
     }
 
@@ -114,7 +122,7 @@ impl Page {
                             }
                         }
                     }
-                    main #main tabindex="-1" {
+                    main #main.(if self.wide { "wide" } else { "" }) tabindex="-1" {
                         (self.body)
                     }
                     footer.bottom {

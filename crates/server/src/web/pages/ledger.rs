@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::html;
 
 use super::super::data;
-use super::super::i18n::{purpose_name, role_name};
+use super::super::i18n::{action_name, purpose_name, role_name};
 use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{Web, blocking};
@@ -58,7 +58,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                         td { (access::Role::parse(&e.role).map(|r| role_name(lang, r)).unwrap_or(&e.role)) }
                         td { (purpose_name(lang, &e.purpose)) }
                         td { (e.subject.as_deref().unwrap_or("—")) }
-                        td { (e.action.as_str()) ": " (e.object) }
+                        td { (action_name(lang, e.action)) ": " (e.object) }
                         td { (e.outcome) }
                     }
                 } }

@@ -8,7 +8,7 @@ use domain::drivinglog::{Classification, LogEntry};
 use maud::{Markup, html};
 
 use super::super::data::{self, Own};
-use super::super::i18n::{Lang, km, month_name, purpose_name, role_name};
+use super::super::i18n::{Lang, action_name, km, month_name, purpose_name, role_name};
 use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{FormResult, Web, blocking};
@@ -115,12 +115,16 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
         section.card aria-labelledby="trips-h" {
             h2 #trips-h { (lang.t("Turene mine i ", "My trips in ")) (month_label) }
             p.muted {
-                (lang.t("Kjøreboken (elektronisk kjørebok, ", "The driving log (kjørebok, "))
-                (lang.t("«driving log»", "electronic driving log"))
+                (lang.t("Kjøreboken (elektronisk kjørebok", "The driving log (elektronisk kjørebok"))
                 (lang.t(") trenger å vite om hver tur var yrkeskjøring eller privat. Skriv formål eller kunde og trykk «Jobb», eller trykk «Privat».",
                         ") needs to know whether each trip was business or private. Write the purpose or customer and press “Business”, or press “Private”."))
                 @if unclassified > 0 {
-                    " " strong { (unclassified) (lang.t(" turer venter.", " trips are waiting.")) }
+                    " " strong { (unclassified) " " (match (lang, unclassified) {
+                        (Lang::Nb, 1) => "tur venter.",
+                        (Lang::Nb, _) => "turer venter.",
+                        (Lang::En, 1) => "trip is waiting.",
+                        (Lang::En, _) => "trips are waiting.",
+                    }) }
                 }
             }
             datalist #purposes {
@@ -199,7 +203,7 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
                                     td { (e.entry.actor) }
                                     td { (access::Role::parse(&e.entry.role).map(|r| role_name(lang, r)).unwrap_or(&e.entry.role)) }
                                     td { (purpose_name(lang, &e.entry.purpose)) }
-                                    td { (e.entry.action.as_str()) ": " (e.entry.object) }
+                                    td { (action_name(lang, e.entry.action)) ": " (e.entry.object) }
                                 }
                             }
                         }

@@ -1,0 +1,509 @@
+//! The web interface in a real browser: headless Chromium, driven over WebDriver
+//! (chromedriver), against the real server with the demo organisation.
+//!
+//! The story: the driver Kari logs in on her phone, classifies a trip and switches privacy mode
+//! on; the dispatcher's open map loses her van without a reload; the dispatcher types a
+//! driving-log address and is refused with the policy's reason; the log keeper exports the
+//! month as PDF. Every page is saved as a screenshot under `target/screenshots/`.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
+//! `.ci/run` installs them). Without them the test says so and passes without running: the
+//! README's `cargo test --workspace` must work on a machine that has only Rust.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use codec::teltonika::{IoValue, Record};
+use common::*;
+use domain::Timestamp;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const PASSWORD: &str = "correct horse battery staple";
+/// Every wait in the browser gives up after this long.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The first of `names` found on the PATH (or given by `env`).
+fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// chromedriver on a free port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver(chromedriver: &Path) -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    driver
+}
+
+/// A fresh browser (its own cookies) of the given window size.
+async fn browser(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--no-first-run",
+                format!("--window-size={width},{height}"),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn log_in(c: &Client, base: &str, name: &str) {
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    c.find(Locator::Id("name"))
+        .await
+        .expect("name field")
+        .send_keys(name)
+        .await
+        .expect("type name");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password field")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type password");
+    c.find(Locator::Css("form[action='/login'] button"))
+        .await
+        .expect("login button")
+        .click()
+        .await
+        .expect("log in");
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("form[action='/logout']"))
+        .await
+        .unwrap_or_else(|e| panic!("{name} is logged in: {e}"));
+}
+
+async fn log_out(c: &Client) {
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .expect("logout button")
+        .click()
+        .await
+        .expect("log out");
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Id("password"))
+        .await
+        .expect("back at the login page");
+}
+
+/// Polls a script until it returns true.
+async fn until(c: &Client, what: &str, script: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let v = c.execute(script, vec![]).await.expect("script runs");
+        if v == serde_json::Value::Bool(true) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {PATIENCE:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn add_user(app: &TestApp, name: &str, roles: &[&str], employee: Option<&str>) {
+    let store = storage::open(app.data()).expect("open");
+    let hash = access::hash_password_with(PASSWORD, access::PasswordParams::TEST).expect("hash");
+    store
+        .add_user(
+            &storage::NewUser {
+                name: name.into(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                employee_number: employee.map(str::to_owned),
+                password_hash: Some(hash),
+            },
+            Timestamp::from_millis(0),
+        )
+        .expect("user");
+}
+
+fn point(t: i64, at: (f64, f64), ignition: bool, odometer_m: u32) -> Record {
+    Record {
+        time: Timestamp::from_millis(t),
+        priority: 0,
+        lon: at.1,
+        lat: at.0,
+        altitude: 60,
+        angle: 250,
+        satellites: 11,
+        speed_kmh: if ignition { 50 } else { 0 },
+        event_io_id: 0,
+        generation_type: None,
+        io: vec![
+            (239, IoValue::U8(u8::from(ignition))),
+            (16, IoValue::U32(odometer_m)),
+        ],
+    }
+}
+
+/// Kari's van drives from the depot to a customer and parks (one unclassified business
+/// trip), and reports from there now; the building crew's van reports from Groruddalen.
+async fn drive(app: &TestApp) {
+    let depot = (59.9275, 10.8452);
+    let customer = (59.9155, 10.7725);
+    let t0 = now_ms() - 12 * 60_000;
+    let mut records = Vec::new();
+    let mut odo = 2_000_000u32;
+    for i in 0..=48 {
+        let f = f64::from(i) / 48.0;
+        let at = (
+            depot.0 + (customer.0 - depot.0) * f,
+            depot.1 + (customer.1 - depot.1) * f,
+        );
+        records.push(point(t0 + i64::from(i) * 10_000, at, true, odo));
+        odo += 90;
+    }
+    for i in 1..=14 {
+        records.push(point(t0 + 480_000 + i * 10_000, customer, false, odo));
+    }
+    records.push(point(now_ms() - 1_000, customer, false, odo));
+    let (mut dev, answer) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    assert_eq!(answer, 1);
+    for chunk in records.chunks(20) {
+        dev.send(&frame(chunk)).await;
+        assert_eq!(dev.ack().await, Some(chunk.len() as u32));
+    }
+    let (mut crew, answer) = Teltonika::login(app.teltonika, "356307042441013").await;
+    assert_eq!(answer, 1);
+    crew.send(&frame(&[point(now_ms() - 1_000, (59.9460, 10.8800), true, 1_000)]))
+        .await;
+    assert_eq!(crew.ack().await, Some(1));
+
+    // The purpose engine has built the trip when the driving log has it.
+    let store = storage::open(app.data()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let today = trips::oslo_date(Timestamp::from_millis(now_ms()));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while store
+        .driving_log(vehicle, today, today)
+        .expect("log")
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the trip reached the driving log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_uses_the_web_interface_in_a_real_browser() {
+    let chromium = program("CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = program("CHROMEDRIVER", &["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        eprintln!(
+            "SKIPPED browser test: chromium and chromedriver are not installed \
+             (Debian: apt-get install chromium chromium-driver; .ci/run installs them)"
+        );
+        return;
+    };
+    let app = spawn_app(|_| {}).await;
+    add_user(&app, "kari", &["employee"], Some("1001"));
+    add_user(&app, "disp", &["dispatcher"], None);
+    add_user(&app, "bokholder", &["log_keeper"], None);
+    add_user(&app, "vakt", &["security_operator"], None);
+    add_user(&app, "analytiker", &["analyst"], None);
+    add_user(&app, "pvo", &["privacy_officer"], None);
+    add_user(&app, "ada", &["admin"], None);
+    drive(&app).await;
+    let base = format!("http://{}", app.http);
+    let driver = start_driver(&chromedriver).await;
+
+    // The driver, on a phone-sized screen (tall, so the screenshot shows the whole page).
+    let phone = browser(&driver, &chromium, 412, 2200).await;
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    assert!(
+        phone.current_url().await.expect("url").path() == "/login",
+        "a page needs a login"
+    );
+    shot(&phone, "01-login").await;
+    log_in(&phone, &base, "kari").await;
+    assert_eq!(phone.current_url().await.expect("url").path(), "/me");
+    let lang = phone
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("attr");
+    assert_eq!(lang.as_deref(), Some("nb"), "bokmål by default");
+    assert!(text(&phone, "#privacy-h").await.contains("Privatmodus"));
+    shot(&phone, "02-driver-my-data").await;
+
+    // Classify the trip in two taps: the purpose, then «Jobb».
+    let trip = phone
+        .find(Locator::Css("li.trip.unclassified"))
+        .await
+        .expect("an unclassified trip");
+    trip.find(Locator::Css("input[name=purpose]"))
+        .await
+        .expect("purpose field")
+        .send_keys("Service, Tøyen Torg")
+        .await
+        .expect("type");
+    trip.find(Locator::Css("button.business"))
+        .await
+        .expect("business button")
+        .click()
+        .await
+        .expect("click");
+    assert!(
+        text(&phone, "p.notice").await.contains("klassifisert"),
+        "the driver is told the trip is classified"
+    );
+    assert!(
+        text(&phone, "li.trip.business").await.contains("Service, Tøyen Torg"),
+        "the trip now shows as business with its purpose"
+    );
+    assert!(
+        phone
+            .find_all(Locator::Css("li.trip.unclassified"))
+            .await
+            .expect("find")
+            .is_empty()
+    );
+
+    // The dispatcher's map, open in another browser, shows both vans.
+    let desk = browser(&driver, &chromium, 1280, 1000).await;
+    log_in(&desk, &base, "disp").await;
+    assert_eq!(desk.current_url().await.expect("url").path(), "/fleet");
+    until(
+        &desk,
+        "both vans on the map",
+        "return !!document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+    )
+    .await;
+    shot(&desk, "03-dispatcher-map").await;
+    desk.execute("window.__sameDocument = true; return true;", vec![])
+        .await
+        .expect("mark the document");
+
+    // Privacy mode on, from the phone.
+    phone
+        .find(Locator::Id("privacy-toggle"))
+        .await
+        .expect("the switch")
+        .click()
+        .await
+        .expect("click");
+    let pressed = phone
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("#privacy-toggle[aria-pressed=true]"))
+        .await;
+    assert!(pressed.is_ok(), "the switch shows privacy mode on");
+    shot(&phone, "04-driver-privacy-on").await;
+
+    // The dispatcher's map loses the van without a reload; the other stays.
+    until(
+        &desk,
+        "the van to leave the map",
+        "return !document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+    )
+    .await;
+    let same = desk
+        .execute("return window.__sameDocument === true;", vec![])
+        .await
+        .expect("script");
+    assert_eq!(same, serde_json::Value::Bool(true), "no reload happened");
+    assert!(
+        !text(&desk, "#fleet-list").await.contains("EK12345"),
+        "the list under the map lost it too"
+    );
+    shot(&desk, "05-dispatcher-map-van-gone").await;
+
+    // A dispatcher who types a driving-log address is refused, with the reason.
+    desk.goto(&format!("{base}/drivinglog?vehicle=EK12345"))
+        .await
+        .expect("goto");
+    assert_eq!(text(&desk, "h1").await, "Ingen tilgang");
+    let reason = text(&desk, "p.reason").await;
+    assert!(
+        reason.contains("Tilgang styres per formål") && reason.contains("Forsøket er registrert"),
+        "the policy's reason, and that the attempt is recorded: {reason}"
+    );
+    shot(&desk, "06-dispatcher-refused-driving-log").await;
+    let store = storage::open(app.data()).expect("open");
+    let denied = store
+        .audit_entries()
+        .expect("ledger")
+        .into_iter()
+        .filter(|e| e.entry.actor == "disp" && e.entry.action == ledger::Action::Denied)
+        .count();
+    assert_eq!(denied, 1, "the refused attempt is on the ledger");
+
+    // An unknown address is a 404 page, not a bare text.
+    desk.goto(&format!("{base}/no/such/page")).await.expect("goto");
+    assert_eq!(text(&desk, "h1").await, "Siden finnes ikke");
+    shot(&desk, "07-not-found").await;
+
+    // The log keeper exports the month as PDF.
+    desk.goto(&format!("{base}/fleet")).await.expect("goto");
+    log_out(&desk).await;
+    log_in(&desk, &base, "bokholder").await;
+    assert_eq!(desk.current_url().await.expect("url").path(), "/drivinglog");
+    let table = text(&desk, "#log-table").await;
+    assert!(
+        table.contains("Service, Tøyen Torg") && table.contains("Lager Alnabru"),
+        "the classified trip with its places: {table}"
+    );
+    shot(&desk, "08-log-keeper-driving-log").await;
+    let pdf = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-pdf').href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status,
+                   type: r.headers.get('content-type'),
+                   bytes: Array.from(new Uint8Array(b)) })))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the PDF");
+    assert_eq!(pdf["status"], 200, "{}", pdf["error"]);
+    assert_eq!(pdf["type"], "application/pdf");
+    let bytes: Vec<u8> = pdf["bytes"]
+        .as_array()
+        .expect("bytes")
+        .iter()
+        .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    std::fs::write(screenshots().join("08-driving-log.pdf"), &bytes).expect("save the PDF");
+    let exports = store
+        .audit_entries()
+        .expect("ledger")
+        .into_iter()
+        .filter(|e| e.entry.actor == "bokholder" && e.entry.action == ledger::Action::Export)
+        .count();
+    assert_eq!(exports, 1, "the export is on the ledger");
+
+    // Every other role's page, for the screenshots, and in English once.
+    for (user, path, name, heading) in [
+        ("vakt", "/alarms", "09-security-alarms", "Alarmer"),
+        ("analytiker", "/stats", "10-analyst-statistics", "Statistikk"),
+        ("pvo", "/ledger", "11-privacy-officer-ledger", "Revisjonslogg"),
+        ("ada", "/admin", "12-admin", "Administrasjon"),
+    ] {
+        log_out(&desk).await;
+        log_in(&desk, &base, user).await;
+        assert_eq!(desk.current_url().await.expect("url").path(), path);
+        assert_eq!(text(&desk, "h1").await, heading);
+        shot(&desk, name).await;
+    }
+    assert!(
+        text(&desk, "body").await.contains("FMB920"),
+        "the admin sees the devices"
+    );
+    log_out(&desk).await;
+    log_in(&desk, &base, "pvo").await;
+    assert!(
+        text(&desk, "#verify").await.contains("verifisert"),
+        "the ledger verifies"
+    );
+
+    phone
+        .find(Locator::Css("a[hreflang=en]"))
+        .await
+        .expect("the language switch")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(text(&phone, "h1").await, "My data");
+    shot(&phone, "13-driver-my-data-english").await;
+
+    phone.close().await.expect("close");
+    desk.close().await.expect("close");
+}
