@@ -243,7 +243,6 @@ async fn drive(app: &TestApp) {
     for i in 1..=14 {
         records.push(point(t0 + 480_000 + i * 10_000, customer, false, odo));
     }
-    records.push(point(now_ms() - 1_000, customer, false, odo));
     let (mut dev, answer) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
     assert_eq!(answer, 1);
     for chunk in records.chunks(20) {
@@ -275,6 +274,47 @@ async fn drive(app: &TestApp) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // Theft is reported: an alarm window opens, and the van's next positions are kept in it.
+    let window = store
+        .open_alarm(vehicle, "theft", Timestamp::from_millis(now_ms() - 5_000))
+        .expect("alarm");
+    let mut path = Vec::new();
+    for i in 0..4 {
+        let at = (customer.0 + 0.0008 * f64::from(i), customer.1 - 0.0015 * f64::from(i));
+        path.push(point(now_ms() - 4_000 + i64::from(i) * 1_000, at, true, odo));
+    }
+    dev.send(&frame(&path)).await;
+    assert_eq!(dev.ack().await, Some(path.len() as u32));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while store.alarm_positions(window).expect("positions").len() < path.len() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the positions reached the alarm window"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A released week of anonymous statistics, shaped as the weekly release writes it.
+    let by_hour: Vec<u64> = (0..24u64)
+        .map(|h| if (7..17).contains(&h) { 3 + h % 4 } else { 0 })
+        .collect();
+    let week = serde_json::json!({
+        "status": "published", "group": "Service Oslo", "year": 2026, "week": 46,
+        "vehicles": 6, "trips": 41, "km": 812.4, "hours_in_use": 37.5,
+        "by_hour": by_hour, "by_hour_other": 0, "heat": [], "heat_other": 0, "noise": null,
+    });
+    store
+        .release_utilization(
+            &[storage::ReleasedWeek {
+                group: "Service Oslo".into(),
+                year: 2026,
+                week: 46,
+                body: week.to_string(),
+            }],
+            Timestamp::from_millis(0),
+        )
+        .expect("release a week");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -471,8 +511,36 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     assert_eq!(exports, 1, "the export is on the ledger");
 
     // Every other role's page, for the screenshots, and in English once.
+    // The security operator sees the open alarm window with its positions, and resolves it.
+    log_out(&desk).await;
+    log_in(&desk, &base, "vakt").await;
+    assert_eq!(desk.current_url().await.expect("url").path(), "/alarms");
+    let alarm = text(&desk, "article.alarm").await;
+    assert!(
+        alarm.contains("EK12345") && alarm.contains("4 posisjoner"),
+        "the open window with its positions: {alarm}"
+    );
+    assert!(
+        desk.find(Locator::Css("article.alarm svg.track polyline"))
+            .await
+            .is_ok(),
+        "the positions are drawn"
+    );
+    shot(&desk, "09-security-alarms").await;
+    desk.find(Locator::Css("article.alarm button[value='1']"))
+        .await
+        .expect("resolve as incident")
+        .click()
+        .await
+        .expect("click");
+    assert!(
+        text(&desk, "#open-h").await.contains("(0)"),
+        "no open window after resolving"
+    );
+    assert!(text(&desk, "table").await.contains("ja"), "kept as an incident");
+    shot(&desk, "09b-security-alarm-resolved").await;
+
     for (user, path, name, heading) in [
-        ("vakt", "/alarms", "09-security-alarms", "Alarmer"),
         ("analytiker", "/stats", "10-analyst-statistics", "Statistikk"),
         ("pvo", "/ledger", "11-privacy-officer-ledger", "Revisjonslogg"),
         ("ada", "/admin", "12-admin", "Administrasjon"),
@@ -494,6 +562,13 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the ledger verifies"
     );
 
+    // Kari sees who looked at her driving log, and the dispatcher's refused attempt.
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    let looked = text(&phone, "#looked-h + p + div").await;
+    assert!(
+        looked.contains("bokholder") && looked.contains("disp") && looked.contains("AVVIST"),
+        "the keeper's read and the dispatcher's refused attempt: {looked}"
+    );
     phone
         .find(Locator::Css("a[hreflang=en]"))
         .await

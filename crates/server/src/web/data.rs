@@ -56,18 +56,51 @@ fn authorise(
     scope: Scope,
     at: Timestamp,
 ) -> Result<access::Capability, DataError> {
+    authorise_about(store, viewer, role, purpose, scope, None, at)
+}
+
+/// [`authorise`] for a read about someone other than the asker (a vehicle's driver): the
+/// ledger entry names them, so they see who looked — and who tried.
+fn authorise_about(
+    store: &dyn Store,
+    viewer: &Viewer,
+    role: Role,
+    purpose: ReadPurpose,
+    scope: Scope,
+    subject: Option<String>,
+    at: Timestamp,
+) -> Result<access::Capability, DataError> {
+    let about = |mut r: storage::AuditRecord| {
+        if r.subject.is_none() {
+            r.subject = subject.clone();
+        }
+        r
+    };
     match access::Policy::authorise(&viewer.user(), role, purpose, scope, at.millis()) {
         Ok(grant) => {
             let (cap, record) = grant.into_parts();
-            store.audit_append(audit_record(record))?;
+            store.audit_append(about(audit_record(record)))?;
             Ok(cap)
         }
         Err(denial) => {
             let (nb, en) = (denial.message_nb(), denial.message_en());
-            store.audit_append(audit_record(denial.into_audit()))?;
+            store.audit_append(about(audit_record(denial.into_audit())))?;
             Err(DataError::Denied { nb, en })
         }
     }
+}
+
+/// Who drove a vehicle in a period, by the organisation's assignments (for the ledger).
+fn drivers_of(org: &org::Org, reg: &RegNo, from: Date, to: Date) -> Option<String> {
+    let mut who: Vec<&str> = org
+        .assignments
+        .iter()
+        .filter(|a| &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t))
+        .map(|a| a.employee.as_str())
+        .collect();
+    who.sort_unstable();
+    who.dedup();
+    (!who.is_empty()).then(|| who.join(","))
 }
 
 fn change(
@@ -234,7 +267,13 @@ pub fn own(store: &dyn Store, viewer: &Viewer, at: Timestamp) -> Result<Own, Dat
     let mut looked: Vec<_> = store
         .audit_entries()?
         .into_iter()
-        .filter(|e| e.entry.subject.as_deref() == Some(employee.as_str()))
+        .filter(|e| {
+            e.entry
+                .subject
+                .as_deref()
+                .is_some_and(|s| s.split(',').any(|x| x == employee))
+                && !(e.entry.actor == viewer.name && e.entry.action == ledger::Action::Read)
+        })
         .collect();
     looked.reverse();
     looked.truncate(50);
@@ -455,22 +494,23 @@ pub fn driving_log(
     month: &str,
     at: Timestamp,
 ) -> Result<Log, DataError> {
-    let _cap = authorise(
-        store,
-        viewer,
-        viewer.acting(Role::LogKeeper),
-        ReadPurpose::DrivingLog,
-        Scope::Vehicle(reg.to_string()),
-        at,
-    )?;
     let (from, to) = month_bounds(month).ok_or_else(|| {
         invalid(
             "Måneden skrives ÅÅÅÅ-MM, for eksempel 2026-11.",
             "Write the month as YYYY-MM, e.g. 2026-11.",
         )
     })?;
-    let id = vehicle(store, reg)?;
     let org = store.load_org()?;
+    let _cap = authorise_about(
+        store,
+        viewer,
+        viewer.acting(Role::LogKeeper),
+        ReadPurpose::DrivingLog,
+        Scope::Vehicle(reg.to_string()),
+        drivers_of(&org, reg, from, to),
+        at,
+    )?;
+    let id = vehicle(store, reg)?;
     Ok(Log {
         reg: reg.clone(),
         kind: kind_of(&org, reg),
@@ -518,12 +558,14 @@ pub fn record_export(
     format: &str,
     at: Timestamp,
 ) -> Result<(), DataError> {
+    let org = store.load_org()?;
+    let subject = month_bounds(&log.month).and_then(|(f, t)| drivers_of(&org, &log.reg, f, t));
     store.audit_append(storage::AuditRecord {
         at,
         actor: viewer.name.clone(),
         role: Role::LogKeeper.as_str().to_owned(),
         purpose: "driving_log".to_owned(),
-        subject: None,
+        subject,
         action: ledger::Action::Export,
         object: format!("driving log {} {} ({format})", log.reg, log.month),
         outcome: "done".to_owned(),
@@ -531,11 +573,18 @@ pub fn record_export(
     Ok(())
 }
 
+/// An alarm window with its vehicle and the positions kept inside it.
+pub struct Alarm {
+    pub window: storage::AlarmWindow,
+    pub reg: String,
+    pub positions: Vec<(Timestamp, domain::Position)>,
+}
+
 pub fn alarm_windows(
     store: &dyn Store,
     viewer: &Viewer,
     at: Timestamp,
-) -> Result<Vec<(storage::AlarmWindow, String, usize)>, DataError> {
+) -> Result<Vec<Alarm>, DataError> {
     let _cap = authorise(
         store,
         viewer,
@@ -563,8 +612,12 @@ pub fn alarm_windows(
             .find(|(id, _)| *id == w.vehicle)
             .map(|(_, r)| r.clone())
             .unwrap_or_default();
-        let n = store.alarm_positions(w.id)?.len();
-        out.push((w, reg, n));
+        let positions = store.alarm_positions(w.id)?;
+        out.push(Alarm {
+            window: w,
+            reg,
+            positions,
+        });
     }
     Ok(out)
 }

@@ -162,3 +162,18 @@ pub fn action_name(lang: Lang, action: ledger::Action) -> &'static str {
         other => other,
     }
 }
+
+/// An alarm window's triggers (comma-separated as stored), for people.
+pub fn triggers(lang: Lang, triggers: &str) -> String {
+    triggers
+        .split(',')
+        .map(|t| match t.trim() {
+            "panic" => lang.t("panikknapp", "panic button"),
+            "crash" => lang.t("kollisjon", "crash"),
+            "tamper" => lang.t("sabotasje", "tamper"),
+            "theft" => lang.t("meldt tyveri", "reported theft"),
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

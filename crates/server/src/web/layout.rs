@@ -180,8 +180,8 @@ pub fn refused(viewer: &Viewer, message_nb: &str, message_en: &str) -> Response 
             h1 { (lang.t("Ingen tilgang", "Access refused")) }
             p.reason role="alert" { (lang.t(message_nb, message_en)) }
             p.muted { (lang.t(
-                "Tilgang gis bare for et formål rollen din har. Forsøket er ført i revisjonsloggen, der den ansatte og personvernombudet kan se det.",
-                "Access is given only for a purpose your role has. The attempt is recorded in the audit ledger, where the employee and the privacy officer can see it.")) }
+                "Tilgang gis bare for et formål rollen din har. Forsøket er ført i revisjonsloggen, der personvernombudet, de tillitsvalgte og den ansatte det gjelder kan se det.",
+                "Access is given only for a purpose your role has. The attempt is recorded in the audit ledger, where the privacy officer, the employee representatives and the employee concerned can see it.")) }
             p { a href="/" { (lang.t("Til startsiden", "To the start page")) } }
         }
     });

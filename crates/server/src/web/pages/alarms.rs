@@ -3,9 +3,10 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, PreEscaped, html};
 
 use super::super::data;
+use super::super::i18n::triggers;
 use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{FormResult, Web, blocking};
@@ -20,7 +21,8 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         Err(r) => return r,
     };
     let lang = viewer.lang;
-    let (open, closed): (Vec<_>, Vec<_>) = windows.iter().partition(|(w, _, _)| w.resolved_at.is_none());
+    let (open, closed): (Vec<_>, Vec<_>) =
+        windows.iter().partition(|a| a.window.resolved_at.is_none());
     let body = html! {
         h1 { (lang.t("Alarmer", "Alarms")) }
         p.lead { (lang.t(
@@ -29,12 +31,14 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         section.card aria-labelledby="open-h" {
             h2 #open-h { (lang.t("Åpne alarmvinduer", "Open alarm windows")) " (" (open.len()) ")" }
             @if open.is_empty() { p { (lang.t("Ingen åpne alarmer.", "No open alarms.")) } }
-            @for (w, reg, n) in &open {
-                article.card.alarm id={ "alarm-" (w.id) } {
-                    h3 { (reg) " · " (w.triggers) }
+            @for a in &open {
+                @let w = &a.window;
+                article.alarm id={ "alarm-" (w.id) } {
+                    h3 { (a.reg) " · " (triggers(lang, &w.triggers)) }
                     p { (lang.t("Åpnet ", "Opened ")) (local(w.opened_at)) " · "
                         (lang.t("siste utløser ", "last trigger ")) (local(w.last_trigger_at)) " · "
-                        (n) (lang.t(" posisjoner i vinduet", " positions in the window")) }
+                        (a.positions.len()) (lang.t(" posisjoner i vinduet", " positions in the window")) }
+                    (track(lang, &a.positions))
                     form.actions method="post" action={ "/alarms/" (w.id) "/resolve" } {
                         input type="hidden" name="csrf" value=(viewer.csrf);
                         button.primary type="submit" name="incident" value="0" { (lang.t("Løs", "Resolve")) }
@@ -54,8 +58,8 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                         th scope="col" { (lang.t("Løst", "Resolved")) }
                         th scope="col" { (lang.t("Hendelse", "Incident")) }
                     } }
-                    tbody { @for (w, reg, _) in &closed { tr {
-                        td { (reg) } td { (w.triggers) } td { (local(w.opened_at)) }
+                    tbody { @for a in &closed { @let w = &a.window; tr {
+                        td { (a.reg) } td { (triggers(lang, &w.triggers)) } td { (local(w.opened_at)) }
                         td { @if let Some(t) = w.resolved_at { (local(t)) } " " (w.resolved_by.as_deref().unwrap_or("")) }
                         td { @if w.incident { (lang.t("ja", "yes")) } @else { (lang.t("nei", "no")) } }
                     } } }
@@ -87,5 +91,50 @@ pub async fn resolve(
         Ok(Ok(())) => Redirect::to("/alarms").into_response(),
         Ok(Err(e)) => failed(&viewer, e),
         Err(r) => r,
+    }
+}
+
+/// The positions inside an alarm window on a plain background: the path, and the latest
+/// position marked. Server-rendered; nothing outside the window exists to be drawn.
+fn track(lang: super::super::i18n::Lang, points: &[(domain::Timestamp, domain::Position)]) -> Markup {
+    let Some((last_t, last)) = points.last() else {
+        return html! { p.muted { (lang.t("Ingen posisjoner i vinduet ennå.", "No positions in the window yet.")) } };
+    };
+    let (w, h, pad) = (640.0, 280.0, 30.0);
+    let lats = points.iter().map(|(_, p)| p.lat());
+    let lons = points.iter().map(|(_, p)| p.lon());
+    let (s, n) = lats.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let (west, east) = lons.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let k = ((n + s) / 2.0).to_radians().cos();
+    // At least about 1 km across, so a standing vehicle is a dot in the middle, not a blow-up.
+    let span_x = ((east - west) * k).max(0.018);
+    let span_y = (n - s).max(0.009);
+    let scale = ((w - 2.0 * pad) / span_x).min((h - 2.0 * pad) / span_y);
+    let (cx, cy) = ((west + east) / 2.0, (n + s) / 2.0);
+    let xy = |p: &domain::Position| {
+        (
+            w / 2.0 + (p.lon() - cx) * k * scale,
+            h / 2.0 - (p.lat() - cy) * scale,
+        )
+    };
+    let path: Vec<String> = points
+        .iter()
+        .map(|(_, p)| {
+            let (x, y) = xy(p);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    let (lx, ly) = xy(last);
+    let svg = format!(
+        r#"<svg class="track" viewBox="0 0 {w} {h}" role="img" aria-label="{label}"><rect width="{w}" height="{h}" class="bg"/><polyline points="{pts}" class="path"/><circle cx="{lx:.1}" cy="{ly:.1}" r="9" class="now"/><text x="{tx:.1}" y="{ty:.1}">{time}</text></svg>"#,
+        label = lang.t("Posisjoner i alarmvinduet", "Positions in the alarm window"),
+        pts = path.join(" "),
+        tx = lx + 14.0,
+        ty = ly + 5.0,
+        time = super::local(*last_t),
+    );
+    html! {
+        div.track-wrap { (PreEscaped(svg)) }
+        p.muted { (lang.t("Siste posisjon: ", "Latest position: ")) (format!("{:.5}, {:.5}", last.lat(), last.lon())) }
     }
 }

@@ -211,8 +211,8 @@ fn row(lang: Lang, e: &LogEntry) -> Markup {
             },
             Classification::Business { purpose } => html! {
                 tr {
-                    td { (t.date) }
-                    td { (data::clock(t.start)) "–" (data::clock(t.end)) }
+                    td.nowrap { (t.date) }
+                    td.nowrap { (data::clock(t.start)) "–" (data::clock(t.end)) }
                     td { (t.start_place) }
                     td { (t.end_place) }
                     td.num { @if let (Some(a), Some(b)) = (t.odometer_start_km, t.odometer_end_km) { (km(lang, a)) "–" (km(lang, b)) } }

@@ -53,7 +53,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                     @let e = &s.entry;
                     tr.(if e.action == ledger::Action::Denied { "denied" } else { "" }) {
                         td.num { (e.seq) }
-                        td { (local(domain::Timestamp::from_millis(e.at_ms))) }
+                        td.nowrap { (local(domain::Timestamp::from_millis(e.at_ms))) }
                         td { (e.actor) }
                         td { (access::Role::parse(&e.role).map(|r| role_name(lang, r)).unwrap_or(&e.role)) }
                         td { (purpose_name(lang, &e.purpose)) }

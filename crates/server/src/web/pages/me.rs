@@ -12,7 +12,7 @@ use super::super::i18n::{Lang, action_name, km, month_name, purpose_name, role_n
 use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{FormResult, Web, blocking};
-use super::{failed, local};
+use super::{failed, local, short};
 use crate::ingest::now;
 
 #[derive(serde::Deserialize)]
@@ -199,7 +199,7 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
                         tbody {
                             @for e in &own.looked {
                                 tr.(if e.entry.action == ledger::Action::Denied { "denied" } else { "" }) {
-                                    td { (local(domain::Timestamp::from_millis(e.entry.at_ms))) }
+                                    td.nowrap { (short(domain::Timestamp::from_millis(e.entry.at_ms))) }
                                     td { (e.entry.actor) }
                                     td { (access::Role::parse(&e.entry.role).map(|r| role_name(lang, r)).unwrap_or(&e.entry.role)) }
                                     td { (purpose_name(lang, &e.entry.purpose)) }

@@ -56,3 +56,14 @@ pub fn failed(viewer: &Viewer, e: DataError) -> Response {
 pub fn local(t: domain::Timestamp) -> String {
     format!("{} {}", super::data::today(t), super::data::clock(t))
 }
+
+/// A short `DD.MM. HH:MM` in Oslo time, for narrow tables.
+pub fn short(t: domain::Timestamp) -> String {
+    let d = super::data::today(t);
+    format!(
+        "{:02}.{:02}. {}",
+        d.day(),
+        u8::from(d.month()),
+        super::data::clock(t)
+    )
+}
