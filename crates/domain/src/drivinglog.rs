@@ -51,10 +51,21 @@ pub struct PrivateTrip {
     pub km: f64,
 }
 
+/// A trip not yet classified by its driver, through the log keeper's view: date and km.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingTrip {
+    pub id: i64,
+    pub date: Date,
+    pub km: f64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum LogEntry {
     Trip(RecordedTrip),
     Private(PrivateTrip),
+    /// A trip the driver has not classified yet, as the log keeper sees it: date and km, until
+    /// the driver says whether it was business or private (SPEC.md section 3).
+    Unclassified(PendingTrip),
 }
 
 impl LogEntry {
@@ -62,6 +73,7 @@ impl LogEntry {
         match self {
             LogEntry::Trip(t) => t.date,
             LogEntry::Private(p) => p.date,
+            LogEntry::Unclassified(p) => p.date,
         }
     }
 
@@ -69,6 +81,7 @@ impl LogEntry {
         match self {
             LogEntry::Trip(t) => t.km,
             LogEntry::Private(p) => p.km,
+            LogEntry::Unclassified(p) => p.km,
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn totals(entries: &[LogEntry]) -> YearTotals {
                 days.insert(p.date);
                 t.private_km += p.km;
             }
+            LogEntry::Unclassified(p) => t.unclassified_km += p.km,
             LogEntry::Trip(trip) => match &trip.classification {
                 Classification::Business { .. } => t.business_km += trip.km,
                 Classification::Unclassified => t.unclassified_km += trip.km,

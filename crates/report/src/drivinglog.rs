@@ -612,6 +612,13 @@ pub(crate) fn trip_row(e: &LogEntry, lang: Lang) -> TripRow {
     };
     let t = match e {
         LogEntry::Private(p) => return private_row(p.date, p.km),
+        LogEntry::Unclassified(p) => {
+            // The log keeper's view of a trip its driver has not classified: date and km.
+            let mut row = private_row(p.date, p.km);
+            row.cells[9] = lang.pick("Ikke klassifisert", "Unclassified").to_owned();
+            row.private = false;
+            return row;
+        }
         LogEntry::Trip(t) if t.classification == Classification::Private => {
             return private_row(t.date, t.km);
         }
@@ -680,6 +687,10 @@ impl Totals {
                 LogEntry::Private(_) => {
                     t.private_km += km;
                     t.private += 1;
+                }
+                LogEntry::Unclassified(_) => {
+                    t.unclassified_km += km;
+                    t.unclassified += 1;
                 }
                 LogEntry::Trip(r) => match r.classification {
                     Classification::Business { .. } => {

@@ -10,10 +10,12 @@
 //! The PDF is written by the small writer in [`pdf`] (no PDF crate): standard Type1 fonts with
 //! WinAnsi encoding, so Norwegian letters print without embedding a font.
 
+mod csv;
 mod drivinglog;
 mod metrics;
 pub mod pdf;
 
+pub use csv::{driving_log_csv, odometer_readings, period};
 pub use drivinglog::{DrivingLogReport, driving_log_pdf};
 
 /// The language of a report. Bokmål unless asked otherwise.

@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod api;
+pub mod audit_log;
 pub mod config;
 pub mod fleet_api;
 pub mod http;
@@ -14,6 +15,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod purpose_worker;
 pub mod web;
+pub mod reads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -146,7 +148,15 @@ impl Application {
                 settings.fleet_feed_token.clone(),
             ))
             .merge(api::router(store.clone()))
-            .merge(web::router(store.clone(), shared.clone()));
+            .merge(web::router(
+                reads::Reads::new(
+                    store.clone(),
+                    audit_log::AuditLog::start(store.clone())
+                        .context("starting the audit ledger's writer")?,
+                    Some(shared.clone()),
+                ),
+                shared.clone(),
+            ));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,

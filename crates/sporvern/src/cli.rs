@@ -348,9 +348,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User { command } => user_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
         Command::Stats { data, as_user } => {
-            let store = open_existing(&data)?;
-            eprintln!("utilisation statistics, read as {as_user:?}: anonymous aggregates only");
-            let weeks = store.utilization_weeks()?;
+            let (reads, who) =
+                crate::drivinglog::acting(open_existing(&data)?, &as_user, Some("analyst"))?;
+            let weeks = reads.aggregates(&who, None)?;
             if weeks.is_empty() {
                 eprintln!("no week released yet: a week is released 12 hours after it ends");
             }
@@ -412,7 +412,7 @@ fn user_command(command: UserCommand) -> anyhow::Result<ExitCode> {
                 },
                 server::ingest::now(),
             )?;
-            crate::drivinglog::audit(
+            operator_audit(
                 store.as_ref(),
                 "server operator (command line)",
                 "access",
@@ -542,7 +542,7 @@ fn retention_command(command: RetentionCommand) -> anyhow::Result<ExitCode> {
             };
             let receipts = store.retention_run(&policy, now)?;
             for r in &receipts {
-                crate::drivinglog::audit(
+                operator_audit(
                     store.as_ref(),
                     "sporvern retention (command line)",
                     "retention",
@@ -616,6 +616,31 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Puts a change made by the server's operator (user administration, retention) on the audit
+/// ledger: whoever runs the command on the server acts as its operator.
+fn operator_audit(
+    store: &dyn storage::Store,
+    actor: &str,
+    purpose: &str,
+    subject: Option<String>,
+    action: ledger::Action,
+    object: String,
+) -> anyhow::Result<()> {
+    store
+        .audit_append(storage::AuditRecord {
+            at: server::ingest::now(),
+            actor: actor.to_owned(),
+            role: "server operator (command line)".to_owned(),
+            purpose: purpose.to_owned(),
+            subject,
+            action,
+            object,
+            outcome: "done".to_owned(),
+        })
+        .context("recording the change in the audit ledger")?;
+    Ok(())
 }
 
 pub fn open_existing(data: &Path) -> anyhow::Result<Box<dyn storage::Store>> {

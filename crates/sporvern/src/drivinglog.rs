@@ -1,13 +1,15 @@
-//! Reading the driving log from the command line. Until access control lands (users, roles,
-//! the audit ledger), every read names who it is made for with `--as USER` and says so.
+//! Reading and changing the driving log, privacy mode and alarm windows from the command line.
+//! Every command acts as a user of this server (`--as USER`, in one of their roles with
+//! `--role`), through the same policy and audit ledger as the web pages and the API
+//! (`server::reads`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use domain::drivinglog::{Classification, LogEntry};
-use domain::{RegNo, Timestamp, VehicleId};
+use domain::drivinglog::Classification;
 
 use crate::cli::open_existing;
 
@@ -24,9 +26,12 @@ pub enum Command {
         month: String,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
-        /// Who the export is made for (recorded once the audit ledger exists).
+        /// The user the export is made by (on the audit ledger).
         #[arg(long = "as")]
         as_user: String,
+        /// One of the user's roles (log_keeper, or employee for one's own vehicle).
+        #[arg(long)]
+        role: Option<String>,
     },
     /// Sign off a month: the driver first, then the log keeper (after which the month's
     /// classifications are final).
@@ -85,180 +90,35 @@ pub struct PrivacyArgs {
     pub as_user: String,
 }
 
-use server::ingest::now;
+use server::reads::{Reads, Who};
 
-/// Puts a read or change made from the command line on the audit ledger. Until users and
-/// roles exist, the actor is who `--as` names and the role says it is unverified.
-pub fn audit(
-    store: &dyn storage::Store,
+/// The acting user: `--as` names a user of this server, `--role` one of their roles (their
+/// first role when omitted).
+pub fn acting(
+    store: Box<dyn storage::Store>,
     as_user: &str,
-    purpose: &str,
-    subject: Option<String>,
-    action: ledger::Action,
-    object: String,
-) -> anyhow::Result<()> {
-    store
-        .audit_append(storage::AuditRecord {
-            at: now(),
-            actor: as_user.to_owned(),
-            role: "unverified (command line, --as)".to_owned(),
-            purpose: purpose.to_owned(),
-            subject,
-            action,
-            object,
-            outcome: "allowed".to_owned(),
-        })
-        .context("recording the access in the audit ledger; nothing was shown")?;
-    Ok(())
-}
-
-/// The employees who drove `reg` (by assignment) in the period, as employee numbers.
-fn drivers_of(org: &org::Org, reg: &RegNo, from: time::Date, to: time::Date) -> Option<String> {
-    let mut numbers: Vec<&str> = org
-        .assignments
-        .iter()
-        .filter(|a| &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t))
-        .map(|a| a.employee.as_str())
-        .collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    (!numbers.is_empty()).then(|| numbers.join(","))
-}
-
-fn vehicle(store: &dyn storage::Store, reg: &str) -> anyhow::Result<VehicleId> {
-    let reg = RegNo::parse(reg)?;
-    store
-        .vehicle_id(&reg)?
-        .with_context(|| format!("no vehicle {reg} in the organisation"))
+    role: Option<&str>,
+) -> anyhow::Result<(Reads, Who)> {
+    let store: Arc<dyn storage::Store> = Arc::from(store);
+    let row = store
+        .users()?
+        .into_iter()
+        .find(|u| u.name == as_user && !u.disabled)
+        .with_context(|| {
+            format!("no user {as_user:?} on this server: add one with `sporvern user add`")
+        })?;
+    let who = Who::from_row(&row, role)?;
+    let reads = Reads::new(
+        store.clone(),
+        server::audit_log::AuditLog::Direct(store),
+        None,
+    );
+    Ok((reads, who))
 }
 
 /// `YYYY-MM` → that month; `YYYY` → that year.
 fn period(s: &str) -> anyhow::Result<(time::Date, time::Date)> {
-    let bad = || anyhow::anyhow!("--month is YYYY-MM (a month) or YYYY (a year), not {s:?}");
-    let (year, month) = match s.split_once('-') {
-        Some((y, m)) => (
-            y.parse::<i32>().map_err(|_| bad())?,
-            Some(m.parse::<u8>().map_err(|_| bad())?),
-        ),
-        None => (s.parse::<i32>().map_err(|_| bad())?, None),
-    };
-    let date = |m: u8, d: u8| -> anyhow::Result<time::Date> {
-        let month = time::Month::try_from(m).map_err(|_| bad())?;
-        time::Date::from_calendar_date(year, month, d).map_err(|_| bad())
-    };
-    Ok(match month {
-        Some(m) => {
-            let first = date(m, 1)?;
-            let last = date(m, time::util::days_in_month(first.month(), year))?;
-            (first, last)
-        }
-        None => (date(1, 1)?, date(12, 31)?),
-    })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn local_time(t: Timestamp) -> String {
-    let offset = trips::oslo_offset(t);
-    t.to_offset_date_time()
-        .map(|d| d.to_offset(offset))
-        .map(|d| format!("{:02}:{:02}", d.hour(), d.minute()))
-        .unwrap_or_default()
-}
-
-/// The CSV a log keeper or a driver hands on: one row per trip, private trips as date and km.
-pub fn csv(
-    reg: &str,
-    entries: &[LogEntry],
-    deviations: &[domain::drivinglog::RecordedDeviation],
-) -> String {
-    let mut out = String::from(
-        "dato/date,start,slutt/end,fra/from,til/to,km-stand start/odometer start,km-stand slutt/odometer end,km,sjåfør/driver,type,formål/purpose\n",
-    );
-    let mut business = 0.0;
-    let mut private = 0.0;
-    for e in entries {
-        match e {
-            LogEntry::Private(p) => {
-                private += p.km;
-                out.push_str(&format!("{},,,,,,,{:.1},,privat/private,\n", p.date, p.km));
-            }
-            LogEntry::Trip(t) => {
-                let (kind, purpose) = match &t.classification {
-                    Classification::Business { purpose } => ("yrke/business", purpose.as_str()),
-                    Classification::Unclassified => ("ikke klassifisert/unclassified", ""),
-                    Classification::Private => ("privat/private", ""),
-                };
-                if matches!(t.classification, Classification::Business { .. }) {
-                    business += t.km;
-                }
-                let odo = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
-                out.push_str(&format!(
-                    "{},{},{},{},{},{},{},{:.1},{},{},{}\n",
-                    t.date,
-                    local_time(t.start),
-                    local_time(t.end),
-                    csv_field(&t.start_place),
-                    csv_field(&t.end_place),
-                    odo(t.odometer_start_km),
-                    odo(t.odometer_end_km),
-                    t.km,
-                    csv_field(t.driver.as_deref().unwrap_or("")),
-                    kind,
-                    csv_field(purpose)
-                ));
-            }
-        }
-    }
-    out.push_str(&format!(
-        "\n# {reg}: {} trips, business {business:.1} km, private {private:.1} km, total {:.1} km\n",
-        entries.len(),
-        entries.iter().map(LogEntry::km).sum::<f64>()
-    ));
-    for d in deviations {
-        out.push_str(&format!(
-            "# avvik/deviation {} {} {:.1} km: {}\n",
-            d.date, d.kind, d.km, d.note
-        ));
-    }
-    out
-}
-
-/// The odometer at the end of each month in `entries` (Skatteetaten: the total is read at
-/// least monthly): the last trip's end reading plus the private km driven after it.
-pub fn odometer_readings(entries: &[LogEntry]) -> Vec<(time::Date, f64)> {
-    let mut out: Vec<(time::Date, f64)> = Vec::new();
-    let mut last: Option<(time::Date, f64)> = None;
-    let month_end = |d: time::Date| {
-        time::Date::from_calendar_date(
-            d.year(),
-            d.month(),
-            time::util::days_in_month(d.month(), d.year()),
-        )
-        .unwrap_or(d)
-    };
-    for e in entries {
-        let end = month_end(e.date());
-        if let Some((m, km)) = last
-            && m != end
-        {
-            out.push((m, km));
-            last = None;
-        }
-        last = match (e, last) {
-            (LogEntry::Trip(t), _) => t.odometer_end_km.map(|k| (end, k)).or(last),
-            (LogEntry::Private(p), Some((m, km))) => Some((m, km + p.km)),
-            (LogEntry::Private(_), None) => None,
-        };
-    }
-    out.extend(last);
-    out
+    report::period(s).map_err(|e| anyhow::anyhow!("--month: {e}"))
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -269,83 +129,34 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             month,
             format,
             as_user,
+            role,
         } => {
-            let store = open_existing(&data)?;
-            let id = vehicle(store.as_ref(), &reg)?;
-            let (from, to) = period(&month)?;
-            let entries = store.driving_log(id, from, to)?;
-            let deviations = store.deviations(id, from, to)?;
-            let reg_no = RegNo::parse(&reg)?;
-            let kind = store
-                .load_org()?
-                .vehicles
-                .iter()
-                .find(|v| v.reg == reg_no)
-                .map_or(domain::VehicleKind::Car, |v| v.kind);
-            let org_now = store.load_org()?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "driving_log",
-                drivers_of(&org_now, &reg_no, from, to),
-                ledger::Action::Export,
-                format!(
-                    "driving log {reg_no} {month} ({})",
-                    match format {
-                        Format::Csv => "csv",
-                        Format::Pdf => "pdf",
-                    }
-                ),
-            )?;
-            let year_start = time::Date::from_calendar_date(to.year(), time::Month::January, 1)?;
-            let year = purposes::tax::totals(&store.driving_log(id, year_start, to)?);
-            let notices = purposes::tax::notices(kind, &year);
+            period(&month)?;
+            let (reads, who) = acting(open_existing(&data)?, &as_user, role.as_deref())?;
+            let log = reads.driving_log(&who, None, &reg, &month, ledger::Action::Export)?;
             eprintln!(
-                "driving log of {reg} {from} – {to}, read as {as_user:?} (on the audit ledger; roles arrive with the access issue)"
+                "driving log of {} {month}, read as {as_user} ({}); on the audit ledger",
+                log.vehicle, who.role
             );
+            use std::io::Write;
             if let Format::Pdf = format {
-                let org = store.load_org()?;
-                let generated = now().rfc3339();
-                let kind_name = match kind {
-                    domain::VehicleKind::Car => "personbil",
-                    domain::VehicleKind::Van => "varebil",
-                };
-                let vehicle_name = reg_no.to_string();
-                let pdf = report::driving_log_pdf(
-                    &report::DrivingLogReport {
-                        organisation: &org.organisation.name,
-                        org_number: org.organisation.org_number.as_deref(),
-                        vehicle: &vehicle_name,
-                        vehicle_kind: kind_name,
-                        period: &month,
-                        generated_at: &generated,
-                        entries: &entries,
-                        deviations: &deviations,
-                        odometer_readings: &odometer_readings(&entries),
-                        attribution: places::ATTRIBUTION,
-                    },
-                    report::Lang::Nb,
-                );
-                use std::io::Write;
                 std::io::stdout()
-                    .write_all(&pdf)
+                    .write_all(&log.pdf(report::Lang::Nb))
                     .context("writing the PDF")?;
                 return Ok(ExitCode::SUCCESS);
             }
-            print!("{}", csv(&reg_no.to_string(), &entries, &deviations));
-            for (date, km) in odometer_readings(&entries) {
-                println!("# km-stand/odometer {date}: {km:.1} km");
-            }
-            if month.len() == 7 {
-                for (role, by, at) in store.signoffs(id, &month)? {
-                    println!("# signert/signed {} {by} {at}", role.as_str());
-                }
+            print!("{}", log.csv());
+            for (role, by, at) in &log.signoffs {
+                println!("# signert/signed {} {by} {at}", role.as_str());
             }
             println!(
                 "# hittil i år/year to date: yrke/business {:.1} km, privat/private {:.1} km over {} dager/days, ikke klassifisert/unclassified {:.1} km",
-                year.business_km, year.private_km, year.private_days, year.unclassified_km
+                log.year.business_km,
+                log.year.private_km,
+                log.year.private_days,
+                log.year.unclassified_km
             );
-            for n in notices {
+            for n in &log.notices {
                 println!("# skatt/tax: {} / {}", n.nb, n.en);
             }
             Ok(ExitCode::SUCCESS)
@@ -357,25 +168,13 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             role,
             as_user,
         } => {
-            let store = open_existing(&data)?;
-            let id = vehicle(store.as_ref(), &reg)?;
             let role = match role {
-                Role::Driver => storage::SignRole::Driver,
-                Role::Keeper => storage::SignRole::Keeper,
+                Role::Driver => "employee",
+                Role::Keeper => "log_keeper",
             };
-            store.sign_month(id, &month, role, &as_user, now())?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "driving_log",
-                None,
-                ledger::Action::Change,
-                format!("driving log {reg} {month} signed by the {}", role.as_str()),
-            )?;
-            println!(
-                "{month} of {reg} signed by the {} ({as_user})",
-                role.as_str()
-            );
+            let (reads, who) = acting(open_existing(&data)?, &as_user, Some(role))?;
+            reads.sign_month(&who, &reg, &month)?;
+            println!("{month} of {reg} signed by {as_user} ({role})");
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify {
@@ -385,7 +184,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             private,
             as_user,
         } => {
-            let store = open_existing(&data)?;
             let class = match (business, private) {
                 (Some(purpose), false) if !purpose.trim().is_empty() => Classification::Business {
                     purpose: purpose.trim().to_owned(),
@@ -393,15 +191,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 (None, true) => Classification::Private,
                 _ => bail!("give --business \"purpose or customer\" or --private"),
             };
-            store.classify_trip(trip, &class, &as_user, now())?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "driving_log",
-                None,
-                ledger::Action::Change,
-                format!("trip {trip} classified {}", class.as_str()),
-            )?;
+            let (reads, who) = acting(open_existing(&data)?, &as_user, Some("employee"))?;
+            reads.classify(&who, trip, &class)?;
             println!("trip {trip} classified as {} by {as_user}", class.as_str());
             Ok(ExitCode::SUCCESS)
         }
@@ -409,48 +200,27 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 pub fn privacy(args: PrivacyArgs) -> anyhow::Result<ExitCode> {
-    let store = open_existing(&args.data)?;
-    let id = vehicle(store.as_ref(), &args.vehicle)?;
+    let (reads, who) = acting(open_existing(&args.data)?, &args.as_user, Some("employee"))?;
     let on = match args.state.as_str() {
         "on" => true,
         "off" => false,
         "history" => {
-            audit(
-                store.as_ref(),
-                &args.as_user,
-                "privacy_mode",
-                None,
-                ledger::Action::Read,
-                format!("privacy switches of {}", args.vehicle),
-            )?;
-            eprintln!(
-                "privacy switches of {}, read as {:?}",
-                args.vehicle, args.as_user
-            );
-            for (at, private, source) in store.privacy_switches(id)? {
+            for (at, private, source) in reads.privacy_history(&who, &args.vehicle)? {
                 println!("{at} {} ({source})", if private { "on" } else { "off" });
             }
             return Ok(ExitCode::SUCCESS);
         }
         other => bail!("privacy mode is on or off (or history to list switches), not {other:?}"),
     };
-    store.switch_privacy(id, on, &format!("command line ({})", args.as_user), now())?;
-    audit(
-        store.as_ref(),
-        &args.as_user,
-        "privacy_mode",
-        None,
-        ledger::Action::Change,
-        format!(
-            "privacy mode {} for {}",
-            if on { "on" } else { "off" },
-            args.vehicle
-        ),
+    let reg = reads.switch_privacy(
+        &who,
+        Some(&args.vehicle),
+        on,
+        &format!("command line ({})", args.as_user),
     )?;
     println!(
-        "privacy mode {} for {}: {}",
+        "privacy mode {} for {reg}: {}",
         if on { "on" } else { "off" },
-        args.vehicle,
         if on {
             "the vehicle leaves the fleet view and the trip is logged as private (date and km only)"
         } else {
@@ -502,30 +272,21 @@ pub enum AlarmCommand {
     },
 }
 
+/// Alarm commands act as a security operator.
+const SECURITY: Option<&str> = Some("security_operator");
+
 pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
     match command {
         AlarmCommand::List { data, as_user } => {
-            let store = open_existing(&data)?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "alarm",
-                None,
-                ledger::Action::Read,
-                "alarm windows (list)".to_owned(),
-            )?;
-            eprintln!(
-                "alarm windows, read as {as_user:?} (on the audit ledger; roles arrive with the access issue)"
-            );
-            for w in store.alarm_windows()? {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
+            for (reg, w) in reads.alarms(&who, None)? {
                 let state = match (&w.resolved_at, &w.resolved_by) {
                     (Some(at), Some(by)) => format!("resolved {at} by {by}"),
                     _ => "OPEN".to_owned(),
                 };
                 println!(
-                    "#{} vehicle {} opened {} ({}){} — {}",
+                    "#{} vehicle {reg} opened {} ({}){} — {}",
                     w.id,
-                    w.vehicle,
                     w.opened_at,
                     w.triggers,
                     if w.incident { " [incident]" } else { "" },
@@ -539,17 +300,8 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
             window,
             as_user,
         } => {
-            let store = open_existing(&data)?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "alarm",
-                None,
-                ledger::Action::Read,
-                format!("alarm window {window} positions"),
-            )?;
-            eprintln!("alarm window {window}, read as {as_user:?}");
-            for (at, p) in store.alarm_positions(window)? {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
+            for (at, p) in reads.alarm_positions(&who, None, window)? {
                 println!("{at} {:.6} {:.6}", p.lat(), p.lon());
             }
             Ok(ExitCode::SUCCESS)
@@ -560,17 +312,8 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
             reason,
             as_user,
         } => {
-            let store = open_existing(&data)?;
-            let id = vehicle(store.as_ref(), &reg)?;
-            let w = store.open_alarm(id, &format!("{reason} (reported by {as_user})"), now())?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "alarm",
-                None,
-                ledger::Action::Change,
-                format!("alarm window {w} opened for {reg}: {reason}"),
-            )?;
+            let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
+            let w = reads.open_alarm(&who, &reg, &reason)?;
             println!("alarm window {w} open for {reg}: positions are kept until it is resolved");
             Ok(ExitCode::SUCCESS)
         }
@@ -580,19 +323,8 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
             incident,
             as_user,
         } => {
-            let store = open_existing(&data)?;
-            store.resolve_alarm(window, &as_user, incident, now())?;
-            audit(
-                store.as_ref(),
-                &as_user,
-                "alarm",
-                None,
-                ledger::Action::Change,
-                format!(
-                    "alarm window {window} resolved{}",
-                    if incident { " as an incident" } else { "" }
-                ),
-            )?;
+            let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
+            reads.resolve_alarm(&who, window, incident)?;
             println!(
                 "alarm window {window} resolved; its positions are deleted after {} days",
                 if incident { 365 } else { 30 }

@@ -87,7 +87,7 @@ async fn a_driver_logs_in_and_switches_privacy_mode() {
         .expect("v");
     assert_eq!(
         store
-            .privacy_switches(vehicle)
+            .privacy_switches(&common::driver_1001(), vehicle)
             .expect("switches")
             .first()
             .map(|s| s.1),

@@ -2,6 +2,8 @@
 //! on it, and `sporvern audit verify` names the first entry that was edited, removed,
 //! reordered or cut off — even when the tamperer removed the append-only triggers first.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -26,6 +28,7 @@ fn ledger_with_entries() -> tempfile::TempDir {
             .status
             .success()
     );
+    common::add_example_users(data);
     for args in [
         vec![
             "drivinglog",
@@ -79,8 +82,9 @@ fn every_cli_access_is_on_the_ledger_and_it_verifies() {
     let dir = ledger_with_entries();
     let data = dir.path().to_str().expect("utf8");
     let list = text(&sporvern(&["audit", "list", "--data", data]).stdout);
-    assert_eq!(list.lines().count(), 5, "{list}");
-    let first = list.lines().next().expect("an entry");
+    // Three users added, then five reads and changes.
+    assert_eq!(list.lines().count(), 8, "{list}");
+    let first = list.lines().nth(3).expect("an entry");
     assert!(
         first.contains("kari")
             && first.contains("driving_log")
@@ -90,7 +94,7 @@ fn every_cli_access_is_on_the_ledger_and_it_verifies() {
     );
     let (ok, out) = verify(dir.path(), None);
     assert!(ok, "{out}");
-    assert!(out.contains("intact: 5 entries"), "{out}");
+    assert!(out.contains("intact: 8 entries"), "{out}");
     // The triggers refuse an edit made through SQLite without removing them.
     let conn = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
     assert!(
@@ -161,7 +165,7 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
     assert!(
         std::fs::read_to_string(&cp)
             .expect("checkpoint")
-            .starts_with("sporvern-ledger-checkpoint v1\nsize 5\n")
+            .starts_with("sporvern-ledger-checkpoint v1\nsize 8\n")
     );
     sql(
         dir.path(),
@@ -172,7 +176,7 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
     let (ok, out) = verify(dir.path(), Some(&cp));
     assert!(!ok);
     assert!(
-        out.contains("checkpoint covers 5 entries, only 3 remain"),
+        out.contains("checkpoint covers 8 entries, only 3 remain"),
         "{out}"
     );
 }

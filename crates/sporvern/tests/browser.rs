@@ -264,7 +264,7 @@ async fn drive(app: &TestApp) {
     let today = trips::oslo_date(Timestamp::from_millis(now_ms()));
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while store
-        .driving_log(vehicle, today, today)
+        .driving_log(&driver_1001(), vehicle, today, today)
         .expect("log")
         .is_empty()
     {
@@ -287,7 +287,7 @@ async fn drive(app: &TestApp) {
     dev.send(&frame(&path)).await;
     assert_eq!(dev.ack().await, Some(path.len() as u32));
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while store.alarm_positions(window).expect("positions").len() < path.len() {
+    while store.alarm_positions(&security(), window).expect("positions").len() < path.len() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the positions reached the alarm window"

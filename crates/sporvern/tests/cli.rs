@@ -1,5 +1,7 @@
 //! The command line as integrators and operators use it.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn sporvern(args: &[&str]) -> Output {
@@ -227,6 +229,7 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     })
     .expect("commit");
     drop(feed);
+    common::add_example_users(data);
 
     let export = || {
         sporvern(&[
@@ -245,7 +248,7 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     let o = export();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("read as \"kari\""),
+        stderr(&o).contains("read as kari (employee)"),
         "the read says who it is for: {}",
         stderr(&o)
     );
@@ -258,6 +261,44 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     assert_eq!(
         lines[2], "2026-11-02,,,,,,,4.2,,privat/private,",
         "a private trip: date and km only"
+    );
+    // The log keeper sees the trip its driver has not classified yet as date and km only.
+    let o = sporvern(&[
+        "drivinglog",
+        "export",
+        "--data",
+        data,
+        "--vehicle",
+        "EK 12345",
+        "--month",
+        "2026-11",
+        "--as",
+        "lars",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keeper = stdout(&o);
+    assert_eq!(
+        keeper.lines().nth(1),
+        Some("2026-11-02,,,,,,,12.5,,ikke klassifisert/unclassified,"),
+        "{keeper}"
+    );
+    // The keeper cannot classify the driver's trip, nor read the privacy switches.
+    let o = sporvern(&[
+        "drivinglog",
+        "classify",
+        "--data",
+        data,
+        "--trip",
+        "1",
+        "--private",
+        "--as",
+        "lars",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("does not hold this role"),
+        "{}",
+        stderr(&o)
     );
 
     let o = sporvern(&[
@@ -307,7 +348,9 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
         "kari",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let switches = store.privacy_switches(vehicle).expect("switches");
+    let switches = store
+        .privacy_switches(&common::driver_1001(), vehicle)
+        .expect("switches");
     assert_eq!(switches.first().map(|s| s.1), Some(true));
     let history = sporvern(&[
         "privacy",

@@ -217,7 +217,9 @@ fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
     let day = trips::oslo_date(domain::Timestamp::from_millis(t0));
     let mut log = Vec::new();
     for _ in 0..100 {
-        log = store.driving_log(vehicle, day, day).expect("log");
+        log = store
+            .driving_log(&common::driver_1001(), vehicle, day, day)
+            .expect("log");
         if !log.is_empty() {
             break;
         }

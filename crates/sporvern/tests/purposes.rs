@@ -140,7 +140,9 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
     let today = trips::oslo_date(Timestamp::from_millis(t0));
     let mut log = Vec::new();
     for _ in 0..200 {
-        log = store.driving_log(vehicle, today, today).expect("log");
+        log = store
+            .driving_log(&common::driver_1001(), vehicle, today, today)
+            .expect("log");
         if log.len() >= 2 {
             break;
         }
@@ -171,7 +173,9 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
         panic!("then a private trip: {log:#?}")
     };
     assert!((errand.km - 5.8).abs() < 0.3, "{}", errand.km);
-    let switches = store.privacy_switches(vehicle).expect("switches");
+    let switches = store
+        .privacy_switches(&common::driver_1001(), vehicle)
+        .expect("switches");
     assert_eq!(
         switches.first().map(|s| (s.1, s.2.as_str())),
         Some((true, "device input")),
@@ -289,13 +293,13 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
         let store = &store;
         async move {
             for _ in 0..100 {
-                let windows = store.alarm_windows().expect("windows");
+                let windows = store.alarm_windows(&common::security()).expect("windows");
                 if windows.len() >= n {
                     return windows;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            store.alarm_windows().expect("windows")
+            store.alarm_windows(&common::security()).expect("windows")
         }
     };
 
@@ -304,7 +308,10 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     assert_eq!(dev.ack().await, Some(2));
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
-        store.alarm_windows().expect("windows").is_empty(),
+        store
+            .alarm_windows(&common::security())
+            .expect("windows")
+            .is_empty(),
         "no alarm, no window"
     );
 
@@ -317,7 +324,7 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     assert_eq!(windows[0].triggers, "panic");
     for _ in 0..100 {
         if store
-            .alarm_positions(windows[0].id)
+            .alarm_positions(&common::security(), windows[0].id)
             .expect("positions")
             .len()
             == 3
@@ -327,7 +334,7 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let kept: Vec<i64> = store
-        .alarm_positions(windows[0].id)
+        .alarm_positions(&common::security(), windows[0].id)
         .expect("positions")
         .iter()
         .map(|(t, _)| t.millis())
@@ -353,14 +360,14 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
         store
-            .alarm_positions(windows[0].id)
+            .alarm_positions(&common::security(), windows[0].id)
             .expect("positions")
             .len(),
         3
     );
     assert!(
         store
-            .alarm_windows()
+            .alarm_windows(&common::security())
             .expect("windows")
             .iter()
             .all(|w| w.resolved_at.is_some())
@@ -522,7 +529,9 @@ async fn a_trip_end_away_from_the_sites_is_named_by_the_configured_address_servi
     let day = trips::oslo_date(Timestamp::from_millis(t0));
     let mut log = Vec::new();
     for _ in 0..200 {
-        log = store.driving_log(vehicle, day, day).expect("log");
+        log = store
+            .driving_log(&common::driver_1001(), vehicle, day, day)
+            .expect("log");
         if !log.is_empty() {
             break;
         }
@@ -605,7 +614,7 @@ async fn a_switch_made_elsewhere_is_not_undone_by_the_button_at_rest() {
     );
     assert_eq!(
         store
-            .privacy_switches(vehicle)
+            .privacy_switches(&common::driver_1001(), vehicle)
             .expect("switches")
             .first()
             .map(|s| s.1),

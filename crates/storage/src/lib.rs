@@ -9,9 +9,12 @@
 //! Architecture Invariant: the staging area can be written ([`IngestWriter`]), counted and
 //! purged, and nothing more through this interface: raw fixes are never a product.
 
+mod capability;
 mod sqlite;
 
 use std::path::Path;
+
+pub use access::Capability;
 
 use domain::drivinglog::{Classification, Deviation, LogEntry, NewLogEntry, RecordedDeviation};
 use domain::{DeviceId, ExternalId, FieldKind, Fix, Protocol, Timestamp, VehicleId};
@@ -312,22 +315,36 @@ pub trait Store: Send + Sync {
     /// The purpose engine's reader of staging. One per process.
     fn purpose_feed(&self) -> Result<Box<dyn PurposeFeed>, StoreError>;
     /// The driving log of one vehicle between two dates (inclusive), in time order; private
-    /// trips (by privacy mode or by classification) as date and km only.
+    /// trips (by privacy mode or by classification) as date and km only. Personal data: `cap`
+    /// must be for the driving log or own data; through the log keeper's view an unclassified
+    /// trip is date and km only; an "own" capability returns only the holder's trips.
     fn driving_log(
         &self,
+        cap: &Capability,
         vehicle: VehicleId,
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<LogEntry>, StoreError>;
+    /// The holder's own trips in every vehicle between two dates, with the vehicle's
+    /// registration number. `cap` must have the "own" scope.
+    fn own_driving_log(
+        &self,
+        cap: &Capability,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<(String, LogEntry)>, StoreError>;
     fn deviations(
         &self,
+        cap: &Capability,
         vehicle: VehicleId,
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<RecordedDeviation>, StoreError>;
-    /// Classifies a trip; every change is kept. Recorded values never change.
+    /// Classifies a trip; every change is kept. Recorded values never change. With an "own"
+    /// capability only the holder's own trips.
     fn classify_trip(
         &self,
+        cap: &Capability,
         trip: i64,
         class: &Classification,
         by: &str,
@@ -341,9 +358,11 @@ pub trait Store: Send + Sync {
         source: &str,
         at: Timestamp,
     ) -> Result<(), StoreError>;
-    /// The vehicle's privacy switches, newest first.
+    /// The vehicle's privacy switches, newest first (for an "own" capability, only those made
+    /// while the vehicle was assigned to the holder).
     fn privacy_switches(
         &self,
+        cap: &Capability,
         vehicle: VehicleId,
     ) -> Result<Vec<(Timestamp, bool, String)>, StoreError>;
     /// A vehicle's id by registration number.
@@ -373,7 +392,8 @@ pub trait Store: Send + Sync {
         weeks: &[ReleasedWeek],
         facts_before: Timestamp,
     ) -> Result<(), StoreError>;
-    fn utilization_weeks(&self) -> Result<Vec<ReleasedWeek>, StoreError>;
+    /// The released anonymous aggregates; `cap` must be for utilisation.
+    fn utilization_weeks(&self, cap: &Capability) -> Result<Vec<ReleasedWeek>, StoreError>;
     /// Appends to the audit ledger durably; returns the entry with its sequence number and
     /// chain hash.
     fn audit_append(&self, record: AuditRecord) -> Result<ledger::StoredEntry, StoreError>;
@@ -382,8 +402,18 @@ pub trait Store: Send + Sync {
         &self,
         records: Vec<AuditRecord>,
     ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
-    /// The whole ledger, in order, for verification.
+    /// The whole ledger, in order, for verification and checkpoints only (`sporvern audit
+    /// verify` on the server). Readers of the ledger's metadata use [`Store::audit_entries_for`].
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError>;
+    /// Ledger entries as a reader of its metadata sees them, newest first, at most `limit`:
+    /// all of them for the oversight roles, those about the holder for an "own" capability,
+    /// those about `subject` when one is given.
+    fn audit_entries_for(
+        &self,
+        cap: &Capability,
+        subject: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     fn add_user(&self, user: &NewUser, at: Timestamp) -> Result<(), StoreError>;
     fn users(&self) -> Result<Vec<UserRow>, StoreError>;
     /// The Argon2id hash of an enabled user's password, if the user has one.
@@ -398,6 +428,10 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The user a token belongs to, if it is known, not revoked and not expired.
     fn token_user(&self, hash_hex: &str, now: Timestamp) -> Result<Option<UserRow>, StoreError>;
+    /// Revokes one token (logout); true when it existed and was not revoked yet.
+    fn revoke_token(&self, hash_hex: &str) -> Result<bool, StoreError>;
+    /// Revokes every token of a user (a lost phone, a user leaving); returns how many.
+    fn revoke_user_tokens(&self, user: &str) -> Result<u64, StoreError>;
     /// Opens an alarm window by hand (theft reported); returns its id.
     fn open_alarm(
         &self,
@@ -413,9 +447,13 @@ pub trait Store: Send + Sync {
         incident: bool,
         at: Timestamp,
     ) -> Result<(), StoreError>;
-    fn alarm_windows(&self) -> Result<Vec<AlarmWindow>, StoreError>;
+    /// Alarm windows, newest first; `cap` must be for alarms (an "own" capability: windows of
+    /// vehicles assigned to the holder when the window opened).
+    fn alarm_windows(&self, cap: &Capability) -> Result<Vec<AlarmWindow>, StoreError>;
+    /// The positions kept inside one alarm window.
     fn alarm_positions(
         &self,
+        cap: &Capability,
         window: i64,
     ) -> Result<Vec<(Timestamp, domain::Position)>, StoreError>;
     /// What retention will delete, and when (a dry run).

@@ -91,7 +91,12 @@ fn the_plan_and_the_run_agree_and_leave_receipts() {
         vec![("driving_log_trip", 1)]
     );
     let left = store
-        .driving_log(vehicle, date(2019, 1, 1), date(2021, 12, 31))
+        .driving_log(
+            &cap(access::Role::LogKeeper, access::ReadPurpose::DrivingLog),
+            vehicle,
+            date(2019, 1, 1),
+            date(2021, 12, 31),
+        )
         .expect("log");
     assert_eq!(
         left.iter()
@@ -177,5 +182,27 @@ fn released_utilization_weeks_replace_their_facts() {
         1,
         "the running week stays"
     );
-    assert_eq!(store.utilization_weeks().expect("weeks"), vec![week]);
+    assert_eq!(
+        store
+            .utilization_weeks(&cap(
+                access::Role::Analyst,
+                access::ReadPurpose::Utilization
+            ))
+            .expect("weeks"),
+        vec![week]
+    );
+}
+
+/// A capability for the test's look at the data, from the policy (the only door).
+fn cap(role: access::Role, purpose: access::ReadPurpose) -> access::Capability {
+    let user = access::User {
+        id: access::UserId("test".to_owned()),
+        name: "test".to_owned(),
+        roles: vec![role],
+        employee: None,
+    };
+    access::Policy::authorise(&user, role, purpose, access::Scope::All, 0)
+        .expect("allowed")
+        .into_parts()
+        .0
 }

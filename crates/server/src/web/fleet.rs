@@ -16,13 +16,12 @@ use super::layout::Page;
 use super::pages::failed;
 use super::session::Viewer;
 use super::{Web, blocking};
-use crate::ingest::now;
 use crate::purpose_worker::{FleetChange, Shared};
 
 /// Asks the policy (dispatcher, fleet view, all vehicles) and records it on the ledger.
 async fn authorised(state: &Web, viewer: &Viewer) -> Result<(), Response> {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    match blocking(move || data::fleet(store.as_ref(), &v, now())).await? {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    match blocking(move || data::fleet(&reads, &v)).await? {
         Ok(()) => Ok(()),
         Err(e) => Err(failed(viewer, e)),
     }
@@ -32,7 +31,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
     if let Err(r) = authorised(&state, &viewer).await {
         return r;
     }
-    let store = state.store.clone();
+    let store = state.reads.store().clone();
     let sites = match blocking(move || store.load_org()).await {
         Ok(Ok(org)) => org.sites,
         Ok(Err(e)) => return super::unexpected(viewer.lang, e),

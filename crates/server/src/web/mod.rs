@@ -26,12 +26,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::purpose_worker::Shared;
+use crate::reads::Reads;
 pub use i18n::Lang;
 
 /// What every page handler can reach.
 #[derive(Clone)]
 pub struct Web {
-    store: Arc<dyn storage::Store>,
+    /// Every read of personal data goes through here (policy, ledger, then the query).
+    reads: Reads,
     shared: Arc<Shared>,
     limiter: Arc<Mutex<access::LoginLimiter>>,
     /// The key of this process's CSRF tokens (a restart asks open forms to be reloaded).
@@ -41,14 +43,14 @@ pub struct Web {
 /// A form body, or why it could not be read (answered with the CSRF error page).
 type FormResult = Result<axum::Form<HashMap<String, String>>, FormRejection>;
 
-pub fn router(store: Arc<dyn storage::Store>, shared: Arc<Shared>) -> axum::Router {
+pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
     let mut secret = [0u8; 32];
     if getrandom::getrandom(&mut secret).is_err() {
         // Without randomness no CSRF token could be trusted: refuse every form instead.
         tracing::error!("no randomness for the CSRF key; web forms will be refused");
     }
     let state = Web {
-        store,
+        reads,
         shared,
         limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
         secret: Arc::from(secret.as_slice()),
@@ -64,7 +66,7 @@ pub fn router(store: Arc<dyn storage::Store>, shared: Arc<Shared>) -> axum::Rout
         .route("/me/privacy", post(pages::me::privacy))
         .route("/me/trips/{id}", post(pages::me::classify))
         .route("/me/sign", post(pages::me::sign))
-        .route("/me/export.csv", get(pages::me::export))
+        .route("/me/export.json", get(pages::me::export))
         .route("/fleet", get(fleet::page))
         .route("/fleet/stream", get(fleet::stream))
         .route("/drivinglog", get(pages::drivinglog::page))

@@ -120,7 +120,7 @@ impl FromRequestParts<Web> for Viewer {
             return Err(to_login());
         };
         let hash = access::TokenHash::of(&token).to_hex();
-        let store = state.store.clone();
+        let store = state.reads.store().clone();
         let h = hash.clone();
         let row = match blocking(move || store.token_user(&h, now())).await {
             Ok(Ok(Some(row))) => row,
@@ -272,7 +272,7 @@ pub async fn login(
             },
         );
     }
-    let (store, n) = (state.store.clone(), name.clone());
+    let (store, n) = (state.reads.store().clone(), name.clone());
     let verified = blocking(move || -> Result<bool, storage::StoreError> {
         Ok(store
             .password_hash(&n)?
@@ -303,7 +303,7 @@ pub async fn login(
     }
     let (token, hash) = access::new_token();
     let expires = Timestamp::from_millis(at.millis() + SESSION_LIFETIME_MS);
-    let store = state.store.clone();
+    let store = state.reads.store().clone();
     match blocking(move || store.add_token(&hash.to_hex(), &name, expires, at)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return unexpected(lang, e),
@@ -326,9 +326,9 @@ pub async fn logout(State(state): State<Web>, viewer: Viewer, form: FormResult) 
     if let Err(r) = viewer.check_csrf(&state.secret, &form) {
         return r;
     }
-    let store = state.store.clone();
+    let reads = state.reads.clone();
     let hash = viewer.session.clone();
-    match blocking(move || super::data::revoke(store.as_ref(), &hash)).await {
+    match blocking(move || super::data::revoke(&reads, &hash)).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => return unexpected(viewer.lang, e),
         Err(r) => return r,

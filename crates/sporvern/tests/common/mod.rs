@@ -177,3 +177,74 @@ pub async fn http(
         .unwrap_or_default();
     Some((status, body))
 }
+
+/// A capability for a test's own look at the data, through the only door there is: the policy.
+pub fn capability(
+    role: access::Role,
+    purpose: access::ReadPurpose,
+    scope: access::Scope,
+    employee: Option<&str>,
+) -> access::Capability {
+    let user = access::User {
+        id: access::UserId("test".to_owned()),
+        name: "test".to_owned(),
+        roles: vec![role],
+        employee: employee.map(str::to_owned),
+    };
+    let grant =
+        access::Policy::authorise(&user, role, purpose, scope, 0).expect("the policy allows it");
+    grant.into_parts().0
+}
+
+/// What the driver of the example organisation's EK 12345 (employee 1001) sees of their trips.
+pub fn driver_1001() -> access::Capability {
+    capability(
+        access::Role::Employee,
+        access::ReadPurpose::DrivingLog,
+        access::Scope::Own,
+        Some("1001"),
+    )
+}
+
+/// What a security operator sees: alarm windows.
+pub fn security() -> access::Capability {
+    capability(
+        access::Role::SecurityOperator,
+        access::ReadPurpose::Alarm,
+        access::Scope::All,
+        None,
+    )
+}
+
+/// Adds a user with `sporvern user add`, the password on standard input as an operator types it.
+pub fn add_user(data: &str, args: &[&str]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args(["user", "add", "--data", data])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse battery\n")
+        .expect("write");
+    child.wait_with_output().expect("output")
+}
+
+/// The example organisation's people as users: kari drives EK 12345 (employee 1001), lars keeps
+/// the driving log, vakt is on the security desk.
+pub fn add_example_users(data: &str) {
+    for args in [
+        &["kari", "--role", "employee", "--employee", "1001"][..],
+        &["lars", "--role", "log_keeper"],
+        &["vakt", "--role", "security_operator"],
+    ] {
+        let o = add_user(data, args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

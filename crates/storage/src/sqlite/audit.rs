@@ -81,13 +81,41 @@ pub fn append_many(
 }
 
 pub fn entries(conn: &Connection) -> Result<Vec<StoredEntry>, StoreError> {
+    select(conn, "ORDER BY rowid", Vec::new())
+}
+
+/// The newest `limit` entries, or those about one employee (a subject may name several
+/// employees, comma-separated), newest first.
+pub fn entries_about(
+    conn: &Connection,
+    subject: Option<&str>,
+    limit: usize,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    match subject {
+        None => select(conn, "ORDER BY rowid DESC LIMIT ?", vec![limit.into()]),
+        Some(s) => select(
+            conn,
+            "WHERE ',' || subject || ',' LIKE '%,' || ? || ',%' ORDER BY rowid DESC LIMIT ?",
+            vec![s.to_owned().into(), limit.into()],
+        ),
+    }
+}
+
+fn select(
+    conn: &Connection,
+    tail: &str,
+    args: Vec<rusqlite::types::Value>,
+) -> Result<Vec<StoredEntry>, StoreError> {
     let mut stmt = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT seq, at, actor, role, purpose, subject, action, object, outcome, chain
-             FROM audit_entry ORDER BY rowid",
-        )
+             FROM audit_entry {tail}"
+        ))
         .map_err(db_err)?;
-    let mut rows = stmt.query([]).map_err(db_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
+        .map_err(db_err)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(db_err)? {
         let seq: i64 = row.get(0).map_err(db_err)?;

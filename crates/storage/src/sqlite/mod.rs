@@ -10,8 +10,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use domain::{DeviceId, ExternalId, FieldKind, Protocol, Timestamp, VehicleId, encoding};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::capability;
 use crate::{
     CommitOutcome, FieldSeen, IngestWriter, InventoryEntry, PurposeFeed, RegisteredDevice,
     StagedFix, StagingStats, Store, StoreError,
@@ -281,30 +282,95 @@ impl Store for SqliteStore {
 
     fn driving_log(
         &self,
+        cap: &crate::Capability,
         vehicle: VehicleId,
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<domain::drivinglog::LogEntry>, StoreError> {
-        self.with(|conn| purposes::driving_log(conn, vehicle, from, to))
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "the driving log")?;
+        self.with(|conn| {
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "the driving log",
+            )?;
+            let log = purposes::driving_log(conn, Some(vehicle), &rows, from, to)?;
+            Ok(purposes::through_view(
+                cap,
+                log.into_iter().map(|(_, e)| e).collect(),
+            ))
+        })
+    }
+
+    fn own_driving_log(
+        &self,
+        cap: &crate::Capability,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<(String, domain::drivinglog::LogEntry)>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "the driving log")?;
+        if rows == capability::Rows::Any {
+            return Err(StoreError::Refused(
+                "own trips are read with an \"own\" capability".to_owned(),
+            ));
+        }
+        self.with(|conn| purposes::driving_log(conn, None, &rows, from, to))
     }
 
     fn deviations(
         &self,
+        cap: &crate::Capability,
         vehicle: VehicleId,
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<domain::drivinglog::RecordedDeviation>, StoreError> {
-        self.with(|conn| purposes::deviations(conn, vehicle, from, to))
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "deviations")?;
+        self.with(|conn| {
+            capability::covers(cap, &purposes::vehicle_reg(conn, vehicle)?, "deviations")?;
+            if let capability::Rows::Employee(e) = &rows
+                && !purposes::assigned_between(conn, e, vehicle, from, to)?
+            {
+                return Ok(Vec::new());
+            }
+            purposes::deviations(conn, vehicle, from, to)
+        })
     }
 
     fn classify_trip(
         &self,
+        cap: &crate::Capability,
         trip: i64,
         class: &domain::drivinglog::Classification,
         by: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.with(|conn| purposes::classify(conn, trip, class, by, at))
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "trip classification")?;
+        self.with(|conn| {
+            if let capability::Rows::Employee(e) = &rows {
+                let driver: Option<Option<String>> = conn
+                    .query_row(
+                        "SELECT driver_number FROM trip WHERE id = ?1",
+                        [trip],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                match driver {
+                    None => return Err(StoreError::Refused(format!("there is no trip {trip}"))),
+                    Some(d) if d.as_deref() != Some(e.as_str()) => {
+                        return Err(StoreError::Refused(format!(
+                            "trip {trip} was not driven by you; its driver classifies it"
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+            purposes::classify(conn, trip, class, by, at)
+        })
     }
 
     fn switch_privacy(
@@ -326,23 +392,22 @@ impl Store for SqliteStore {
 
     fn privacy_switches(
         &self,
+        cap: &crate::Capability,
         vehicle: VehicleId,
     ) -> Result<Vec<(Timestamp, bool, String)>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "privacy switches")?;
         self.with(|conn| {
-            let mut stmt = conn
-                .prepare("SELECT at, private, source FROM privacy_switch WHERE vehicle_id = ?1 ORDER BY id DESC")
-                .map_err(db_err)?;
-            let rows = stmt
-                .query_map([vehicle.0], |r| {
-                    Ok((Timestamp::from_millis(r.get(0)?), r.get::<_, i64>(1)? == 1, r.get(2)?))
-                })
-                .map_err(db_err)?;
-            rows.collect::<Result<_, _>>().map_err(db_err)
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "privacy switches",
+            )?;
+            purposes::privacy_switches(conn, vehicle, &rows)
         })
     }
 
     fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError> {
-        use rusqlite::OptionalExtension;
         self.with(|conn| {
             conn.query_row(
                 "SELECT id FROM vehicle WHERE reg = ?1",
@@ -389,7 +454,11 @@ impl Store for SqliteStore {
         self.with(|conn| purposes::release_utilization(conn, weeks, facts_before))
     }
 
-    fn utilization_weeks(&self) -> Result<Vec<crate::ReleasedWeek>, StoreError> {
+    fn utilization_weeks(
+        &self,
+        cap: &crate::Capability,
+    ) -> Result<Vec<crate::ReleasedWeek>, StoreError> {
+        capability::rows_for(cap, &[access::ReadPurpose::Utilization], "the aggregates")?;
         self.with(|conn| purposes::utilization_weeks(conn))
     }
 
@@ -406,6 +475,27 @@ impl Store for SqliteStore {
 
     fn audit_entries(&self) -> Result<Vec<ledger::StoredEntry>, StoreError> {
         self.with(|conn| audit::entries(conn))
+    }
+
+    fn audit_entries_for(
+        &self,
+        cap: &crate::Capability,
+        subject: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ledger::StoredEntry>, StoreError> {
+        let rows = capability::rows_for(
+            cap,
+            &[
+                access::ReadPurpose::LedgerMetadata,
+                access::ReadPurpose::OwnData,
+            ],
+            "the audit ledger",
+        )?;
+        let subject = match &rows {
+            capability::Rows::Employee(e) => Some(e.as_str()),
+            capability::Rows::Any => subject,
+        };
+        self.with(|conn| audit::entries_about(conn, subject, limit))
     }
 
     fn add_user(&self, user: &crate::NewUser, at: Timestamp) -> Result<(), StoreError> {
@@ -447,7 +537,6 @@ impl Store for SqliteStore {
     }
 
     fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
-        use rusqlite::OptionalExtension;
         self.with(|conn| {
             conn.query_row(
                 "SELECT password_hash FROM app_user WHERE name = ?1 AND disabled = 0",
@@ -482,7 +571,6 @@ impl Store for SqliteStore {
         hash_hex: &str,
         now: Timestamp,
     ) -> Result<Option<crate::UserRow>, StoreError> {
-        use rusqlite::OptionalExtension;
         let name: Option<String> = self.with(|conn| {
             conn.query_row(
                 "SELECT user_name FROM api_token WHERE hash = ?1 AND revoked = 0 AND expires_at > ?2",
@@ -497,6 +585,28 @@ impl Store for SqliteStore {
             .users()?
             .into_iter()
             .find(|u| u.name == name && !u.disabled))
+    }
+
+    fn revoke_token(&self, hash_hex: &str) -> Result<bool, StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE api_token SET revoked = 1 WHERE hash = ?1 AND revoked = 0",
+                [hash_hex],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
+        })
+    }
+
+    fn revoke_user_tokens(&self, user: &str) -> Result<u64, StoreError> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE api_token SET revoked = 1 WHERE user_name = ?1 AND revoked = 0",
+                [user],
+            )
+            .map(|n| n as u64)
+            .map_err(db_err)
+        })
     }
 
     fn open_alarm(
@@ -518,15 +628,33 @@ impl Store for SqliteStore {
         self.with(|conn| purposes::resolve_alarm(conn, window, by, incident, at))
     }
 
-    fn alarm_windows(&self) -> Result<Vec<crate::AlarmWindow>, StoreError> {
-        self.with(|conn| purposes::alarm_windows(conn))
+    fn alarm_windows(
+        &self,
+        cap: &crate::Capability,
+    ) -> Result<Vec<crate::AlarmWindow>, StoreError> {
+        use access::ReadPurpose::{Alarm, OwnData};
+        let rows = capability::rows_for(cap, &[Alarm, OwnData], "alarm windows")?;
+        self.with(|conn| purposes::alarm_windows(conn, &rows))
     }
 
     fn alarm_positions(
         &self,
+        cap: &crate::Capability,
         window: i64,
     ) -> Result<Vec<(Timestamp, domain::Position)>, StoreError> {
-        self.with(|conn| purposes::alarm_positions(conn, window))
+        use access::ReadPurpose::{Alarm, OwnData};
+        let rows = capability::rows_for(cap, &[Alarm, OwnData], "alarm positions")?;
+        self.with(|conn| {
+            if !purposes::alarm_windows(conn, &rows)?
+                .iter()
+                .any(|w| w.id == window)
+            {
+                return Err(StoreError::Refused(format!(
+                    "alarm window {window} is not one this capability opens"
+                )));
+            }
+            purposes::alarm_positions(conn, window)
+        })
     }
 
     fn retention_plan(

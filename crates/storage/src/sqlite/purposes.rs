@@ -303,25 +303,105 @@ fn classification(class: &str, purpose: Option<String>) -> Classification {
     }
 }
 
-pub fn driving_log(
+/// The registration number of a vehicle (for checking a vehicle-scoped capability).
+pub fn vehicle_reg(conn: &Connection, vehicle: VehicleId) -> Result<String, StoreError> {
+    conn.query_row("SELECT reg FROM vehicle WHERE id = ?1", [vehicle.0], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(db_err)?
+    .ok_or_else(|| StoreError::Refused(format!("no vehicle with id {}", vehicle.0)))
+}
+
+/// Whether the employee was assigned the vehicle on some day between `from` and `to`.
+pub fn assigned_between(
     conn: &Connection,
+    employee: &str,
     vehicle: VehicleId,
     from: time::Date,
     to: time::Date,
-) -> Result<Vec<LogEntry>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT t.id, t.local_date, t.km, t.private, t.start_time, t.end_time, t.start_place, t.end_place,
-                    t.odometer_start_km, t.odometer_end_km, t.distance_source, t.driver_number,
-                    c.class, c.purpose
-             FROM trip t
-             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
-             WHERE t.vehicle_id = ?1 AND t.local_date BETWEEN ?2 AND ?3
-             ORDER BY t.local_date, t.id",
-        )
-        .map_err(db_err)?;
+) -> Result<bool, StoreError> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
+             WHERE e.number = ?1 AND a.vehicle_id = ?2 AND a.valid_from <= ?4
+               AND (a.valid_to IS NULL OR a.valid_to > ?3))",
+        params![employee, vehicle.0, date_text(from), date_text(to)],
+        |r| r.get(0),
+    )
+    .map_err(db_err)
+}
+
+/// SQL true when the row's vehicle (`{vehicle}`) was assigned to employee `?` at the time in
+/// milliseconds `{at}` (a UTC date: a switch just after midnight in Oslo may count for the
+/// day before).
+fn assigned_at_sql(vehicle: &str, at: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
+             WHERE e.number = ? AND a.vehicle_id = {vehicle}
+               AND a.valid_from <= date({at} / 1000, 'unixepoch')
+               AND (a.valid_to IS NULL OR a.valid_to > date({at} / 1000, 'unixepoch')))"
+    )
+}
+
+/// Applies the capability's view: through the log keeper's view an unclassified trip is its
+/// date and km only (SPEC.md section 3: unclassified trips as km until classified).
+pub fn through_view(cap: &access::Capability, log: Vec<LogEntry>) -> Vec<LogEntry> {
+    if !crate::capability::keeper_view(cap) {
+        return log;
+    }
+    log.into_iter()
+        .map(|e| match e {
+            LogEntry::Trip(t) if t.classification == Classification::Unclassified => {
+                LogEntry::Unclassified(domain::drivinglog::PendingTrip {
+                    id: t.id,
+                    date: t.date,
+                    km: t.km,
+                })
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// Trips between two dates, of one vehicle or of every vehicle, of every driver or of one
+/// (`rows`), with the vehicle's registration number.
+pub fn driving_log(
+    conn: &Connection,
+    vehicle: Option<VehicleId>,
+    rows: &crate::capability::Rows,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<(String, LogEntry)>, StoreError> {
+    let mut sql = String::from(
+        "SELECT t.id, t.local_date, t.km, t.private, t.start_time, t.end_time, t.start_place, t.end_place,
+                t.odometer_start_km, t.odometer_end_km, t.distance_source, t.driver_number,
+                c.class, c.purpose, v.reg
+         FROM trip t
+         JOIN vehicle v ON v.id = t.vehicle_id
+         LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+         WHERE t.local_date BETWEEN ? AND ?",
+    );
+    let mut args: Vec<rusqlite::types::Value> = vec![date_text(from).into(), date_text(to).into()];
+    if let Some(v) = vehicle {
+        sql.push_str(" AND t.vehicle_id = ?");
+        args.push(v.0.into());
+    }
+    if let crate::capability::Rows::Employee(e) = rows {
+        // The employee's trips: those they drove, and the trips with no driver recorded (a
+        // private trip keeps none) in a vehicle assigned to them that day.
+        sql.push_str(
+            " AND (t.driver_number = ? OR (t.driver_number IS NULL AND EXISTS (
+                 SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
+                 WHERE e.number = ? AND a.vehicle_id = t.vehicle_id AND a.valid_from <= t.local_date
+                   AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))",
+        );
+        args.push(e.clone().into());
+        args.push(e.clone().into());
+    }
+    sql.push_str(" ORDER BY t.local_date, t.id");
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
     let mut rows = stmt
-        .query(params![vehicle.0, date_text(from), date_text(to)])
+        .query(rusqlite::params_from_iter(args))
         .map_err(db_err)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(db_err)? {
@@ -333,8 +413,9 @@ pub fn driving_log(
         let class = classification(class.as_deref().unwrap_or(""), r.get(13).map_err(db_err)?);
         // A private trip — switched private in the car, or classified private afterwards — is
         // shown as its date and km; nothing else is even read into memory.
+        let reg: String = r.get(14).map_err(db_err)?;
         if private || class == Classification::Private {
-            out.push(LogEntry::Private(PrivateTrip { id, date, km }));
+            out.push((reg, LogEntry::Private(PrivateTrip { id, date, km })));
             continue;
         }
         let time = |i| -> Result<Timestamp, StoreError> {
@@ -342,29 +423,32 @@ pub fn driving_log(
             v.map(Timestamp::from_millis)
                 .ok_or_else(|| StoreError::Corrupt(format!("trip {id} lacks a time")))
         };
-        out.push(LogEntry::Trip(RecordedTrip {
-            id,
-            date,
-            start: time(4)?,
-            end: time(5)?,
-            start_place: r
-                .get::<_, Option<String>>(6)
-                .map_err(db_err)?
-                .unwrap_or_default(),
-            end_place: r
-                .get::<_, Option<String>>(7)
-                .map_err(db_err)?
-                .unwrap_or_default(),
-            odometer_start_km: r.get(8).map_err(db_err)?,
-            odometer_end_km: r.get(9).map_err(db_err)?,
-            km,
-            distance_source: r
-                .get::<_, Option<String>>(10)
-                .map_err(db_err)?
-                .unwrap_or_default(),
-            driver: r.get(11).map_err(db_err)?,
-            classification: class,
-        }));
+        out.push((
+            reg,
+            LogEntry::Trip(RecordedTrip {
+                id,
+                date,
+                start: time(4)?,
+                end: time(5)?,
+                start_place: r
+                    .get::<_, Option<String>>(6)
+                    .map_err(db_err)?
+                    .unwrap_or_default(),
+                end_place: r
+                    .get::<_, Option<String>>(7)
+                    .map_err(db_err)?
+                    .unwrap_or_default(),
+                odometer_start_km: r.get(8).map_err(db_err)?,
+                odometer_end_km: r.get(9).map_err(db_err)?,
+                km,
+                distance_source: r
+                    .get::<_, Option<String>>(10)
+                    .map_err(db_err)?
+                    .unwrap_or_default(),
+                driver: r.get(11).map_err(db_err)?,
+                classification: class,
+            }),
+        ));
     }
     Ok(out)
 }
@@ -436,15 +520,25 @@ pub fn classify(
     Ok(())
 }
 
-pub fn alarm_windows(conn: &Connection) -> Result<Vec<crate::AlarmWindow>, StoreError> {
+pub fn alarm_windows(
+    conn: &Connection,
+    rows: &crate::capability::Rows,
+) -> Result<Vec<crate::AlarmWindow>, StoreError> {
+    let (filter, args): (String, Vec<String>) = match rows {
+        crate::capability::Rows::Any => (String::new(), Vec::new()),
+        crate::capability::Rows::Employee(e) => (
+            format!(" WHERE {}", assigned_at_sql("w.vehicle_id", "w.opened_at")),
+            vec![e.clone()],
+        ),
+    };
     let mut stmt = conn
-        .prepare(
-            "SELECT id, vehicle_id, opened_at, triggers, last_trigger_at, resolved_at, resolved_by, incident
-             FROM alarm_window ORDER BY id DESC",
-        )
+        .prepare(&format!(
+            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident
+             FROM alarm_window w{filter} ORDER BY w.id DESC"
+        ))
         .map_err(db_err)?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map(rusqlite::params_from_iter(args), |r| {
             Ok(crate::AlarmWindow {
                 id: r.get(0)?,
                 vehicle: VehicleId(r.get(1)?),
@@ -663,6 +757,37 @@ pub fn utilization_weeks(conn: &Connection) -> Result<Vec<crate::ReleasedWeek>, 
                 week: r.get(2)?,
                 body: r.get(3)?,
             })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+/// A vehicle's privacy switches, newest first; for one employee, only those made while the
+/// vehicle was assigned to them.
+pub fn privacy_switches(
+    conn: &Connection,
+    vehicle: VehicleId,
+    rows: &crate::capability::Rows,
+) -> Result<Vec<(Timestamp, bool, String)>, StoreError> {
+    let (filter, args): (String, Vec<rusqlite::types::Value>) = match rows {
+        crate::capability::Rows::Any => (String::new(), vec![vehicle.0.into()]),
+        crate::capability::Rows::Employee(e) => (
+            format!(" AND {}", assigned_at_sql("s.vehicle_id", "s.at")),
+            vec![vehicle.0.into(), e.clone().into()],
+        ),
+    };
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT s.at, s.private, s.source FROM privacy_switch s WHERE s.vehicle_id = ?{filter} ORDER BY s.id DESC"
+        ))
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((
+                Timestamp::from_millis(r.get(0)?),
+                r.get::<_, i64>(1)? == 1,
+                r.get(2)?,
+            ))
         })
         .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)

@@ -14,8 +14,8 @@ use super::super::{Web, blocking};
 use super::{failed, local};
 
 pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    let a = match blocking(move || data::admin(store.as_ref(), &v)).await {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let a = match blocking(move || data::admin(&reads, &v)).await {
         Ok(Ok(a)) => a,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,

@@ -11,11 +11,10 @@ use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{FormResult, Web, blocking};
 use super::{failed, local};
-use crate::ingest::now;
 
 pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    let windows = match blocking(move || data::alarm_windows(store.as_ref(), &v, now())).await {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let windows = match blocking(move || data::alarm_windows(&reads, &v)).await {
         Ok(Ok(w)) => w,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,
@@ -86,8 +85,8 @@ pub async fn resolve(
         return r;
     }
     let incident = form.get("incident").map(String::as_str) == Some("1");
-    let (store, v) = (state.store.clone(), viewer.clone());
-    match blocking(move || data::resolve_alarm(store.as_ref(), &v, id, incident, now())).await {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    match blocking(move || data::resolve_alarm(&reads, &v, id, incident)).await {
         Ok(Ok(())) => Redirect::to("/alarms").into_response(),
         Ok(Err(e)) => failed(&viewer, e),
         Err(r) => r,

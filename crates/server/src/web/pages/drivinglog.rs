@@ -8,7 +8,9 @@ use domain::RegNo;
 use domain::drivinglog::{Classification, LogEntry};
 use maud::{Markup, html};
 
-use super::super::data::{self, Log};
+use super::super::data;
+use crate::reads::DrivingLogPeriod as Log;
+use ledger::Action;
 use super::super::i18n::{Lang, km, month_name};
 use super::super::layout::Page;
 use super::super::session::{Viewer, encode};
@@ -25,11 +27,16 @@ pub struct LogQuery {
 }
 
 /// The vehicle and month asked for, defaulting to the first vehicle and this month.
-async fn load(state: &Web, viewer: &Viewer, q: &LogQuery) -> Result<(Log, Vec<RegNo>), Response> {
-    let (store, v) = (state.store.clone(), viewer.clone());
+async fn load(
+    state: &Web,
+    viewer: &Viewer,
+    q: &LogQuery,
+    action: Action,
+) -> Result<(Log, Vec<RegNo>), Response> {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
     let (vehicle, month) = (q.vehicle.clone(), q.month.clone());
     let r = blocking(move || -> Result<(Log, Vec<RegNo>), data::DataError> {
-        let all = data::vehicles(store.as_ref())?;
+        let all = data::vehicles(&reads)?;
         let reg = match vehicle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => RegNo::parse(s).map_err(|_| data::DataError::Invalid {
                 nb: format!("«{s}» er ikke et registreringsnummer."),
@@ -38,12 +45,17 @@ async fn load(state: &Web, viewer: &Viewer, q: &LogQuery) -> Result<(Log, Vec<Re
             None => all
                 .first()
                 .cloned()
-                .ok_or_else(|| data::DataError::NotFound("no vehicles".into()))?,
+                .ok_or_else(|| {
+                    data::invalid(
+                        "Organisasjonen har ingen kjøretøy ennå.",
+                        "The organisation has no vehicles yet.",
+                    )
+                })?,
         };
         let month = month
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| data::this_month(now()));
-        let log = data::driving_log(store.as_ref(), &v, &reg, &month, now())?;
+        let log = data::driving_log(&reads, &v, &reg, &month, action)?;
         Ok((log, all))
     })
     .await?;
@@ -51,7 +63,7 @@ async fn load(state: &Web, viewer: &Viewer, q: &LogQuery) -> Result<(Log, Vec<Re
 }
 
 pub async fn page(State(state): State<Web>, viewer: Viewer, Query(q): Query<LogQuery>) -> Response {
-    let (log, all) = match load(&state, &viewer, &q).await {
+    let (log, all) = match load(&state, &viewer, &q, Action::Read).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -59,17 +71,17 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(q): Query<LogQ
     Page::new(lang, lang.t("Kjørebok", "Driving log"))
         .path(format!(
             "/drivinglog?vehicle={}&month={}",
-            encode(log.reg.as_str()),
-            log.month
+            encode(log.vehicle.as_str()),
+            log.period
         ))
         .body(body(lang, &viewer, &log, &all, q.done.as_deref()))
         .render(Some(&viewer))
 }
 
 fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str>) -> Markup {
-    let month_label = data::month_bounds(&log.month)
+    let month_label = data::month_bounds(&log.period)
         .map(|(d, _)| format!("{} {}", month_name(lang, d.month()), d.year()))
-        .unwrap_or_else(|| log.month.clone());
+        .unwrap_or_else(|| log.period.clone());
     let total: f64 = log.entries.iter().map(LogEntry::km).sum();
     let business: f64 = log
         .entries
@@ -89,7 +101,7 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
         .signoffs
         .iter()
         .find(|(r, _, _)| *r == storage::SignRole::Keeper);
-    let q = format!("vehicle={}&month={}", encode(log.reg.as_str()), log.month);
+    let q = format!("vehicle={}&month={}", encode(log.vehicle.as_str()), log.period);
     html! {
         h1 { (lang.t("Kjørebok", "Driving log")) }
         p.lead { (lang.t(
@@ -104,19 +116,19 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
                     label for="vehicle" { (lang.t("Bil", "Vehicle")) }
                     select #vehicle name="vehicle" {
                         @for r in all {
-                            option value=(r.as_str()) selected[*r == log.reg] { (r) }
+                            option value=(r.as_str()) selected[*r == log.vehicle] { (r) }
                         }
                     }
                 }
                 div {
                     label for="month" { (lang.t("Måned", "Month")) }
-                    input #month type="month" name="month" value=(log.month);
+                    input #month type="month" name="month" value=(log.period);
                 }
                 button.primary type="submit" { (lang.t("Vis", "Show")) }
             }
         }
         section.card aria-labelledby="log-h" {
-            h2 #log-h { (log.reg) " · " (month_label) }
+            h2 #log-h { (log.vehicle) " · " (month_label) }
             dl.totals {
                 div { dt { (lang.t("Turer", "Trips")) } dd { (log.entries.len()) } }
                 div { dt { (lang.t("Km totalt", "Total km")) } dd { (km(lang, total)) } }
@@ -184,8 +196,8 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
             @if keeper_signed.is_none() && viewer.holds(access::Role::LogKeeper) {
                 form method="post" action="/drivinglog/sign" {
                     input type="hidden" name="csrf" value=(viewer.csrf);
-                    input type="hidden" name="vehicle" value=(log.reg.as_str());
-                    input type="hidden" name="month" value=(log.month);
+                    input type="hidden" name="vehicle" value=(log.vehicle.as_str());
+                    input type="hidden" name="month" value=(log.period);
                     button.primary type="submit" disabled[driver_signed.is_none()] { (lang.t("Signer som kjørebokfører", "Sign as log keeper")) }
                 }
                 @if driver_signed.is_none() {
@@ -200,6 +212,9 @@ fn row(lang: Lang, e: &LogEntry) -> Markup {
     match e {
         LogEntry::Private(p) => html! {
             tr.private { td { (p.date) } td colspan="4" { (lang.t("Privat tur", "Private trip")) } td.num { (km(lang, p.km)) } td { (lang.t("privat", "private")) } }
+        },
+        LogEntry::Unclassified(p) => html! {
+            tr { td.nowrap { (p.date) } td colspan="4" { span.badge.unclassified { (lang.t("venter på sjåføren", "awaiting the driver")) } } td.num { (km(lang, p.km)) } td { "—" } }
         },
         LogEntry::Trip(t) => match &t.classification {
             // The keeper's view: an unclassified trip is km only until the driver classifies it.
@@ -229,140 +244,33 @@ pub async fn export(
     viewer: Viewer,
     Query(q): Query<LogQuery>,
 ) -> Response {
-    let (log, _) = match load(&state, &viewer, &q).await {
+    let (log, _) = match load(&state, &viewer, &q, Action::Export).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let pdf = q.format.as_deref() == Some("pdf");
-    let lang = viewer.lang;
-    let (store, v) = (state.store.clone(), viewer.clone());
-    let r = blocking(move || -> Result<(Vec<u8>, String), data::DataError> {
-        data::record_export(
-            store.as_ref(),
-            &v,
-            &log,
-            if pdf { "pdf" } else { "csv" },
-            now(),
-        )?;
-        let name = format!(
-            "kjorebok-{}-{}.{}",
-            log.reg.as_str(),
-            log.month,
-            if pdf { "pdf" } else { "csv" }
-        );
-        if pdf {
-            let generated = now().rfc3339();
-            let kind_name = match log.kind {
-                domain::VehicleKind::Car => "personbil",
-                domain::VehicleKind::Van => "varebil",
-            };
-            let vehicle_name = log.reg.to_string();
-            let readings = odometer_readings(&log.entries);
-            let bytes = report::driving_log_pdf(
-                &report::DrivingLogReport {
-                    organisation: &log.organisation,
-                    org_number: log.org_number.as_deref(),
-                    vehicle: &vehicle_name,
-                    vehicle_kind: kind_name,
-                    period: &log.month,
-                    generated_at: &generated,
-                    entries: &log.entries,
-                    deviations: &log.deviations,
-                    odometer_readings: &readings,
-                    attribution: places::ATTRIBUTION,
-                },
-                lang.report(),
-            );
-            Ok((bytes, name))
-        } else {
-            Ok((csv(&log).into_bytes(), name))
-        }
-    })
-    .await;
-    match r {
-        Ok(Ok((bytes, name))) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    if pdf {
-                        "application/pdf".to_owned()
-                    } else {
-                        "text/csv; charset=utf-8".to_owned()
-                    },
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Ok(Err(e)) => failed(&viewer, e),
-        Err(r) => r,
-    }
-}
-
-/// The last odometer reading of each day that has one (Skatteetaten wants it at least monthly).
-fn odometer_readings(entries: &[LogEntry]) -> Vec<(time::Date, f64)> {
-    let mut out: Vec<(time::Date, f64)> = Vec::new();
-    for e in entries {
-        if let LogEntry::Trip(t) = e
-            && let Some(end) = t.odometer_end_km
-        {
-            match out.last_mut() {
-                Some(last) if last.0 == t.date => last.1 = end,
-                _ => out.push((t.date, end)),
-            }
-        }
-    }
-    out
-}
-
-fn csv(log: &Log) -> String {
-    let mut out = String::from(
-        "vehicle,date,start,end,from,to,odometer_start_km,odometer_end_km,km,classification,purpose\n",
+    let name = format!(
+        "kjorebok-{}-{}.{}",
+        log.vehicle.as_str(),
+        log.period,
+        if pdf { "pdf" } else { "csv" }
     );
-    let reg = log.reg.as_str();
-    for e in &log.entries {
-        match e {
-            LogEntry::Trip(t) => match &t.classification {
-                Classification::Business { purpose } => out.push_str(&format!(
-                    "{reg},{},{},{},{},{},{},{},{:.1},business,{}\n",
-                    t.date,
-                    data::clock(t.start),
-                    data::clock(t.end),
-                    data::csv_field(&t.start_place),
-                    data::csv_field(&t.end_place),
-                    t.odometer_start_km.map(|v| format!("{v:.1}")).unwrap_or_default(),
-                    t.odometer_end_km.map(|v| format!("{v:.1}")).unwrap_or_default(),
-                    t.km,
-                    data::csv_field(purpose),
-                )),
-                other => out.push_str(&format!(
-                    "{reg},{},,,,,,,{:.1},{},\n",
-                    t.date,
-                    t.km,
-                    other.as_str()
-                )),
-            },
-            LogEntry::Private(p) => {
-                out.push_str(&format!("{reg},{},,,,,,,{:.1},private,\n", p.date, p.km))
-            }
-        }
-    }
-    for d in &log.deviations {
-        out.push_str(&format!(
-            "# deviation {} {} – {}: {} ({:.1} km) {}\n",
-            d.kind,
-            local(d.from),
-            local(d.to),
-            d.kind,
-            d.km,
-            d.note.replace('\n', " ")
-        ));
-    }
-    out
+    let (content_type, bytes) = if pdf {
+        ("application/pdf", log.pdf(viewer.lang.report()))
+    } else {
+        ("text/csv; charset=utf-8", log.csv().into_bytes())
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
@@ -376,11 +284,11 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
     let Ok(reg) = RegNo::parse(form.get("vehicle").map(String::as_str).unwrap_or("")) else {
         return failed(
             &viewer,
-            data::DataError::NotFound("vehicle".into()),
+            data::invalid("Ukjent kjøretøy.", "Unknown vehicle."),
         );
     };
-    let (store, v, m, r2) = (state.store.clone(), viewer.clone(), month.clone(), reg.clone());
-    match blocking(move || data::sign_keeper(store.as_ref(), &v, &r2, &m, now())).await {
+    let (reads, v, m, r2) = (state.reads.clone(), viewer.clone(), month.clone(), reg.clone());
+    match blocking(move || data::sign_keeper(&reads, &v, &r2, &m)).await {
         Ok(Ok(())) => Redirect::to(&format!(
             "/drivinglog?vehicle={}&month={}&done=signed",
             encode(reg.as_str()),

@@ -12,11 +12,10 @@ use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{Web, blocking};
 use super::{failed, local};
-use crate::ingest::now;
 
 pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    let view = match blocking(move || data::ledger(store.as_ref(), &v, now())).await {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let view = match blocking(move || data::ledger(&reads, &v)).await {
         Ok(Ok(w)) => w,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,
@@ -37,7 +36,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
             }
         }
         section.card {
-            h2 { (lang.t("Siste oppføringer", "Latest entries")) " (" (view.entries.len()) " / " (view.total) ")" }
+            h2 { (lang.t("Siste oppføringer", "Latest entries")) " (" (view.entries.len()) ")" }
             div.scroll { table {
                 thead { tr {
                     th.num scope="col" { "#" }

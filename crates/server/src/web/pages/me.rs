@@ -21,14 +21,14 @@ pub struct Flash {
 }
 
 pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flash>) -> Response {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    let own = match blocking(move || data::own(store.as_ref(), &v, now())).await {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let own = match blocking(move || data::own(&reads, &v, now())).await {
         Ok(Ok(own)) => own,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,
     };
     let sites: Vec<String> = match blocking({
-        let store = state.store.clone();
+        let store = state.reads.store().clone();
         move || store.load_org().map(|o| o.sites.into_iter().map(|s| s.name))
     })
     .await
@@ -217,13 +217,19 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
             p { (lang.t(
                 "Du har rett til innsyn i og en kopi av alt som er lagret om deg (personvernforordningen art. 15 og 20).",
                 "You have the right to see and copy everything held about you (GDPR art. 15 and 20).")) }
-            a.button href="/me/export.csv" download { (lang.t("Last ned turene mine (CSV)", "Download my trips (CSV)")) }
+            a.button #export-mine href="/me/export.json" download { (lang.t("Last ned alt om meg (JSON)", "Download everything about me (JSON)")) }
         }
     }
 }
 
-fn trip(lang: Lang, viewer: &Viewer, reg: &domain::RegNo, e: &LogEntry, locked: bool) -> Markup {
+fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> Markup {
     match e {
+        LogEntry::Unclassified(p) => html! {
+            li.trip.unclassified {
+                div.when { (p.date) " · " (reg) }
+                div.what { (km(lang, p.km)) " km" }
+            }
+        },
         LogEntry::Private(p) => html! {
             li.trip.private {
                 div.when { (p.date) " · " (reg) }
@@ -273,7 +279,7 @@ async fn act<T: Send + 'static>(
     state: &Web,
     viewer: &Viewer,
     form: FormResult,
-    f: impl FnOnce(&dyn storage::Store, &Viewer, &std::collections::HashMap<String, String>) -> Result<T, data::DataError>
+    f: impl FnOnce(&crate::reads::Reads, &Viewer, &std::collections::HashMap<String, String>) -> Result<T, data::DataError>
     + Send
     + 'static,
 ) -> Result<T, Response> {
@@ -281,17 +287,17 @@ async fn act<T: Send + 'static>(
         return Err(super::super::session::csrf_refused(viewer.lang));
     };
     viewer.check_csrf(&state.secret, &form)?;
-    let (store, v) = (state.store.clone(), viewer.clone());
-    match blocking(move || f(store.as_ref(), &v, &form)).await? {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    match blocking(move || f(&reads, &v, &form)).await? {
         Ok(t) => Ok(t),
         Err(e) => Err(failed(viewer, e)),
     }
 }
 
 pub async fn privacy(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
-    let r = act(&state, &viewer, form, |store, v, form| {
+    let r = act(&state, &viewer, form, |reads, v, form| {
         let on = form.get("on").map(String::as_str) == Some("1");
-        data::switch_privacy(store, v, on, now()).map(|_| on)
+        data::switch_privacy(reads, v, on).map(|_| on)
     })
     .await;
     match r {
@@ -307,20 +313,20 @@ pub async fn classify(
     Path(id): Path<i64>,
     form: FormResult,
 ) -> Response {
-    let r = act(&state, &viewer, form, move |store, v, form| {
+    let r = act(&state, &viewer, form, move |reads, v, form| {
         let class = match form.get("class").map(String::as_str) {
             Some("private") => Classification::Private,
             Some("business") => Classification::Business {
                 purpose: form.get("purpose").map(|p| p.trim().to_owned()).unwrap_or_default(),
             },
             _ => {
-                return Err(data::DataError::Invalid {
-                    nb: "Velg «Jobb» eller «Privat».".into(),
-                    en: "Choose “Business” or “Private”.".into(),
-                });
+                return Err(data::invalid(
+                    "Velg «Jobb» eller «Privat».",
+                    "Choose “Business” or “Private”.",
+                ));
             }
         };
-        data::classify(store, v, id, &class, now())
+        data::classify(reads, v, id, &class)
     })
     .await;
     match r {
@@ -330,8 +336,8 @@ pub async fn classify(
 }
 
 pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
-    match act(&state, &viewer, form, |store, v, _| {
-        data::sign_driver(store, v, now())
+    match act(&state, &viewer, form, |reads, v, _| {
+        data::sign_driver(reads, v, now())
     })
     .await
     {
@@ -341,17 +347,17 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
 }
 
 pub async fn export(State(state): State<Web>, viewer: Viewer) -> Response {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    match blocking(move || data::own_csv(store.as_ref(), &v, now())).await {
-        Ok(Ok(csv)) => (
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    match blocking(move || data::own_export(&reads, &v)).await {
+        Ok(Ok(json)) => (
             [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_TYPE, "application/json; charset=utf-8"),
                 (
                     header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"mine-turer.csv\"",
+                    "attachment; filename=\"mine-data.json\"",
                 ),
             ],
-            csv,
+            json,
         )
             .into_response(),
         Ok(Err(e)) => failed(&viewer, e),

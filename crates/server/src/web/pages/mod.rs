@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::data::DataError;
+use crate::reads::ReadError;
 use super::layout;
 use super::session::Viewer;
 
@@ -19,36 +20,54 @@ use super::session::Viewer;
 /// a request that cannot be done as 400 with what to do instead.
 pub fn failed(viewer: &Viewer, e: DataError) -> Response {
     let lang = viewer.lang;
-    match e {
-        DataError::Denied { nb, en } => layout::refused(viewer, &nb, &en),
-        DataError::NotFound(what) => {
-            tracing::debug!(%what, "web: not found");
-            layout::error_page(
-                lang,
-                StatusCode::NOT_FOUND,
-                lang.t("Finnes ikke", "Not found"),
-                lang.t(
-                    "Det du ba om finnes ikke, eller det er ikke ditt. Gå tilbake og velg fra listen.",
-                    "What you asked for does not exist, or is not yours. Go back and choose from the list.",
-                ),
-                Some(viewer),
-            )
-        }
-        DataError::Invalid { nb, en } => layout::error_page(
+    let cannot = |nb: &str, en: &str| {
+        layout::error_page(
             lang,
             StatusCode::BAD_REQUEST,
             lang.t("Kan ikke gjøres slik", "Cannot be done like that"),
-            lang.t(&nb, &en),
+            lang.t(nb, en),
+            Some(viewer),
+        )
+    };
+    match e {
+        DataError::Read(ReadError::Denied(d)) => {
+            layout::refused(viewer, &d.message_nb(), &d.message_en())
+        }
+        DataError::Refused { nb, en } => layout::refused(viewer, &nb, &en),
+        DataError::Read(ReadError::NotFound(what)) => layout::error_page(
+            lang,
+            StatusCode::NOT_FOUND,
+            lang.t("Finnes ikke", "Not found"),
+            &match lang {
+                super::Lang::Nb => format!("Det du ba om finnes ikke, eller det er ikke ditt ({what})."),
+                super::Lang::En => format!("What you asked for does not exist, or is not yours ({what})."),
+            },
             Some(viewer),
         ),
-        DataError::Store(storage::StoreError::Refused(why)) => layout::error_page(
+        DataError::Read(ReadError::Invalid(why)) => cannot(&why, &why),
+        DataError::Invalid { nb, en } => cannot(&nb, &en),
+        DataError::Read(ReadError::Store(storage::StoreError::Refused(why)))
+        | DataError::Store(storage::StoreError::Refused(why)) => layout::error_page(
             lang,
             StatusCode::CONFLICT,
             lang.t("Kan ikke gjøres nå", "Cannot be done now"),
             &why,
             Some(viewer),
         ),
-        DataError::Store(e) => super::unexpected(lang, e),
+        DataError::Read(ReadError::Audit(e)) => {
+            tracing::error!(error = %e, "web: the ledger could not record an access");
+            layout::error_page(
+                lang,
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang.t("Ingenting vises nå", "Nothing can be shown now"),
+                lang.t(
+                    "Revisjonsloggen kunne ikke føre dette innsynet, så ingenting vises. Prøv igjen om litt.",
+                    "The audit ledger could not record this access, so nothing is shown. Try again in a moment.",
+                ),
+                Some(viewer),
+            )
+        }
+        DataError::Read(ReadError::Store(e)) | DataError::Store(e) => super::unexpected(lang, e),
     }
 }
 

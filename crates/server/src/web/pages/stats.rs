@@ -11,11 +11,10 @@ use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{Web, blocking};
 use super::failed;
-use crate::ingest::now;
 
 pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
-    let (store, v) = (state.store.clone(), viewer.clone());
-    let weeks = match blocking(move || data::aggregates(store.as_ref(), &v, now())).await {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let weeks = match blocking(move || data::aggregates(&reads, &v)).await {
         Ok(Ok(w)) => w,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,

@@ -1,0 +1,764 @@
+//! Every read of personal data, for every user-facing path (the JSON API, the web pages, the
+//! command line), goes through here: the policy decides (`access::Policy::authorise`), the
+//! answer — yes or no — is appended to the audit ledger and durable before anything is shown,
+//! and only then is the storage query called with the capability the policy handed out.
+//!
+//! Architecture Invariant: this module is the only caller of `Policy::authorise` outside
+//! tests, and it never shows data whose ledger entry failed to commit.
+
+use std::sync::Arc;
+
+use access::{Capability, Denial, Policy, ReadPurpose, Role, Scope};
+use domain::drivinglog::{Classification, LogEntry, RecordedDeviation};
+use domain::{RegNo, Timestamp, VehicleId};
+use ledger::Action;
+use storage::{SignRole, Store, StoreError};
+
+use crate::audit_log::{AuditError, AuditLog};
+use crate::ingest::now;
+use crate::purpose_worker::Shared;
+
+/// How many ledger entries one page of the ledger shows at most.
+pub const LEDGER_PAGE: usize = 500;
+
+/// Who acts: a logged-in user, in one of their roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Who {
+    pub user: access::User,
+    pub role: Role,
+}
+
+impl Who {
+    /// The acting user from their stored row. `role` picks one of the user's roles; without
+    /// it, the user's first role.
+    pub fn from_row(row: &storage::UserRow, role: Option<&str>) -> Result<Who, ReadError> {
+        let roles: Vec<Role> = row
+            .roles
+            .iter()
+            .filter_map(|r| Role::parse(r).ok())
+            .collect();
+        let role = match role {
+            Some(r) => Role::parse(r).map_err(|e| ReadError::Invalid(e.to_string()))?,
+            None => *roles
+                .first()
+                .ok_or_else(|| ReadError::Invalid(format!("user {} has no role", row.name)))?,
+        };
+        Ok(Who {
+            user: access::User {
+                id: access::UserId(row.name.clone()),
+                name: row.name.clone(),
+                roles,
+                employee: row.employee_number.clone(),
+            },
+            role,
+        })
+    }
+
+    /// The user's employee number, for changes only an employee makes about themselves.
+    fn employee(&self) -> Option<&str> {
+        self.user.employee.as_deref()
+    }
+}
+
+/// Why a read gave nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The policy refused; the attempt is on the ledger. The message says why, with its source.
+    #[error("{}", .0.message_en())]
+    Denied(Box<Denial>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The read purposes any endpoint may be asked to serve although the policy always refuses
+/// them: so that the attempt can be named, refused with its reason and recorded.
+pub fn declarable(natural: ReadPurpose) -> Vec<ReadPurpose> {
+    vec![
+        natural,
+        ReadPurpose::TimesheetControl,
+        ReadPurpose::PerformanceReview,
+    ]
+}
+
+/// The purpose a request declared, checked against what the endpoint serves.
+fn declared(natural: ReadPurpose, asked: Option<ReadPurpose>) -> Result<ReadPurpose, ReadError> {
+    match asked {
+        None => Ok(natural),
+        Some(p) if declarable(natural).contains(&p) => Ok(p),
+        Some(p) => Err(ReadError::Invalid(format!(
+            "this endpoint serves the purpose {natural}; {p} data is read elsewhere (see /api/v1/openapi.json)"
+        ))),
+    }
+}
+
+/// A position in the live fleet view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FleetPosition {
+    pub vehicle: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub time: Timestamp,
+}
+
+/// One vehicle's driving log for a period, as the reader's capability shows it.
+#[derive(Clone, Debug)]
+pub struct DrivingLogPeriod {
+    pub organisation: String,
+    pub org_number: Option<String>,
+    pub vehicle: RegNo,
+    pub kind: domain::VehicleKind,
+    pub period: String,
+    pub entries: Vec<LogEntry>,
+    pub deviations: Vec<RecordedDeviation>,
+    /// Month sign-offs: (driver or keeper, by, when). Empty for a year.
+    pub signoffs: Vec<(SignRole, String, Timestamp)>,
+    /// The calendar year to the end of the period, for the tax thresholds.
+    pub year: purposes::tax::YearTotals,
+    pub notices: Vec<purposes::tax::Notice>,
+}
+
+impl DrivingLogPeriod {
+    pub fn csv(&self) -> String {
+        let mut out =
+            report::driving_log_csv(&self.vehicle.to_string(), &self.entries, &self.deviations);
+        for (date, km) in report::odometer_readings(&self.entries) {
+            out.push_str(&format!("# kilometerstand/odometer {date}: {km:.1}\n"));
+        }
+        out
+    }
+
+    pub fn pdf(&self, lang: report::Lang) -> Vec<u8> {
+        let generated = now().rfc3339();
+        let vehicle = self.vehicle.to_string();
+        report::driving_log_pdf(
+            &report::DrivingLogReport {
+                organisation: &self.organisation,
+                org_number: self.org_number.as_deref(),
+                vehicle: &vehicle,
+                vehicle_kind: match self.kind {
+                    domain::VehicleKind::Car => "personbil",
+                    domain::VehicleKind::Van => "varebil",
+                },
+                period: &self.period,
+                generated_at: &generated,
+                entries: &self.entries,
+                deviations: &self.deviations,
+                odometer_readings: &report::odometer_readings(&self.entries),
+                attribution: places::ATTRIBUTION,
+            },
+            lang,
+        )
+    }
+}
+
+/// Everything held about one employee, for GDPR art. 15 and 20.
+#[derive(Clone, Debug)]
+pub struct MyData {
+    pub employee: Option<org::Employee>,
+    pub assignments: Vec<org::Assignment>,
+    pub user: String,
+    pub roles: Vec<String>,
+    pub year: i32,
+    /// (vehicle, entry)
+    pub trips: Vec<(String, LogEntry)>,
+    /// (vehicle, at, on, source)
+    pub privacy_switches: Vec<(String, Timestamp, bool, String)>,
+    pub alarm_windows: Vec<storage::AlarmWindow>,
+    pub ledger: Vec<ledger::StoredEntry>,
+}
+
+/// The capability-gated read service. Cheap to clone.
+#[derive(Clone)]
+pub struct Reads {
+    store: Arc<dyn Store>,
+    audit: AuditLog,
+    shared: Option<Arc<Shared>>,
+}
+
+impl Reads {
+    /// `shared` is the running server's live fleet view (none on the command line).
+    pub fn new(store: Arc<dyn Store>, audit: AuditLog, shared: Option<Arc<Shared>>) -> Reads {
+        Reads {
+            store,
+            audit,
+            shared,
+        }
+    }
+
+    /// The store, for what is not personal data (the organisation, users) and for changes
+    /// made after an [`Reads::authorise`].
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The one door: asks the policy, puts its answer on the ledger (durably), and hands out
+    /// the capability. `subject` names whose data it is when the scope does not (the drivers
+    /// of a vehicle in the period), so that they find the access in their own ledger view.
+    pub fn authorise(
+        &self,
+        who: &Who,
+        purpose: ReadPurpose,
+        scope: Scope,
+        subject: Option<String>,
+        action: Action,
+        object: String,
+    ) -> Result<Capability, ReadError> {
+        let at = now();
+        let fill = |r: &mut access::AuditRecord| {
+            if r.subject.is_none() {
+                r.subject.clone_from(&subject);
+            }
+            r.object.clone_from(&object);
+        };
+        match Policy::authorise(&who.user, who.role, purpose, scope, at.millis()) {
+            Ok(grant) => {
+                let (cap, mut record) = grant.into_parts();
+                fill(&mut record);
+                record.action = action;
+                self.audit.append(storage_record(record))?;
+                Ok(cap)
+            }
+            Err(denial) => {
+                let mut record = denial.audit().clone();
+                fill(&mut record);
+                self.audit.append(storage_record(record))?;
+                Err(ReadError::Denied(Box::new(denial)))
+            }
+        }
+    }
+
+    fn vehicle(&self, reg: &str) -> Result<(RegNo, VehicleId), ReadError> {
+        let reg = RegNo::parse(reg).map_err(|e| ReadError::Invalid(e.to_string()))?;
+        let id = self
+            .store
+            .vehicle_id(&reg)?
+            .ok_or_else(|| ReadError::NotFound(format!("no vehicle {reg} in the organisation")))?;
+        Ok((reg, id))
+    }
+
+    /// The live fleet view: where the vehicles are now; vehicles in privacy mode are absent.
+    pub fn fleet(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<Vec<FleetPosition>, ReadError> {
+        let purpose = declared(ReadPurpose::FleetView, asked)?;
+        self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            "fleet view, all vehicles now".to_owned(),
+        )?;
+        Ok(self.fleet_now())
+    }
+
+    /// The fleet view's current positions, for a caller that already holds a fleet-view
+    /// capability (the live stream after its one ledgered authorisation).
+    pub fn fleet_now(&self) -> Vec<FleetPosition> {
+        let Some(shared) = &self.shared else {
+            return Vec::new();
+        };
+        let names = shared.names.read().map(|n| n.clone()).unwrap_or_default();
+        let mut out: Vec<FleetPosition> = shared
+            .fleet
+            .read()
+            .map(|f| f.snapshot())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(v, p)| FleetPosition {
+                vehicle: names.get(&v).cloned().unwrap_or_default(),
+                lat: p.position.lat(),
+                lon: p.position.lon(),
+                time: p.time,
+            })
+            .collect();
+        out.sort_by(|a, b| a.vehicle.cmp(&b.vehicle));
+        out
+    }
+
+    /// A vehicle's driving log for a month (`YYYY-MM`) or a year (`YYYY`).
+    pub fn driving_log(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        reg: &str,
+        period: &str,
+        action: Action,
+    ) -> Result<DrivingLogPeriod, ReadError> {
+        let purpose = declared(ReadPurpose::DrivingLog, asked)?;
+        let (from, to) = report::period(period).map_err(ReadError::Invalid)?;
+        let (reg, id) = self.vehicle(reg)?;
+        let org = self.store.load_org()?;
+        // An employee reads their own trips in the vehicle; the other roles the vehicle's log.
+        let scope = match who.role {
+            Role::Employee => Scope::Own,
+            _ => Scope::Vehicle(reg.to_string()),
+        };
+        let cap = self.authorise(
+            who,
+            purpose,
+            scope,
+            drivers_of(&org, &reg, from, to),
+            action,
+            format!("driving log {reg} {period}"),
+        )?;
+        let entries = self.store.driving_log(&cap, id, from, to)?;
+        let deviations = self.store.deviations(&cap, id, from, to)?;
+        let signoffs = if period.len() == 7 {
+            self.store.signoffs(id, period)?
+        } else {
+            Vec::new()
+        };
+        let year_start = time::Date::from_calendar_date(to.year(), time::Month::January, 1)
+            .map_err(|e| ReadError::Invalid(e.to_string()))?;
+        let year = purposes::tax::totals(&self.store.driving_log(&cap, id, year_start, to)?);
+        let kind = org
+            .vehicles
+            .iter()
+            .find(|v| v.reg == reg)
+            .map_or(domain::VehicleKind::Car, |v| v.kind);
+        Ok(DrivingLogPeriod {
+            notices: purposes::tax::notices(kind, &year),
+            organisation: org.organisation.name.clone(),
+            org_number: org.organisation.org_number.clone(),
+            vehicle: reg,
+            kind,
+            period: period.to_owned(),
+            entries,
+            deviations,
+            signoffs,
+            year,
+        })
+    }
+
+    /// The acting employee's own trips in a month or year, in every vehicle they drove.
+    pub fn own_trips(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        period: &str,
+    ) -> Result<Vec<(String, LogEntry)>, ReadError> {
+        let purpose = declared(ReadPurpose::DrivingLog, asked)?;
+        let (from, to) = report::period(period).map_err(ReadError::Invalid)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::Own,
+            None,
+            Action::Read,
+            format!("own trips {period}"),
+        )?;
+        Ok(self.store.own_driving_log(&cap, from, to)?)
+    }
+
+    /// Classifies one of the acting employee's own trips.
+    pub fn classify(&self, who: &Who, trip: i64, class: &Classification) -> Result<(), ReadError> {
+        let cap = self.authorise(
+            who,
+            ReadPurpose::DrivingLog,
+            Scope::Own,
+            None,
+            Action::Change,
+            format!("classify trip {trip} as {}", class.as_str()),
+        )?;
+        self.store
+            .classify_trip(&cap, trip, class, &who.user.name, now())?;
+        Ok(())
+    }
+
+    /// Signs a month of a vehicle's driving log: the driver (employee role, own vehicle) or the
+    /// log keeper (after the driver).
+    pub fn sign_month(&self, who: &Who, reg: &str, month: &str) -> Result<(), ReadError> {
+        let (from, to) = report::period(month).map_err(ReadError::Invalid)?;
+        if month.len() != 7 {
+            return Err(ReadError::Invalid(format!(
+                "a month is signed as YYYY-MM, not {month:?}"
+            )));
+        }
+        let (reg, id) = self.vehicle(reg)?;
+        let org = self.store.load_org()?;
+        let (scope, role) = match who.role {
+            Role::Employee => (Scope::Own, SignRole::Driver),
+            _ => (Scope::Vehicle(reg.to_string()), SignRole::Keeper),
+        };
+        if role == SignRole::Driver
+            && !who
+                .employee()
+                .is_some_and(|e| drove(&org, e, &reg, from, to))
+        {
+            return Err(ReadError::Invalid(format!(
+                "{reg} was not assigned to you in {month}; its driver signs it"
+            )));
+        }
+        self.authorise(
+            who,
+            ReadPurpose::DrivingLog,
+            scope,
+            drivers_of(&org, &reg, from, to),
+            Action::Change,
+            format!("sign driving log {reg} {month} as {}", role.as_str()),
+        )?;
+        self.store
+            .sign_month(id, month, role, &who.user.name, now())?;
+        Ok(())
+    }
+
+    /// The acting employee switches privacy mode for the vehicle assigned to them today (or
+    /// `reg`, when given, if it is assigned to them today). Returns the vehicle.
+    pub fn switch_privacy(
+        &self,
+        who: &Who,
+        reg: Option<&str>,
+        on: bool,
+        source: &str,
+    ) -> Result<String, ReadError> {
+        let org = self.store.load_org()?;
+        let today = today()?;
+        let employee = who.employee().unwrap_or_default().to_owned();
+        let assigned: Vec<&RegNo> = org
+            .assignments
+            .iter()
+            .filter(|a| a.employee == employee && drove(&org, &employee, &a.vehicle, today, today))
+            .map(|a| &a.vehicle)
+            .collect();
+        let chosen = match reg {
+            Some(r) => {
+                let (r, _) = self.vehicle(r)?;
+                assigned.into_iter().find(|a| **a == r).cloned()
+            }
+            None => assigned.first().map(|r| (*r).clone()),
+        };
+        let object = format!(
+            "privacy mode {} for {}",
+            if on { "on" } else { "off" },
+            chosen
+                .as_ref()
+                .map_or("no vehicle".to_owned(), ToString::to_string)
+        );
+        self.authorise(
+            who,
+            ReadPurpose::OwnData,
+            Scope::Own,
+            None,
+            Action::Change,
+            object,
+        )?;
+        let Some(reg) = chosen else {
+            return Err(ReadError::NotFound(
+                "no vehicle is assigned to you today in the organisation file".to_owned(),
+            ));
+        };
+        let (_, id) = self.vehicle(reg.as_str())?;
+        self.store.switch_privacy(id, on, source, now())?;
+        Ok(reg.to_string())
+    }
+
+    /// The privacy switches of a vehicle made while it was assigned to the acting employee,
+    /// newest first. Only the driver reads them: they tell when private trips began.
+    pub fn privacy_history(
+        &self,
+        who: &Who,
+        reg: &str,
+    ) -> Result<Vec<(Timestamp, bool, String)>, ReadError> {
+        let (reg, id) = self.vehicle(reg)?;
+        let cap = self.authorise(
+            who,
+            ReadPurpose::OwnData,
+            Scope::Own,
+            None,
+            Action::Read,
+            format!("own privacy switches in {reg}"),
+        )?;
+        Ok(self.store.privacy_switches(&cap, id)?)
+    }
+
+    /// Opens an alarm window by hand (a reported theft); returns its id.
+    pub fn open_alarm(&self, who: &Who, reg: &str, reason: &str) -> Result<i64, ReadError> {
+        let (reg, id) = self.vehicle(reg)?;
+        let org = self.store.load_org()?;
+        let today = today()?;
+        self.authorise(
+            who,
+            ReadPurpose::Alarm,
+            Scope::All,
+            drivers_of(&org, &reg, today, today),
+            Action::Change,
+            format!("open alarm window for {reg}: {reason}"),
+        )?;
+        Ok(self.store.open_alarm(
+            id,
+            &format!("{reason} (reported by {})", who.user.name),
+            now(),
+        )?)
+    }
+
+    /// Alarm windows, newest first.
+    pub fn alarms(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<Vec<(String, storage::AlarmWindow)>, ReadError> {
+        let purpose = declared(ReadPurpose::Alarm, asked)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            "alarm windows".to_owned(),
+        )?;
+        let names = self.vehicle_names()?;
+        Ok(self
+            .store
+            .alarm_windows(&cap)?
+            .into_iter()
+            .map(|w| (names(w.vehicle), w))
+            .collect())
+    }
+
+    /// The positions kept inside one alarm window.
+    pub fn alarm_positions(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        window: i64,
+    ) -> Result<Vec<(Timestamp, domain::Position)>, ReadError> {
+        let purpose = declared(ReadPurpose::Alarm, asked)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            format!("alarm window {window} positions"),
+        )?;
+        match self.store.alarm_positions(&cap, window) {
+            Err(StoreError::Refused(_)) => Err(ReadError::NotFound(format!(
+                "there is no alarm window {window}"
+            ))),
+            other => Ok(other?),
+        }
+    }
+
+    /// Resolves an alarm window (security operator); `incident` keeps it longer.
+    pub fn resolve_alarm(&self, who: &Who, window: i64, incident: bool) -> Result<(), ReadError> {
+        self.authorise(
+            who,
+            ReadPurpose::Alarm,
+            Scope::All,
+            None,
+            Action::Change,
+            format!(
+                "resolve alarm window {window}{}",
+                if incident { " as an incident" } else { "" }
+            ),
+        )?;
+        self.store
+            .resolve_alarm(window, &who.user.name, incident, now())?;
+        Ok(())
+    }
+
+    /// The released anonymous aggregates.
+    pub fn aggregates(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<Vec<storage::ReleasedWeek>, ReadError> {
+        let purpose = declared(ReadPurpose::Utilization, asked)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            "anonymous utilisation aggregates".to_owned(),
+        )?;
+        Ok(self.store.utilization_weeks(&cap)?)
+    }
+
+    /// The ledger's metadata, newest first: everything for the oversight roles, or the entries
+    /// about one employee (`subject`: an access report on request).
+    pub fn ledger(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        subject: Option<&str>,
+    ) -> Result<Vec<ledger::StoredEntry>, ReadError> {
+        let purpose = declared(ReadPurpose::LedgerMetadata, asked)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            subject.map(str::to_owned),
+            Action::Read,
+            match subject {
+                Some(s) => format!("audit ledger entries about employee {s}"),
+                None => "audit ledger".to_owned(),
+            },
+        )?;
+        Ok(self.store.audit_entries_for(&cap, subject, LEDGER_PAGE)?)
+    }
+
+    /// The ledger entries about the acting employee: who looked at my data, when, and why.
+    pub fn own_ledger(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<Vec<ledger::StoredEntry>, ReadError> {
+        let purpose = declared(ReadPurpose::LedgerMetadata, asked)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::Own,
+            None,
+            Action::Read,
+            "own audit ledger entries".to_owned(),
+        )?;
+        Ok(self.store.audit_entries_for(&cap, None, LEDGER_PAGE)?)
+    }
+
+    /// The register's measures (kontrolltiltak) as generated from the organisation.
+    pub fn register(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<Vec<register::Measure>, ReadError> {
+        let purpose = declared(ReadPurpose::Register, asked)?;
+        self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            "compliance register".to_owned(),
+        )?;
+        Ok(register::measures_from_org(&self.store.load_org()?))
+    }
+
+    /// Everything held about the acting employee (GDPR art. 15): this year's trips, the
+    /// privacy switches and alarm windows of the vehicles assigned to them, and who looked.
+    pub fn my_data(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        action: Action,
+    ) -> Result<MyData, ReadError> {
+        let purpose = declared(ReadPurpose::OwnData, asked)?;
+        let cap = self.authorise(
+            who,
+            purpose,
+            Scope::Own,
+            None,
+            action,
+            match action {
+                Action::Export => "own data export (zip)".to_owned(),
+                _ => "own data".to_owned(),
+            },
+        )?;
+        let number = cap.subject().unwrap_or_default().to_owned();
+        let org = self.store.load_org()?;
+        let today = today()?;
+        let year = today.year();
+        let (from, to) = report::period(&year.to_string()).map_err(ReadError::Invalid)?;
+        let assignments: Vec<org::Assignment> = org
+            .assignments
+            .iter()
+            .filter(|a| a.employee == number)
+            .cloned()
+            .collect();
+        let mut privacy_switches = Vec::new();
+        let mut seen = Vec::new();
+        for a in &assignments {
+            if seen.contains(&a.vehicle) {
+                continue;
+            }
+            seen.push(a.vehicle.clone());
+            if let Some(id) = self.store.vehicle_id(&a.vehicle)? {
+                for (at, on, source) in self.store.privacy_switches(&cap, id)? {
+                    privacy_switches.push((a.vehicle.to_string(), at, on, source));
+                }
+            }
+        }
+        Ok(MyData {
+            employee: org.employees.iter().find(|e| e.number == number).cloned(),
+            assignments,
+            user: who.user.name.clone(),
+            roles: who
+                .user
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            year,
+            trips: self.store.own_driving_log(&cap, from, to)?,
+            privacy_switches,
+            alarm_windows: self.store.alarm_windows(&cap)?,
+            ledger: self.store.audit_entries_for(&cap, None, LEDGER_PAGE)?,
+        })
+    }
+
+    fn vehicle_names(&self) -> Result<impl Fn(VehicleId) -> String, ReadError> {
+        let org = self.store.load_org()?;
+        let mut names = Vec::new();
+        for v in &org.vehicles {
+            if let Some(id) = self.store.vehicle_id(&v.reg)? {
+                names.push((id, v.reg.to_string()));
+            }
+        }
+        Ok(move |id: VehicleId| {
+            names
+                .iter()
+                .find(|(v, _)| *v == id)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_default()
+        })
+    }
+}
+
+fn today() -> Result<time::Date, ReadError> {
+    let t = now();
+    t.to_offset_date_time()
+        .map(|d| d.to_offset(trips::oslo_offset(t)).date())
+        .ok_or_else(|| ReadError::Invalid("the clock is out of range".to_owned()))
+}
+
+fn storage_record(r: access::AuditRecord) -> storage::AuditRecord {
+    storage::AuditRecord {
+        at: Timestamp::from_millis(r.at_ms),
+        actor: r.actor,
+        role: r.role,
+        purpose: r.purpose,
+        subject: r.subject,
+        action: r.action,
+        object: r.object,
+        outcome: r.outcome,
+    }
+}
+
+/// Whether `employee` was assigned `reg` on some day of the period.
+fn drove(org: &org::Org, employee: &str, reg: &RegNo, from: time::Date, to: time::Date) -> bool {
+    org.assignments.iter().any(|a| {
+        a.employee == employee && &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t)
+    })
+}
+
+/// The employees who drove `reg` (by assignment) in the period, as employee numbers.
+pub fn drivers_of(org: &org::Org, reg: &RegNo, from: time::Date, to: time::Date) -> Option<String> {
+    let mut numbers: Vec<&str> = org
+        .assignments
+        .iter()
+        .filter(|a| &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t))
+        .map(|a| a.employee.as_str())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    (!numbers.is_empty()).then(|| numbers.join(","))
+}
