@@ -14,8 +14,8 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod purpose_worker;
-pub mod web;
 pub mod reads;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

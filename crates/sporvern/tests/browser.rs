@@ -251,8 +251,13 @@ async fn drive(app: &TestApp) {
     }
     let (mut crew, answer) = Teltonika::login(app.teltonika, "356307042441013").await;
     assert_eq!(answer, 1);
-    crew.send(&frame(&[point(now_ms() - 1_000, (59.9460, 10.8800), true, 1_000)]))
-        .await;
+    crew.send(&frame(&[point(
+        now_ms() - 1_000,
+        (59.9460, 10.8800),
+        true,
+        1_000,
+    )]))
+    .await;
     assert_eq!(crew.ack().await, Some(1));
 
     // The purpose engine has built the trip when the driving log has it.
@@ -281,13 +286,26 @@ async fn drive(app: &TestApp) {
         .expect("alarm");
     let mut path = Vec::new();
     for i in 0..4 {
-        let at = (customer.0 + 0.0008 * f64::from(i), customer.1 - 0.0015 * f64::from(i));
-        path.push(point(now_ms() - 4_000 + i64::from(i) * 1_000, at, true, odo));
+        let at = (
+            customer.0 + 0.0008 * f64::from(i),
+            customer.1 - 0.0015 * f64::from(i),
+        );
+        path.push(point(
+            now_ms() - 4_000 + i64::from(i) * 1_000,
+            at,
+            true,
+            odo,
+        ));
     }
     dev.send(&frame(&path)).await;
     assert_eq!(dev.ack().await, Some(path.len() as u32));
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while store.alarm_positions(&security(), window).expect("positions").len() < path.len() {
+    while store
+        .alarm_positions(&security(), window)
+        .expect("positions")
+        .len()
+        < path.len()
+    {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the positions reached the alarm window"
@@ -319,7 +337,10 @@ async fn drive(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_uses_the_web_interface_in_a_real_browser() {
-    let chromium = program("CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromium = program(
+        "CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
     let chromedriver = program("CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
         eprintln!(
@@ -383,7 +404,9 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the driver is told the trip is classified"
     );
     assert!(
-        text(&phone, "li.trip.business").await.contains("Service, Tøyen Torg"),
+        text(&phone, "li.trip.business")
+            .await
+            .contains("Service, Tøyen Torg"),
         "the trip now shows as business with its purpose"
     );
     assert!(
@@ -464,7 +487,9 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     assert_eq!(denied, 1, "the refused attempt is on the ledger");
 
     // An unknown address is a 404 page, not a bare text.
-    desk.goto(&format!("{base}/no/such/page")).await.expect("goto");
+    desk.goto(&format!("{base}/no/such/page"))
+        .await
+        .expect("goto");
     assert_eq!(text(&desk, "h1").await, "Siden finnes ikke");
     shot(&desk, "07-not-found").await;
 
@@ -537,12 +562,25 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         text(&desk, "#open-h").await.contains("(0)"),
         "no open window after resolving"
     );
-    assert!(text(&desk, "table").await.contains("ja"), "kept as an incident");
+    assert!(
+        text(&desk, "table").await.contains("ja"),
+        "kept as an incident"
+    );
     shot(&desk, "09b-security-alarm-resolved").await;
 
     for (user, path, name, heading) in [
-        ("analytiker", "/stats", "10-analyst-statistics", "Statistikk"),
-        ("pvo", "/ledger", "11-privacy-officer-ledger", "Revisjonslogg"),
+        (
+            "analytiker",
+            "/stats",
+            "10-analyst-statistics",
+            "Statistikk",
+        ),
+        (
+            "pvo",
+            "/ledger",
+            "11-privacy-officer-ledger",
+            "Revisjonslogg",
+        ),
         ("ada", "/admin", "12-admin", "Administrasjon"),
     ] {
         log_out(&desk).await;
@@ -564,10 +602,32 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
 
     // Kari sees who looked at her driving log, and the dispatcher's refused attempt.
     phone.goto(&format!("{base}/me")).await.expect("goto");
-    let looked = text(&phone, "#looked-h + p + div").await;
+    let looked = text(&phone, "ul.looked").await;
     assert!(
         looked.contains("bokholder") && looked.contains("disp") && looked.contains("AVVIST"),
         "the keeper's read and the dispatcher's refused attempt: {looked}"
+    );
+    // Her copy of everything held about her (GDPR art. 15 and 20), from the export link.
+    let export = phone
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-mine').href)
+                 .then(r => r.text().then(t => done({ status: r.status, body: t })))
+                 .catch(e => done({ status: 0, body: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the export");
+    assert_eq!(export["status"], 200);
+    let mine: serde_json::Value =
+        serde_json::from_str(export["body"].as_str().unwrap_or("")).expect("JSON");
+    assert_eq!(mine["employee"]["number"], "1001");
+    assert_eq!(mine["trips"][0]["purpose"], "Service, Tøyen Torg");
+    assert!(
+        mine["who_looked"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|e| e["actor"] == "bokholder")),
+        "the export says who looked"
     );
     phone
         .find(Locator::Css("a[hreflang=en]"))

@@ -204,11 +204,7 @@ pub fn sign_driver(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<(), 
             "No vehicle is assigned to you today.",
         )
     })?;
-    Ok(reads.sign_month(
-        &who(viewer, Role::Employee),
-        reg.as_str(),
-        &this_month(at),
-    )?)
+    Ok(reads.sign_month(&who(viewer, Role::Employee), reg.as_str(), &this_month(at))?)
 }
 
 /// Everything held about the employee, as one JSON document (GDPR art. 15 and 20): put on the

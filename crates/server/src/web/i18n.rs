@@ -139,7 +139,10 @@ pub fn purpose_name(lang: Lang, purpose: &str) -> String {
         "alarm" => ("sikkerhet (alarm)", "security (alarm)"),
         "utilization" => ("rasjonalisering (anonymt)", "utilisation (anonymous)"),
         "driver_behaviour" => ("kjøreatferd", "driver behaviour"),
-        "register" => ("kontrolltiltak-registeret", "register of monitoring measures"),
+        "register" => (
+            "kontrolltiltak-registeret",
+            "register of monitoring measures",
+        ),
         "ledger_metadata" => ("revisjonslogg", "audit ledger"),
         "own_data" => ("egne data", "own data"),
         "privacy_mode" => ("privatmodus", "privacy mode"),

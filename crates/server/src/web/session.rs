@@ -80,7 +80,11 @@ impl Viewer {
     }
 
     /// Checks a submitted form's CSRF token.
-    pub fn check_csrf(&self, secret: &[u8], form: &HashMap<String, String>) -> Result<(), Response> {
+    pub fn check_csrf(
+        &self,
+        secret: &[u8],
+        form: &HashMap<String, String>,
+    ) -> Result<(), Response> {
         let given = form.get("csrf").map(String::as_str).unwrap_or("");
         if access::verify_csrf(secret, &self.session, given) {
             Ok(())

@@ -95,7 +95,10 @@ pub async fn resolve(
 
 /// The positions inside an alarm window on a plain background: the path, and the latest
 /// position marked. Server-rendered; nothing outside the window exists to be drawn.
-fn track(lang: super::super::i18n::Lang, points: &[(domain::Timestamp, domain::Position)]) -> Markup {
+fn track(
+    lang: super::super::i18n::Lang,
+    points: &[(domain::Timestamp, domain::Position)],
+) -> Markup {
     let Some((last_t, last)) = points.last() else {
         return html! { p.muted { (lang.t("Ingen posisjoner i vinduet ennå.", "No positions in the window yet.")) } };
     };

@@ -9,14 +9,14 @@ use domain::drivinglog::{Classification, LogEntry};
 use maud::{Markup, html};
 
 use super::super::data;
-use crate::reads::DrivingLogPeriod as Log;
-use ledger::Action;
 use super::super::i18n::{Lang, km, month_name};
 use super::super::layout::Page;
 use super::super::session::{Viewer, encode};
 use super::super::{FormResult, Web, blocking};
 use super::{failed, local};
 use crate::ingest::now;
+use crate::reads::DrivingLogPeriod as Log;
+use ledger::Action;
 
 #[derive(serde::Deserialize)]
 pub struct LogQuery {
@@ -42,15 +42,12 @@ async fn load(
                 nb: format!("«{s}» er ikke et registreringsnummer."),
                 en: format!("“{s}” is not a registration number."),
             })?,
-            None => all
-                .first()
-                .cloned()
-                .ok_or_else(|| {
-                    data::invalid(
-                        "Organisasjonen har ingen kjøretøy ennå.",
-                        "The organisation has no vehicles yet.",
-                    )
-                })?,
+            None => all.first().cloned().ok_or_else(|| {
+                data::invalid(
+                    "Organisasjonen har ingen kjøretøy ennå.",
+                    "The organisation has no vehicles yet.",
+                )
+            })?,
         };
         let month = month
             .filter(|m| !m.is_empty())
@@ -101,7 +98,11 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
         .signoffs
         .iter()
         .find(|(r, _, _)| *r == storage::SignRole::Keeper);
-    let q = format!("vehicle={}&month={}", encode(log.vehicle.as_str()), log.period);
+    let q = format!(
+        "vehicle={}&month={}",
+        encode(log.vehicle.as_str()),
+        log.period
+    );
     html! {
         h1 { (lang.t("Kjørebok", "Driving log")) }
         p.lead { (lang.t(
@@ -287,7 +288,12 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
             data::invalid("Ukjent kjøretøy.", "Unknown vehicle."),
         );
     };
-    let (reads, v, m, r2) = (state.reads.clone(), viewer.clone(), month.clone(), reg.clone());
+    let (reads, v, m, r2) = (
+        state.reads.clone(),
+        viewer.clone(),
+        month.clone(),
+        reg.clone(),
+    );
     match blocking(move || data::sign_keeper(&reads, &v, &r2, &m)).await {
         Ok(Ok(())) => Redirect::to(&format!(
             "/drivinglog?vehicle={}&month={}&done=signed",

@@ -29,7 +29,11 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
     };
     let sites: Vec<String> = match blocking({
         let store = state.reads.store().clone();
-        move || store.load_org().map(|o| o.sites.into_iter().map(|s| s.name))
+        move || {
+            store
+                .load_org()
+                .map(|o| o.sites.into_iter().map(|s| s.name))
+        }
     })
     .await
     {
@@ -45,10 +49,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
 
 fn flash(lang: Lang, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
-        "privacy_on" => lang.t(
-            "Privatmodus er slått på.",
-            "Privacy mode is on.",
-        ),
+        "privacy_on" => lang.t("Privatmodus er slått på.", "Privacy mode is on."),
         "privacy_off" => lang.t("Privatmodus er slått av.", "Privacy mode is off."),
         "classified" => lang.t("Turen er klassifisert.", "The trip is classified."),
         "signed" => lang.t("Måneden er signert.", "The month is signed."),
@@ -170,7 +171,7 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
                 "Private use of a company car counts as occasional only when it is at most 10 days and 1,000 km a year (both). Over 40,000 km of business driving lowers the valuation only when an electronic driving log documents it.")) }
             dl.totals {
                 div { dt { (lang.t("Private dager", "Private days")) } dd { (own.year.private_days) " / 10" } }
-                div { dt { (lang.t("Privat km", "Private km")) } dd { (km(lang, own.year.private_km)) " / 1 000" } }
+                div { dt { (lang.t("Privat km", "Private km")) } dd { (km(lang, own.year.private_km)) " / " (lang.t("1 000", "1,000")) } }
                 div { dt { (lang.t("Yrkeskjøring km", "Business km")) } dd { (km(lang, own.year.business_km)) } }
                 div { dt { (lang.t("Uklassifisert km", "Unclassified km")) } dd { (km(lang, own.year.unclassified_km)) } }
             }
@@ -187,25 +188,16 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
             @if own.looked.is_empty() {
                 p { (lang.t("Ingen oppføringer ennå.", "No entries yet.")) }
             } @else {
-                div.scroll {
-                    table {
-                        thead { tr {
-                            th scope="col" { (lang.t("Når", "When")) }
-                            th scope="col" { (lang.t("Hvem", "Who")) }
-                            th scope="col" { (lang.t("Rolle", "Role")) }
-                            th scope="col" { (lang.t("Formål", "Purpose")) }
-                            th scope="col" { (lang.t("Hva", "What")) }
-                        } }
-                        tbody {
-                            @for e in &own.looked {
-                                tr.(if e.entry.action == ledger::Action::Denied { "denied" } else { "" }) {
-                                    td.nowrap { (short(domain::Timestamp::from_millis(e.entry.at_ms))) }
-                                    td { (e.entry.actor) }
-                                    td { (access::Role::parse(&e.entry.role).map(|r| role_name(lang, r)).unwrap_or(&e.entry.role)) }
-                                    td { (purpose_name(lang, &e.entry.purpose)) }
-                                    td { (action_name(lang, e.entry.action)) ": " (e.entry.object) }
-                                }
+                ul.looked {
+                    @for e in &own.looked {
+                        li.(if e.entry.action == ledger::Action::Denied { "denied" } else { "" }) {
+                            div.when {
+                                (short(domain::Timestamp::from_millis(e.entry.at_ms))) " · "
+                                strong { (e.entry.actor) } " ("
+                                (access::Role::parse(&e.entry.role).map(|r| role_name(lang, r)).unwrap_or(&e.entry.role))
+                                ") · " (purpose_name(lang, &e.entry.purpose))
                             }
+                            div.what { (action_name(lang, e.entry.action)) ": " (e.entry.object) }
                         }
                     }
                 }
@@ -279,7 +271,11 @@ async fn act<T: Send + 'static>(
     state: &Web,
     viewer: &Viewer,
     form: FormResult,
-    f: impl FnOnce(&crate::reads::Reads, &Viewer, &std::collections::HashMap<String, String>) -> Result<T, data::DataError>
+    f: impl FnOnce(
+        &crate::reads::Reads,
+        &Viewer,
+        &std::collections::HashMap<String, String>,
+    ) -> Result<T, data::DataError>
     + Send
     + 'static,
 ) -> Result<T, Response> {
@@ -317,7 +313,10 @@ pub async fn classify(
         let class = match form.get("class").map(String::as_str) {
             Some("private") => Classification::Private,
             Some("business") => Classification::Business {
-                purpose: form.get("purpose").map(|p| p.trim().to_owned()).unwrap_or_default(),
+                purpose: form
+                    .get("purpose")
+                    .map(|p| p.trim().to_owned())
+                    .unwrap_or_default(),
             },
             _ => {
                 return Err(data::invalid(

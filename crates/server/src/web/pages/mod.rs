@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::data::DataError;
-use crate::reads::ReadError;
 use super::layout;
 use super::session::Viewer;
+use crate::reads::ReadError;
 
 /// The page for a failed read or change: the policy's refusal as 403, a missing thing as 404,
 /// a request that cannot be done as 400 with what to do instead.
@@ -39,8 +39,12 @@ pub fn failed(viewer: &Viewer, e: DataError) -> Response {
             StatusCode::NOT_FOUND,
             lang.t("Finnes ikke", "Not found"),
             &match lang {
-                super::Lang::Nb => format!("Det du ba om finnes ikke, eller det er ikke ditt ({what})."),
-                super::Lang::En => format!("What you asked for does not exist, or is not yours ({what})."),
+                super::Lang::Nb => {
+                    format!("Det du ba om finnes ikke, eller det er ikke ditt ({what}).")
+                }
+                super::Lang::En => {
+                    format!("What you asked for does not exist, or is not yours ({what}).")
+                }
             },
             Some(viewer),
         ),

@@ -20,13 +20,21 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         Err(r) => return r,
     };
     let lang = viewer.lang;
-    let published: Vec<_> = weeks.iter().filter(|w| w["status"] == "published").collect();
+    let published: Vec<_> = weeks
+        .iter()
+        .filter(|w| w["status"] == "published")
+        .collect();
     let km_chart = stats::render_svg_bars(
         &published
             .iter()
             .map(|w| {
                 (
-                    format!("{} {}-W{:02}", w["group"].as_str().unwrap_or(""), w["year"], w["week"].as_u64().unwrap_or(0)),
+                    format!(
+                        "{} {}-W{:02}",
+                        w["group"].as_str().unwrap_or(""),
+                        w["year"],
+                        w["week"].as_u64().unwrap_or(0)
+                    ),
                     w["km"].as_f64().unwrap_or(0.0),
                 )
             })
