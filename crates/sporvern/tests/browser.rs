@@ -642,3 +642,167 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     phone.close().await.expect("close");
     desk.close().await.expect("close");
 }
+
+/// One raw HTTP/1.1 exchange: (status, headers, body).
+async fn exchange(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    form: &str,
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.http)
+        .await
+        .expect("connect");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("send");
+    let mut out = Vec::new();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut out))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// The value of a cookie the response sets.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .filter_map(|l| l.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn csrf_in(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token in the form")
+        .to_owned()
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Sessions without a browser: forms need their CSRF token, logout ends the session for good,
+/// guessing passwords is slowed down, and unknown addresses get a page (or a problem document
+/// under /api/).
+#[tokio::test]
+async fn sessions_need_csrf_tokens_end_at_logout_and_slow_down_guessing() {
+    let app = spawn_app(|_| {}).await;
+    add_user(&app, "kari", &["employee"], Some("1001"));
+
+    let (status, head, body) = exchange(&app, "GET", "/login", "", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("HttpOnly") && head.contains("SameSite=Strict"));
+    let pre = set_cookie(&head, "sporvern_prelogin").expect("a pre-login cookie");
+    let login_csrf = csrf_in(&body);
+
+    // Without the pre-login cookie the login form's token is worth nothing.
+    let form = format!(
+        "csrf={login_csrf}&name=kari&password={}",
+        form_encode(PASSWORD)
+    );
+    let (status, _, body) = exchange(&app, "POST", "/login", "", &form).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("CSRF"), "{body}");
+
+    let cookie = format!("sporvern_prelogin={pre}");
+    let (status, head, _) = exchange(&app, "POST", "/login", &cookie, &form).await;
+    assert_eq!(status, 303);
+    let session = set_cookie(&head, "sporvern_session").expect("a session cookie");
+    assert!(
+        head.contains("HttpOnly") && head.contains("SameSite=Strict") && head.contains("Path=/")
+    );
+    let cookie = format!("sporvern_session={session}");
+
+    let (status, _, page) = exchange(&app, "GET", "/me", &cookie, "").await;
+    assert_eq!(status, 200);
+    let csrf = csrf_in(&page);
+
+    // A form without its token (or with another session's) changes nothing.
+    let (status, _, body) = exchange(&app, "POST", "/me/privacy", &cookie, "on=1").await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("CSRF") && body.contains("<html lang=\"nb\""),
+        "{body}"
+    );
+    let (status, _, _) = exchange(
+        &app,
+        "POST",
+        "/me/privacy",
+        &cookie,
+        &format!("on=1&csrf={login_csrf}"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _, _) = exchange(
+        &app,
+        "POST",
+        "/me/privacy",
+        &cookie,
+        &format!("on=1&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(status, 303, "with its token the form works");
+
+    // Logout revokes the session: the old cookie opens nothing afterwards.
+    let (status, _, _) = exchange(&app, "POST", "/logout", &cookie, &format!("csrf={csrf}")).await;
+    assert_eq!(status, 303);
+    let (status, head, _) = exchange(&app, "GET", "/me", &cookie, "").await;
+    assert_eq!(status, 303);
+    assert!(head.contains("location: /login"), "{head}");
+
+    // Guessing is slowed down: after five wrong passwords even the right one waits.
+    for _ in 0..5 {
+        let wrong = format!("csrf={login_csrf}&name=kari&password=wrong");
+        let (status, _, _) = exchange(
+            &app,
+            "POST",
+            "/login",
+            &format!("sporvern_prelogin={pre}"),
+            &wrong,
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, _, body) = exchange(
+        &app,
+        "POST",
+        "/login",
+        &format!("sporvern_prelogin={pre}"),
+        &form,
+    )
+    .await;
+    assert_eq!(status, 429);
+    assert!(body.contains("sekunder"), "{body}");
+
+    // Unknown addresses: a page for people, a problem document for programs.
+    let (status, _, body) = exchange(&app, "GET", "/no/such/page?lang=en", "", "").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found") && body.contains("<html lang=\"en\""));
+    let (status, head, _) = exchange(&app, "GET", "/api/v1/nothing", "", "").await;
+    assert_eq!(status, 404);
+    assert!(head.contains("application/problem+json"), "{head}");
+}

@@ -79,18 +79,10 @@ impl Viewer {
         }
     }
 
-    /// Checks a submitted form's CSRF token.
-    pub fn check_csrf(
-        &self,
-        secret: &[u8],
-        form: &HashMap<String, String>,
-    ) -> Result<(), Response> {
+    /// Checks a submitted form's CSRF token; the refusal page when it is missing or wrong.
+    pub fn check_csrf(&self, secret: &[u8], form: &HashMap<String, String>) -> Option<Response> {
         let given = form.get("csrf").map(String::as_str).unwrap_or("");
-        if access::verify_csrf(secret, &self.session, given) {
-            Ok(())
-        } else {
-            Err(csrf_refused(self.lang))
-        }
+        (!access::verify_csrf(secret, &self.session, given)).then(|| csrf_refused(self.lang))
     }
 }
 
@@ -327,7 +319,7 @@ pub async fn logout(State(state): State<Web>, viewer: Viewer, form: FormResult) 
     let Ok(axum::Form(form)) = form else {
         return csrf_refused(viewer.lang);
     };
-    if let Err(r) = viewer.check_csrf(&state.secret, &form) {
+    if let Some(r) = viewer.check_csrf(&state.secret, &form) {
         return r;
     }
     let reads = state.reads.clone();

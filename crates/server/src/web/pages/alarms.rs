@@ -81,7 +81,7 @@ pub async fn resolve(
     let Ok(axum::Form(form)) = form else {
         return super::super::session::csrf_refused(viewer.lang);
     };
-    if let Err(r) = viewer.check_csrf(&state.secret, &form) {
+    if let Some(r) = viewer.check_csrf(&state.secret, &form) {
         return r;
     }
     let incident = form.get("incident").map(String::as_str) == Some("1");

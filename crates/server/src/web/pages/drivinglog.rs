@@ -278,7 +278,7 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
     let Ok(axum::Form(form)) = form else {
         return super::super::session::csrf_refused(viewer.lang);
     };
-    if let Err(r) = viewer.check_csrf(&state.secret, &form) {
+    if let Some(r) = viewer.check_csrf(&state.secret, &form) {
         return r;
     }
     let month = form.get("month").cloned().unwrap_or_default();

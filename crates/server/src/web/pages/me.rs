@@ -282,7 +282,9 @@ async fn act<T: Send + 'static>(
     let Ok(axum::Form(form)) = form else {
         return Err(super::super::session::csrf_refused(viewer.lang));
     };
-    viewer.check_csrf(&state.secret, &form)?;
+    if let Some(r) = viewer.check_csrf(&state.secret, &form) {
+        return Err(r);
+    }
     let (reads, v) = (state.reads.clone(), viewer.clone());
     match blocking(move || f(&reads, &v, &form)).await? {
         Ok(t) => Ok(t),
