@@ -343,7 +343,10 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     );
     let chromedriver = program("CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        eprintln!(
+        // Straight to stderr, past the test harness's capture, so the skip is seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED browser test: chromium and chromedriver are not installed \
              (Debian: apt-get install chromium chromium-driver; .ci/run installs them)"
         );
