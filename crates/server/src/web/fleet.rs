@@ -86,6 +86,25 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         .render(Some(&viewer))
 }
 
+/// How often an open feed checks that its session still stands.
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+struct Recheck {
+    store: Arc<dyn storage::Store>,
+    token_hash: String,
+}
+
+impl Recheck {
+    async fn still_valid(&self) -> bool {
+        let (store, hash) = (self.store.clone(), self.token_hash.clone());
+        matches!(
+            tokio::task::spawn_blocking(move || store.token_user(&hash, crate::ingest::now()))
+                .await,
+            Ok(Ok(Some(_)))
+        )
+    }
+}
+
 fn reg_of(shared: &Shared, vehicle: domain::VehicleId) -> String {
     shared
         .names
@@ -124,30 +143,54 @@ pub async fn stream(State(state): State<Web>, viewer: Viewer) -> Response {
     // Subscribe before the snapshot, so nothing falls between them.
     let rx = shared.fleet_changes.subscribe();
     let first = Event::default().event("snapshot").data(current(&shared));
-    let changes = stream::unfold((rx, shared), |(mut rx, shared)| async move {
-        let event = match rx.recv().await {
-            Ok(FleetChange::Moved {
-                vehicle,
-                lat,
-                lon,
-                time,
-            }) => Event::default().event("moved").data(
-                serde_json::json!({
-                    "vehicle": reg_of(&shared, vehicle),
-                    "lat": lat, "lon": lon, "time": time.rfc3339(),
-                })
-                .to_string(),
-            ),
-            Ok(FleetChange::Gone { vehicle }) => Event::default()
-                .event("gone")
-                .data(serde_json::json!({ "vehicle": reg_of(&shared, vehicle) }).to_string()),
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                Event::default().event("snapshot").data(current(&shared))
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok::<Event, Infallible>(event), (rx, shared)))
-    });
+    // The session is checked again every half minute: a logout or an expired session ends the
+    // feed even in a tab that stays open.
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    recheck.reset();
+    let session = Recheck {
+        store: state.reads.store().clone(),
+        token_hash: viewer.session.clone(),
+    };
+    let changes = stream::unfold(
+        (rx, shared, recheck, session),
+        |(mut rx, shared, mut recheck, session)| async move {
+            let event = loop {
+                tokio::select! {
+                    change = rx.recv() => break change,
+                    _ = recheck.tick() => {
+                        if !session.still_valid().await {
+                            return None;
+                        }
+                    }
+                }
+            };
+            let event = match event {
+                Ok(FleetChange::Moved {
+                    vehicle,
+                    lat,
+                    lon,
+                    time,
+                }) => Event::default().event("moved").data(
+                    serde_json::json!({
+                        "vehicle": reg_of(&shared, vehicle),
+                        "lat": lat, "lon": lon, "time": time.rfc3339(),
+                    })
+                    .to_string(),
+                ),
+                Ok(FleetChange::Gone { vehicle }) => Event::default()
+                    .event("gone")
+                    .data(serde_json::json!({ "vehicle": reg_of(&shared, vehicle) }).to_string()),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    Event::default().event("snapshot").data(current(&shared))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((
+                Ok::<Event, Infallible>(event),
+                (rx, shared, recheck, session),
+            ))
+        },
+    );
     let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
         Box::pin(stream::once(async move { Ok(first) }).chain(changes));
     Sse::new(body)
