@@ -15,6 +15,8 @@
   var vehicles = {};
   var NS = "http://www.w3.org/2000/svg";
   var W = 1000, H = 600, PAD = 40;
+  // Text and markers keep a readable size on a phone, where the drawing is scaled down.
+  var TEXT = 15, LABEL = 17, DOT = 9;
 
   function el(name, attrs, text) {
     var e = document.createElementNS(NS, name);
@@ -53,7 +55,16 @@
     };
   }
 
+  function fit() {
+    var width = svg.getBoundingClientRect().width || W;
+    H = width < 600 ? 900 : 600;
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    var k = W / width;
+    TEXT = Math.max(15, 12 * k); LABEL = Math.max(17, 14 * k); DOT = Math.max(9, 7 * k);
+  }
+
   function draw() {
+    fit();
     var b = bounds(), p = projector(b);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     svg.appendChild(el("rect", { x: 0, y: 0, width: W, height: H, "class": "bg" }));
@@ -82,8 +93,8 @@
         // Labels under the outline, kept inside the map at the edges.
         var right = at[0] > W - 220;
         g.appendChild(el("text", {
-          x: right ? at[0] - 8 : at[0] + 8, y: at[1] + 22,
-          "text-anchor": right ? "end" : "start"
+          x: right ? at[0] - 8 : at[0] + 8, y: at[1] + TEXT * 1.4,
+          "text-anchor": right ? "end" : "start", "font-size": TEXT
         }, s.name));
       }
       svg.appendChild(g);
@@ -92,16 +103,16 @@
     var kmPx = p.scale / 111.32, km = kmPx > 60 ? 1 : kmPx > 12 ? 5 : 20;
     var sb = el("g", { "class": "scale" });
     sb.appendChild(el("line", { x1: 20, x2: 20 + km * kmPx, y1: H - 20, y2: H - 20 }));
-    sb.appendChild(el("text", { x: 20, y: H - 28 }, km + " km"));
+    sb.appendChild(el("text", { x: 20, y: H - 28, "font-size": TEXT }, km + " km"));
     svg.appendChild(sb);
     Object.keys(vehicles).sort().forEach(function (reg) {
       var v = vehicles[reg], at = p.xy(v.lat, v.lon);
       var g = el("g", { "class": "vehicle", "data-vehicle": reg });
-      g.appendChild(el("circle", { cx: at[0], cy: at[1], r: 9 }));
+      g.appendChild(el("circle", { cx: at[0], cy: at[1], r: DOT }));
       var right = at[0] > W - 160;
       g.appendChild(el("text", {
-        x: right ? at[0] - 13 : at[0] + 13, y: at[1] - 6,
-        "text-anchor": right ? "end" : "start"
+        x: right ? at[0] - DOT * 1.5 : at[0] + DOT * 1.5, y: at[1] - DOT * 0.7,
+        "text-anchor": right ? "end" : "start", "font-size": LABEL
       }, reg));
       svg.appendChild(g);
     });
@@ -117,7 +128,8 @@
       var a = document.createElement("td"); a.textContent = reg;
       var b = document.createElement("td");
       var t = new Date(vehicles[reg].time);
-      b.textContent = isNaN(t) ? vehicles[reg].time : t.toLocaleTimeString(en ? "en-GB" : "nb-NO");
+      b.textContent = isNaN(t) ? vehicles[reg].time
+        : t.toLocaleTimeString(en ? "en-GB" : "nb-NO", { timeZone: "Europe/Oslo" });
       tr.appendChild(a); tr.appendChild(b); list.appendChild(tr);
     });
     empty.hidden = regs.length > 0;
@@ -150,5 +162,6 @@
     delete vehicles[v.vehicle];
     draw();
   });
+  window.addEventListener("resize", draw);
   draw();
 })();

@@ -109,6 +109,8 @@ pub fn month_name(lang: Lang, month: time::Month) -> &'static str {
 
 /// A number of km with one decimal and the locale's decimal mark.
 pub fn km(lang: Lang, v: f64) -> String {
+    // An empty sum of f64 is -0.0; nobody drove minus nothing.
+    let v = if v == 0.0 { 0.0 } else { v };
     let s = format!("{v:.1}");
     match lang {
         Lang::Nb => s.replace('.', ","),
