@@ -1,48 +1,438 @@
-//! The JSON API under `/api/v1`: login with a bearer token, who am I, and the driver's privacy
-//! switch. Errors are `application/problem+json` (RFC 9457) with a message a person can act
-//! on. Every change is put on the audit ledger.
+//! The JSON API under `/api/v1`. The router and the OpenAPI document (`/api/v1/openapi.json`)
+//! are both built from one table, [`ENDPOINTS`], so they cannot drift; the authorisation
+//! matrix test walks the same table. Every read of personal data goes through
+//! [`crate::reads`] (policy, ledger, capability). Errors are `application/problem+json`
+//! (RFC 9457) with a message a person can act on.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use access::ReadPurpose;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use domain::Timestamp;
+use domain::drivinglog::{Classification, LogEntry};
+use ledger::Action;
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 use crate::ingest::now;
+use crate::purpose_worker::Shared;
+use crate::reads::{ReadError, Reads, Who};
 
 /// How long a token from `POST /api/v1/login` is valid.
-const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
+pub const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
 #[derive(Clone)]
 struct ApiState {
-    store: Arc<dyn storage::Store>,
+    reads: Reads,
+    shared: Arc<Shared>,
     limiter: Arc<Mutex<access::LoginLimiter>>,
 }
 
-pub fn router(store: Arc<dyn storage::Store>) -> axum::Router {
-    axum::Router::new()
-        .route("/api/v1/login", post(login))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/me/privacy", post(privacy))
-        .with_state(ApiState {
-            store,
-            limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
-        })
+/// HTTP methods the API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
 }
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// Whose data an endpoint reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// No personal data (login, identity, the document itself).
+    None,
+    /// The caller's own data (scope "own").
+    Own,
+    /// One vehicle's data (scope "vehicle"; an employee reads their own trips in it).
+    Vehicle,
+    /// Everything the purpose covers (scope "all").
+    All,
+}
+
+/// What an endpoint does; one handler each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Login,
+    Logout,
+    Me,
+    OpenApi,
+    Fleet,
+    FleetStream,
+    DrivingLog,
+    SignMonth,
+    OwnTrips,
+    Classify,
+    Privacy,
+    Alarms,
+    AlarmPositions,
+    ResolveAlarm,
+    Aggregates,
+    Ledger,
+    OwnLedger,
+    Register,
+    MyData,
+    MyExport,
+}
+
+/// A query parameter, for the OpenAPI document.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// One endpoint: method, path, what it does, the purpose its data serves, and whose data.
+#[derive(Clone, Copy, Debug)]
+pub struct Endpoint {
+    pub method: Method,
+    /// axum's path syntax: `{name}` for a path parameter.
+    pub path: &'static str,
+    pub op: Op,
+    pub summary: &'static str,
+    /// The purpose the endpoint serves; `None` when it reads no personal data.
+    pub purpose: Option<ReadPurpose>,
+    pub reach: Reach,
+    pub query: &'static [Param],
+    /// The JSON body a POST takes, as an example.
+    pub body: Option<&'static str>,
+    /// The content type of a successful answer.
+    pub produces: &'static str,
+}
+
+const ROLE: Param = Param {
+    name: "role",
+    required: false,
+    description: "Which of your roles you act in (default: your first role).",
+};
+const PURPOSE: Param = Param {
+    name: "purpose",
+    required: false,
+    description: "The purpose of the read (default: the endpoint's). Timesheet control and performance review are refused with the reason and recorded.",
+};
+const MONTH: Param = Param {
+    name: "month",
+    required: true,
+    description: "YYYY-MM for a month, YYYY for a year.",
+};
+const FORMAT: Param = Param {
+    name: "format",
+    required: false,
+    description: "json (default), csv or pdf (an export, recorded as one).",
+};
+const SUBJECT: Param = Param {
+    name: "subject",
+    required: false,
+    description: "An employee number: only the entries about that employee (an access report).",
+};
+const LANG: Param = Param {
+    name: "lang",
+    required: false,
+    description: "nb (default) or en, for the PDF.",
+};
+
+const fn ep(
+    method: Method,
+    path: &'static str,
+    op: Op,
+    summary: &'static str,
+    purpose: Option<ReadPurpose>,
+    reach: Reach,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        op,
+        summary,
+        purpose,
+        reach,
+        query: &[ROLE, PURPOSE],
+        body: None,
+        produces: "application/json",
+    }
+}
+
+/// Every endpoint of the API.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        query: &[],
+        body: Some(r#"{"name": "kari", "password": "…"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/login",
+            Op::Login,
+            "Log in; answers a bearer token valid for 12 hours.",
+            None,
+            Reach::None,
+        )
+    },
+    Endpoint {
+        query: &[],
+        ..ep(
+            Method::Post,
+            "/api/v1/logout",
+            Op::Logout,
+            "Revoke the bearer token this request carries.",
+            None,
+            Reach::None,
+        )
+    },
+    Endpoint {
+        query: &[],
+        ..ep(
+            Method::Get,
+            "/api/v1/me",
+            Op::Me,
+            "Who you are: name, roles, employee number.",
+            None,
+            Reach::None,
+        )
+    },
+    Endpoint {
+        query: &[],
+        ..ep(
+            Method::Get,
+            "/api/v1/openapi.json",
+            Op::OpenApi,
+            "This document.",
+            None,
+            Reach::None,
+        )
+    },
+    ep(
+        Method::Get,
+        "/api/v1/fleet",
+        Op::Fleet,
+        "The live fleet view: where the vehicles are now (vehicles in privacy mode are absent). Nothing is stored.",
+        Some(ReadPurpose::FleetView),
+        Reach::All,
+    ),
+    Endpoint {
+        produces: "text/event-stream",
+        ..ep(
+            Method::Get,
+            "/api/v1/fleet/stream",
+            Op::FleetStream,
+            "The live fleet view as server-sent events: snapshot, moved, gone.",
+            Some(ReadPurpose::FleetView),
+            Reach::All,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, MONTH, FORMAT, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/vehicles/{reg}/driving-log",
+            Op::DrivingLog,
+            "A vehicle's driving log (kjørebok) for a month or year: private trips as date and km; for the log keeper, unclassified trips as date and km too. An employee sees their own trips.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
+        query: &[ROLE],
+        ..ep(
+            Method::Post,
+            "/api/v1/vehicles/{reg}/driving-log/{month}/sign",
+            Op::SignMonth,
+            "Sign a month: the driver (employee role) first, then the log keeper.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, MONTH],
+        ..ep(
+            Method::Get,
+            "/api/v1/me/trips",
+            Op::OwnTrips,
+            "Your own trips in a month or year, in every vehicle, with the tax-threshold totals.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Own,
+        )
+    },
+    Endpoint {
+        query: &[],
+        body: Some(r#"{"business": "Service, Tøyen Torg"} or {"private": true}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/me/trips/{id}/classify",
+            Op::Classify,
+            "Classify one of your trips as business (with its purpose) or private.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Own,
+        )
+    },
+    Endpoint {
+        query: &[],
+        body: Some(r#"{"on": true}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/me/privacy",
+            Op::Privacy,
+            "Switch privacy mode for the vehicle assigned to you today: it leaves the fleet view and the trip is logged as private (date and km only).",
+            Some(ReadPurpose::OwnData),
+            Reach::Own,
+        )
+    },
+    ep(
+        Method::Get,
+        "/api/v1/alarms",
+        Op::Alarms,
+        "Alarm windows, newest first.",
+        Some(ReadPurpose::Alarm),
+        Reach::All,
+    ),
+    ep(
+        Method::Get,
+        "/api/v1/alarms/{id}/positions",
+        Op::AlarmPositions,
+        "The positions kept inside one alarm window.",
+        Some(ReadPurpose::Alarm),
+        Reach::All,
+    ),
+    Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"incident": false}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/alarms/{id}/resolve",
+            Op::ResolveAlarm,
+            "Resolve an alarm window; an incident keeps its positions for a year instead of 30 days.",
+            Some(ReadPurpose::Alarm),
+            Reach::All,
+        )
+    },
+    ep(
+        Method::Get,
+        "/api/v1/stats/utilization",
+        Op::Aggregates,
+        "Anonymous weekly utilisation aggregates per vehicle group (suppressed below 5 vehicles).",
+        Some(ReadPurpose::Utilization),
+        Reach::All,
+    ),
+    Endpoint {
+        query: &[ROLE, PURPOSE, SUBJECT],
+        ..ep(
+            Method::Get,
+            "/api/v1/ledger",
+            Op::Ledger,
+            "The audit ledger's metadata (who, role, purpose, whose data, what, when, outcome), newest first, with its verification status.",
+            Some(ReadPurpose::LedgerMetadata),
+            Reach::All,
+        )
+    },
+    ep(
+        Method::Get,
+        "/api/v1/me/ledger",
+        Op::OwnLedger,
+        "Who looked at your data, when, and for which purpose.",
+        Some(ReadPurpose::LedgerMetadata),
+        Reach::Own,
+    ),
+    ep(
+        Method::Get,
+        "/api/v1/register/measures",
+        Op::Register,
+        "The monitoring measures (kontrolltiltak) with their assessments.",
+        Some(ReadPurpose::Register),
+        Reach::All,
+    ),
+    ep(
+        Method::Get,
+        "/api/v1/me/data",
+        Op::MyData,
+        "Everything held about you, per purpose (GDPR art. 15).",
+        Some(ReadPurpose::OwnData),
+        Reach::Own,
+    ),
+    Endpoint {
+        produces: "application/zip",
+        ..ep(
+            Method::Get,
+            "/api/v1/me/export.zip",
+            Op::MyExport,
+            "Everything held about you as a ZIP of JSON and CSV files (GDPR art. 15 and 20).",
+            Some(ReadPurpose::OwnData),
+            Reach::Own,
+        )
+    },
+];
+
+pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
+    let mut router = axum::Router::new();
+    for e in ENDPOINTS {
+        router = router.route(e.path, handler(e.op));
+    }
+    router.with_state(ApiState {
+        reads,
+        shared,
+        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
+    })
+}
+
+fn handler(op: Op) -> MethodRouter<ApiState> {
+    match op {
+        Op::Login => post(login),
+        Op::Logout => post(logout),
+        Op::Me => get(me),
+        Op::OpenApi => get(|| async { Json(openapi()) }),
+        Op::Fleet => get(fleet),
+        Op::FleetStream => get(fleet_stream),
+        Op::DrivingLog => get(driving_log),
+        Op::SignMonth => post(sign_month),
+        Op::OwnTrips => get(own_trips),
+        Op::Classify => post(classify),
+        Op::Privacy => post(privacy),
+        Op::Alarms => get(alarms),
+        Op::AlarmPositions => get(alarm_positions),
+        Op::ResolveAlarm => post(resolve_alarm),
+        Op::Aggregates => get(aggregates),
+        Op::Ledger => get(ledger_entries),
+        Op::OwnLedger => get(own_ledger),
+        Op::Register => get(register_measures),
+        Op::MyData => get(my_data),
+        Op::MyExport => get(my_export),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
 
 /// An RFC 9457 problem document.
 pub fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Response {
-    let body = serde_json::json!({
+    problem_with(status, title, detail, json!({}))
+}
+
+fn problem_with(
+    status: StatusCode,
+    title: &str,
+    detail: impl Into<String>,
+    extra: Value,
+) -> Response {
+    let mut body = json!({
         "type": "about:blank",
         "title": title,
         "status": status.as_u16(),
         "detail": detail.into(),
     });
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        b.extend(extra);
+    }
     (
         status,
         [(header::CONTENT_TYPE, "application/problem+json")],
@@ -60,11 +450,125 @@ fn unexpected(e: impl std::fmt::Display) -> Response {
     )
 }
 
+/// The answer for a read that gave nothing.
+pub fn read_problem(e: ReadError) -> Response {
+    match e {
+        ReadError::Denied(d) => problem_with(
+            StatusCode::FORBIDDEN,
+            "Refused by the access policy",
+            d.message_en(),
+            json!({
+                "kind": d.kind().as_str(),
+                "citation": d.reason().citation,
+                "detail_nb": d.message_nb(),
+            }),
+        ),
+        ReadError::NotFound(m) => problem(StatusCode::NOT_FOUND, "Not found", m),
+        ReadError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "Bad request", m),
+        ReadError::Audit(e) => {
+            tracing::error!(error = %e, "audit ledger append failed");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Audit ledger unavailable",
+                "the access could not be recorded, so nothing is shown; try again shortly",
+            )
+        }
+        ReadError::Store(storage::StoreError::Refused(m)) => {
+            problem(StatusCode::CONFLICT, "Not possible", m)
+        }
+        ReadError::Store(e) => unexpected(e),
+    }
+}
+
 /// Runs blocking storage work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Response> {
     tokio::task::spawn_blocking(f).await.map_err(unexpected)
+}
+
+/// Runs a read on a blocking thread and turns its outcome into an answer.
+async fn run<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ReadError> + Send + 'static,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    match blocking(f).await {
+        Ok(Ok(v)) => ok(v),
+        Ok(Err(e)) => read_problem(e),
+        Err(r) => r,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who is asking
+// ---------------------------------------------------------------------------------------------
+
+/// The `role` and `purpose` every read takes.
+#[derive(Debug, Default, Deserialize)]
+struct Acting {
+    role: Option<String>,
+    purpose: Option<String>,
+}
+
+impl Acting {
+    /// The declared purpose; the error says which purposes exist.
+    fn purpose(&self) -> Result<Option<ReadPurpose>, String> {
+        match &self.purpose {
+            None => Ok(None),
+            Some(p) => ReadPurpose::parse(p).map(Some).ok_or_else(|| {
+                format!(
+                    "purpose {p:?} is not one of: {}",
+                    ReadPurpose::ALL.map(|p| p.as_str()).join(", ")
+                )
+            }),
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+fn not_logged_in() -> Response {
+    problem(
+        StatusCode::UNAUTHORIZED,
+        "Not logged in",
+        "send Authorization: Bearer <token> from POST /api/v1/login; tokens expire after 12 hours and end at logout",
+    )
+}
+
+/// The user behind the request's bearer token, or the problem to answer with.
+async fn user(state: &ApiState, headers: &HeaderMap) -> Result<storage::UserRow, Response> {
+    let token = bearer(headers);
+    if token.is_empty() {
+        return Err(not_logged_in());
+    }
+    let hash = access::TokenHash::of(token).to_hex();
+    let store = state.reads.store().clone();
+    match blocking(move || store.token_user(&hash, now())).await? {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(not_logged_in()),
+        Err(e) => Err(unexpected(e)),
+    }
+}
+
+/// The acting user in the role the request names.
+async fn who(
+    state: &ApiState,
+    headers: &HeaderMap,
+    acting: &Acting,
+) -> Result<(Who, Option<ReadPurpose>), Response> {
+    let row = user(state, headers).await?;
+    let purpose = acting
+        .purpose()
+        .map_err(|m| problem(StatusCode::BAD_REQUEST, "Unknown purpose", m))?;
+    let who = Who::from_row(&row, acting.role.as_deref()).map_err(read_problem)?;
+    Ok((who, purpose))
 }
 
 // The limiter is locked only inside these plain functions, so no lock guard can live across
@@ -94,6 +598,10 @@ fn limiter_record(
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------------------------
+
 #[derive(Deserialize)]
 struct LoginRequest {
     name: String,
@@ -118,7 +626,7 @@ async fn login(
         }
         return r;
     }
-    let (store, name, password) = (state.store.clone(), req.name.clone(), req.password);
+    let (store, name, password) = (state.reads.store().clone(), req.name.clone(), req.password);
     let verified = blocking(move || -> Result<bool, storage::StoreError> {
         Ok(store
             .password_hash(&name)?
@@ -141,51 +649,300 @@ async fn login(
     limiter_record(&state.limiter, &req.name, &ip, at, true);
     let (token, hash) = access::new_token();
     let expires = Timestamp::from_millis(at.millis() + TOKEN_LIFETIME_MS);
-    let (store, name) = (state.store.clone(), req.name.clone());
+    let (store, name) = (state.reads.store().clone(), req.name.clone());
     let stored = blocking(move || store.add_token(&hash.to_hex(), &name, expires, at)).await;
     match stored {
-        Ok(Ok(())) => Json(serde_json::json!({ "token": token, "expires_at": expires.rfc3339() }))
-            .into_response(),
+        Ok(Ok(())) => {
+            Json(json!({ "token": token, "expires_at": expires.rfc3339() })).into_response()
+        }
         Ok(Err(e)) => unexpected(e),
         Err(r) => r,
     }
 }
 
-/// The user behind the request's bearer token, or the problem to answer with.
-async fn user(state: &ApiState, headers: &HeaderMap) -> Result<storage::UserRow, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    let missing = || {
-        problem(
-            StatusCode::UNAUTHORIZED,
-            "Not logged in",
-            "send Authorization: Bearer <token> from POST /api/v1/login; tokens expire after 12 hours",
-        )
-    };
+async fn logout(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    let token = bearer(&headers);
     if token.is_empty() {
-        return Err(missing());
+        return not_logged_in();
     }
     let hash = access::TokenHash::of(token).to_hex();
-    let store = state.store.clone();
-    match blocking(move || store.token_user(&hash, now())).await? {
-        Ok(Some(u)) => Ok(u),
-        Ok(None) => Err(missing()),
-        Err(e) => Err(unexpected(e)),
+    let store = state.reads.store().clone();
+    match blocking(move || store.revoke_token(&hash)).await {
+        Ok(Ok(true)) => Json(json!({ "revoked": true })).into_response(),
+        Ok(Ok(false)) => not_logged_in(),
+        Ok(Err(e)) => unexpected(e),
+        Err(r) => r,
     }
 }
 
 async fn me(State(state): State<ApiState>, headers: HeaderMap) -> Response {
     match user(&state, &headers).await {
-        Ok(u) => Json(
-            serde_json::json!({ "name": u.name, "roles": u.roles, "employee": u.employee_number }),
-        )
-        .into_response(),
+        Ok(u) => Json(json!({ "name": u.name, "roles": u.roles, "employee": u.employee_number }))
+            .into_response(),
         Err(r) => r,
     }
+}
+
+/// Extracts who is asking, or answers.
+macro_rules! acting {
+    ($state:expr, $headers:expr, $acting:expr) => {
+        match who(&$state, &$headers, &$acting).await {
+            Ok(w) => w,
+            Err(r) => return r,
+        }
+    };
+}
+
+async fn fleet(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.fleet(&w, purpose),
+        |_| Json(crate::fleet_api::snapshot_json(&state.shared)).into_response(),
+    )
+    .await
+}
+
+async fn fleet_stream(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let shared = state.shared.clone();
+    run(
+        move || reads.fleet(&w, purpose),
+        move |_| crate::fleet_api::stream_changes(shared),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct LogQuery {
+    role: Option<String>,
+    purpose: Option<String>,
+    month: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+async fn driving_log(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(reg): Path<String>,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let Some(month) = q.month.clone() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Month missing",
+            "add ?month=YYYY-MM (or YYYY for a year)",
+        );
+    };
+    let format = q.format.clone().unwrap_or_else(|| "json".to_owned());
+    let action = match format.as_str() {
+        "json" => Action::Read,
+        "csv" | "pdf" => Action::Export,
+        other => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown format",
+                format!("format is json, csv or pdf, not {other:?}"),
+            );
+        }
+    };
+    let lang = match q.lang.as_deref() {
+        Some("en") => report::Lang::En,
+        _ => report::Lang::Nb,
+    };
+    let reads = state.reads.clone();
+    run(move || reads.driving_log(&w, purpose, &reg, &month, action), move |log| {
+        let file = format!("kjorebok-{}-{}", log.vehicle.as_str().replace(' ', ""), log.period);
+        match format.as_str() {
+            "csv" => (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.csv\"")),
+                ],
+                log.csv(),
+            )
+                .into_response(),
+            "pdf" => (
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.pdf\"")),
+                ],
+                log.pdf(lang),
+            )
+                .into_response(),
+            _ => Json(json!({
+                "vehicle": log.vehicle.to_string(),
+                "period": log.period,
+                "entries": log.entries.iter().map(entry_json).collect::<Vec<_>>(),
+                "deviations": log.deviations.iter().map(|d| json!({
+                    "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
+                    "kind": d.kind, "km": d.km, "note": d.note,
+                })).collect::<Vec<_>>(),
+                "signoffs": log.signoffs.iter().map(|(r, by, at)| json!({
+                    "role": r.as_str(), "by": by, "at": at.rfc3339(),
+                })).collect::<Vec<_>>(),
+                "year_to_date": totals_json(&log.year),
+                "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
+            }))
+            .into_response(),
+        }
+    })
+    .await
+}
+
+/// A driving-log entry as JSON: a private or (for the keeper) unclassified trip is its date
+/// and km and nothing else.
+pub fn entry_json(e: &LogEntry) -> Value {
+    match e {
+        LogEntry::Private(p) => {
+            json!({ "id": p.id, "type": "private", "date": p.date.to_string(), "km": p.km })
+        }
+        LogEntry::Unclassified(p) => {
+            json!({ "id": p.id, "type": "unclassified", "date": p.date.to_string(), "km": p.km })
+        }
+        LogEntry::Trip(t) => json!({
+            "id": t.id,
+            "type": t.classification.as_str(),
+            "purpose": match &t.classification { Classification::Business { purpose } => Some(purpose.as_str()), _ => None },
+            "date": t.date.to_string(),
+            "start": t.start.rfc3339(),
+            "end": t.end.rfc3339(),
+            "from": t.start_place,
+            "to": t.end_place,
+            "odometer_start_km": t.odometer_start_km,
+            "odometer_end_km": t.odometer_end_km,
+            "km": t.km,
+            "distance_source": t.distance_source,
+            "driver": t.driver,
+        }),
+    }
+}
+
+fn totals_json(t: &purposes::tax::YearTotals) -> Value {
+    json!({
+        "business_km": t.business_km,
+        "private_km": t.private_km,
+        "private_days": t.private_days,
+        "unclassified_km": t.unclassified_km,
+    })
+}
+
+async fn sign_month(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path((reg, month)): Path<(String, String)>,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let (r, m) = (reg.clone(), month.clone());
+    run(
+        move || reads.sign_month(&w, &r, &m),
+        |()| Json(json!({ "vehicle": reg, "month": month, "signed": true })).into_response(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct MonthQuery {
+    role: Option<String>,
+    purpose: Option<String>,
+    month: Option<String>,
+}
+
+async fn own_trips(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<MonthQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let Some(month) = q.month.clone() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Month missing",
+            "add ?month=YYYY-MM (or YYYY for a year)",
+        );
+    };
+    let reads = state.reads.clone();
+    run(
+        move || reads.own_trips(&w, purpose, &month),
+        |trips| {
+            let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
+            Json(json!({
+                "trips": trips.iter().map(|(reg, e)| {
+                    let mut v = entry_json(e);
+                    if let Some(o) = v.as_object_mut() { o.insert("vehicle".into(), json!(reg)); }
+                    v
+                }).collect::<Vec<_>>(),
+                "totals": totals_json(&purposes::tax::totals(&entries)),
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ClassifyRequest {
+    business: Option<String>,
+    #[serde(default)]
+    private: bool,
+}
+
+async fn classify(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(trip): Path<i64>,
+    Json(req): Json<ClassifyRequest>,
+) -> Response {
+    let (w, _) = acting!(
+        state,
+        headers,
+        Acting {
+            role: Some("employee".to_owned()),
+            purpose: None
+        }
+    );
+    let class = match (req.business, req.private) {
+        (Some(p), false) if !p.trim().is_empty() => Classification::Business {
+            purpose: p.trim().to_owned(),
+        },
+        (None, true) => Classification::Private,
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Business or private",
+                r#"send {"business": "purpose or customer"} or {"private": true}"#,
+            );
+        }
+    };
+    let reads = state.reads.clone();
+    run(
+        move || reads.classify(&w, trip, &class).map(|()| class),
+        move |class| {
+            Json(json!({ "trip": trip, "classification": class.as_str() })).into_response()
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -200,67 +957,330 @@ async fn privacy(
     headers: HeaderMap,
     Json(req): Json<PrivacyRequest>,
 ) -> Response {
-    let u = match user(&state, &headers).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let Some(employee) = u
-        .employee_number
-        .clone()
-        .filter(|_| u.roles.iter().any(|r| r == "employee"))
-    else {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "Not a driver",
-            "privacy mode is switched by the employee who drives; this user has no employee record",
-        );
-    };
-    let store = state.store.clone();
-    let result = blocking(move || -> Result<Option<String>, storage::StoreError> {
-        let at = now();
-        let today = at.to_offset_date_time().map(|d| d.date());
-        let org = store.load_org()?;
-        let Some(reg) = org
-            .assignments
-            .iter()
-            .find(|a| {
-                a.employee == employee
-                    && today.is_some_and(|d| a.from <= d && a.to.is_none_or(|t| d < t))
-            })
-            .map(|a| a.vehicle.clone())
-        else {
-            return Ok(None);
-        };
-        let Some(vehicle) = store.vehicle_id(&reg)? else {
-            return Ok(None);
-        };
-        store.switch_privacy(vehicle, req.on, &format!("app ({})", u.name), at)?;
-        store.audit_append(storage::AuditRecord {
-            at,
-            actor: u.name.clone(),
-            role: "employee".to_owned(),
-            purpose: "privacy_mode".to_owned(),
-            subject: Some(employee),
-            action: ledger::Action::Change,
-            object: format!(
-                "privacy mode {} for {reg}",
-                if req.on { "on" } else { "off" }
-            ),
-            outcome: "done".to_owned(),
-        })?;
-        Ok(Some(reg.to_string()))
-    })
-    .await;
-    match result {
-        Ok(Ok(Some(reg))) => {
-            Json(serde_json::json!({ "vehicle": reg, "private": req.on })).into_response()
+    let (w, _) = acting!(
+        state,
+        headers,
+        Acting {
+            role: Some("employee".to_owned()),
+            purpose: None
         }
-        Ok(Ok(None)) => problem(
-            StatusCode::CONFLICT,
-            "No vehicle today",
-            "no vehicle is assigned to you today in the organisation file",
-        ),
-        Ok(Err(e)) => unexpected(e),
-        Err(r) => r,
+    );
+    let reads = state.reads.clone();
+    let source = format!("app ({})", w.user.name);
+    run(
+        move || reads.switch_privacy(&w, None, req.on, &source),
+        move |reg| Json(json!({ "vehicle": reg, "private": req.on })).into_response(),
+    )
+    .await
+}
+
+async fn alarms(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.alarms(&w, purpose),
+        |windows| {
+            Json(json!({
+                "windows": windows.iter().map(|(reg, w)| json!({
+                    "id": w.id,
+                    "vehicle": reg,
+                    "opened_at": w.opened_at.rfc3339(),
+                    "triggers": w.triggers,
+                    "last_trigger_at": w.last_trigger_at.rfc3339(),
+                    "resolved_at": w.resolved_at.map(|t| t.rfc3339()),
+                    "resolved_by": w.resolved_by,
+                    "incident": w.incident,
+                })).collect::<Vec<_>>()
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+async fn alarm_positions(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.alarm_positions(&w, purpose, id),
+        move |positions| {
+            Json(json!({
+                "window": id,
+                "positions": positions.iter().map(|(t, p)| json!({
+                    "time": t.rfc3339(), "lat": p.lat(), "lon": p.lon(),
+                })).collect::<Vec<_>>()
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ResolveRequest {
+    #[serde(default)]
+    incident: bool,
+}
+
+async fn resolve_alarm(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<Acting>,
+    Json(req): Json<ResolveRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.resolve_alarm(&w, id, req.incident),
+        move |()| {
+            Json(json!({ "window": id, "resolved": true, "incident": req.incident }))
+                .into_response()
+        },
+    )
+    .await
+}
+
+async fn aggregates(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.aggregates(&w, purpose),
+        |weeks| {
+            Json(json!({
+                "weeks": weeks.iter().map(|w| {
+                    let body: Value = serde_json::from_str(&w.body).unwrap_or(Value::Null);
+                    json!({ "group": w.group, "year": w.year, "week": w.week, "aggregate": body })
+                }).collect::<Vec<_>>()
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+/// A ledger entry's metadata as JSON (the ledger never holds the data itself).
+pub fn ledger_json(s: &ledger::StoredEntry) -> Value {
+    let e = &s.entry;
+    json!({
+        "seq": e.seq,
+        "at": Timestamp::from_millis(e.at_ms).rfc3339(),
+        "actor": e.actor,
+        "role": e.role,
+        "purpose": e.purpose,
+        "subject": e.subject,
+        "action": e.action.as_str(),
+        "object": e.object,
+        "outcome": e.outcome,
+    })
+}
+
+#[derive(Deserialize)]
+struct LedgerQuery {
+    role: Option<String>,
+    purpose: Option<String>,
+    subject: Option<String>,
+}
+
+async fn ledger_entries(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LedgerQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let reads = state.reads.clone();
+    run(
+        move || {
+            let entries = reads.ledger(&w, purpose, q.subject.as_deref())?;
+            let verified = reads.store().audit_entries().map(|all| {
+                ledger::verify(&all)
+                    .map(|h| h.size)
+                    .map_err(|e| e.to_string())
+            })?;
+            Ok((entries, verified))
+        },
+        |(entries, verified)| {
+            Json(json!({
+                "verification": match verified {
+                    Ok(size) => json!({ "intact": true, "entries": size }),
+                    Err(e) => json!({ "intact": false, "problem": e }),
+                },
+                "entries": entries.iter().map(ledger_json).collect::<Vec<_>>(),
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+async fn own_ledger(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.own_ledger(&w, purpose),
+        |entries| {
+            Json(json!({ "entries": entries.iter().map(ledger_json).collect::<Vec<_>>() }))
+                .into_response()
+        },
+    )
+    .await
+}
+
+async fn register_measures(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.register(&w, purpose),
+        |measures| {
+            Json(json!({
+                "measures": measures.iter().map(|m| json!({
+                    "id": m.id,
+                    "name": m.name,
+                    "status": format!("{:?}", m.status),
+                    "verdict": m.assessment.verdict().as_str(),
+                    "facts": m.facts,
+                })).collect::<Vec<_>>()
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+async fn my_data(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || reads.my_data(&w, purpose, Action::Read),
+        |d| Json(crate::export::my_data_json(&d)).into_response(),
+    )
+    .await
+}
+
+async fn my_export(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<Acting>,
+) -> Response {
+    let (w, purpose) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    run(
+        move || {
+            let d = reads.my_data(&w, purpose, Action::Export)?;
+            crate::export::zip(&d)
+                .map_err(|e| ReadError::Invalid(format!("the export could not be written: {e}")))
+        },
+        |bytes| {
+            (
+                [
+                    (header::CONTENT_TYPE, "application/zip"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"mine-data.zip\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAPI
+// ---------------------------------------------------------------------------------------------
+
+/// The OpenAPI 3 document, made from [`ENDPOINTS`].
+pub fn openapi() -> Value {
+    let problem_ref = json!({ "$ref": "#/components/responses/Problem" });
+    let mut paths = serde_json::Map::new();
+    for e in ENDPOINTS {
+        let mut params: Vec<Value> = e
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        params.extend(e.query.iter().map(|p| {
+            json!({ "name": p.name, "in": "query", "required": p.required, "description": p.description, "schema": { "type": "string" } })
+        }));
+        let mut op = json!({
+            "operationId": format!("{:?}", e.op),
+            "summary": e.summary,
+            "parameters": params,
+            "responses": {
+                "200": { "description": "OK", "content": { e.produces: { "schema": { "type": if e.produces == "application/json" { "object" } else { "string" } } } } },
+                "400": problem_ref, "401": problem_ref, "403": problem_ref, "404": problem_ref,
+            },
+        });
+        if let Some(p) = e.purpose {
+            op["x-sporvern-purpose"] = json!(p.as_str());
+            op["x-sporvern-scope"] = json!(format!("{:?}", e.reach).to_lowercase());
+        }
+        if e.op != Op::Login && e.op != Op::OpenApi {
+            op["security"] = json!([{ "bearer": [] }]);
+        }
+        if let Some(example) = e.body {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": { "application/json": { "schema": { "type": "object" }, "example": example } }
+            });
+        }
+        let item = paths.entry(e.path.to_owned()).or_insert_with(|| json!({}));
+        item[e.method.as_str().to_lowercase()] = op;
     }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Sporvern API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every read of personal data is decided by the access policy (role × purpose) and recorded in the audit ledger before anything is shown. Errors are application/problem+json (RFC 9457).",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "responses": {
+                "Problem": {
+                    "description": "A problem (RFC 9457) with a message a person can act on",
+                    "content": { "application/problem+json": { "schema": {
+                        "type": "object",
+                        "properties": {
+                            "type": { "type": "string" }, "title": { "type": "string" },
+                            "status": { "type": "integer" }, "detail": { "type": "string" },
+                        }
+                    } } }
+                }
+            }
+        }
+    })
 }

@@ -34,41 +34,12 @@ pub struct Settings {
     pub staging_keep_after_use: Duration,
     /// A vehicle leaves the fleet view when its latest position is older than this.
     pub fleet_stale_after: Duration,
-    /// The bearer token for the live fleet feed (`/api/v1/fleet`, `/api/v1/fleet/stream`)
-    /// until users and roles arrive; without one the feed is closed.
-    pub fleet_feed_token: Option<Secret>,
     /// A Nominatim-compatible reverse-geocoding service for trip ends that are not one of the
     /// organisation's sites (e.g. `http://nominatim.internal:8080`). None by default: place
     /// names then come from the sites and the built-in gazetteer, and no position leaves the
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
-}
-
-/// A secret value: never printed, compared in constant time.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-
-    /// Compares without revealing, by timing, how much of a guess was right.
-    pub fn matches(&self, guess: &str) -> bool {
-        let (a, b) = (self.0.as_bytes(), guess.as_bytes());
-        let mut diff = u8::from(a.len() != b.len());
-        for (i, x) in a.iter().enumerate() {
-            diff |= x ^ b.get(i).copied().unwrap_or(0);
-        }
-        diff == 0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
 }
 
 impl Settings {
@@ -86,7 +57,6 @@ impl Settings {
             staging_lifetime: Duration::from_secs(72 * 3600),
             staging_keep_after_use: Duration::from_secs(6 * 3600),
             fleet_stale_after: Duration::from_secs(10 * 60),
-            fleet_feed_token: None,
             address_lookup_url: None,
         }
     }
@@ -146,9 +116,6 @@ impl Settings {
         if let Some(v) = file.address_lookup_url {
             self.address_lookup_url = Some(v);
         }
-        if let Some(v) = file.fleet_feed_token {
-            self.fleet_feed_token = Some(Secret::new(v));
-        }
         if let Some(v) = file.fleet_stale_after_secs {
             self.fleet_stale_after = secs(v);
         }
@@ -169,15 +136,6 @@ impl Settings {
         if self.max_frame_bytes < 1280 {
             return Err(ConfigError(
                 "max_frame_bytes must be at least 1280, the size Teltonika devices send".into(),
-            ));
-        }
-        if self
-            .fleet_feed_token
-            .as_ref()
-            .is_some_and(|t| t.0.len() < 24)
-        {
-            return Err(ConfigError(
-                "fleet_feed_token must be at least 24 characters".into(),
             ));
         }
         if let Some(u) = &self.address_lookup_url
@@ -213,6 +171,5 @@ struct SettingsFile {
     batch_max_rows: Option<usize>,
     staging_lifetime_hours: Option<u64>,
     fleet_stale_after_secs: Option<u64>,
-    fleet_feed_token: Option<String>,
     address_lookup_url: Option<String>,
 }

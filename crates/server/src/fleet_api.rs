@@ -1,66 +1,16 @@
-//! The live fleet view over HTTP: a snapshot (`GET /api/v1/fleet`) and a server-sent event
-//! stream (`GET /api/v1/fleet/stream`) for the dispatcher's map. Positions and registration
-//! numbers only — no driver, no speed, no history. Until users and roles arrive, the feed
-//! needs the bearer token from the configuration (`fleet_feed_token`); without one it is
-//! closed.
+//! The live fleet view as JSON and as a server-sent event stream for the dispatcher's map.
+//! Positions and registration numbers only — no driver, no speed, no history. Who may read it
+//! is decided (and recorded) by `reads` before these are called: `api` serves them at
+//! `GET /api/v1/fleet` and `GET /api/v1/fleet/stream`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::config::Secret;
 use crate::purpose_worker::{FleetChange, Shared};
-
-#[derive(Clone)]
-struct FleetState {
-    shared: Arc<Shared>,
-    token: Option<Secret>,
-}
-
-pub fn router(shared: Arc<Shared>, token: Option<Secret>) -> axum::Router {
-    axum::Router::new()
-        .route("/api/v1/fleet", get(snapshot))
-        .route("/api/v1/fleet/stream", get(stream_changes))
-        .with_state(FleetState { shared, token })
-}
-
-fn refuse(status: StatusCode, why: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{why}\n"),
-    )
-        .into_response()
-}
-
-/// `None` when the request may read the feed, else the refusal to send.
-fn refusal(state: &FleetState, headers: &HeaderMap) -> Option<Response> {
-    let Some(token) = &state.token else {
-        return Some(refuse(
-            StatusCode::FORBIDDEN,
-            "the live fleet feed is closed: set fleet_feed_token in sporvern.toml (until users and roles arrive)",
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if token.matches(given) {
-        None
-    } else {
-        Some(refuse(
-            StatusCode::UNAUTHORIZED,
-            "a valid bearer token is needed for the fleet feed",
-        ))
-    }
-}
 
 fn moved_json(
     shared: &Shared,
@@ -90,18 +40,14 @@ fn current(shared: &Shared) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn snapshot(State(state): State<FleetState>, headers: HeaderMap) -> Response {
-    if let Some(r) = refusal(&state, &headers) {
-        return r;
-    }
-    axum::Json(serde_json::json!({ "vehicles": current(&state.shared) })).into_response()
+/// The fleet view as JSON: `{"vehicles": [{vehicle, lat, lon, time}]}`.
+pub fn snapshot_json(shared: &Shared) -> serde_json::Value {
+    serde_json::json!({ "vehicles": current(shared) })
 }
 
-async fn stream_changes(State(state): State<FleetState>, headers: HeaderMap) -> Response {
-    if let Some(r) = refusal(&state, &headers) {
-        return r;
-    }
-    let shared = state.shared.clone();
+/// The live stream of the fleet view for a reader the policy has already allowed (and whose
+/// access is on the ledger): a snapshot, then `moved` and `gone` events.
+pub fn stream_changes(shared: Arc<Shared>) -> Response {
     // Subscribe before the snapshot, so nothing falls between them.
     let rx = shared.fleet_changes.subscribe();
     let first = Event::default()

@@ -9,6 +9,7 @@ pub mod address;
 pub mod api;
 pub mod audit_log;
 pub mod config;
+pub mod export;
 pub mod fleet_api;
 pub mod http;
 pub mod ingest;
@@ -38,6 +39,7 @@ pub struct Application {
     teltonika_udp: UdpSocket,
     osmand: TcpListener,
     shared: Arc<purpose_worker::Shared>,
+    reads: reads::Reads,
 }
 
 impl Application {
@@ -61,9 +63,13 @@ impl Application {
             .with_context(|| format!("cannot listen for Teltonika (UDP) on {udp_addr}"))?;
         let osmand = bind("OsmAnd", settings.osmand).await?;
         let shared = purpose_worker::Shared::new(settings.fleet_stale_after);
+        let audit = audit_log::AuditLog::start(store.clone())
+            .context("starting the audit ledger's writer thread")?;
+        let reads = reads::Reads::new(store.clone(), audit, Some(shared.clone()));
         Ok(Application {
             settings,
             store,
+            reads,
             http,
             teltonika_tcp,
             teltonika_udp,
@@ -91,6 +97,11 @@ impl Application {
         self.shared.clone()
     }
 
+    /// The capability-gated read service every user-facing read goes through.
+    pub fn reads(&self) -> reads::Reads {
+        self.reads.clone()
+    }
+
     /// Serves until the process is stopped (or a listener task dies).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
@@ -101,6 +112,7 @@ impl Application {
             teltonika_udp,
             osmand,
             shared,
+            reads,
         } = self;
         let metrics = Arc::new(Metrics::default());
         let registry = Registry::default();
@@ -143,20 +155,8 @@ impl Application {
         };
 
         let router = http::router(metrics.clone())
-            .merge(fleet_api::router(
-                shared.clone(),
-                settings.fleet_feed_token.clone(),
-            ))
-            .merge(api::router(store.clone()))
-            .merge(web::router(
-                reads::Reads::new(
-                    store.clone(),
-                    audit_log::AuditLog::start(store.clone())
-                        .context("starting the audit ledger's writer")?,
-                    Some(shared.clone()),
-                ),
-                shared.clone(),
-            ));
+            .merge(api::router(reads.clone(), shared.clone()))
+            .merge(web::router(reads.clone(), shared.clone()));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,

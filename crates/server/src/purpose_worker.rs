@@ -595,7 +595,7 @@ impl Worker {
         else {
             return Ok(());
         };
-        let facts = self.store.utilization_facts_before(cutoff)?;
+        let facts = self.feed.utilization_facts_before(cutoff)?;
         if facts.is_empty() {
             return Ok(());
         }
@@ -636,7 +636,7 @@ impl Worker {
             weeks = weeks.len(),
             "utilisation statistics released; their trip facts deleted"
         );
-        self.store.release_utilization(&weeks, cutoff)
+        self.feed.release_utilization(&weeks, cutoff)
     }
 
     /// A trip end's name: the organisation's site, else the address service's answer (when

@@ -9,32 +9,93 @@ use domain::Protocol;
 
 use crate::cli::ServeArgs;
 
+/// The demo's users: one per role, the driver linked to employee 1001 (EK 12345).
+const DEMO_USERS: &[(&str, &str, Option<&str>, &str)] = &[
+    (
+        "kari",
+        "employee",
+        Some("1001"),
+        "sjåfør / driver (EK 12345)",
+    ),
+    (
+        "ola",
+        "employee",
+        Some("1002"),
+        "sjåfør / driver (EL 23456)",
+    ),
+    ("disponent", "dispatcher", None, "disponent / dispatcher"),
+    ("lars", "log_keeper", None, "kjørebokansvarlig / log keeper"),
+    (
+        "vakt",
+        "security_operator",
+        None,
+        "sikkerhet / security operator",
+    ),
+    ("analytiker", "analyst", None, "analytiker / analyst"),
+    (
+        "pvo",
+        "privacy_officer",
+        None,
+        "personvernombud / privacy officer",
+    ),
+    (
+        "tillitsvalgt",
+        "representative",
+        None,
+        "tillitsvalgt / employee representative",
+    ),
+    ("admin", "admin", None, "administrator"),
+];
+
+/// Creates the demo users, or gives them new passwords: a fresh random password per user and
+/// run, printed once (no fixed password exists, not even in the demo).
+fn demo_users(store: &dyn storage::Store) -> anyhow::Result<String> {
+    let existing: Vec<String> = store.users()?.into_iter().map(|u| u.name).collect();
+    let mut out = String::from(
+        "  demo users (new passwords each run; log in at the web page or POST /api/v1/login):\n",
+    );
+    for (name, role, employee, what) in DEMO_USERS {
+        let (password, _) = access::new_token();
+        let password: String = password
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        let hash = access::hash_password(&password);
+        if existing.iter().any(|e| e == name) {
+            store.set_password_hash(name, &hash)?;
+        } else {
+            store.add_user(
+                &storage::NewUser {
+                    name: (*name).to_owned(),
+                    roles: vec![(*role).to_owned()],
+                    employee_number: employee.map(str::to_owned),
+                    password_hash: Some(hash),
+                },
+                server::ingest::now(),
+            )?;
+        }
+        out.push_str(&format!("    {name:<13} {password}   {what}\n"));
+    }
+    Ok(out)
+}
+
 /// The demo's organisation is the one in `examples/org.toml`.
 const EXAMPLE_ORG: &str = include_str!("../../../examples/org.toml");
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let mut settings = args.settings()?;
-    // The live fleet feed needs a token until users arrive: the demo makes one up.
-    let token = settings.fleet_feed_token.is_none().then(|| {
-        format!(
-            "demo-token-{:08x}-{:x}",
-            std::process::id(),
-            server::ingest::now().millis()
-        )
-    });
-    if let Some(t) = &token {
-        settings.fleet_feed_token = Some(server::config::Secret::new(t.clone()));
-    }
+    let settings = args.settings()?;
     let org = org::parse(EXAMPLE_ORG).map_err(|e| anyhow::anyhow!("examples/org.toml: {e}"))?;
     let store = storage::open(&settings.data_dir)?;
     let changes = store.apply_org(&org)?;
-    drop(store);
     println!(
         "Demo organisation «{}» in {}:",
         org.organisation.name,
         settings.data_dir.display()
     );
     print!("{changes}");
+    let logins = demo_users(store.as_ref())?;
+    drop(store);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -55,13 +116,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             targets.http.map(|a| a.to_string()).unwrap_or_default(),
             targets.teltonika.map(|a| a.to_string()).unwrap_or_default(),
             targets.osmand.map(|a| a.to_string()).unwrap_or_default(),
-            token
-                .as_ref()
-                .map(|t| format!(
-                    "  live fleet feed:    curl -N -H 'Authorization: Bearer {t}' http://{}/api/v1/fleet/stream\n",
-                    targets.http.map(|a| a.to_string()).unwrap_or_default()
-                ))
-                .unwrap_or_default(),
+            logins,
         );
         let devices = org
             .devices

@@ -323,6 +323,8 @@ async fn drive(app: &TestApp) {
         "by_hour": by_hour, "by_hour_other": 0, "heat": [], "heat_other": 0, "noise": null,
     });
     store
+        .purpose_feed()
+        .expect("the release's writer")
         .release_utilization(
             &[storage::ReleasedWeek {
                 group: "Service Oslo".into(),

@@ -409,18 +409,28 @@ async fn next_event(
 #[tokio::test]
 async fn the_live_fleet_feed_shows_positions_and_loses_a_vehicle_in_privacy_mode() {
     use tokio::io::AsyncWriteExt;
-    const TOKEN: &str = "a-long-enough-test-token-1234";
-    let app = spawn_app(|s| s.fleet_feed_token = Some(server::config::Secret::new(TOKEN))).await;
-    // Closed without the token.
+    let app = spawn_app(|_| {}).await;
+    // Closed without a login, and to a role that does not have the fleet view.
     let refused = http(app.http, "GET", "/api/v1/fleet/stream", &[], b"").await;
     assert_eq!(refused.map(|r| r.0), Some(401));
+    let keeper = user_token(&app, "lars", "log_keeper", None).await;
+    let refused = http(
+        app.http,
+        "GET",
+        "/api/v1/fleet/stream",
+        &[("Authorization", &format!("Bearer {keeper}"))],
+        b"",
+    )
+    .await;
+    assert_eq!(refused.map(|r| r.0), Some(403));
+    let token = user_token(&app, "disponent", "dispatcher", None).await;
 
     let mut feed = tokio::net::TcpStream::connect(app.http)
         .await
         .expect("connect");
     feed.write_all(
         format!(
-            "GET /api/v1/fleet/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+            "GET /api/v1/fleet/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\r\n"
         )
         .as_bytes(),
     )

@@ -293,6 +293,18 @@ pub trait PurposeFeed: Send {
     /// Vehicles with an open alarm window, and when it was last triggered.
     fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
+    /// The utilisation facts of closed trips that started before `before` (the weekly
+    /// release's input; only the purpose engine reads them).
+    fn utilization_facts_before(
+        &mut self,
+        before: Timestamp,
+    ) -> Result<Vec<UtilizationFact>, StoreError>;
+    /// Stores released weeks and deletes the facts they were made from, in one transaction.
+    fn release_utilization(
+        &mut self,
+        weeks: &[ReleasedWeek],
+        facts_before: Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 /// The storage interface.
@@ -382,16 +394,6 @@ pub trait Store: Send + Sync {
         vehicle: VehicleId,
         month: &str,
     ) -> Result<Vec<(SignRole, String, Timestamp)>, StoreError>;
-    fn utilization_facts_before(
-        &self,
-        before: Timestamp,
-    ) -> Result<Vec<UtilizationFact>, StoreError>;
-    /// Stores released weeks and deletes the facts they were made from, in one transaction.
-    fn release_utilization(
-        &self,
-        weeks: &[ReleasedWeek],
-        facts_before: Timestamp,
-    ) -> Result<(), StoreError>;
     /// The released anonymous aggregates; `cap` must be for utilisation.
     fn utilization_weeks(&self, cap: &Capability) -> Result<Vec<ReleasedWeek>, StoreError>;
     /// Appends to the audit ledger durably; returns the entry with its sequence number and
@@ -416,6 +418,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
     fn add_user(&self, user: &NewUser, at: Timestamp) -> Result<(), StoreError>;
     fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+    /// Replaces a user's password hash (an Argon2id PHC string); every token of the user is
+    /// revoked with it.
+    fn set_password_hash(&self, name: &str, hash: &str) -> Result<(), StoreError>;
     /// The Argon2id hash of an enabled user's password, if the user has one.
     fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError>;
     /// Stores a bearer token's SHA-256 hash (hex); the token itself is never stored.

@@ -155,7 +155,12 @@ fn released_utilization_weeks_replace_their_facts() {
     .expect("commit");
     let cutoff = at(2026, 11, 16);
     assert_eq!(
-        store.utilization_facts_before(cutoff).expect("facts").len(),
+        store
+            .purpose_feed()
+            .expect("feed")
+            .utilization_facts_before(cutoff)
+            .expect("facts")
+            .len(),
         1
     );
     let week = storage::ReleasedWeek {
@@ -165,10 +170,14 @@ fn released_utilization_weeks_replace_their_facts() {
         body: "{\"status\":\"suppressed\"}".into(),
     };
     store
+        .purpose_feed()
+        .expect("feed")
         .release_utilization(std::slice::from_ref(&week), cutoff)
         .expect("release");
     assert!(
         store
+            .purpose_feed()
+            .expect("feed")
             .utilization_facts_before(cutoff)
             .expect("facts")
             .is_empty(),
@@ -176,6 +185,8 @@ fn released_utilization_weeks_replace_their_facts() {
     );
     assert_eq!(
         store
+            .purpose_feed()
+            .expect("feed")
             .utilization_facts_before(at(2026, 12, 1))
             .expect("facts")
             .len(),

@@ -248,3 +248,35 @@ pub fn add_example_users(data: &str) {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+/// Creates a user with one role (and an employee number) in the running app's store, logs in
+/// over HTTP and returns the bearer token.
+pub async fn user_token(app: &TestApp, name: &str, role: &str, employee: Option<&str>) -> String {
+    const PASSWORD: &str = "correct horse battery staple";
+    let store = storage::open(app.data()).expect("open");
+    let hash = access::hash_password_with(PASSWORD, access::PasswordParams::TEST).expect("hash");
+    store
+        .add_user(
+            &storage::NewUser {
+                name: name.to_owned(),
+                roles: vec![role.to_owned()],
+                employee_number: employee.map(str::to_owned),
+                password_hash: Some(hash),
+            },
+            Timestamp::from_millis(0),
+        )
+        .expect("user");
+    let body = serde_json::json!({ "name": name, "password": PASSWORD }).to_string();
+    let (status, text) = http(
+        app.http,
+        "POST",
+        "/api/v1/login",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+    .await
+    .expect("an answer");
+    assert_eq!(status, 200, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["token"].as_str().expect("token").to_owned()
+}

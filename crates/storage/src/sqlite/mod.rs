@@ -439,21 +439,6 @@ impl Store for SqliteStore {
         self.with(|conn| purposes::signoffs(conn, vehicle, month))
     }
 
-    fn utilization_facts_before(
-        &self,
-        before: Timestamp,
-    ) -> Result<Vec<crate::UtilizationFact>, StoreError> {
-        self.with(|conn| purposes::utilization_facts_before(conn, before))
-    }
-
-    fn release_utilization(
-        &self,
-        weeks: &[crate::ReleasedWeek],
-        facts_before: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|conn| purposes::release_utilization(conn, weeks, facts_before))
-    }
-
     fn utilization_weeks(
         &self,
         cap: &crate::Capability,
@@ -585,6 +570,27 @@ impl Store for SqliteStore {
             .users()?
             .into_iter()
             .find(|u| u.name == name && !u.disabled))
+    }
+
+    fn set_password_hash(&self, name: &str, hash: &str) -> Result<(), StoreError> {
+        self.with(|conn| {
+            let tx = conn.unchecked_transaction().map_err(db_err)?;
+            let n = tx
+                .execute(
+                    "UPDATE app_user SET password_hash = ?2 WHERE name = ?1",
+                    [name, hash],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::Refused(format!("there is no user {name:?}")));
+            }
+            tx.execute(
+                "UPDATE api_token SET revoked = 1 WHERE user_name = ?1",
+                [name],
+            )
+            .map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
     }
 
     fn revoke_token(&self, hash_hex: &str) -> Result<bool, StoreError> {

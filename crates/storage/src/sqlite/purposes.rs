@@ -47,6 +47,21 @@ pub struct SqliteFeed {
 }
 
 impl PurposeFeed for SqliteFeed {
+    fn utilization_facts_before(
+        &mut self,
+        before: Timestamp,
+    ) -> Result<Vec<crate::UtilizationFact>, StoreError> {
+        utilization_facts_before(&self.conn, before)
+    }
+
+    fn release_utilization(
+        &mut self,
+        weeks: &[crate::ReleasedWeek],
+        facts_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        release_utilization(&mut self.conn, weeks, facts_before)
+    }
+
     fn cursor(&mut self) -> Result<i64, StoreError> {
         self.conn
             .query_row(
