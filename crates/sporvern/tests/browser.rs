@@ -617,22 +617,39 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .execute_async(
             r#"const done = arguments[arguments.length - 1];
                fetch(document.getElementById('export-mine').href)
-                 .then(r => r.text().then(t => done({ status: r.status, body: t })))
-                 .catch(e => done({ status: 0, body: String(e) }));"#,
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status, type: r.headers.get('content-type'),
+                   bytes: Array.from(new Uint8Array(b)) })))
+                 .catch(e => done({ status: 0, error: String(e) }));"#,
             vec![],
         )
         .await
         .expect("fetch the export");
-    assert_eq!(export["status"], 200);
-    let mine: serde_json::Value =
-        serde_json::from_str(export["body"].as_str().unwrap_or("")).expect("JSON");
-    assert_eq!(mine["employee"]["number"], "1001");
-    assert_eq!(mine["trips"][0]["purpose"], "Service, Tøyen Torg");
+    assert_eq!(export["status"], 200, "{}", export["error"]);
+    assert_eq!(export["type"], "application/zip");
+    let bytes: Vec<u8> = export["bytes"]
+        .as_array()
+        .expect("bytes")
+        .iter()
+        .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP");
+    let mut read = |name: &str| {
+        use std::io::Read as _;
+        let mut s = String::new();
+        zip.by_name(name)
+            .unwrap_or_else(|e| panic!("{name} in the ZIP: {e}"))
+            .read_to_string(&mut s)
+            .expect("read");
+        s
+    };
     assert!(
-        mine["who_looked"]
-            .as_array()
-            .is_some_and(|l| l.iter().any(|e| e["actor"] == "bokholder")),
-        "the export says who looked"
+        read("trips.csv").contains("Service, Tøyen Torg"),
+        "her classified trip"
+    );
+    assert!(
+        read("access-log.csv").contains("bokholder"),
+        "who looked at her data"
     );
     phone
         .find(Locator::Css("a[hreflang=en]"))

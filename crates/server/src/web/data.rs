@@ -207,58 +207,17 @@ pub fn sign_driver(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<(), 
     Ok(reads.sign_month(&who(viewer, Role::Employee), reg.as_str(), &this_month(at))?)
 }
 
-/// Everything held about the employee, as one JSON document (GDPR art. 15 and 20): put on the
-/// ledger as an export.
-pub fn own_export(reads: &Reads, viewer: &Viewer) -> Result<String, DataError> {
+/// Everything held about the employee as a ZIP of JSON and CSV (GDPR art. 15 and 20), put on
+/// the ledger as an export.
+pub fn own_export(reads: &Reads, viewer: &Viewer) -> Result<Vec<u8>, DataError> {
     let d = reads.my_data(&who(viewer, Role::Employee), None, Action::Export)?;
-    let trips: Vec<serde_json::Value> = d
-        .trips
-        .iter()
-        .map(|(reg, e)| match e {
-            LogEntry::Trip(t) => serde_json::json!({
-                "vehicle": reg, "id": t.id, "date": t.date.to_string(),
-                "start": t.start.rfc3339(), "end": t.end.rfc3339(),
-                "from": t.start_place, "to": t.end_place,
-                "odometer_start_km": t.odometer_start_km, "odometer_end_km": t.odometer_end_km,
-                "km": t.km, "driver": t.driver,
-                "classification": t.classification.as_str(),
-                "purpose": match &t.classification { Classification::Business { purpose } => Some(purpose), _ => None },
-            }),
-            LogEntry::Private(p) => serde_json::json!({
-                "vehicle": reg, "id": p.id, "date": p.date.to_string(), "km": p.km,
-                "classification": "private",
-            }),
-            LogEntry::Unclassified(p) => serde_json::json!({
-                "vehicle": reg, "id": p.id, "date": p.date.to_string(), "km": p.km,
-                "classification": "unclassified",
-            }),
-        })
-        .collect();
-    let doc = serde_json::json!({
-        "user": d.user,
-        "roles": d.roles,
-        "employee": d.employee.as_ref().map(|e| serde_json::json!({
-            "number": e.number, "name": e.name, "email": e.email, "driver_id": e.driver_id,
-        })),
-        "assignments": d.assignments.iter().map(|a| serde_json::json!({
-            "vehicle": a.vehicle.to_string(), "from": a.from.to_string(), "to": a.to.map(|t| t.to_string()),
-        })).collect::<Vec<_>>(),
-        "year": d.year,
-        "trips": trips,
-        "privacy_switches": d.privacy_switches.iter().map(|(v, at, on, source)| serde_json::json!({
-            "vehicle": v, "at": at.rfc3339(), "on": on, "source": source,
-        })).collect::<Vec<_>>(),
-        "alarm_windows": d.alarm_windows.iter().map(|w| serde_json::json!({
-            "id": w.id, "opened_at": w.opened_at.rfc3339(), "triggers": w.triggers,
-            "resolved_at": w.resolved_at.map(|t| t.rfc3339()), "incident": w.incident,
-        })).collect::<Vec<_>>(),
-        "who_looked": d.ledger.iter().map(|e| serde_json::json!({
-            "seq": e.entry.seq, "at": Timestamp::from_millis(e.entry.at_ms).rfc3339(),
-            "actor": e.entry.actor, "role": e.entry.role, "purpose": e.entry.purpose,
-            "action": e.entry.action.as_str(), "object": e.entry.object, "outcome": e.entry.outcome,
-        })).collect::<Vec<_>>(),
-    });
-    serde_json::to_string_pretty(&doc).map_err(|e| invalid(&e.to_string(), &e.to_string()))
+    crate::export::zip(&d).map_err(|e| {
+        tracing::error!(error = %e, "the export could not be packed");
+        invalid(
+            "Eksporten kunne ikke pakkes. Prøv igjen.",
+            "The export could not be packed. Try again.",
+        )
+    })
 }
 
 pub fn vehicles(reads: &Reads) -> Result<Vec<RegNo>, DataError> {

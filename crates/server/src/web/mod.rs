@@ -66,7 +66,7 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
         .route("/me/privacy", post(pages::me::privacy))
         .route("/me/trips/{id}", post(pages::me::classify))
         .route("/me/sign", post(pages::me::sign))
-        .route("/me/export.json", get(pages::me::export))
+        .route("/me/export.zip", get(pages::me::export))
         .route("/fleet", get(fleet::page))
         .route("/fleet/stream", get(fleet::stream))
         .route("/drivinglog", get(pages::drivinglog::page))

@@ -209,7 +209,7 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
             p { (lang.t(
                 "Du har rett til innsyn i og en kopi av alt som er lagret om deg (personvernforordningen art. 15 og 20).",
                 "You have the right to see and copy everything held about you (GDPR art. 15 and 20).")) }
-            a.button #export-mine href="/me/export.json" download { (lang.t("Last ned alt om meg (JSON)", "Download everything about me (JSON)")) }
+            a.button #export-mine href="/me/export.zip" download { (lang.t("Last ned alt om meg (ZIP med JSON og CSV)", "Download everything about me (ZIP of JSON and CSV)")) }
         }
     }
 }
@@ -350,15 +350,15 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
 pub async fn export(State(state): State<Web>, viewer: Viewer) -> Response {
     let (reads, v) = (state.reads.clone(), viewer.clone());
     match blocking(move || data::own_export(&reads, &v)).await {
-        Ok(Ok(json)) => (
+        Ok(Ok(zip)) => (
             [
-                (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+                (header::CONTENT_TYPE, "application/zip"),
                 (
                     header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"mine-data.json\"",
+                    "attachment; filename=\"mine-data.zip\"",
                 ),
             ],
-            json,
+            zip,
         )
             .into_response(),
         Ok(Err(e)) => failed(&viewer, e),
