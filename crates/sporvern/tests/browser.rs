@@ -120,15 +120,42 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// The text of the first element matching `css`, waiting for it (and past a page that is
+/// being replaced).
 async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css(css))
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let found = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(t) => return t,
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                panic!("no {css} on the page: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Clicks something that loads a new page, and waits until the new page is there.
+async fn click_through(c: &Client, css: &str) {
+    c.execute("window.__previousPage = true; return true;", vec![])
         .await
-        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
-        .text()
+        .expect("mark the page");
+    c.find(Locator::Css(css))
         .await
-        .expect("text")
+        .unwrap_or_else(|e| panic!("no {css} to click: {e}"))
+        .click()
+        .await
+        .expect("click");
+    until(
+        c,
+        "the next page",
+        "return window.__previousPage !== true && document.readyState === 'complete';",
+    )
+    .await;
 }
 
 async fn log_in(c: &Client, base: &str, name: &str) {
@@ -145,12 +172,7 @@ async fn log_in(c: &Client, base: &str, name: &str) {
         .send_keys(PASSWORD)
         .await
         .expect("type password");
-    c.find(Locator::Css("form[action='/login'] button"))
-        .await
-        .expect("login button")
-        .click()
-        .await
-        .expect("log in");
+    click_through(c, "form[action='/login'] button").await;
     c.wait()
         .at_most(PATIENCE)
         .for_element(Locator::Css("form[action='/logout']"))
@@ -159,12 +181,7 @@ async fn log_in(c: &Client, base: &str, name: &str) {
 }
 
 async fn log_out(c: &Client) {
-    c.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .expect("logout button")
-        .click()
-        .await
-        .expect("log out");
+    click_through(c, "form[action='/logout'] button").await;
     c.wait()
         .at_most(PATIENCE)
         .for_element(Locator::Id("password"))
@@ -176,8 +193,8 @@ async fn log_out(c: &Client) {
 async fn until(c: &Client, what: &str, script: &str) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let v = c.execute(script, vec![]).await.expect("script runs");
-        if v == serde_json::Value::Bool(true) {
+        // While a page is being replaced a script may fail; that is "not yet".
+        if let Ok(serde_json::Value::Bool(true)) = c.execute(script, vec![]).await {
             return;
         }
         assert!(
@@ -398,12 +415,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .send_keys("Service, Tøyen Torg")
         .await
         .expect("type");
-    trip.find(Locator::Css("button.business"))
-        .await
-        .expect("business button")
-        .click()
-        .await
-        .expect("click");
+    click_through(&phone, "li.trip.unclassified button.business").await;
     assert!(
         text(&phone, "p.notice").await.contains("klassifisert"),
         "the driver is told the trip is classified"
@@ -422,6 +434,11 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
             .is_empty()
     );
 
+    // Every trip classified: she signs the month.
+    click_through(&phone, "form[action='/me/sign'] button").await;
+    assert!(text(&phone, "p.notice").await.contains("signert"));
+    assert!(text(&phone, "#sign-h + p").await.contains("Du signerte"));
+
     // The dispatcher's map, open in another browser, shows both vans.
     let desk = browser(&driver, &chromium, 1280, 1000).await;
     log_in(&desk, &base, "disp").await;
@@ -438,13 +455,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .expect("mark the document");
 
     // Privacy mode on, from the phone.
-    phone
-        .find(Locator::Id("privacy-toggle"))
-        .await
-        .expect("the switch")
-        .click()
-        .await
-        .expect("click");
+    click_through(&phone, "#privacy-toggle").await;
     let pressed = phone
         .wait()
         .at_most(PATIENCE)
@@ -509,6 +520,13 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the classified trip with its places: {table}"
     );
     shot(&desk, "08-log-keeper-driving-log").await;
+    // The driver has signed; the keeper signs after her.
+    click_through(&desk, "form[action='/drivinglog/sign'] button").await;
+    let signed = text(&desk, "#sign-h + ul").await;
+    assert!(
+        signed.contains("kari") && signed.contains("bokholder"),
+        "both signatures: {signed}"
+    );
     let pdf = desk
         .execute_async(
             r#"const done = arguments[arguments.length - 1];
@@ -557,12 +575,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the positions are drawn"
     );
     shot(&desk, "09-security-alarms").await;
-    desk.find(Locator::Css("article.alarm button[value='1']"))
-        .await
-        .expect("resolve as incident")
-        .click()
-        .await
-        .expect("click");
+    click_through(&desk, "article.alarm button[value='1']").await;
     assert!(
         text(&desk, "#open-h").await.contains("(0)"),
         "no open window after resolving"
@@ -651,13 +664,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         read("access-log.csv").contains("bokholder"),
         "who looked at her data"
     );
-    phone
-        .find(Locator::Css("a[hreflang=en]"))
-        .await
-        .expect("the language switch")
-        .click()
-        .await
-        .expect("click");
+    click_through(&phone, "a[hreflang=en]").await;
     assert_eq!(text(&phone, "h1").await, "My data");
     shot(&phone, "13-driver-my-data-english").await;
 

@@ -317,23 +317,31 @@ pub struct LedgerView {
     pub verified: Result<ledger::Head, ledger::VerifyError>,
 }
 
-pub fn ledger(reads: &Reads, viewer: &Viewer) -> Result<LedgerView, DataError> {
+/// The ledger for the oversight roles; with `employee`, the access report about one employee
+/// (on request, GDPR art. 15).
+pub fn ledger(
+    reads: &Reads,
+    viewer: &Viewer,
+    employee: Option<&str>,
+) -> Result<LedgerView, DataError> {
     let role = if viewer.holds(Role::PrivacyOfficer) {
         Role::PrivacyOfficer
     } else {
         viewer.acting(Role::Representative)
     };
-    let mut entries = reads.ledger(&who(viewer, role), None, None)?;
+    let mut entries = reads.ledger(&who(viewer, role), None, employee)?;
     entries.sort_by_key(|e| std::cmp::Reverse(e.entry.seq));
     // Verification reads the whole chain but shows only its verdict and head.
     let verified = ledger::verify(&reads.store().audit_entries()?);
     Ok(LedgerView { entries, verified })
 }
 
-/// The fleet view's right to the live map (one ledger entry per page or stream opened).
-pub fn fleet(reads: &Reads, viewer: &Viewer) -> Result<(), DataError> {
-    reads.fleet(&who(viewer, viewer.acting(Role::Dispatcher)), None)?;
-    Ok(())
+/// The live fleet view now (one ledger entry per page or stream opened).
+pub fn fleet(
+    reads: &Reads,
+    viewer: &Viewer,
+) -> Result<Vec<crate::reads::FleetPosition>, DataError> {
+    Ok(reads.fleet(&who(viewer, viewer.acting(Role::Dispatcher)), None)?)
 }
 
 /// The organisation as the admin configures it: no tracking data.

@@ -19,18 +19,22 @@ use super::{Web, blocking};
 use crate::purpose_worker::{FleetChange, Shared};
 
 /// Asks the policy (dispatcher, fleet view, all vehicles) and records it on the ledger.
-async fn authorised(state: &Web, viewer: &Viewer) -> Result<(), Response> {
+async fn authorised(
+    state: &Web,
+    viewer: &Viewer,
+) -> Result<Vec<crate::reads::FleetPosition>, Response> {
     let (reads, v) = (state.reads.clone(), viewer.clone());
     match blocking(move || data::fleet(&reads, &v)).await? {
-        Ok(()) => Ok(()),
+        Ok(now) => Ok(now),
         Err(e) => Err(failed(viewer, e)),
     }
 }
 
 pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
-    if let Err(r) = authorised(&state, &viewer).await {
-        return r;
-    }
+    let now = match authorised(&state, &viewer).await {
+        Ok(now) => now,
+        Err(r) => return r,
+    };
     let store = state.reads.store().clone();
     let sites = match blocking(move || store.load_org()).await {
         Ok(Ok(org)) => org.sites,
@@ -72,9 +76,15 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                     th scope="col" { (lang.t("Bil", "Vehicle")) }
                     th scope="col" { (lang.t("Sist sett", "Last seen")) }
                 } }
-                tbody #fleet-list aria-live="polite" {}
+                // Filled in on the server too, so the list works without JavaScript.
+                tbody #fleet-list aria-live="polite" {
+                    @for v in &now {
+                        tr data-vehicle=(v.vehicle) { td { (v.vehicle) } td { (super::pages::clock_s(v.time)) } }
+                    }
+                }
             }
-            p #fleet-empty.muted { (lang.t("Ingen biler å vise akkurat nå.", "No vehicles to show right now.")) }
+            p #fleet-empty.muted hidden[!now.is_empty()] { (lang.t("Ingen biler å vise akkurat nå.", "No vehicles to show right now.")) }
+            noscript { p.muted { (lang.t("Kartet oppdateres av seg selv bare med JavaScript; last siden på nytt for å se nye posisjoner.", "The map updates itself only with JavaScript; reload the page to see new positions.")) } }
         }
         }
     };

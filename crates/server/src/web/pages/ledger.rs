@@ -2,7 +2,7 @@
 //! (tillitsvalgte): who read what, when, in which role and for which purpose, and whether the
 //! hash chain and Merkle tree still verify. Metadata only; never the tracking data.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::html;
 
@@ -13,9 +13,23 @@ use super::super::session::Viewer;
 use super::super::{Web, blocking};
 use super::{failed, local};
 
-pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
+#[derive(serde::Deserialize)]
+pub struct LedgerQuery {
+    employee: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Query(q): Query<LedgerQuery>,
+) -> Response {
     let (reads, v) = (state.reads.clone(), viewer.clone());
-    let view = match blocking(move || data::ledger(&reads, &v)).await {
+    let employee = q
+        .employee
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
+    let about = employee.clone();
+    let view = match blocking(move || data::ledger(&reads, &v, about.as_deref())).await {
         Ok(Ok(w)) => w,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,
@@ -36,7 +50,26 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
             }
         }
         section.card {
-            h2 { (lang.t("Siste oppføringer", "Latest entries")) " (" (view.entries.len()) ")" }
+            form.pick method="get" action="/ledger" {
+                div {
+                    label for="employee" { (lang.t("Innsynsrapport for ansatt (nummer)", "Access report for an employee (number)")) }
+                    input #employee type="text" name="employee" inputmode="numeric" value=(employee.as_deref().unwrap_or(""));
+                }
+                button.primary type="submit" { (lang.t("Vis", "Show")) }
+            }
+            @if employee.is_some() {
+                p { a href="/ledger" { (lang.t("Vis hele loggen", "Show the whole ledger")) } }
+            }
+        }
+        section.card {
+            h2 {
+                @if let Some(e) = &employee {
+                    (lang.t("Oppføringer om ansatt ", "Entries about employee ")) (e)
+                } @else {
+                    (lang.t("Siste oppføringer", "Latest entries"))
+                }
+                " (" (view.entries.len()) ")"
+            }
             div.scroll { table {
                 thead { tr {
                     th.num scope="col" { "#" }

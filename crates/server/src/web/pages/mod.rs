@@ -90,3 +90,13 @@ pub fn short(t: domain::Timestamp) -> String {
         super::data::clock(t)
     )
 }
+
+/// `HH:MM:SS` in Oslo time.
+pub fn clock_s(t: domain::Timestamp) -> String {
+    t.to_offset_date_time()
+        .map(|d| {
+            let l = d.to_offset(trips::oslo_offset(t));
+            format!("{:02}:{:02}:{:02}", l.hour(), l.minute(), l.second())
+        })
+        .unwrap_or_default()
+}
