@@ -115,9 +115,29 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// A screenshot of the whole page: the window is stretched to the page's height for it.
 async fn shot(c: &Client, name: &str) {
+    let (w, h) = c.get_window_size().await.expect("window size");
+    let (w, h) = (
+        u32::try_from(w).unwrap_or(1280),
+        u32::try_from(h).unwrap_or(1000),
+    );
+    let page = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(h);
+    let tall = page.clamp(h, 4000);
+    if tall > h {
+        c.set_window_size(w, tall + 120).await.expect("stretch");
+    }
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+    if tall > h {
+        c.set_window_size(w, h).await.expect("restore");
+    }
 }
 
 /// The text of the first element matching `css`, waiting for it (and past a page that is

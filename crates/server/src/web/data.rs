@@ -98,6 +98,12 @@ pub struct Own {
     pub signoffs: Vec<(SignRole, String, Timestamp)>,
     /// Ledger entries about me made by others, and every refused attempt; newest first.
     pub looked: Vec<ledger::StoredEntry>,
+    /// What is held per purpose: this year's trips (count, km), privacy switches and alarm
+    /// windows of my vehicles, newest first.
+    pub year_trips: usize,
+    pub year_km: f64,
+    pub privacy_switches: Vec<(String, Timestamp, bool, String)>,
+    pub alarm_windows: Vec<storage::AlarmWindow>,
 }
 
 pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataError> {
@@ -129,6 +135,12 @@ pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataErr
     }
     let (first, _) = month_bounds(&month).ok_or_else(|| invalid("måned", "month"))?;
     let year_entries: Vec<LogEntry> = data.trips.iter().map(|(_, e)| e.clone()).collect();
+    let (year_trips, year_km) = (
+        year_entries.len(),
+        year_entries.iter().map(LogEntry::km).sum::<f64>(),
+    );
+    let mut privacy_switches = data.privacy_switches.clone();
+    privacy_switches.sort_by_key(|(_, t, ..)| std::cmp::Reverse(t.millis()));
     let year = purposes::tax::totals(&year_entries);
     let kind = vehicle
         .as_ref()
@@ -163,6 +175,10 @@ pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataErr
         notices,
         signoffs,
         looked,
+        year_trips,
+        year_km,
+        privacy_switches,
+        alarm_windows: data.alarm_windows,
     })
 }
 

@@ -182,3 +182,37 @@ pub fn triggers(lang: Lang, triggers: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// A kind of data a device sends, for people.
+pub fn field_name(lang: Lang, kind: domain::FieldKind) -> &'static str {
+    use domain::FieldKind::*;
+    match kind {
+        Position => lang.t("posisjon", "position"),
+        Time => lang.t("tid", "time"),
+        Speed => lang.t("fart", "speed"),
+        Odometer => lang.t("kilometerstand", "odometer"),
+        Ignition => lang.t("tenning", "ignition"),
+        Movement => lang.t("bevegelse", "movement"),
+        DriverId => lang.t("sjåfør-ID", "driver id"),
+        Fuel => lang.t("drivstoff", "fuel"),
+        Rpm => lang.t("turtall", "RPM"),
+        HarshEvent => lang.t("brå manøvrer", "harsh events"),
+        Crash => lang.t("kollisjon", "crash"),
+        Idling => lang.t("tomgang", "idling"),
+        Pedal => lang.t("pedalbruk", "pedal"),
+        GForce => lang.t("g-krefter", "g-force"),
+        DigitalInput => lang.t("digital inngang", "digital input"),
+        Alarm => lang.t("alarm", "alarm"),
+        Towing => lang.t("slep", "towing"),
+        Jamming => lang.t("signalforstyrrelse", "jamming"),
+        Unplug => lang.t("frakoblet", "unplugged"),
+        Overspeed => lang.t("fartsovertredelse", "overspeed"),
+        Battery => lang.t("batteri", "battery"),
+        ExternalPower => lang.t("ekstern strøm", "external power"),
+        Signal => lang.t("signalstyrke", "signal"),
+        Accuracy => lang.t("nøyaktighet", "accuracy"),
+        Activity => lang.t("aktivitet", "activity"),
+        Vin => lang.t("understellsnummer (VIN)", "VIN"),
+        Other => lang.t("annet", "other"),
+    }
+}

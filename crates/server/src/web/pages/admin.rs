@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::html;
 
 use super::super::data;
-use super::super::i18n::{purpose_name, role_name};
+use super::super::i18n::{field_name, purpose_name, role_name};
 use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{Web, blocking};
@@ -63,8 +63,8 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                             @for p in &purposes { th scope="col" { (purpose_name(lang, p.as_str())) } }
                         } }
                         tbody { @for f in inv { tr {
-                            td { (f.kind.as_str()) " " small.muted { "(" (f.key) ")" } }
-                            td { (local(f.last_seen)) }
+                            td { (field_name(lang, f.kind)) " " small.muted { "(" (f.key) ")" } }
+                            td.nowrap { (local(f.last_seen)) }
                             @for p in &purposes {
                                 td { @if purposes::policy::allowed(*p, f.kind) { (lang.t("får", "receives")) } @else { span.muted { (lang.t("kastes", "dropped")) } } }
                             }

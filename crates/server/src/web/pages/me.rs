@@ -180,6 +180,47 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
             }
         }
 
+        section.card aria-labelledby="held-h" {
+            h2 #held-h { (lang.t("Dette er lagret om meg", "What is held about me")) }
+            dl.held {
+                div {
+                    dt { (lang.t("Kjørebok", "Driving log (kjørebok)")) }
+                    dd { (own.year_trips) (lang.t(" turer i år, ", " trips this year, ")) (km(lang, own.year_km)) " km. "
+                        (lang.t("Private turer bare som dato og km. Tas vare på ut regnskapsåret + 5 år (bokføringsloven § 13).",
+                                "Private trips as date and km only. Kept to the end of the fiscal year + 5 years (bokføringsloven § 13).")) }
+                }
+                div {
+                    dt { (lang.t("Privatmodus", "Privacy mode")) }
+                    dd {
+                        (own.privacy_switches.len()) (lang.t(" av/på-brytinger", " switches"))
+                        @if let Some((v, at, on, source)) = own.privacy_switches.first() {
+                            (lang.t("; sist ", "; latest ")) (short(*at)) " " (v) ": "
+                            (if *on { lang.t("på", "on") } else { lang.t("av", "off") }) " (" (source) ")"
+                        }
+                        "."
+                    }
+                }
+                div {
+                    dt { (lang.t("Sikkerhet (alarm)", "Security (alarm)")) }
+                    dd {
+                        (own.alarm_windows.len()) (lang.t(" alarmvinduer på bilene mine", " alarm windows on my vehicles"))
+                        @if let Some(w) = own.alarm_windows.first() {
+                            (lang.t("; sist ", "; latest ")) (short(w.opened_at)) " (" (super::super::i18n::triggers(lang, &w.triggers)) ")"
+                        }
+                        ". " (lang.t("Posisjoner lagres bare i et alarmvindu.", "Positions are kept only inside an alarm window."))
+                    }
+                }
+                div {
+                    dt { (lang.t("Flåtestyring", "Fleet view (flåtestyring)")) }
+                    dd { (lang.t("Ingenting lagres: bare siste posisjon, i minnet, og ikke i privatmodus.", "Nothing is stored: only the latest position, in memory, and not in privacy mode.")) }
+                }
+                div {
+                    dt { (lang.t("Rasjonalisering", "Utilisation (rasjonalisering)")) }
+                    dd { (lang.t("Bare anonyme tall for en gruppe på minst 5 biler; ingenting om deg alene.", "Only anonymous figures for a group of at least 5 vehicles; nothing about you alone.")) }
+                }
+            }
+        }
+
         section.card aria-labelledby="looked-h" {
             h2 #looked-h { (lang.t("Hvem har sett dataene mine", "Who looked at my data")) }
             p.muted { (lang.t(
