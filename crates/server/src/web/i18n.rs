@@ -216,3 +216,12 @@ pub fn field_name(lang: Lang, kind: domain::FieldKind) -> &'static str {
         Other => lang.t("annet", "other"),
     }
 }
+
+/// "1 tur", "2 turer": a count with the noun in the right number.
+pub fn count(lang: Lang, n: usize, nb: (&str, &str), en: (&str, &str)) -> String {
+    let (one, many) = match lang {
+        Lang::Nb => nb,
+        Lang::En => en,
+    };
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -8,7 +8,7 @@ use domain::drivinglog::{Classification, LogEntry};
 use maud::{Markup, html};
 
 use super::super::data::{self, Own};
-use super::super::i18n::{Lang, action_name, km, month_name, purpose_name, role_name};
+use super::super::i18n::{Lang, action_name, count, km, month_name, purpose_name, role_name};
 use super::super::layout::Page;
 use super::super::session::Viewer;
 use super::super::{FormResult, Web, blocking};
@@ -185,14 +185,14 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
             dl.held {
                 div {
                     dt { (lang.t("Kjørebok", "Driving log (kjørebok)")) }
-                    dd { (own.year_trips) (lang.t(" turer i år, ", " trips this year, ")) (km(lang, own.year_km)) " km. "
+                    dd { (count(lang, own.year_trips, ("tur", "turer"), ("trip", "trips"))) (lang.t(" i år, ", " this year, ")) (km(lang, own.year_km)) " km. "
                         (lang.t("Private turer bare som dato og km. Tas vare på ut regnskapsåret + 5 år (bokføringsloven § 13).",
                                 "Private trips as date and km only. Kept to the end of the fiscal year + 5 years (bokføringsloven § 13).")) }
                 }
                 div {
                     dt { (lang.t("Privatmodus", "Privacy mode")) }
                     dd {
-                        (own.privacy_switches.len()) (lang.t(" av/på-brytinger", " switches"))
+                        (count(lang, own.privacy_switches.len(), ("bryting", "brytinger"), ("switch", "switches")))
                         @if let Some((v, at, on, source)) = own.privacy_switches.first() {
                             (lang.t("; sist ", "; latest ")) (short(*at)) " " (v) ": "
                             (if *on { lang.t("på", "on") } else { lang.t("av", "off") }) " (" (source) ")"
@@ -203,7 +203,7 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
                 div {
                     dt { (lang.t("Sikkerhet (alarm)", "Security (alarm)")) }
                     dd {
-                        (own.alarm_windows.len()) (lang.t(" alarmvinduer på bilene mine", " alarm windows on my vehicles"))
+                        (count(lang, own.alarm_windows.len(), ("alarmvindu", "alarmvinduer"), ("alarm window", "alarm windows"))) (lang.t(" på bilene mine", " on my vehicles"))
                         @if let Some(w) = own.alarm_windows.first() {
                             (lang.t("; sist ", "; latest ")) (short(w.opened_at)) " (" (super::super::i18n::triggers(lang, &w.triggers)) ")"
                         }
