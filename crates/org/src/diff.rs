@@ -132,5 +132,8 @@ pub fn diff(current: &Org, desired: &Org) -> Changes {
     compare(&mut out, "site", &current.sites, &desired.sites, |s| {
         s.name.clone()
     });
+    compare(&mut out, "user", &current.users, &desired.users, |u| {
+        u.name.clone()
+    });
     Changes(out)
 }

@@ -33,6 +33,8 @@ struct RawFile {
     #[serde(default)]
     employees: Vec<RawEmployee>,
     #[serde(default)]
+    users: Vec<RawUser>,
+    #[serde(default)]
     assignments: Vec<RawAssignment>,
     #[serde(default)]
     sites: Vec<RawSite>,
@@ -83,6 +85,14 @@ struct RawEmployee {
     email: Option<Spanned<String>>,
     status: Option<Spanned<String>>,
     driver_id: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    name: Spanned<String>,
+    roles: Spanned<Vec<String>>,
+    employee: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -412,6 +422,67 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         });
     }
 
+    let mut users = Vec::new();
+    let mut user_names = HashSet::new();
+    for u in &raw.users {
+        let name = u.name.get_ref().trim().to_owned();
+        if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
+            return Err(ctx.err(
+                u.name.span(),
+                "name",
+                "a user name is 1 to 64 characters without spaces",
+            ));
+        }
+        if !user_names.insert(name.clone()) {
+            return Err(ctx.err(
+                u.name.span(),
+                "name",
+                format!("user {name} is declared twice"),
+            ));
+        }
+        let mut roles: Vec<String> = Vec::new();
+        for r in u.roles.get_ref() {
+            if !crate::model::ROLES.contains(&r.as_str()) {
+                return Err(ctx.err(
+                    u.roles.span(),
+                    "roles",
+                    format!(
+                        "unknown role {r:?} (expected one of {})",
+                        crate::model::ROLES.join(", ")
+                    ),
+                ));
+            }
+            if !roles.contains(r) {
+                roles.push(r.clone());
+            }
+        }
+        if roles.is_empty() {
+            return Err(ctx.err(u.roles.span(), "roles", "a user needs at least one role"));
+        }
+        let employee = u.employee.as_ref().map(|e| e.get_ref().trim().to_owned());
+        if let (Some(e), Some(span)) = (&employee, u.employee.as_ref().map(Spanned::span))
+            && !numbers.contains(e)
+        {
+            return Err(ctx.err(
+                span,
+                "employee",
+                format!("no employee {e} is declared under [[employees]]"),
+            ));
+        }
+        if roles.iter().any(|r| r == "employee") && employee.is_none() {
+            return Err(ctx.err(
+                u.roles.span(),
+                "employee",
+                "the employee role needs employee = \"<number>\" (whose own data the user sees)",
+            ));
+        }
+        users.push(crate::model::User {
+            name,
+            roles,
+            employee,
+        });
+    }
+
     let mut assignments: Vec<Assignment> = Vec::new();
     for a in &raw.assignments {
         let employee = a.employee.get_ref().trim().to_owned();
@@ -540,6 +611,7 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         vehicles,
         devices,
         employees,
+        users,
         assignments,
         sites,
     })

@@ -14,6 +14,6 @@ pub use diff::{Change, ChangeKind, Changes, diff};
 pub use file::{OrgFileError, parse};
 pub use model::{
     Assignment, Device, Employee, EmployeeStatus, Geometry, LegalBasis, Org, Organisation, Purpose,
-    Site, SiteKind, Vehicle,
+    ROLES, Site, SiteKind, User, Vehicle,
 };
 pub use show::to_toml;

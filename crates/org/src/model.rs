@@ -10,6 +10,30 @@ pub struct Org {
     pub employees: Vec<Employee>,
     pub assignments: Vec<Assignment>,
     pub sites: Vec<Site>,
+    /// Users declared here get their roles from the file and no password: one is set on the
+    /// server (`sporvern user password`). Removing one from the file disables it.
+    pub users: Vec<User>,
+}
+
+/// The roles a user may hold (the access policy, `access::Role`, has a row for each).
+pub const ROLES: [&str; 8] = [
+    "employee",
+    "dispatcher",
+    "log_keeper",
+    "security_operator",
+    "analyst",
+    "privacy_officer",
+    "representative",
+    "admin",
+];
+
+/// A user declared in the organisation file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub roles: Vec<String>,
+    /// The employee this user is (required for the employee role).
+    pub employee: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

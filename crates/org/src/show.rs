@@ -123,5 +123,17 @@ pub fn to_toml(org: &Org) -> String {
             }
         }
     }
+    for u in &org.users {
+        let roles: Vec<String> = u.roles.iter().map(|r| q(r)).collect();
+        let _ = writeln!(
+            s,
+            "\n[[users]]\nname = {}\nroles = [{}]",
+            q(&u.name),
+            roles.join(", ")
+        );
+        if let Some(e) = &u.employee {
+            let _ = writeln!(s, "employee = {}", q(e));
+        }
+    }
     s
 }

@@ -1,19 +1,14 @@
 //! Where the compliance gate sits: a purpose *configured* for a vehicle *collects* only when
-//! the gate allows it. The compliance register (assessment, balancing test, DPIA, discussion
-//! with the tillitsvalgte, information to employees) will decide per purpose; until it does,
-//! [`interim`] allows every configured purpose except driver behaviour, which has no store
-//! yet and never collects without its recorded legal basis.
+//! the gate allows it. The gate itself is the compliance register's (`register::gate`: the
+//! measure is assessed lawful and every duty due before start is on record; driver behaviour
+//! never without a balancing test and a DPIA); the purpose worker asks it per purpose and
+//! passes the answer in here, so this crate stays sans-IO and knows nothing of the register.
 
 use org::Purpose;
 
 /// The configured purposes that may collect now.
 pub fn collecting(configured: &[Purpose], gate: impl Fn(Purpose) -> bool) -> Vec<Purpose> {
     configured.iter().copied().filter(|p| gate(*p)).collect()
-}
-
-/// Today's gate (see the module docs).
-pub fn interim(purpose: Purpose) -> bool {
-    purpose != Purpose::DriverBehaviour
 }
 
 #[cfg(test)]
@@ -28,7 +23,7 @@ mod tests {
             Purpose::FleetView,
         ];
         assert_eq!(
-            collecting(&configured, interim),
+            collecting(&configured, |p| p != Purpose::DriverBehaviour),
             vec![Purpose::DrivingLog, Purpose::FleetView]
         );
         assert_eq!(collecting(&configured, |_| false), vec![]);

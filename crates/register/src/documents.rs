@@ -321,14 +321,14 @@ pub fn records_of_processing(o: &org::Org, measures: &[Measure], lang: Lang) -> 
     b.push_str("</table>\n");
     let _ = writeln!(
         b,
-        "<p>{}: {}, {}, {}</p>\n<p class=\"cite\">GDPR art. 30 (1)</p>",
+        "<p>{}: {} {}.</p>\n<p>{}</p>\n<p class=\"cite\">GDPR art. 30 (1)</p>",
         t(lang, "Registrert", "Registered"),
         o.vehicles.len(),
         t(lang, "kjøretøy", "vehicles"),
         t(
             lang,
-            "tekniske og organisatoriske sikkerhetstiltak: tilgang per formål, logget innsyn, kryptert lagring",
-            "technical and organisational security measures: access per purpose, logged access, encrypted storage"
+            "Tekniske og organisatoriske sikkerhetstiltak (art. 32): tilgang bare per formål og rolle; hver tilgang og endring i en hashkjedet revisjonslogg; rådata fra enhetene slettes innen 72 timer; slettede data overskrives.",
+            "Technical and organisational security measures (art. 32): access only per purpose and role; every access and change in a hash-chained audit ledger; raw device data deleted within 72 hours; deleted data overwritten."
         )
     );
     page(

@@ -143,6 +143,23 @@ pub enum Decision {
     End,
 }
 
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Continue => "continue",
+            Decision::End => "end",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s {
+            "continue" => Some(Decision::Continue),
+            "end" => Some(Decision::End),
+            _ => None,
+        }
+    }
+}
+
 /// The regular evaluation of the need for the measure with the representatives
 /// (arbeidsmiljøloven § 9-2 (3)).
 #[derive(Debug, Clone, PartialEq, Eq)]

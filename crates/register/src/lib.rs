@@ -13,17 +13,22 @@
 //!
 //! Code map: `measure` (Measure, MeasureKind, Concerned, Status, measures_from_org), `duties`
 //! (the duty records and Duties), `gate` (gate, GateState, the evaluation clock), `breach`
-//! (Breach, the art. 33 clock), `access` (AccessCase and its validation), `documents` (HTML).
+//! (Breach, the art. 33 clock), `access` (AccessCase and its validation), `documents` (HTML),
+//! `book` (Register: the whole register as one value, synced with the organisation), `file`
+//! (the register file: `Register::apply_str`, errors naming line and field).
 
 mod access;
+mod book;
 mod breach;
 mod documents;
 mod duties;
+mod file;
 mod gate;
 mod measure;
 
 pub use access::{AccessCase, AccessCaseError, AccessGround, Notice, Presence};
 pub use assess::Lang;
+pub use book::{BreachRecord, Change, Entry, MeasureGate, Origin, Register};
 pub use breach::{
     Art34Decision, BREACH_CITATION, Breach, BreachStatus, EmployeesInformed, NOTIFICATION_HOURS,
     breach_deadline, breach_status,
@@ -36,6 +41,7 @@ pub use duties::{
     Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Duty, Evaluation,
     Information, ProcessorAgreement, RiskAssessment, RoleReview, TariffCheck,
 };
+pub use file::RegisterFileError;
 pub use gate::{
     GateConfig, GateState, Missing, Recipient, Warning, add_months, gate, gate_with, is_lawful,
     next_evaluation_due,

@@ -67,6 +67,16 @@ impl Concerned {
         )
     }
 
+    pub fn parse(s: &str) -> Option<Concerned> {
+        [
+            Concerned::CurrentEmployees,
+            Concerned::FormerEmployees,
+            Concerned::ContractorsOrCustomers,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Concerned::CurrentEmployees => "current_employees",
@@ -84,6 +94,22 @@ pub enum Status {
     Ended,
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Planned => "planned",
+            Status::Active => "active",
+            Status::Ended => "ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Planned, Status::Active, Status::Ended]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
 /// The legal basis the employer has chosen for the measure (GDPR art. 6(1)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LegalBasis {
@@ -96,6 +122,28 @@ pub enum LegalBasis {
     Contract,
     /// Art. 6(1)(c).
     LegalObligation,
+}
+
+impl LegalBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LegalBasis::LegitimateInterests => "legitimate_interests",
+            LegalBasis::Consent => "consent",
+            LegalBasis::Contract => "contract",
+            LegalBasis::LegalObligation => "legal_obligation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LegalBasis> {
+        [
+            LegalBasis::LegitimateInterests,
+            LegalBasis::Consent,
+            LegalBasis::Contract,
+            LegalBasis::LegalObligation,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
 }
 
 /// A monitoring measure with its facts and its latest assessment.

@@ -12,11 +12,13 @@
 
 mod csv;
 mod drivinglog;
+mod htmldoc;
 mod metrics;
 pub mod pdf;
 
 pub use csv::{driving_log_csv, odometer_readings, period};
 pub use drivinglog::{DrivingLogReport, driving_log_pdf};
+pub use htmldoc::html_document_pdf;
 
 /// The language of a report. Bokmål unless asked otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -27,35 +27,60 @@ pub enum AuditLog {
 pub struct AuditError(pub String);
 
 impl AuditLog {
-    /// Starts the group-commit thread over `store`.
-    pub fn start(store: Arc<dyn Store>) -> std::io::Result<AuditLog> {
+    /// Starts the group-commit thread on its own connection to `store`.
+    pub fn start(store: &dyn Store) -> Result<AuditLog, AuditError> {
+        let mut conn = store
+            .audit_writer()
+            .map_err(|e| AuditError(e.to_string()))?;
         let (tx, rx) = sync_channel::<(AuditRecord, Reply)>(4 * MAX_BATCH);
         thread::Builder::new()
             .name("audit-ledger".to_owned())
-            .spawn(move || writer(store.as_ref(), &rx))?;
+            .spawn(move || writer(conn.as_mut(), &rx))
+            .map_err(|e| AuditError(e.to_string()))?;
         Ok(AuditLog::Group(tx))
     }
 
     /// Appends durably; returns when the record is committed.
     pub fn append(&self, record: AuditRecord) -> Result<(), AuditError> {
+        self.submit(record)?.wait()
+    }
+
+    /// Hands the record to the writer and returns at once; [`Pending::wait`] returns when it
+    /// is committed. A reader runs its query meanwhile and shows nothing before the wait.
+    pub fn submit(&self, record: AuditRecord) -> Result<Pending, AuditError> {
         match self {
             AuditLog::Direct(store) => store
                 .audit_append(record)
-                .map(|_| ())
+                .map(|_| Pending(None))
                 .map_err(|e| AuditError(e.to_string())),
             AuditLog::Group(tx) => {
                 let (reply, wait) = sync_channel(1);
                 tx.send((record, reply))
                     .map_err(|_| AuditError("the ledger writer has stopped".to_owned()))?;
-                wait.recv()
-                    .map_err(|_| AuditError("the ledger writer has stopped".to_owned()))?
-                    .map_err(AuditError)
+                Ok(Pending(Some(wait)))
             }
         }
     }
 }
 
-fn writer(store: &dyn Store, rx: &Receiver<(AuditRecord, Reply)>) {
+/// An audit record on its way to disk.
+#[must_use = "wait for the record to be durable before showing anything"]
+pub struct Pending(Option<Receiver<Result<(), String>>>);
+
+impl Pending {
+    /// Returns when the record is committed, or why it could not be.
+    pub fn wait(self) -> Result<(), AuditError> {
+        match self.0 {
+            None => Ok(()),
+            Some(rx) => rx
+                .recv()
+                .map_err(|_| AuditError("the ledger writer has stopped".to_owned()))?
+                .map_err(AuditError),
+        }
+    }
+}
+
+fn writer(conn: &mut dyn storage::AuditWriter, rx: &Receiver<(AuditRecord, Reply)>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -65,8 +90,8 @@ fn writer(store: &dyn Store, rx: &Receiver<(AuditRecord, Reply)>) {
             }
         }
         let (records, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let outcome = store
-            .audit_append_many(records)
+        let outcome = conn
+            .append_many(records)
             .map(|_| ())
             .map_err(|e| e.to_string());
         if let Err(e) = &outcome {

@@ -40,6 +40,10 @@ pub struct Settings {
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
+    /// Days an evaluation with the representatives (arbeidsmiljøloven § 9-2 (3)) may be
+    /// overdue before the privacy officer and the representatives are warned. The warning does
+    /// not stop collection (see `register::gate`).
+    pub evaluation_grace_days: i64,
 }
 
 impl Settings {
@@ -58,6 +62,7 @@ impl Settings {
             staging_keep_after_use: Duration::from_secs(6 * 3600),
             fleet_stale_after: Duration::from_secs(10 * 60),
             address_lookup_url: None,
+            evaluation_grace_days: 30,
         }
     }
 
@@ -119,6 +124,9 @@ impl Settings {
         if let Some(v) = file.fleet_stale_after_secs {
             self.fleet_stale_after = secs(v);
         }
+        if let Some(v) = file.evaluation_grace_days {
+            self.evaluation_grace_days = v;
+        }
         if let Some(v) = file.staging_lifetime_hours {
             self.staging_lifetime = secs(v * 3600);
         }
@@ -172,4 +180,5 @@ struct SettingsFile {
     staging_lifetime_hours: Option<u64>,
     fleet_stale_after_secs: Option<u64>,
     address_lookup_url: Option<String>,
+    evaluation_grace_days: Option<i64>,
 }

@@ -63,7 +63,7 @@ impl Application {
             .with_context(|| format!("cannot listen for Teltonika (UDP) on {udp_addr}"))?;
         let osmand = bind("OsmAnd", settings.osmand).await?;
         let shared = purpose_worker::Shared::new(settings.fleet_stale_after);
-        let audit = audit_log::AuditLog::start(store.clone())
+        let audit = audit_log::AuditLog::start(store.as_ref())
             .context("starting the audit ledger's writer thread")?;
         let reads = reads::Reads::new(store.clone(), audit, Some(shared.clone()));
         Ok(Application {
@@ -188,9 +188,13 @@ impl Application {
             .address_lookup_url
             .as_deref()
             .map(address::AddressLookup::new);
+        let gate_cfg = register::GateConfig {
+            evaluation_grace_days: settings.evaluation_grace_days,
+            ..register::GateConfig::default()
+        };
         std::thread::Builder::new()
             .name("purposes".into())
-            .spawn(move || purpose_worker::run(s, sh, lookup))
+            .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg))
             .context("starting the purpose engine")?;
 
         let mut tasks = tokio::task::JoinSet::new();

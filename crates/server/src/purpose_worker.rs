@@ -174,8 +174,66 @@ impl OrgView {
     }
 }
 
+/// The compliance gate as the worker applies it: which vehicle purposes may collect, from the
+/// register (`register::Register::purpose_may_collect`), reloaded when the register's version
+/// changes and re-decided when the day changes (a duty dated today starts counting, an
+/// evaluation falls due).
+struct GateView {
+    version: i64,
+    day: time::Date,
+    collecting: Vec<Purpose>,
+}
+
+fn today() -> time::Date {
+    trips::oslo_date(now())
+}
+
+/// Loads the register and decides the gate for `day`. Logs what keeps each purpose from
+/// collecting, and every warning (an overdue evaluation goes to the privacy officer and the
+/// representatives; it does not stop collection: see `register::gate`).
+fn load_gate(
+    store: &dyn Store,
+    cfg: &register::GateConfig,
+    day: time::Date,
+) -> Result<GateView, StoreError> {
+    let (version, reg) = store.register().load_register()?;
+    let collecting: Vec<Purpose> = Purpose::ALL
+        .into_iter()
+        .filter(|p| reg.purpose_may_collect(*p, day, cfg))
+        .collect();
+    for g in reg.gates(day, cfg) {
+        let measure = g.entry.measure.id.as_str();
+        if !g.state.may_collect {
+            tracing::info!(
+                measure,
+                missing = %g.state.missing_codes().join(","),
+                "compliance gate: collects nothing until the register has what is missing (sporvern gate)"
+            );
+        }
+        for w in &g.state.warnings {
+            let notify = w
+                .notify
+                .iter()
+                .map(|r| match r {
+                    register::Recipient::PrivacyOfficer => "privacy_officer",
+                    register::Recipient::Representatives => "representatives",
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            tracing::warn!(measure, warning = %w.code, %notify, citation = %w.citation, "{}", w.text_en);
+        }
+    }
+    Ok(GateView {
+        version,
+        day,
+        collecting,
+    })
+}
+
 pub struct Worker {
     store: Arc<dyn Store>,
+    gate_cfg: register::GateConfig,
+    gate: GateView,
     feed: Box<dyn PurposeFeed>,
     shared: Arc<Shared>,
     org: OrgView,
@@ -196,7 +254,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(store: Arc<dyn Store>, shared: Arc<Shared>) -> Result<Worker, StoreError> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        shared: Arc<Shared>,
+        gate_cfg: register::GateConfig,
+    ) -> Result<Worker, StoreError> {
+        let gate = load_gate(store.as_ref(), &gate_cfg, today())?;
         let mut feed = store.purpose_feed()?;
         let cursor = feed.cursor()?;
         let org = load_org(store.as_ref())?;
@@ -210,6 +273,8 @@ impl Worker {
             alarms,
             heard: HashMap::new(),
             store,
+            gate_cfg,
+            gate,
             feed,
             shared,
             org,
@@ -272,6 +337,10 @@ impl Worker {
         if self.store.org_version()? != self.org.version {
             self.org = load_org(self.store.as_ref())?;
             publish_names(&self.shared, &self.org);
+        }
+        let day = today();
+        if self.store.register().register_version()? != self.gate.version || day != self.gate.day {
+            self.gate = load_gate(self.store.as_ref(), &self.gate_cfg, day)?;
         }
         // Switches made outside the stream (the API, the command line).
         for (vehicle, private) in self.feed.privacy_states()? {
@@ -365,8 +434,10 @@ impl Worker {
         let vehicle = device.vehicle;
         let protocol = device.protocol;
         let kind_of = move |k: &AttrKey| -> FieldKind { field_kind(protocol, k) };
-        // The compliance gate decides which configured purposes collect (purposes::gate).
-        let active = purposes::gate::collecting(&vehicle_info.purposes, purposes::gate::interim);
+        // The compliance gate decides which configured purposes collect: a purpose whose
+        // measure is not lawful or lacks a duty due before start receives nothing.
+        let allowed = &self.gate.collecting;
+        let active = purposes::gate::collecting(&vehicle_info.purposes, |p| allowed.contains(&p));
         let projected = project(
             &row.fix,
             &Inputs {
@@ -701,10 +772,11 @@ pub fn run(
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
     lookup: Option<crate::address::AddressLookup>,
+    gate_cfg: register::GateConfig,
 ) {
     let mut lookup = lookup;
     let mut worker = loop {
-        match Worker::new(store.clone(), shared.clone()) {
+        match Worker::new(store.clone(), shared.clone(), gate_cfg) {
             Ok(mut w) => {
                 w.lookup = lookup.take();
                 break w;

@@ -173,6 +173,27 @@ pub struct MyData {
     pub ledger: Vec<ledger::StoredEntry>,
 }
 
+/// An allowed read: the capability for the query, and its ledger entry on the way to disk.
+#[must_use = "the data may be shown only through finish, after the ledger entry is durable"]
+pub struct Granted {
+    pub cap: Capability,
+    recorded: crate::audit_log::Pending,
+}
+
+impl Granted {
+    /// Waits until the read's ledger entry is durable, then hands over the data.
+    pub fn finish<T>(self, data: T) -> Result<T, ReadError> {
+        self.recorded.wait()?;
+        Ok(data)
+    }
+
+    /// Waits until the entry is durable (before a change is made), keeping the capability.
+    pub fn recorded(self) -> Result<Capability, ReadError> {
+        self.recorded.wait()?;
+        Ok(self.cap)
+    }
+}
+
 /// The capability-gated read service. Cheap to clone.
 #[derive(Clone)]
 pub struct Reads {
@@ -208,7 +229,7 @@ impl Reads {
         subject: Option<String>,
         action: Action,
         object: String,
-    ) -> Result<Capability, ReadError> {
+    ) -> Result<Granted, ReadError> {
         let at = now();
         let fill = |r: &mut access::AuditRecord| {
             if r.subject.is_none() {
@@ -221,8 +242,8 @@ impl Reads {
                 let (cap, mut record) = grant.into_parts();
                 fill(&mut record);
                 record.action = action;
-                self.audit.append(storage_record(record))?;
-                Ok(cap)
+                let recorded = self.audit.submit(storage_record(record))?;
+                Ok(Granted { cap, recorded })
             }
             Err(denial) => {
                 let mut record = denial.audit().clone();
@@ -249,7 +270,7 @@ impl Reads {
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<FleetPosition>, ReadError> {
         let purpose = declared(ReadPurpose::FleetView, asked)?;
-        self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::All,
@@ -257,7 +278,7 @@ impl Reads {
             Action::Read,
             "fleet view, all vehicles now".to_owned(),
         )?;
-        Ok(self.fleet_now())
+        g.finish(self.fleet_now())
     }
 
     /// The fleet view's current positions, for a caller that already holds a fleet-view
@@ -302,7 +323,7 @@ impl Reads {
             Role::Employee => Scope::Own,
             _ => Scope::Vehicle(reg.to_string()),
         };
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             scope,
@@ -310,8 +331,8 @@ impl Reads {
             action,
             format!("driving log {reg} {period}"),
         )?;
-        let entries = self.store.driving_log(&cap, id, from, to)?;
-        let deviations = self.store.deviations(&cap, id, from, to)?;
+        let entries = self.store.driving_log(&g.cap, id, from, to)?;
+        let deviations = self.store.deviations(&g.cap, id, from, to)?;
         let signoffs = if period.len() == 7 {
             self.store.signoffs(id, period)?
         } else {
@@ -319,13 +340,13 @@ impl Reads {
         };
         let year_start = time::Date::from_calendar_date(to.year(), time::Month::January, 1)
             .map_err(|e| ReadError::Invalid(e.to_string()))?;
-        let year = purposes::tax::totals(&self.store.driving_log(&cap, id, year_start, to)?);
+        let year = purposes::tax::totals(&self.store.driving_log(&g.cap, id, year_start, to)?);
         let kind = org
             .vehicles
             .iter()
             .find(|v| v.reg == reg)
             .map_or(domain::VehicleKind::Car, |v| v.kind);
-        Ok(DrivingLogPeriod {
+        g.finish(DrivingLogPeriod {
             notices: purposes::tax::notices(kind, &year),
             organisation: org.organisation.name.clone(),
             org_number: org.organisation.org_number.clone(),
@@ -348,7 +369,7 @@ impl Reads {
     ) -> Result<Vec<(String, LogEntry)>, ReadError> {
         let purpose = declared(ReadPurpose::DrivingLog, asked)?;
         let (from, to) = report::period(period).map_err(ReadError::Invalid)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::Own,
@@ -356,19 +377,22 @@ impl Reads {
             Action::Read,
             format!("own trips {period}"),
         )?;
-        Ok(self.store.own_driving_log(&cap, from, to)?)
+        let trips = self.store.own_driving_log(&g.cap, from, to)?;
+        g.finish(trips)
     }
 
     /// Classifies one of the acting employee's own trips.
     pub fn classify(&self, who: &Who, trip: i64, class: &Classification) -> Result<(), ReadError> {
-        let cap = self.authorise(
-            who,
-            ReadPurpose::DrivingLog,
-            Scope::Own,
-            None,
-            Action::Change,
-            format!("classify trip {trip} as {}", class.as_str()),
-        )?;
+        let cap = self
+            .authorise(
+                who,
+                ReadPurpose::DrivingLog,
+                Scope::Own,
+                None,
+                Action::Change,
+                format!("classify trip {trip} as {}", class.as_str()),
+            )?
+            .recorded()?;
         self.store
             .classify_trip(&cap, trip, class, &who.user.name, now())?;
         Ok(())
@@ -405,7 +429,8 @@ impl Reads {
             drivers_of(&org, &reg, from, to),
             Action::Change,
             format!("sign driving log {reg} {month} as {}", role.as_str()),
-        )?;
+        )?
+        .recorded()?;
         self.store
             .sign_month(id, month, role, &who.user.name, now())?;
         Ok(())
@@ -450,7 +475,8 @@ impl Reads {
             None,
             Action::Change,
             object,
-        )?;
+        )?
+        .recorded()?;
         let Some(reg) = chosen else {
             return Err(ReadError::NotFound(
                 "no vehicle is assigned to you today in the organisation file".to_owned(),
@@ -469,7 +495,7 @@ impl Reads {
         reg: &str,
     ) -> Result<Vec<(Timestamp, bool, String)>, ReadError> {
         let (reg, id) = self.vehicle(reg)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             ReadPurpose::OwnData,
             Scope::Own,
@@ -477,7 +503,8 @@ impl Reads {
             Action::Read,
             format!("own privacy switches in {reg}"),
         )?;
-        Ok(self.store.privacy_switches(&cap, id)?)
+        let switches = self.store.privacy_switches(&g.cap, id)?;
+        g.finish(switches)
     }
 
     /// Opens an alarm window by hand (a reported theft); returns its id.
@@ -492,7 +519,8 @@ impl Reads {
             drivers_of(&org, &reg, today, today),
             Action::Change,
             format!("open alarm window for {reg}: {reason}"),
-        )?;
+        )?
+        .recorded()?;
         Ok(self.store.open_alarm(
             id,
             &format!("{reason} (reported by {})", who.user.name),
@@ -507,7 +535,7 @@ impl Reads {
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<(String, storage::AlarmWindow)>, ReadError> {
         let purpose = declared(ReadPurpose::Alarm, asked)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::All,
@@ -516,12 +544,13 @@ impl Reads {
             "alarm windows".to_owned(),
         )?;
         let names = self.vehicle_names()?;
-        Ok(self
+        let windows = self
             .store
-            .alarm_windows(&cap)?
+            .alarm_windows(&g.cap)?
             .into_iter()
             .map(|w| (names(w.vehicle), w))
-            .collect())
+            .collect();
+        g.finish(windows)
     }
 
     /// The positions kept inside one alarm window.
@@ -532,7 +561,7 @@ impl Reads {
         window: i64,
     ) -> Result<Vec<(Timestamp, domain::Position)>, ReadError> {
         let purpose = declared(ReadPurpose::Alarm, asked)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::All,
@@ -540,11 +569,11 @@ impl Reads {
             Action::Read,
             format!("alarm window {window} positions"),
         )?;
-        match self.store.alarm_positions(&cap, window) {
+        match self.store.alarm_positions(&g.cap, window) {
             Err(StoreError::Refused(_)) => Err(ReadError::NotFound(format!(
                 "there is no alarm window {window}"
             ))),
-            other => Ok(other?),
+            other => g.finish(other?),
         }
     }
 
@@ -560,7 +589,8 @@ impl Reads {
                 "resolve alarm window {window}{}",
                 if incident { " as an incident" } else { "" }
             ),
-        )?;
+        )?
+        .recorded()?;
         self.store
             .resolve_alarm(window, &who.user.name, incident, now())?;
         Ok(())
@@ -573,7 +603,7 @@ impl Reads {
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<storage::ReleasedWeek>, ReadError> {
         let purpose = declared(ReadPurpose::Utilization, asked)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::All,
@@ -581,7 +611,8 @@ impl Reads {
             Action::Read,
             "anonymous utilisation aggregates".to_owned(),
         )?;
-        Ok(self.store.utilization_weeks(&cap)?)
+        let weeks = self.store.utilization_weeks(&g.cap)?;
+        g.finish(weeks)
     }
 
     /// The ledger's metadata, newest first: everything for the oversight roles, or the entries
@@ -593,7 +624,7 @@ impl Reads {
         subject: Option<&str>,
     ) -> Result<Vec<ledger::StoredEntry>, ReadError> {
         let purpose = declared(ReadPurpose::LedgerMetadata, asked)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::All,
@@ -604,7 +635,8 @@ impl Reads {
                 None => "audit ledger".to_owned(),
             },
         )?;
-        Ok(self.store.audit_entries_for(&cap, subject, LEDGER_PAGE)?)
+        let entries = self.store.audit_entries_for(&g.cap, subject, LEDGER_PAGE)?;
+        g.finish(entries)
     }
 
     /// The ledger entries about the acting employee: who looked at my data, when, and why.
@@ -614,7 +646,7 @@ impl Reads {
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<ledger::StoredEntry>, ReadError> {
         let purpose = declared(ReadPurpose::LedgerMetadata, asked)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::Own,
@@ -622,7 +654,8 @@ impl Reads {
             Action::Read,
             "own audit ledger entries".to_owned(),
         )?;
-        Ok(self.store.audit_entries_for(&cap, None, LEDGER_PAGE)?)
+        let entries = self.store.audit_entries_for(&g.cap, None, LEDGER_PAGE)?;
+        g.finish(entries)
     }
 
     /// The register's measures (kontrolltiltak) as generated from the organisation.
@@ -632,7 +665,7 @@ impl Reads {
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<register::Measure>, ReadError> {
         let purpose = declared(ReadPurpose::Register, asked)?;
-        self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::All,
@@ -640,7 +673,8 @@ impl Reads {
             Action::Read,
             "compliance register".to_owned(),
         )?;
-        Ok(register::measures_from_org(&self.store.load_org()?))
+        let measures = register::measures_from_org(&self.store.load_org()?);
+        g.finish(measures)
     }
 
     /// Everything held about the acting employee (GDPR art. 15): this year's trips, the
@@ -652,7 +686,7 @@ impl Reads {
         action: Action,
     ) -> Result<MyData, ReadError> {
         let purpose = declared(ReadPurpose::OwnData, asked)?;
-        let cap = self.authorise(
+        let g = self.authorise(
             who,
             purpose,
             Scope::Own,
@@ -663,6 +697,7 @@ impl Reads {
                 _ => "own data".to_owned(),
             },
         )?;
+        let cap = &g.cap;
         let number = cap.subject().unwrap_or_default().to_owned();
         let org = self.store.load_org()?;
         let today = today()?;
@@ -682,12 +717,12 @@ impl Reads {
             }
             seen.push(a.vehicle.clone());
             if let Some(id) = self.store.vehicle_id(&a.vehicle)? {
-                for (at, on, source) in self.store.privacy_switches(&cap, id)? {
+                for (at, on, source) in self.store.privacy_switches(cap, id)? {
                     privacy_switches.push((a.vehicle.to_string(), at, on, source));
                 }
             }
         }
-        Ok(MyData {
+        let data = MyData {
             employee: org.employees.iter().find(|e| e.number == number).cloned(),
             assignments,
             user: who.user.name.clone(),
@@ -698,11 +733,12 @@ impl Reads {
                 .map(|r| r.as_str().to_owned())
                 .collect(),
             year,
-            trips: self.store.own_driving_log(&cap, from, to)?,
+            trips: self.store.own_driving_log(cap, from, to)?,
             privacy_switches,
-            alarm_windows: self.store.alarm_windows(&cap)?,
-            ledger: self.store.audit_entries_for(&cap, None, LEDGER_PAGE)?,
-        })
+            alarm_windows: self.store.alarm_windows(cap)?,
+            ledger: self.store.audit_entries_for(cap, None, LEDGER_PAGE)?,
+        };
+        g.finish(data)
     }
 
     fn vehicle_names(&self) -> Result<impl Fn(VehicleId) -> String, ReadError> {

@@ -107,6 +107,24 @@ pub enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// The compliance register: apply the privacy officer's register file, record
+    /// acknowledgements, list measures, write documents (HTML or PDF).
+    Register {
+        #[command(subcommand)]
+        command: crate::register::RegisterCommand,
+    },
+    /// The compliance gate: per measure, whether it may collect and what is missing.
+    Gate(crate::register::GateArgs),
+    /// Deviations and personal-data breaches: the 72-hour clock (GDPR art. 33), art. 34.
+    Breach {
+        #[command(subcommand)]
+        command: crate::register::BreachCommand,
+    },
+    /// One-off access cases (innsyn, e-postforskriften §§ 3–4): list, close.
+    AccessCase {
+        #[command(subcommand)]
+        command: crate::register::AccessCaseCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +148,31 @@ pub enum UserCommand {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
     },
+    /// Sets a user's password (from standard input; for users declared in the organisation
+    /// file, or a forgotten one). Every token the user had ends.
+    Password {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        name: String,
+    },
+    /// Ends every session and token of a user now (a lost phone, a user leaving).
+    Revoke {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        name: String,
+    },
+}
+
+/// Reads a new password from standard input and checks the rules.
+fn read_password(name: &str) -> anyhow::Result<String> {
+    eprintln!("password for {name} (one line, at least 12 characters):");
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_owned();
+    access::check_password_rules(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(password)
 }
 
 #[derive(Subcommand)]
@@ -347,6 +390,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command } => audit_command(command),
         Command::User { command } => user_command(command),
         Command::Alarm { command } => crate::drivinglog::alarm(command),
+        Command::Register { command } => crate::register::register_command(command),
+        Command::Gate(args) => crate::register::gate_command(args),
+        Command::Breach { command } => crate::register::breach_command(command),
+        Command::AccessCase { command } => crate::register::access_case_command(command),
         Command::Stats { data, as_user } => {
             let (reads, who) =
                 crate::drivinglog::acting(open_existing(&data)?, &as_user, Some("analyst"))?;
@@ -395,14 +442,8 @@ fn user_command(command: UserCommand) -> anyhow::Result<ExitCode> {
                     bail!("no employee {number} in the organisation");
                 }
             }
-            eprintln!("password for {name} (one line, at least 12 characters):");
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            access::check_password_rules(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = access::hash_password(password);
+            let password = read_password(&name)?;
+            let hash = access::hash_password(&password);
             store.add_user(
                 &storage::NewUser {
                     name: name.clone(),
@@ -446,6 +487,35 @@ fn user_command(command: UserCommand) -> anyhow::Result<ExitCode> {
                     if u.disabled { " (disabled)" } else { "" }
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Password { data, name } => {
+            let store = open_existing(&data)?;
+            let password = read_password(&name)?;
+            store.set_password_hash(&name, &access::hash_password(&password))?;
+            operator_audit(
+                store.as_ref(),
+                "server operator (command line)",
+                "access",
+                None,
+                ledger::Action::Config,
+                format!("password of user {name} set; their tokens revoked"),
+            )?;
+            println!("password of {name} set; every earlier login of theirs has ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Revoke { data, name } => {
+            let store = open_existing(&data)?;
+            let n = store.revoke_user_tokens(&name)?;
+            operator_audit(
+                store.as_ref(),
+                "server operator (command line)",
+                "access",
+                None,
+                ledger::Action::Config,
+                format!("{n} tokens of user {name} revoked"),
+            )?;
+            println!("{n} tokens of {name} revoked");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -578,6 +648,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             let store = storage::open(&data)?;
             let changes = store.apply_org(&org)?;
             print!("{changes}");
+            crate::register::sync_with_org(store.as_ref(), "server operator (command line)")?;
             Ok(ExitCode::SUCCESS)
         }
         OrgCommand::Inventory { data } => {
@@ -620,7 +691,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
 
 /// Puts a change made by the server's operator (user administration, retention) on the audit
 /// ledger: whoever runs the command on the server acts as its operator.
-fn operator_audit(
+pub fn operator_audit(
     store: &dyn storage::Store,
     actor: &str,
     purpose: &str,

@@ -82,6 +82,8 @@ fn demo_users(store: &dyn storage::Store) -> anyhow::Result<String> {
 
 /// The demo's organisation is the one in `examples/org.toml`.
 const EXAMPLE_ORG: &str = include_str!("../../../examples/org.toml");
+/// …and its compliance register the one in `examples/register.toml`.
+const EXAMPLE_REGISTER: &str = include_str!("../../../examples/register.toml");
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = args.settings()?;
@@ -94,6 +96,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         settings.data_dir.display()
     );
     print!("{changes}");
+    // Its compliance register: every vehicle purpose has its measure assessed and its duties
+    // on record, so the gate lets them collect (see `sporvern gate`).
+    let recorded = crate::register::apply_text(store.as_ref(), EXAMPLE_REGISTER)?
+        .map_err(|e| anyhow::anyhow!("examples/register.toml: {e}"))?;
+    if !recorded.is_empty() {
+        println!(
+            "Compliance register: {} records from examples/register.toml",
+            recorded.len()
+        );
+    }
     let logins = demo_users(store.as_ref())?;
     drop(store);
 
@@ -142,7 +154,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         live.duration = None;
         let sim = tokio::spawn(async move {
             let report = simulate::run(history).await;
-            println!("History of the last three hours sent ({} fixes); try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\nNow driving in real time.", report.acknowledged);
+            println!("History of the last three hours sent ({} fixes); try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\n  sporvern gate --data DIR --lang en\nNow driving in real time.", report.acknowledged);
             simulate::run(live).await
         });
         tokio::select! {

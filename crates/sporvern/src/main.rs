@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod drivinglog;
+mod register;
 
 use std::process::ExitCode;
 

@@ -18,7 +18,12 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A data folder whose ledger holds five entries from ordinary CLI use.
+/// The register changes `org apply` makes for the example: one generated measure per vehicle
+/// purpose (driving log, fleet view, alarm, utilisation), each on the ledger.
+const ORG_APPLY_ENTRIES: usize = 4;
+
+/// A data folder whose ledger holds the register's entries from `org apply`, the example users
+/// and five entries from ordinary CLI use.
 fn ledger_with_entries() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf8");
@@ -82,9 +87,15 @@ fn every_cli_access_is_on_the_ledger_and_it_verifies() {
     let dir = ledger_with_entries();
     let data = dir.path().to_str().expect("utf8");
     let list = text(&sporvern(&["audit", "list", "--data", data]).stdout);
-    // Three users added, then five reads and changes.
-    assert_eq!(list.lines().count(), 8, "{list}");
-    let first = list.lines().nth(3).expect("an entry");
+    // The register's measures from `org apply`, three users added, then five reads and changes.
+    assert_eq!(list.lines().count(), ORG_APPLY_ENTRIES + 3 + 5, "{list}");
+    assert!(
+        list.lines()
+            .take(ORG_APPLY_ENTRIES)
+            .all(|l| l.contains("register vehicle.") && l.contains("change")),
+        "{list}"
+    );
+    let first = list.lines().nth(ORG_APPLY_ENTRIES + 3).expect("an entry");
     assert!(
         first.contains("kari")
             && first.contains("driving_log")
@@ -94,7 +105,7 @@ fn every_cli_access_is_on_the_ledger_and_it_verifies() {
     );
     let (ok, out) = verify(dir.path(), None);
     assert!(ok, "{out}");
-    assert!(out.contains("intact: 8 entries"), "{out}");
+    assert!(out.contains("intact: 12 entries"), "{out}");
     // The triggers refuse an edit made through SQLite without removing them.
     let conn = rusqlite::Connection::open(dir.path().join("sporvern.db")).expect("db");
     assert!(
@@ -165,7 +176,7 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
     assert!(
         std::fs::read_to_string(&cp)
             .expect("checkpoint")
-            .starts_with("sporvern-ledger-checkpoint v1\nsize 8\n")
+            .starts_with("sporvern-ledger-checkpoint v1\nsize 12\n")
     );
     sql(
         dir.path(),
@@ -176,7 +187,7 @@ fn a_truncated_ledger_is_caught_by_a_checkpoint() {
     let (ok, out) = verify(dir.path(), Some(&cp));
     assert!(!ok);
     assert!(
-        out.contains("checkpoint covers 8 entries, only 3 remain"),
+        out.contains("checkpoint covers 12 entries, only 3 remain"),
         "{out}"
     );
 }

@@ -252,6 +252,12 @@ async fn a_business_trip_and_a_private_errand_keep_only_what_they_may() {
     drop(conn);
     for entry in std::fs::read_dir(app.data()).expect("data folder") {
         let path = entry.expect("entry").path();
+        // The WAL index (`-shm`) holds page numbers and frame hashes, never row content; with
+        // more than 77 pages in the database its small integers match the 8-byte fuel needle
+        // by chance. The log itself (`-wal`) and the database are checked.
+        if path.to_string_lossy().ends_with("-shm") {
+            continue;
+        }
         let bytes = std::fs::read(&path).expect("readable");
         for (what, needle) in &needles {
             if let Some(i) = bytes.windows(needle.len()).position(|w| w == &needle[..]) {

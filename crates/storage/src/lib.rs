@@ -10,7 +10,10 @@
 //! purged, and nothing more through this interface: raw fixes are never a product.
 
 mod capability;
+mod register;
 mod sqlite;
+
+pub use self::register::RegisterStore;
 
 use std::path::Path;
 
@@ -274,6 +277,15 @@ impl SignRole {
     }
 }
 
+/// Appends to the audit ledger on its own connection.
+pub trait AuditWriter: Send {
+    /// Appends `records` in one durable transaction, in order.
+    fn append_many(
+        &mut self,
+        records: Vec<AuditRecord>,
+    ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
+}
+
 /// The purpose engine's access to staging: its only reader.
 pub trait PurposeFeed: Send {
     fn cursor(&mut self) -> Result<i64, StoreError>;
@@ -474,8 +486,13 @@ pub trait Store: Send + Sync {
         now: Timestamp,
     ) -> Result<Vec<Receipt>, StoreError>;
     fn retention_receipts(&self) -> Result<Vec<Receipt>, StoreError>;
+    /// A writer for the audit ledger with its own connection, so that appends commit while
+    /// readers query (the server's group-commit thread owns it).
+    fn audit_writer(&self) -> Result<Box<dyn AuditWriter>, StoreError>;
     /// A writer for the ingest pipeline.
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
+    /// The compliance register.
+    fn register(&self) -> &dyn RegisterStore;
 }
 
 /// Opens (creating and migrating if needed) the store in a data folder.

@@ -46,17 +46,36 @@ pub fn staged_in(dir: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
+pub const EXAMPLE_REGISTER: &str = include_str!("../../../../examples/register.toml");
+
+/// The example organisation and its compliance register (`examples/register.toml`), so the
+/// demo purposes pass the compliance gate and collect.
 pub fn apply_example(dir: &Path) {
     let store = storage::open(dir).expect("open store");
+    let org = org::parse(EXAMPLE_ORG).expect("example parses");
+    store.apply_org(&org).expect("apply");
+    let (version, mut reg) = store.register().load_register().expect("load register");
+    reg.sync_org(&org);
+    reg.apply_str(EXAMPLE_REGISTER, &org)
+        .expect("the example register applies");
     store
-        .apply_org(&org::parse(EXAMPLE_ORG).expect("example parses"))
-        .expect("apply");
+        .register()
+        .save_register(&reg, version, Vec::new())
+        .expect("save register");
 }
 
 /// Starts the real server in this process with the example organisation.
 pub async fn spawn_app(adjust: impl FnOnce(&mut server::Settings)) -> TestApp {
+    spawn_app_prepared(apply_example, adjust).await
+}
+
+/// Starts the real server on a fresh data folder that `prepare` has filled.
+pub async fn spawn_app_prepared(
+    prepare: impl FnOnce(&Path),
+    adjust: impl FnOnce(&mut server::Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    apply_example(dir.path());
+    prepare(dir.path());
     let mut settings = server::Settings::for_tests(PathBuf::from(dir.path()));
     adjust(&mut settings);
     let app = server::Application::build(settings)

@@ -22,6 +22,17 @@ pub fn append_many(
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(db_err)?;
+    let out = append_in(&tx, records)?;
+    tx.commit().map_err(db_err)?;
+    Ok(out)
+}
+
+/// Appends inside the caller's transaction, which must hold the write lock (IMMEDIATE), so a
+/// change and its ledger entries commit together or not at all.
+pub fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    records: Vec<AuditRecord>,
+) -> Result<Vec<StoredEntry>, StoreError> {
     let last: Option<(i64, Vec<u8>)> = tx
         .query_row(
             "SELECT seq, chain FROM audit_entry ORDER BY seq DESC LIMIT 1",
@@ -76,7 +87,6 @@ pub fn append_many(
         prev = chain;
         out.push(StoredEntry { entry, chain });
     }
-    tx.commit().map_err(db_err)?;
     Ok(out)
 }
 

@@ -226,6 +226,32 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
         });
     }
 
+    let mut users = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT name, roles, employee_number FROM app_user WHERE declared = 1 AND disabled = 0 ORDER BY id")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .map_err(db_err)?;
+    for row in rows {
+        let (name, roles, employee) = row.map_err(db_err)?;
+        users.push(org::User {
+            name,
+            roles: roles
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            employee,
+        });
+    }
+
     Ok(Org {
         organisation,
         vehicles,
@@ -233,6 +259,7 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
         employees,
         assignments,
         sites,
+        users,
     })
 }
 
@@ -311,6 +338,43 @@ pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
                 s.address,
                 geometry_text(&s.geometry)
             ],
+        )
+        .map_err(db_err)?;
+    }
+    // Declared users: roles from the file; the password (if one was set) stays. A declared user
+    // who left the file is disabled and their tokens end; users made on the command line are
+    // left alone.
+    let names: Vec<&str> = org.users.iter().map(|u| u.name.as_str()).collect();
+    let mut stmt = conn
+        .prepare("SELECT name FROM app_user WHERE declared = 1 AND disabled = 0")
+        .map_err(db_err)?;
+    let gone: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(db_err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_err)?
+        .into_iter()
+        .filter(|n| !names.contains(&n.as_str()))
+        .collect();
+    for name in gone {
+        conn.execute("UPDATE app_user SET disabled = 1 WHERE name = ?1", [&name])
+            .map_err(db_err)?;
+        conn.execute(
+            "UPDATE api_token SET revoked = 1 WHERE user_name = ?1",
+            [&name],
+        )
+        .map_err(db_err)?;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    for u in &org.users {
+        conn.execute(
+            "INSERT INTO app_user (name, roles, employee_number, password_hash, created_at, declared)
+             VALUES (?1, ?2, ?3, NULL, ?4, 1)
+             ON CONFLICT (name) DO UPDATE SET roles = excluded.roles,
+               employee_number = excluded.employee_number, disabled = 0, declared = 1",
+            params![u.name, u.roles.join(","), u.employee, now],
         )
         .map_err(db_err)?;
     }

@@ -1,0 +1,224 @@
+//! The whole register as one value: every measure with its origin and its duty records, the
+//! breaches and the access cases. Storage loads and saves it whole; the organisation and the
+//! register file change it through [`Register::sync_org`] and [`Register::apply_str`], which
+//! say what changed so the caller can put it on the audit ledger.
+
+use std::fmt;
+
+use time::Date;
+
+use crate::access::AccessCase;
+use crate::breach::Breach;
+use crate::duties::Duties;
+use crate::gate::{GateConfig, GateState, gate_with};
+use crate::measure::{Measure, measures_from_org};
+
+/// Where a measure comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Generated from a vehicle purpose in the organisation file; its facts follow the
+    /// organisation and cannot be edited in the register.
+    Organisation,
+    /// Entered by the privacy officer (firewall logging, DLP, …).
+    Entered,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Organisation => "organisation",
+            Origin::Entered => "entered",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Origin> {
+        match s {
+            "organisation" => Some(Origin::Organisation),
+            "entered" => Some(Origin::Entered),
+            _ => None,
+        }
+    }
+}
+
+/// One measure and everything on record for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub measure: Measure,
+    pub origin: Origin,
+    /// A generated measure whose purpose no vehicle has any more. Kept, because its records
+    /// are the employer's documentation; it gates nothing.
+    pub retired: bool,
+    pub duties: Duties,
+}
+
+impl Entry {
+    /// The measure as the register knows it on `today`, for documents: where a balancing test
+    /// is on record, a vehicle measure is assessed with `legal_basis_recorded = true`, because
+    /// the register is where the basis is recorded (the gate reads it the same way).
+    pub fn as_recorded(&self, today: Date) -> Measure {
+        let m = &self.measure;
+        let vehicle = matches!(m.assessment, assess::Assessment::VehicleTracking(_));
+        if !vehicle || !self.duties.balancing_test_done(today) {
+            return m.clone();
+        }
+        let Ok(mut table) = m.facts.parse::<toml::Table>() else {
+            return m.clone();
+        };
+        table.insert("legal_basis_recorded".into(), toml::Value::Boolean(true));
+        let mut out = m.clone();
+        match toml::to_string(&table).map(|facts| out.reassess(facts)) {
+            Ok(Ok(())) => out,
+            _ => m.clone(),
+        }
+    }
+}
+
+/// A deviation or personal-data breach with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreachRecord {
+    pub id: String,
+    /// The measure it happened in, if any.
+    pub measure: Option<String>,
+    pub breach: Breach,
+}
+
+/// Everything in the register.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Register {
+    pub entries: Vec<Entry>,
+    pub breaches: Vec<BreachRecord>,
+    pub access_cases: Vec<AccessCase>,
+}
+
+/// One change, as `register apply` prints it and the audit ledger records it. Never holds
+/// personal data beyond employee numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `+` added, `~` changed, `-` retired.
+    pub sign: char,
+    /// The measure, breach or access case.
+    pub object: String,
+    pub what: String,
+    /// The employee the change is about (an acknowledgement, an access case), by number.
+    pub subject: Option<String>,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.sign, self.object, self.what)
+    }
+}
+
+pub(crate) fn change(sign: char, object: &str, what: impl Into<String>) -> Change {
+    Change {
+        sign,
+        object: object.to_owned(),
+        what: what.into(),
+        subject: None,
+    }
+}
+
+/// A measure's gate, for `sporvern gate` and the purpose worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureGate<'a> {
+    pub entry: &'a Entry,
+    pub state: GateState,
+}
+
+impl Register {
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.measure.id == id)
+    }
+
+    pub fn entry_mut(&mut self, id: &str) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.measure.id == id)
+    }
+
+    /// The measure a vehicle purpose collects under: `vehicle.<purpose>`, when it is in the
+    /// register and not retired.
+    pub fn vehicle_entry(&self, p: org::Purpose) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.measure.kind == crate::MeasureKind::Vehicle(p) && !e.retired)
+    }
+
+    /// Whether a configured vehicle purpose may collect on `today`: its measure is in the
+    /// register and passes the gate. A purpose without a measure collects nothing.
+    pub fn purpose_may_collect(&self, p: org::Purpose, today: Date, cfg: &GateConfig) -> bool {
+        self.vehicle_entry(p)
+            .is_some_and(|e| gate_with(&e.measure, &e.duties, today, cfg).may_collect)
+    }
+
+    /// The gate of every measure that is not retired, in register order.
+    pub fn gates(&self, today: Date, cfg: &GateConfig) -> Vec<MeasureGate<'_>> {
+        self.entries
+            .iter()
+            .filter(|e| !e.retired)
+            .map(|entry| MeasureGate {
+                entry,
+                state: gate_with(&entry.measure, &entry.duties, today, cfg),
+            })
+            .collect()
+    }
+
+    /// Brings the generated measures in step with the organisation: one per configured
+    /// vehicle purpose (new ones are added as planned, their facts follow the organisation),
+    /// and those no vehicle has any more are retired. What the register file added to them
+    /// (status, start, duty records) is kept.
+    pub fn sync_org(&mut self, o: &org::Org) -> Vec<Change> {
+        let generated = measures_from_org(o);
+        let mut changes = Vec::new();
+        for m in &generated {
+            match self.entry_mut(&m.id) {
+                Some(e) => {
+                    if e.retired {
+                        e.retired = false;
+                        changes.push(change('+', &m.id, "in use again by the organisation"));
+                    }
+                    if e.measure.facts != m.facts {
+                        e.measure.facts = m.facts.clone();
+                        e.measure.assessment = m.assessment.clone();
+                        changes.push(change(
+                            '~',
+                            &m.id,
+                            format!(
+                                "facts from the organisation, assessed {}",
+                                m.assessment.verdict().as_str()
+                            ),
+                        ));
+                    }
+                }
+                None => {
+                    self.entries.push(Entry {
+                        measure: m.clone(),
+                        origin: Origin::Organisation,
+                        retired: false,
+                        duties: Duties::default(),
+                    });
+                    changes.push(change(
+                        '+',
+                        &m.id,
+                        format!(
+                            "measure generated from the organisation, assessed {}",
+                            m.assessment.verdict().as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        for e in &mut self.entries {
+            if e.origin == Origin::Organisation
+                && !e.retired
+                && !generated.iter().any(|m| m.id == e.measure.id)
+            {
+                e.retired = true;
+                changes.push(change(
+                    '-',
+                    &e.measure.id,
+                    "retired: no vehicle has this purpose any more (records kept)",
+                ));
+            }
+        }
+        changes
+    }
+}
