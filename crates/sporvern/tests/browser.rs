@@ -615,9 +615,9 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         ),
         (
             "pvo",
-            "/ledger",
-            "11-privacy-officer-ledger",
-            "Revisjonslogg",
+            "/register",
+            "11-privacy-officer-register",
+            "Kontrolltiltak",
         ),
         ("ada", "/admin", "12-admin", "Administrasjon"),
     ] {
@@ -633,14 +633,75 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     );
     log_out(&desk).await;
     log_in(&desk, &base, "pvo").await;
+    // The privacy officer downloads the information notice of the driving log.
+    let measure = text(&desk, "[id='measure-vehicle.driving_log']").await;
+    assert!(
+        measure.contains("Får samle inn"),
+        "the example register opens the gate: {measure}"
+    );
+    let notice = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.querySelector("[id='measure-vehicle.driving_log'] a.notice-pdf").href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status, type: r.headers.get('content-type'),
+                   bytes: Array.from(new Uint8Array(b)) })))
+                 .catch(e => done({ status: 0, error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the notice");
+    assert_eq!(notice["status"], 200, "{}", notice["error"]);
+    assert_eq!(notice["type"], "application/pdf");
+    let bytes: Vec<u8> = notice["bytes"]
+        .as_array()
+        .expect("bytes")
+        .iter()
+        .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    std::fs::write(screenshots().join("11-information-notice.pdf"), &bytes).expect("save");
+    desk.goto(&format!("{base}/ledger")).await.expect("goto");
     assert!(
         text(&desk, "#verify").await.contains("verifisert"),
         "the ledger verifies"
     );
+    shot(&desk, "11b-privacy-officer-ledger").await;
+
+    // Kari has a notice she has not acknowledged yet (the fleet view's): she reads it and
+    // acknowledges it.
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    assert!(
+        text(&phone, "#notices-h ~ p.alert")
+            .await
+            .contains("venter")
+    );
+    click_through(
+        &phone,
+        "form[action='/me/notice/vehicle.fleet_view/ack'] button",
+    )
+    .await;
+    assert!(
+        text(&phone, "p.notice")
+            .await
+            .contains("lest informasjonen")
+    );
+    let store = storage::open(app.data()).expect("open");
+    let (_, register) = store.register().load_register().expect("register");
+    assert!(
+        register
+            .entry("vehicle.fleet_view")
+            .expect("the measure")
+            .duties
+            .acknowledgements
+            .iter()
+            .any(|a| a.employee == "1001"),
+        "the acknowledgement is in the register"
+    );
 
     // Kari sees who looked at her driving log, and the dispatcher's refused attempt.
     phone.goto(&format!("{base}/me")).await.expect("goto");
-    let looked = text(&phone, "ul.looked").await;
+    let looked = text(&phone, "#looked-h ~ ul.looked").await;
     assert!(
         looked.contains("bokholder") && looked.contains("disp") && looked.contains("AVVIST"),
         "the keeper's read and the dispatcher's refused attempt: {looked}"

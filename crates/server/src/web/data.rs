@@ -393,3 +393,273 @@ pub fn revoke(reads: &Reads, token_hash: &str) -> Result<(), DataError> {
     reads.store().revoke_token(token_hash)?;
     Ok(())
 }
+
+/// The compliance register (kontrolltiltak) as the privacy officer or a representative reads
+/// it: every measure with its gate, the breaches and the access cases.
+pub struct RegisterView {
+    pub register: register::Register,
+    pub org: org::Org,
+    pub today: Date,
+}
+
+fn oversight(viewer: &Viewer) -> Role {
+    if viewer.holds(Role::PrivacyOfficer) {
+        Role::PrivacyOfficer
+    } else {
+        viewer.acting(Role::Representative)
+    }
+}
+
+pub fn register(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<RegisterView, DataError> {
+    let g = reads.authorise(
+        &who(viewer, oversight(viewer)),
+        access::ReadPurpose::Register,
+        access::Scope::All,
+        None,
+        Action::Read,
+        "compliance register".to_owned(),
+    )?;
+    let (_, register) = reads.store().register().load_register()?;
+    let org = reads.store().load_org()?;
+    Ok(g.finish(RegisterView {
+        register,
+        org,
+        today: today(at),
+    })?)
+}
+
+/// A document generated from the register: (file name, content type, bytes). Put on the
+/// ledger as an export.
+pub fn register_document(
+    reads: &Reads,
+    viewer: &Viewer,
+    kind: &str,
+    measure: Option<&str>,
+    pdf: bool,
+    lang: super::Lang,
+    at: Timestamp,
+) -> Result<(String, &'static str, Vec<u8>), DataError> {
+    let g = reads.authorise(
+        &who(viewer, oversight(viewer)),
+        access::ReadPurpose::Register,
+        access::Scope::All,
+        None,
+        Action::Export,
+        format!("register document {kind} {}", measure.unwrap_or("")),
+    )?;
+    let (_, reg) = reads.store().register().load_register()?;
+    let org = reads.store().load_org()?;
+    let day = today(at);
+    let lang_r = match lang {
+        super::Lang::Nb => register::Lang::Nb,
+        super::Lang::En => register::Lang::En,
+    };
+    let entry = || {
+        measure.and_then(|id| reg.entry(id)).ok_or_else(|| {
+            invalid(
+                "Velg et kontrolltiltak fra registeret.",
+                "Choose a measure from the register.",
+            )
+        })
+    };
+    let (html, title) = match kind {
+        "notice" => {
+            let e = entry()?;
+            let info = e.duties.information.as_ref().ok_or_else(|| {
+                invalid(
+                    "Informasjonen til de ansatte er ikke registrert for dette tiltaket ennå.",
+                    "The information to employees is not recorded for this measure yet.",
+                )
+            })?;
+            (
+                register::information_notice(&e.measure, info, lang_r),
+                e.measure.name.clone(),
+            )
+        }
+        "dpia" => {
+            let e = entry()?;
+            (
+                register::dpia_draft(&e.as_recorded(day), &e.duties, lang_r),
+                e.measure.name.clone(),
+            )
+        }
+        "agenda" => {
+            let e = entry()?;
+            (
+                register::discussion_agenda(&e.as_recorded(day), lang_r),
+                e.measure.name.clone(),
+            )
+        }
+        "records" => {
+            let measures: Vec<register::Measure> = reg
+                .entries
+                .iter()
+                .filter(|e| !e.retired)
+                .map(|e| e.as_recorded(day))
+                .collect();
+            (
+                register::records_of_processing(&org, &measures, lang_r),
+                org.organisation.name.clone(),
+            )
+        }
+        _ => {
+            return Err(invalid("Ukjent dokument.", "Unknown document."));
+        }
+    };
+    let name = format!(
+        "{kind}{}.{}",
+        measure.map(|m| format!("-{m}")).unwrap_or_default(),
+        if pdf { "pdf" } else { "html" }
+    );
+    let doc = if pdf {
+        (
+            name,
+            "application/pdf",
+            report::html_document_pdf(
+                &html,
+                &report::pdf::Info {
+                    title,
+                    author: org.organisation.name.clone(),
+                    subject: "Sporvern".to_owned(),
+                },
+                &format!("{} · Sporvern", org.organisation.name),
+            ),
+        )
+    } else {
+        (name, "text/html; charset=utf-8", html.into_bytes())
+    };
+    Ok(g.finish(doc)?)
+}
+
+/// An information notice the employee is to read and acknowledge.
+pub struct NoticeToRead {
+    pub measure: String,
+    pub name: String,
+    pub acknowledged_on: Option<Date>,
+}
+
+/// The information notices published to employees, with whether this employee has
+/// acknowledged each (arbeidsmiljøloven § 9-2 (2)).
+pub fn notices(
+    reads: &Reads,
+    viewer: &Viewer,
+    at: Timestamp,
+) -> Result<Vec<NoticeToRead>, DataError> {
+    let g = reads.authorise(
+        &who(viewer, Role::Employee),
+        access::ReadPurpose::OwnData,
+        access::Scope::Own,
+        None,
+        Action::Read,
+        "information notices and own acknowledgements".to_owned(),
+    )?;
+    let employee = g.cap.subject().unwrap_or_default().to_owned();
+    let (_, reg) = reads.store().register().load_register()?;
+    let day = today(at);
+    let out = reg
+        .entries
+        .iter()
+        .filter(|e| !e.retired && e.duties.published_information(day).is_some())
+        .map(|e| NoticeToRead {
+            measure: e.measure.id.clone(),
+            name: e.measure.name.clone(),
+            acknowledged_on: e
+                .duties
+                .acknowledgements
+                .iter()
+                .find(|a| a.employee == employee)
+                .map(|a| a.on),
+        })
+        .collect();
+    Ok(g.finish(out)?)
+}
+
+/// The notice itself, for the employee to read (HTML, in the viewer's language).
+pub fn notice_html(
+    reads: &Reads,
+    viewer: &Viewer,
+    measure: &str,
+    lang: super::Lang,
+    at: Timestamp,
+) -> Result<String, DataError> {
+    let g = reads.authorise(
+        &who(viewer, Role::Employee),
+        access::ReadPurpose::OwnData,
+        access::Scope::Own,
+        None,
+        Action::Read,
+        format!("information notice {measure}"),
+    )?;
+    let (_, reg) = reads.store().register().load_register()?;
+    let e = reg
+        .entry(measure)
+        .filter(|e| e.duties.published_information(today(at)).is_some())
+        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
+    let info = e
+        .duties
+        .information
+        .as_ref()
+        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
+    let lang_r = match lang {
+        super::Lang::Nb => register::Lang::Nb,
+        super::Lang::En => register::Lang::En,
+    };
+    Ok(g.finish(register::information_notice(&e.measure, info, lang_r))?)
+}
+
+/// The employee acknowledges having read a notice: recorded in the register with its ledger
+/// entry, in one transaction.
+pub fn acknowledge(
+    reads: &Reads,
+    viewer: &Viewer,
+    measure: &str,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    let g = reads.authorise(
+        &who(viewer, Role::Employee),
+        access::ReadPurpose::OwnData,
+        access::Scope::Own,
+        None,
+        Action::Change,
+        format!("acknowledge information notice {measure}"),
+    )?;
+    let cap = g.recorded()?;
+    let employee = cap.subject().unwrap_or_default().to_owned();
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let day = today(at);
+    let entry = reg
+        .entry_mut(measure)
+        .filter(|e| e.duties.published_information(day).is_some())
+        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
+    if entry
+        .duties
+        .acknowledgements
+        .iter()
+        .any(|a| a.employee == employee)
+    {
+        return Ok(());
+    }
+    entry
+        .duties
+        .acknowledgements
+        .push(register::Acknowledgement {
+            employee: employee.clone(),
+            on: day,
+        });
+    store.save_register(
+        &reg,
+        version,
+        vec![storage::AuditRecord {
+            at,
+            actor: viewer.name.clone(),
+            role: Role::Employee.as_str().to_owned(),
+            purpose: "register".to_owned(),
+            subject: Some(employee.clone()),
+            action: Action::Change,
+            object: format!("{measure}: acknowledgement by employee {employee} (web)"),
+            outcome: "done".to_owned(),
+        }],
+    )?;
+    Ok(())
+}

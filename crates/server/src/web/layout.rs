@@ -17,8 +17,20 @@ pub fn home_of(role: access::Role) -> &'static str {
         LogKeeper => "/drivinglog",
         SecurityOperator => "/alarms",
         Analyst => "/stats",
-        PrivacyOfficer | Representative => "/ledger",
+        PrivacyOfficer | Representative => "/register",
         Admin => "/admin",
+    }
+}
+
+/// The pages of a role, in navigation order: (path, label).
+fn pages_of(lang: Lang, role: access::Role) -> Vec<(&'static str, &'static str)> {
+    use access::Role::*;
+    match role {
+        PrivacyOfficer | Representative => vec![
+            ("/register", lang.t("Kontrolltiltak", "Measures")),
+            ("/ledger", lang.t("Revisjonslogg", "Audit ledger")),
+        ],
+        r => vec![(home_of(r), nav_label(lang, r))],
     }
 }
 
@@ -30,9 +42,22 @@ fn nav_label(lang: Lang, role: access::Role) -> &'static str {
         LogKeeper => lang.t("Kjørebok", "Driving log"),
         SecurityOperator => lang.t("Alarmer", "Alarms"),
         Analyst => lang.t("Statistikk", "Statistics"),
-        PrivacyOfficer | Representative => lang.t("Revisjonslogg", "Audit ledger"),
+        PrivacyOfficer | Representative => lang.t("Kontrolltiltak", "Measures"),
         Admin => lang.t("Administrasjon", "Administration"),
     }
+}
+
+/// Every page the user's roles open, once each.
+fn nav(lang: Lang, roles: &[access::Role]) -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&'static str, &'static str)> = Vec::new();
+    for r in roles {
+        for p in pages_of(lang, *r) {
+            if !out.iter().any(|(h, _)| *h == p.0) {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 pub struct Page {
@@ -100,11 +125,8 @@ impl Page {
                         @if let Some(v) = viewer {
                             nav aria-label=(lang.t("Sider", "Pages")) {
                                 ul {
-                                    @for role in &v.roles {
-                                        @let href = home_of(*role);
-                                        @if *role != access::Role::Representative || !v.holds(access::Role::PrivacyOfficer) {
-                                            li { a href=(href) aria-current=[(self.path.starts_with(href)).then_some("page")] { (nav_label(lang, *role)) } }
-                                        }
+                                    @for (href, label) in nav(lang, &v.roles) {
+                                        li { a href=(href) aria-current=[(self.path.starts_with(href)).then_some("page")] { (label) } }
                                     }
                                 }
                             }

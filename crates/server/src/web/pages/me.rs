@@ -27,6 +27,12 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,
     };
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let notices = match blocking(move || data::notices(&reads, &v, now())).await {
+        Ok(Ok(n)) => n,
+        Ok(Err(e)) => return failed(&viewer, e),
+        Err(r) => return r,
+    };
     let sites: Vec<String> = match blocking({
         let store = state.reads.store().clone();
         move || {
@@ -43,7 +49,14 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
     let lang = viewer.lang;
     Page::new(lang, lang.t("Mine data", "My data"))
         .path("/me")
-        .body(body(lang, &viewer, &own, &sites, f.done.as_deref()))
+        .body(body(
+            lang,
+            &viewer,
+            &own,
+            &notices,
+            &sites,
+            f.done.as_deref(),
+        ))
         .render(Some(&viewer))
 }
 
@@ -53,11 +66,22 @@ fn flash(lang: Lang, done: Option<&str>) -> Option<&'static str> {
         "privacy_off" => lang.t("Privatmodus er slått av.", "Privacy mode is off."),
         "classified" => lang.t("Turen er klassifisert.", "The trip is classified."),
         "signed" => lang.t("Måneden er signert.", "The month is signed."),
+        "acknowledged" => lang.t(
+            "Takk: det er registrert at du har lest informasjonen.",
+            "Thank you: it is recorded that you have read the information.",
+        ),
         _ => return None,
     })
 }
 
-fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&str>) -> Markup {
+fn body(
+    lang: Lang,
+    viewer: &Viewer,
+    own: &Own,
+    notices: &[data::NoticeToRead],
+    sites: &[String],
+    done: Option<&str>,
+) -> Markup {
     let month_label = data::month_bounds(&own.month)
         .map(|(d, _)| format!("{} {}", month_name(lang, d.month()), d.year()))
         .unwrap_or_else(|| own.month.clone());
@@ -110,6 +134,37 @@ fn body(lang: Lang, viewer: &Viewer, own: &Own, sites: &[String], done: Option<&
                 }
             } @else {
                 p.muted { (lang.t("Du har ingen bil tildelt i dag, så det er ingenting å skru av.", "No vehicle is assigned to you today, so there is nothing to switch off.")) }
+            }
+        }
+
+        @let unread: Vec<&data::NoticeToRead> = notices.iter().filter(|n| n.acknowledged_on.is_none()).collect();
+        @if !notices.is_empty() {
+            section.card.notices aria-labelledby="notices-h" {
+                h2 #notices-h { (lang.t("Informasjon fra arbeidsgiveren", "Information from your employer")) }
+                p.muted { (lang.t(
+                    "Før et kontrolltiltak tas i bruk, skal du få vite formålet, hvordan det gjøres, hva det betyr for deg og hvor lenge det varer (arbeidsmiljøloven § 9-2). Les og bekreft.",
+                    "Before a monitoring measure (kontrolltiltak) starts, you are to be told its purpose, how it is done, what it means for you and how long it lasts (arbeidsmiljøloven § 9-2). Read and acknowledge.")) }
+                @if !unread.is_empty() {
+                    p.alert { (count(lang, unread.len(), ("skriv", "skriv"), ("notice", "notices"))) (lang.t(" venter på at du leser dem.", " waiting for you to read them.")) }
+                }
+                ul.looked {
+                    @for n in notices {
+                        li.notice-item {
+                            div.what { (n.name) }
+                            div.actions {
+                                a.button href={ "/me/notice/" (n.measure) } { (lang.t("Les", "Read")) }
+                                @if let Some(on) = n.acknowledged_on {
+                                    span.badge.signed { (lang.t("Bekreftet ", "Acknowledged ")) (on) }
+                                } @else {
+                                    form method="post" action={ "/me/notice/" (n.measure) "/ack" } {
+                                        input type="hidden" name="csrf" value=(viewer.csrf);
+                                        button.primary type="submit" { (lang.t("Jeg har lest informasjonen", "I have read the information")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
 
@@ -403,6 +458,42 @@ pub async fn export(State(state): State<Web>, viewer: Viewer) -> Response {
         )
             .into_response(),
         Ok(Err(e)) => failed(&viewer, e),
+        Err(r) => r,
+    }
+}
+
+pub async fn notice(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Path(measure): Path<String>,
+) -> Response {
+    let (reads, v, lang) = (state.reads.clone(), viewer.clone(), viewer.lang);
+    match blocking(move || data::notice_html(&reads, &v, &measure, lang, now())).await {
+        Ok(Ok(html)) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Ok(Err(e)) => failed(&viewer, e),
+        Err(r) => r,
+    }
+}
+
+pub async fn acknowledge(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Path(measure): Path<String>,
+    form: FormResult,
+) -> Response {
+    match act(&state, &viewer, form, move |reads, v, _| {
+        data::acknowledge(reads, v, &measure, now())
+    })
+    .await
+    {
+        Ok(()) => Redirect::to("/me?done=acknowledged").into_response(),
         Err(r) => r,
     }
 }

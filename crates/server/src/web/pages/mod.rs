@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod drivinglog;
 pub mod ledger;
 pub mod me;
+pub mod register;
 pub mod stats;
 
 use axum::http::StatusCode;
