@@ -661,6 +661,44 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .collect();
     assert!(bytes.starts_with(b"%PDF-"), "a PDF");
     std::fs::write(screenshots().join("11-information-notice.pdf"), &bytes).expect("save");
+    // …and runs an assessment: automatic forwarding of e-mail for customer relations.
+    click_through(&desk, "#assess-link").await;
+    desk.find(Locator::Id("name"))
+        .await
+        .expect("the name field")
+        .send_keys("Automatisk videresending av e-post")
+        .await
+        .expect("type");
+    for (fact, answer) in [
+        ("personal_data", "yes"),
+        ("electronic_equipment", "yes"),
+        ("employer_access", "yes"),
+        ("main_purpose_control", "no"),
+        ("recorded", "yes"),
+        ("continuous", "yes"),
+    ] {
+        desk.find(Locator::Css(&format!("input[name={fact}][value={answer}]")))
+            .await
+            .expect("the answer")
+            .click()
+            .await
+            .expect("choose");
+    }
+    desk.find(Locator::Css("input[name=purpose_customer_relations]"))
+        .await
+        .expect("the purpose")
+        .click()
+        .await
+        .expect("choose");
+    shot(&desk, "11c-privacy-officer-assessment-form").await;
+    click_through(&desk, "form.assess button[type=submit]").await;
+    let verdict = text(&desk, "#verdict").await;
+    assert!(
+        verdict.contains("forbudt") && verdict.contains("e-postforskriften"),
+        "prohibited, with its source: {verdict}"
+    );
+    shot(&desk, "11d-privacy-officer-assessment-verdict").await;
+
     desk.goto(&format!("{base}/ledger")).await.expect("goto");
     assert!(
         text(&desk, "#verify").await.contains("verifisert"),

@@ -78,6 +78,10 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
         .route("/ledger", get(pages::ledger::page))
         .route("/register", get(pages::register::page))
         .route("/register/document", get(pages::register::document))
+        .route(
+            "/register/assess",
+            get(pages::assess::page).post(pages::assess::submit),
+        )
         .route("/me/notice/{measure}", get(pages::me::notice))
         .route("/me/notice/{measure}/ack", post(pages::me::acknowledge))
         .route("/admin", get(pages::admin::page))

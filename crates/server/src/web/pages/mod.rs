@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod alarms;
+pub mod assess;
 pub mod drivinglog;
 pub mod ledger;
 pub mod me;

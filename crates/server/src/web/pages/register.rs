@@ -31,7 +31,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         .render(Some(&viewer))
 }
 
-fn verdict_name(lang: Lang, v: &str) -> &'static str {
+pub fn verdict_label(lang: Lang, v: &str) -> &'static str {
     match v {
         "not_personal_data" => lang.t("ikke personopplysninger", "not personal data"),
         "outside_prohibition" => lang.t(
@@ -65,12 +65,14 @@ fn doc_link(kind: &str, measure: Option<&str>, pdf: bool) -> String {
 fn body(lang: Lang, view: &RegisterView) -> Markup {
     let cfg = register::GateConfig::default();
     let gates = view.register.gates(view.today, &cfg);
-    let employees = view
+    let current: Vec<&str> = view
         .org
         .employees
         .iter()
         .filter(|e| e.status == org::EmployeeStatus::Current)
-        .count();
+        .map(|e| e.number.as_str())
+        .collect();
+    let employees = current.len();
     let now_utc = time::OffsetDateTime::now_utc();
     html! {
         h1 { (lang.t("Kontrolltiltak", "Monitoring measures (kontrolltiltak)")) }
@@ -81,6 +83,7 @@ fn body(lang: Lang, view: &RegisterView) -> Markup {
             h2 { (lang.t("Dokumenter", "Documents")) }
             div.actions {
                 a.button href=(doc_link("records", None, true)) download { (lang.t("Protokoll over behandlinger (art. 30), PDF", "Records of processing (art. 30), PDF")) }
+                a.button #assess-link href="/register/assess" { (lang.t("Vurder et nytt kontrolltiltak", "Assess a new monitoring measure")) }
             }
         }
         @if gates.is_empty() {
@@ -88,11 +91,12 @@ fn body(lang: Lang, view: &RegisterView) -> Markup {
         }
         @for g in &gates {
             @let e = g.entry;
-            @let m = &e.measure;
+            @let m = &e.as_recorded(view.today);
+            @let acknowledged = e.duties.acknowledgements.iter().filter(|a| current.contains(&a.employee.as_str())).count();
             section.card.measure id={ "measure-" (m.id) } {
                 h2 { (m.name) }
                 p.muted { code { (m.id) } " · " (status_name(lang, m.status)) " · "
-                    (lang.t("vurdering: ", "assessment: ")) (verdict_name(lang, m.assessment.verdict().as_str())) }
+                    (lang.t("vurdering: ", "assessment: ")) (verdict_label(lang, m.assessment.verdict().as_str())) }
                 @if g.state.may_collect {
                     p.gate.open { span.badge.signed { (lang.t("Får samle inn", "May collect")) } }
                 } @else {
@@ -118,7 +122,7 @@ fn body(lang: Lang, view: &RegisterView) -> Markup {
                     div { dt { (lang.t("Informasjon til de ansatte", "Information to employees")) } dd {
                         @if let Some(info) = &e.duties.information {
                             (lang.t("publisert ", "published ")) (info.published_on) " · "
-                            (e.duties.acknowledgements.len()) " / " (employees) (lang.t(" ansatte har bekreftet", " employees have acknowledged"))
+                            (acknowledged) " / " (employees) (lang.t(" ansatte har bekreftet", " employees have acknowledged"))
                         } @else {
                             (lang.t("ikke registrert", "not recorded"))
                         }
