@@ -107,27 +107,26 @@ const PURPOSES: &[(&str, &str, &str)] = &[
     ("other", "annet", "other"),
 ];
 
-fn allowed(viewer: &Viewer) -> Result<(), Response> {
-    if viewer.holds(access::Role::PrivacyOfficer) {
-        Ok(())
-    } else {
-        Err(layout::refused(
+/// The refusal for anyone but the privacy officer.
+fn refusal(viewer: &Viewer) -> Option<Response> {
+    (!viewer.holds(access::Role::PrivacyOfficer)).then(|| {
+        layout::refused(
             viewer,
             "Avvist: vurderingen av kontrolltiltak er personvernombudets verktøy.",
             "Refused: assessing monitoring measures is the privacy officer's tool.",
-        ))
-    }
+        )
+    })
 }
 
 pub async fn page(viewer: Viewer) -> Response {
-    if let Err(r) = allowed(&viewer) {
+    if let Some(r) = refusal(&viewer) {
         return r;
     }
     render(&viewer, &HashMap::new(), None)
 }
 
 pub async fn submit(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
-    if let Err(r) = allowed(&viewer) {
+    if let Some(r) = refusal(&viewer) {
         return r;
     }
     let Ok(axum::Form(form)) = form else {
