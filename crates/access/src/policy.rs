@@ -45,6 +45,8 @@ pub enum ScopeRule {
     OwnOnly,
     /// [`Scope::Vehicle`] or [`Scope::All`], never "own" (that is the employee role's door).
     VehicleOrAll,
+    /// Only [`Scope::AccessRequest`]: one employee's data, to answer their request.
+    AccessRequestOnly,
 }
 
 impl ScopeRule {
@@ -52,6 +54,7 @@ impl ScopeRule {
         match self {
             ScopeRule::OwnOnly => matches!(scope, Scope::Own),
             ScopeRule::VehicleOrAll => matches!(scope, Scope::Vehicle(_) | Scope::All),
+            ScopeRule::AccessRequestOnly => matches!(scope, Scope::AccessRequest { .. }),
         }
     }
 }
@@ -141,6 +144,12 @@ const OVERSIGHT_NO_TRACKING: Reason = Reason {
     citation: "Seed 001 pkt. 5.3 Tilgangsstyring; GDPR art. 5(1)(c) og 32",
     nb: "Tilsynsrollene kontrollerer behandlingen, ikke de ansatte: de har ingen tilgang til sporingsdata.",
     en: "The oversight roles check the processing, not the employees: they have no access to tracking data.",
+};
+
+const ACCESS_REQUEST: Reason = Reason {
+    citation: "GDPR art. 12(3) og 15; art. 38(4) og 39 (personvernombudet er kontaktpunkt for de registrerte)",
+    nb: "Personvernombudet kan hente ut alt som er lagret om én ansatt for å besvare den ansattes innsynsbegjæring. Uttaket registreres med begjæringens referanse og vises i den ansattes egen tilgangslogg.",
+    en: "The privacy officer may produce everything held about one employee to answer that employee's access request. The extract is recorded with the request's reference and shows in the employee's own access log.",
 };
 
 const ADMIN_NO_DATA: Reason = Reason {
@@ -239,7 +248,7 @@ use Role::{
     Admin, Analyst, Dispatcher, Employee, LogKeeper, PrivacyOfficer, Representative,
     SecurityOperator,
 };
-use ScopeRule::{OwnOnly, VehicleOrAll};
+use ScopeRule::{AccessRequestOnly, OwnOnly, VehicleOrAll};
 
 /// THE policy: every role × read purpose, exactly once, with its reason. This is the only place
 /// access is decided; change it here, with the reason, and the tests and the HTTP matrix follow.
@@ -308,7 +317,7 @@ const TABLE: [Cell; 80] = [
     deny (PrivacyOfficer, DriverBehaviour,                                  &OVERSIGHT_NO_TRACKING),
     allow(PrivacyOfficer, Register,    View::RegisterEntries, VehicleOrAll, &OVERSIGHT_REGISTER),
     allow(PrivacyOfficer, LedgerMetadata, View::LedgerMetadata, VehicleOrAll, &OVERSIGHT_LEDGER),
-    deny (PrivacyOfficer, OwnData,                                          &OWN_ONLY_EMPLOYEE),
+    allow(PrivacyOfficer, OwnData,     View::OwnFull,         AccessRequestOnly, &ACCESS_REQUEST),
     incompatible(PrivacyOfficer, TimesheetControl,                          &TIMESHEET),
     incompatible(PrivacyOfficer, PerformanceReview,                         &PERFORMANCE),
     // ── representative: the register and the ledger's metadata, not tracking data ────────────
@@ -432,12 +441,13 @@ impl Capability {
         self.at_ms
     }
     /// Whether this capability covers the vehicle `reg` (an "all" scope covers every vehicle;
-    /// an "own" scope covers none by vehicle: own data is selected by employee).
+    /// an "own" or access-request scope covers none by vehicle: that data is selected by
+    /// employee).
     pub fn covers_vehicle(&self, reg: &str) -> bool {
         match &self.scope {
             Scope::All => true,
             Scope::Vehicle(v) => v == reg,
-            Scope::Own => false,
+            Scope::Own | Scope::AccessRequest { .. } => false,
         }
     }
 }
@@ -570,8 +580,9 @@ impl Policy {
         scope: Scope,
         at_ms: i64,
     ) -> Result<Grant, Denial> {
-        let subject = match scope {
+        let subject = match &scope {
             Scope::Own => user.employee.clone(),
+            Scope::AccessRequest { employee, .. } => Some(employee.clone()),
             _ => None,
         };
         let record = |action: Action, outcome: String| AuditRecord {
@@ -605,7 +616,7 @@ impl Policy {
         if !scope_rule.accepts(&scope) {
             let reason = match scope_rule {
                 ScopeRule::OwnOnly => &OWN_ONLY_EMPLOYEE,
-                ScopeRule::VehicleOrAll => cell.reason,
+                ScopeRule::VehicleOrAll | ScopeRule::AccessRequestOnly => cell.reason,
             };
             return Err(deny(DenialKind::ScopeNotAllowed, reason));
         }

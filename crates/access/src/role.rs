@@ -197,6 +197,9 @@ pub enum Scope {
     Vehicle(String),
     /// Everything the purpose covers.
     All,
+    /// One employee's data, for answering their access request (GDPR art. 15) on their behalf:
+    /// the employee number and the request's reference.
+    AccessRequest { employee: String, reference: String },
 }
 
 impl Scope {
@@ -206,6 +209,10 @@ impl Scope {
             Scope::Own => "own".to_owned(),
             Scope::Vehicle(reg) => format!("vehicle {reg}"),
             Scope::All => "all".to_owned(),
+            Scope::AccessRequest {
+                employee,
+                reference,
+            } => format!("employee {employee} (access request {reference})"),
         }
     }
 }

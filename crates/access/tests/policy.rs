@@ -23,6 +23,13 @@ fn scope_for(rule: Rule) -> Scope {
             scope: ScopeRule::OwnOnly,
             ..
         } => Scope::Own,
+        Rule::Allowed {
+            scope: ScopeRule::AccessRequestOnly,
+            ..
+        } => Scope::AccessRequest {
+            employee: "1001".to_owned(),
+            reference: "INN-2026-7".to_owned(),
+        },
         _ => Scope::All,
     }
 }
@@ -104,7 +111,11 @@ fn the_issue_s_role_purpose_grid() {
         (R::LogKeeper, &[P::DrivingLog]),
         (R::SecurityOperator, &[P::Alarm]),
         (R::Analyst, &[P::Utilization]),
-        (R::PrivacyOfficer, &[P::Register, P::LedgerMetadata]),
+        // Own data only to answer one employee's access request (checked below).
+        (
+            R::PrivacyOfficer,
+            &[P::Register, P::LedgerMetadata, P::OwnData],
+        ),
         (R::Representative, &[P::Register, P::LedgerMetadata]),
         (R::Admin, &[]),
     ];
@@ -127,6 +138,26 @@ fn the_issue_s_role_purpose_grid() {
             scope: ScopeRule::VehicleOrAll
         }
     );
+    // The privacy officer reads one employee's data only on their access request.
+    assert_eq!(
+        Policy::cell(R::PrivacyOfficer, P::OwnData).rule,
+        Rule::Allowed {
+            view: View::OwnFull,
+            scope: ScopeRule::AccessRequestOnly
+        }
+    );
+    for p in [
+        P::DrivingLog,
+        P::FleetView,
+        P::Alarm,
+        P::Utilization,
+        P::DriverBehaviour,
+    ] {
+        assert!(
+            !allowed(R::PrivacyOfficer, p),
+            "no tracking data otherwise: {p:?}"
+        );
+    }
     // Employees: every tracking purpose and own data, only about themselves.
     for p in [
         P::DrivingLog,

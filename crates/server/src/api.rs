@@ -60,6 +60,8 @@ pub enum Reach {
     Vehicle,
     /// Everything the purpose covers (scope "all").
     All,
+    /// One employee's data, to answer their access request.
+    AccessRequest,
 }
 
 /// What an endpoint does; one handler each.
@@ -85,6 +87,7 @@ pub enum Op {
     Register,
     MyData,
     MyExport,
+    AccessReport,
 }
 
 /// A query parameter, for the OpenAPI document.
@@ -137,6 +140,16 @@ const SUBJECT: Param = Param {
     name: "subject",
     required: false,
     description: "An employee number: only the entries about that employee (an access report).",
+};
+const REFERENCE: Param = Param {
+    name: "reference",
+    required: true,
+    description: "The access request's reference (its case number); recorded on the ledger.",
+};
+const ZIP: Param = Param {
+    name: "format",
+    required: false,
+    description: "json (default) or zip (JSON and CSV files).",
 };
 const LANG: Param = Param {
     name: "lang",
@@ -347,7 +360,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Method::Get,
         "/api/v1/register/measures",
         Op::Register,
-        "The monitoring measures (kontrolltiltak) with their assessments.",
+        "The compliance register: the monitoring measures (kontrolltiltak) with their assessments and their gate today (may the purpose collect, what is missing, warnings).",
         Some(ReadPurpose::Register),
         Reach::All,
     ),
@@ -368,6 +381,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
             "Everything held about you as a ZIP of JSON and CSV files (GDPR art. 15 and 20).",
             Some(ReadPurpose::OwnData),
             Reach::Own,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, REFERENCE, ZIP],
+        ..ep(
+            Method::Get,
+            "/api/v1/employees/{number}/access-report",
+            Op::AccessReport,
+            "The privacy officer answers one employee's access request (GDPR art. 15): everything held about them, as for /me/data; recorded with the request's reference and shown in the employee's own access log.",
+            Some(ReadPurpose::OwnData),
+            Reach::AccessRequest,
         )
     },
 ];
@@ -406,6 +430,7 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::Register => get(register_measures),
         Op::MyData => get(my_data),
         Op::MyExport => get(my_export),
+        Op::AccessReport => get(access_report),
     }
 }
 
@@ -1156,20 +1181,40 @@ async fn register_measures(
     let reads = state.reads.clone();
     run(
         move || reads.register(&w, purpose),
-        |measures| {
-            Json(json!({
-                "measures": measures.iter().map(|m| json!({
-                    "id": m.id,
-                    "name": m.name,
-                    "status": format!("{:?}", m.status),
-                    "verdict": m.assessment.verdict().as_str(),
-                    "facts": m.facts,
-                })).collect::<Vec<_>>()
-            }))
-            .into_response()
-        },
+        |reg| Json(register_json(&reg, today_oslo())).into_response(),
     )
     .await
+}
+
+fn today_oslo() -> time::Date {
+    let t = now();
+    t.to_offset_date_time()
+        .map(|d| d.to_offset(trips::oslo_offset(t)).date())
+        .unwrap_or(time::Date::MIN)
+}
+
+/// The register's measures with their gate today: may the purpose collect, what is missing
+/// (with citations, in bokmål and English), warnings, the next evaluation.
+pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
+    let cfg = register::GateConfig::default();
+    let text = |code: &str, citation: &str, nb: &str, en: &str| json!({ "code": code, "citation": citation, "nb": nb, "en": en });
+    json!({
+        "today": today.to_string(),
+        "measures": reg.gates(today, &cfg).iter().map(|g| {
+            let m = &g.entry.measure;
+            json!({
+                "id": m.id,
+                "name": m.name,
+                "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
+                "status": format!("{:?}", m.status).to_lowercase(),
+                "verdict": m.assessment.verdict().as_str(),
+                "may_collect": g.state.may_collect,
+                "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
+                "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
+                "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+            })
+        }).collect::<Vec<_>>(),
+    })
 }
 
 async fn my_data(
@@ -1211,6 +1256,64 @@ async fn my_export(
                 bytes,
             )
                 .into_response()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    role: Option<String>,
+    purpose: Option<String>,
+    reference: Option<String>,
+    format: Option<String>,
+}
+
+async fn access_report(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let zip = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("zip") => true,
+        Some(other) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown format",
+                format!("format is json or zip, not {other:?}"),
+            );
+        }
+    };
+    let reference = q.reference.clone().unwrap_or_default();
+    let reads = state.reads.clone();
+    let action = if zip { Action::Export } else { Action::Read };
+    run(
+        move || reads.access_report(&w, purpose, &number, &reference, action),
+        move |d| {
+            if !zip {
+                return Json(crate::export::my_data_json(&d)).into_response();
+            }
+            match crate::export::zip(&d) {
+                Ok(bytes) => (
+                    [
+                        (header::CONTENT_TYPE, "application/zip"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"innsyn.zip\"",
+                        ),
+                    ],
+                    bytes,
+                )
+                    .into_response(),
+                Err(e) => unexpected(e),
+            }
         },
     )
     .await

@@ -17,7 +17,8 @@ pub fn my_data_json(d: &MyData) -> Value {
     json!({
         "about": "Alt Sporvern har lagret om deg, per formål / Everything Sporvern holds about you, per purpose (GDPR art. 15)",
         "generated_at": crate::ingest::now().rfc3339(),
-        "user": { "name": d.user, "roles": d.roles },
+        "requested_by": { "name": d.user, "roles": d.roles },
+        "access_request": d.request,
         "employee": d.employee.as_ref().map(|e| json!({
             "number": e.number,
             "name": e.name,

@@ -162,8 +162,11 @@ impl DrivingLogPeriod {
 pub struct MyData {
     pub employee: Option<org::Employee>,
     pub assignments: Vec<org::Assignment>,
+    /// Who asked for the report (the employee, or the privacy officer answering their request).
     pub user: String,
     pub roles: Vec<String>,
+    /// The access request's reference, when the privacy officer produced the report.
+    pub request: Option<String>,
     pub year: i32,
     /// (vehicle, entry)
     pub trips: Vec<(String, LogEntry)>,
@@ -658,12 +661,13 @@ impl Reads {
         g.finish(entries)
     }
 
-    /// The register's measures (kontrolltiltak) as generated from the organisation.
+    /// The compliance register: the measures (kontrolltiltak), their assessments and duty
+    /// records, and each one's gate today.
     pub fn register(
         &self,
         who: &Who,
         asked: Option<ReadPurpose>,
-    ) -> Result<Vec<register::Measure>, ReadError> {
+    ) -> Result<register::Register, ReadError> {
         let purpose = declared(ReadPurpose::Register, asked)?;
         let g = self.authorise(
             who,
@@ -673,8 +677,8 @@ impl Reads {
             Action::Read,
             "compliance register".to_owned(),
         )?;
-        let measures = register::measures_from_org(&self.store.load_org()?);
-        g.finish(measures)
+        let (_, reg) = self.store.register().load_register()?;
+        g.finish(reg)
     }
 
     /// Everything held about the acting employee (GDPR art. 15): this year's trips, the
@@ -697,6 +701,53 @@ impl Reads {
                 _ => "own data".to_owned(),
             },
         )?;
+        self.data_of(who, g)
+    }
+
+    /// The same report about one employee, produced by the privacy officer to answer that
+    /// employee's access request (`reference` names the request). The employee finds it in
+    /// their own access log.
+    pub fn access_report(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        employee: &str,
+        reference: &str,
+        action: Action,
+    ) -> Result<MyData, ReadError> {
+        let reference = reference.trim();
+        if reference.is_empty() {
+            return Err(ReadError::Invalid(
+                "name the access request with ?reference= (e.g. its case number)".to_owned(),
+            ));
+        }
+        if !self
+            .store
+            .load_org()?
+            .employees
+            .iter()
+            .any(|e| e.number == employee)
+        {
+            return Err(ReadError::NotFound(format!(
+                "no employee {employee} in the organisation"
+            )));
+        }
+        let purpose = declared(ReadPurpose::OwnData, asked)?;
+        let g = self.authorise(
+            who,
+            purpose,
+            Scope::AccessRequest {
+                employee: employee.to_owned(),
+                reference: reference.to_owned(),
+            },
+            None,
+            action,
+            format!("access report for employee {employee} (request {reference})"),
+        )?;
+        self.data_of(who, g)
+    }
+
+    fn data_of(&self, who: &Who, g: Granted) -> Result<MyData, ReadError> {
         let cap = &g.cap;
         let number = cap.subject().unwrap_or_default().to_owned();
         let org = self.store.load_org()?;
@@ -732,6 +783,10 @@ impl Reads {
                 .iter()
                 .map(|r| r.as_str().to_owned())
                 .collect(),
+            request: match cap.scope() {
+                Scope::AccessRequest { reference, .. } => Some(reference.clone()),
+                _ => None,
+            },
             year,
             trips: self.store.own_driving_log(cap, from, to)?,
             privacy_switches,

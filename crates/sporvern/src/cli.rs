@@ -648,6 +648,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             let store = storage::open(&data)?;
             let changes = store.apply_org(&org)?;
             print!("{changes}");
+            record_org_changes(store.as_ref(), "server operator (command line)", &changes)?;
             crate::register::sync_with_org(store.as_ref(), "server operator (command line)")?;
             Ok(ExitCode::SUCCESS)
         }
@@ -687,6 +688,37 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Puts each change to the organisation (vehicles, devices, employees, assignments, sites,
+/// users and their roles) on the audit ledger: keys only (registration numbers, employee
+/// numbers, user names), never names or positions.
+pub fn record_org_changes(
+    store: &dyn storage::Store,
+    actor: &str,
+    changes: &org::Changes,
+) -> anyhow::Result<()> {
+    let at = server::ingest::now();
+    let records = changes
+        .0
+        .iter()
+        .map(|c| storage::AuditRecord {
+            at,
+            actor: actor.to_owned(),
+            role: "server operator (command line)".to_owned(),
+            purpose: "organisation".to_owned(),
+            subject: (c.entity == "employee").then(|| c.key.clone()),
+            action: ledger::Action::Config,
+            object: format!("organisation {c}"),
+            outcome: "done".to_owned(),
+        })
+        .collect::<Vec<_>>();
+    if !records.is_empty() {
+        store
+            .audit_append_many(records)
+            .context("recording the organisation's changes in the audit ledger")?;
+    }
+    Ok(())
 }
 
 /// Puts a change made by the server's operator (user administration, retention) on the audit

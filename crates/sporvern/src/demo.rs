@@ -90,6 +90,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let org = org::parse(EXAMPLE_ORG).map_err(|e| anyhow::anyhow!("examples/org.toml: {e}"))?;
     let store = storage::open(&settings.data_dir)?;
     let changes = store.apply_org(&org)?;
+    crate::cli::record_org_changes(store.as_ref(), "sporvern demo", &changes)?;
     println!(
         "Demo organisation «{}» in {}:",
         org.organisation.name,

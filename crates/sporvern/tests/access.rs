@@ -116,6 +116,10 @@ fn scope(reach: Reach, role: Role) -> Scope {
         Reach::Own => Scope::Own,
         Reach::Vehicle if role == Role::Employee => Scope::Own,
         Reach::Vehicle => Scope::Vehicle("EK12345".to_owned()),
+        Reach::AccessRequest => Scope::AccessRequest {
+            employee: "1001".to_owned(),
+            reference: "INN-7".to_owned(),
+        },
         Reach::All | Reach::None => Scope::All,
     }
 }
@@ -130,6 +134,7 @@ fn allowed(role: Role, purpose: ReadPurpose, scope: &Scope) -> bool {
 
 fn path(template: &str, trip: i64, window: i64) -> String {
     template
+        .replace("{number}", "1001")
         .replace("{reg}", "EK12345")
         .replace("{month}", "2026-11")
         .replace(
@@ -168,7 +173,10 @@ async fn every_role_endpoint_and_purpose_is_allowed_or_refused_as_the_policy_tab
                 let expect = allowed(role, purpose, &scope(e.reach, role));
                 let mut url = path(e.path, trip, window);
                 if e.method == Method::Get {
-                    url.push_str(&format!("?purpose={}&month=2026-11", purpose.as_str()));
+                    url.push_str(&format!(
+                        "?purpose={}&month=2026-11&reference=INN-7",
+                        purpose.as_str()
+                    ));
                 }
                 let body = match e.op {
                     Op::Classify => r#"{"business": "Service"}"#,
@@ -443,4 +451,90 @@ async fn an_employee_downloads_everything_held_about_them_as_a_zip() {
         (last.action.as_str(), last.purpose.as_str()),
         ("export", "own_data")
     );
+}
+
+#[tokio::test]
+async fn the_privacy_officer_reads_the_register_with_each_purposes_gate_but_no_tracking_data() {
+    let app = spawn_app(|_| {}).await;
+    let pvo = user_token(&app, "pvo", "privacy_officer", None).await;
+    let (status, body) = request(&app, "GET", "/api/v1/register/measures", &pvo, "").await;
+    assert_eq!(status, 200);
+    let reg: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let log = reg["measures"]
+        .as_array()
+        .expect("measures")
+        .iter()
+        .find(|m| m["purpose"] == "driving_log")
+        .expect("the driving log's measure");
+    assert_eq!(
+        log["may_collect"], true,
+        "the example register is complete: {log}"
+    );
+    let (status, _) = request(
+        &app,
+        "GET",
+        "/api/v1/vehicles/EK12345/driving-log?month=2026-11",
+        &pvo,
+        "",
+    )
+    .await;
+    assert_eq!(status, 403, "the privacy officer sees no tracking data");
+}
+
+#[tokio::test]
+async fn the_privacy_officer_answers_an_access_request_and_the_employee_sees_it_was_done() {
+    let app = spawn_app(|_| {}).await;
+    seed(&app);
+    let pvo = user_token(&app, "pvo", "privacy_officer", None).await;
+    let driver = user_token(&app, "kari", "employee", Some("1001")).await;
+    let (status, _) = request(
+        &app,
+        "GET",
+        "/api/v1/employees/1001/access-report",
+        &pvo,
+        "",
+    )
+    .await;
+    assert_eq!(status, 400, "an access report names the request it answers");
+    let (status, body) = request(
+        &app,
+        "GET",
+        "/api/v1/employees/1001/access-report?reference=INN-2026-7",
+        &pvo,
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(report["employee"]["number"], "1001");
+    assert_eq!(report["access_request"], "INN-2026-7");
+    assert_eq!(report["driving_log"]["trips"][0]["from"], "Lager Alnabru");
+    // The same report is the employee's own: what they would download themselves.
+    let (_, own) = request(&app, "GET", "/api/v1/me/data", &driver, "").await;
+    let own: serde_json::Value = serde_json::from_slice(&own).expect("json");
+    assert_eq!(own["driving_log"], report["driving_log"]);
+    // And they see who produced it, and why.
+    let (_, body) = request(&app, "GET", "/api/v1/me/ledger", &driver, "").await;
+    let ledger: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert!(
+        ledger["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["actor"] == "pvo"
+                && e["object"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("INN-2026-7"))),
+        "{ledger}"
+    );
+    // The privacy officer still reads no driving log by vehicle.
+    let (status, _) = request(
+        &app,
+        "GET",
+        "/api/v1/vehicles/EK12345/driving-log?month=2026-11",
+        &pvo,
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
 }

@@ -371,7 +371,6 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
 
 #[test]
 fn the_first_admin_comes_from_the_command_line_with_a_password_from_stdin() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_str().expect("utf8");
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/org.toml");
@@ -380,23 +379,7 @@ fn the_first_admin_comes_from_the_command_line_with_a_password_from_stdin() {
             .status
             .success()
     );
-    let add = |args: &[&str], password: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
-            .args(["user", "add", "--data", data])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{password}\n").as_bytes())
-            .expect("write");
-        child.wait_with_output().expect("output")
-    };
+    let add = |args: &[&str], password: &str| common::add_user_with(data, args, password);
     let o = add(&["ada", "--role", "admin"], "correct horse battery");
     assert!(o.status.success(), "{}", stderr(&o));
     let o = add(&["ada", "--role", "admin"], "correct horse battery");
@@ -427,4 +410,81 @@ fn the_first_admin_comes_from_the_command_line_with_a_password_from_stdin() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     let audit = stdout(&sporvern(&["audit", "list", "--data", data]));
     assert!(audit.contains("user ada added with roles admin"), "{audit}");
+}
+
+#[test]
+fn users_declared_in_the_organisation_file_get_their_roles_from_it_and_no_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_str().expect("utf8");
+    let org = format!(
+        "{}\n[[users]]\nname = \"lars\"\nroles = [\"log_keeper\"]\n\n[[users]]\nname = \"kari\"\nroles = [\"employee\"]\nemployee = \"1001\"\n",
+        common::EXAMPLE_ORG
+    );
+    let file = dir.path().join("org.toml");
+    std::fs::write(&file, &org).expect("write");
+    let o = sporvern(&["org", "apply", "--data", data, file.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("user lars"), "{}", stdout(&o));
+    let list = stdout(&sporvern(&["user", "list", "--data", data]));
+    assert!(
+        list.lines()
+            .any(|l| l.contains("lars") && l.contains("log_keeper") && l.contains("no password")),
+        "{list}"
+    );
+    // Applying the same file again changes nothing; it prints back with its users.
+    let o = sporvern(&["org", "apply", "--data", data, file.to_str().expect("utf8")]);
+    assert!(stdout(&o).contains("no changes"), "{}", stdout(&o));
+    assert!(
+        stdout(&sporvern(&["org", "show", "--data", data])).contains("[[users]]\nname = \"lars\"")
+    );
+    // A declared user acts on the command line in their declared role.
+    let o = sporvern(&[
+        "drivinglog",
+        "export",
+        "--data",
+        data,
+        "--vehicle",
+        "EK 12345",
+        "--month",
+        "2026-11",
+        "--as",
+        "lars",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Leaving the file disables the user.
+    std::fs::write(&file, common::EXAMPLE_ORG).expect("write");
+    let o = sporvern(&["org", "apply", "--data", data, file.to_str().expect("utf8")]);
+    assert!(stdout(&o).contains("user lars"), "{}", stdout(&o));
+    let list = stdout(&sporvern(&["user", "list", "--data", data]));
+    assert!(
+        list.lines()
+            .any(|l| l.contains("lars") && l.contains("disabled")),
+        "{list}"
+    );
+    let o = sporvern(&[
+        "drivinglog",
+        "export",
+        "--data",
+        data,
+        "--vehicle",
+        "EK 12345",
+        "--month",
+        "2026-11",
+        "--as",
+        "lars",
+    ]);
+    assert!(!o.status.success(), "a disabled user cannot act");
+    // A role the file does not know is refused with the line.
+    let bad = format!(
+        "{}\n[[users]]\nname = \"x\"\nroles = [\"boss\"]\n",
+        common::EXAMPLE_ORG
+    );
+    std::fs::write(&file, bad).expect("write");
+    let o = sporvern(&["org", "apply", "--data", data, file.to_str().expect("utf8")]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("field \"roles\"") && stderr(&o).contains("unknown role"),
+        "{}",
+        stderr(&o)
+    );
 }

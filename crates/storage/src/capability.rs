@@ -31,7 +31,7 @@ pub(crate) fn rows_for(
         )));
     }
     match cap.scope() {
-        Scope::Own => cap
+        Scope::Own | Scope::AccessRequest { .. } => cap
             .subject()
             .map(|s| Rows::Employee(s.to_owned()))
             .ok_or_else(|| StoreError::Refused(format!("{what}: no employee record"))),

@@ -156,3 +156,26 @@ fn a_capability_for_one_purpose_does_not_open_another() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn the_register_is_read_without_a_capability_only_by_the_gate_and_the_operator() {
+    // The register holds employee numbers (acknowledgements, access cases). Its one loader is
+    // for the purpose engine's gate and the server operator's command line; a user's read goes
+    // through `server::reads::Reads::register`, which needs the policy's grant for the
+    // register purpose first. A second loader would need the same reasoning: this test makes
+    // sure someone writes it down.
+    let src = include_str!("../src/register.rs");
+    let start = src.find("pub trait RegisterStore").expect("the trait");
+    let loaders: Vec<&str> = src[start..]
+        .split("fn ")
+        .skip(1)
+        .filter(|f| {
+            f.split(';')
+                .next()
+                .unwrap_or_default()
+                .contains("register::Register)")
+        })
+        .map(|f| f.split('(').next().unwrap_or_default())
+        .collect();
+    assert_eq!(loaders, ["load_register"]);
+}

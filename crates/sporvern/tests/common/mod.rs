@@ -237,6 +237,11 @@ pub fn security() -> access::Capability {
 
 /// Adds a user with `sporvern user add`, the password on standard input as an operator types it.
 pub fn add_user(data: &str, args: &[&str]) -> std::process::Output {
+    add_user_with(data, args, "correct horse battery")
+}
+
+/// [`add_user`] with a password of the test's choosing.
+pub fn add_user_with(data: &str, args: &[&str], password: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sporvern"))
         .args(["user", "add", "--data", data])
@@ -246,12 +251,12 @@ pub fn add_user(data: &str, args: &[&str]) -> std::process::Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
+    // A refused command may exit before it reads the password: a closed pipe is its answer.
+    let _ = child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"correct horse battery\n")
-        .expect("write");
+        .write_all(format!("{password}\n").as_bytes());
     child.wait_with_output().expect("output")
 }
 
