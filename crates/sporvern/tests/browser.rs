@@ -705,6 +705,21 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the ledger verifies"
     );
     shot(&desk, "11b-privacy-officer-ledger").await;
+    // An access request from Kari: the privacy officer downloads her report under its case
+    // number.
+    let report = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch('/ledger/report?employee=1001&reference=SAK-7')
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status, type: r.headers.get('content-type'), size: b.byteLength })))
+                 .catch(e => done({ status: 0, error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the report");
+    assert_eq!(report["status"], 200, "{}", report["error"]);
+    assert_eq!(report["type"], "application/zip");
 
     // Kari has a notice she has not acknowledged yet (the fleet view's): she reads it and
     // acknowledges it.
@@ -741,8 +756,11 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     phone.goto(&format!("{base}/me")).await.expect("goto");
     let looked = text(&phone, "#looked-h ~ ul.looked").await;
     assert!(
-        looked.contains("bokholder") && looked.contains("disp") && looked.contains("AVVIST"),
-        "the keeper's read and the dispatcher's refused attempt: {looked}"
+        looked.contains("bokholder")
+            && looked.contains("disp")
+            && looked.contains("AVVIST")
+            && looked.contains("SAK-7"),
+        "the keeper's read, the dispatcher's refused attempt and the access report: {looked}"
     );
     // Her copy of everything held about her (GDPR art. 15 and 20), from the export link.
     let export = phone

@@ -411,21 +411,38 @@ fn oversight(viewer: &Viewer) -> Role {
 }
 
 pub fn register(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<RegisterView, DataError> {
-    let g = reads.authorise(
-        &who(viewer, oversight(viewer)),
-        access::ReadPurpose::Register,
-        access::Scope::All,
-        None,
-        Action::Read,
-        "compliance register".to_owned(),
-    )?;
-    let (_, register) = reads.store().register().load_register()?;
+    let register = reads.register(&who(viewer, oversight(viewer)), None)?;
     let org = reads.store().load_org()?;
-    Ok(g.finish(RegisterView {
+    Ok(RegisterView {
         register,
         org,
         today: today(at),
-    })?)
+    })
+}
+
+/// The privacy officer's answer to one employee's access request (GDPR art. 15): everything
+/// held about them as the ZIP the employee would get, under the request's reference; the
+/// employee sees it in their own access log.
+pub fn access_report(
+    reads: &Reads,
+    viewer: &Viewer,
+    employee: &str,
+    reference: &str,
+) -> Result<Vec<u8>, DataError> {
+    let d = reads.access_report(
+        &who(viewer, Role::PrivacyOfficer),
+        None,
+        employee.trim(),
+        reference,
+        Action::Export,
+    )?;
+    crate::export::zip(&d).map_err(|e| {
+        tracing::error!(error = %e, "the access report could not be packed");
+        invalid(
+            "Rapporten kunne ikke pakkes. Prøv igjen.",
+            "The report could not be packed. Try again.",
+        )
+    })
 }
 
 /// A document generated from the register: (file name, content type, bytes). Put on the

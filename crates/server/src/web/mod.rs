@@ -76,6 +76,7 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
         .route("/stats", get(pages::stats::page))
         .route("/ledger", get(pages::ledger::page))
+        .route("/ledger/report", get(pages::ledger::report))
         .route("/register", get(pages::register::page))
         .route("/register/document", get(pages::register::document))
         .route(

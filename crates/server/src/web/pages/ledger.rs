@@ -3,7 +3,8 @@
 //! hash chain and Merkle tree still verify. Metadata only; never the tracking data.
 
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use super::super::data;
@@ -61,6 +62,25 @@ pub async fn page(
                 p { a href="/ledger" { (lang.t("Vis hele loggen", "Show the whole ledger")) } }
             }
         }
+        @if viewer.holds(access::Role::PrivacyOfficer) {
+            section.card {
+                h2 { (lang.t("Svar på en innsynsbegjæring", "Answer an access request")) }
+                p.muted { (lang.t(
+                    "Alt som er lagret om én ansatt, som ZIP — det samme den ansatte selv kan laste ned (personvernforordningen art. 15). Oppgi saksnummeret; uttaket føres i loggen og vises for den ansatte.",
+                    "Everything held about one employee, as a ZIP — the same the employee can download (GDPR art. 15). Give the case number; the export is recorded and shown to the employee.")) }
+                form.pick method="get" action="/ledger/report" {
+                    div {
+                        label for="report-employee" { (lang.t("Ansattnummer", "Employee number")) }
+                        input #report-employee type="text" name="employee" inputmode="numeric" required;
+                    }
+                    div {
+                        label for="reference" { (lang.t("Saksnummer", "Case number")) }
+                        input #reference type="text" name="reference" required;
+                    }
+                    button.primary type="submit" { (lang.t("Last ned rapport", "Download report")) }
+                }
+            }
+        }
         section.card {
             h2 {
                 @if let Some(e) = &employee {
@@ -101,4 +121,37 @@ pub async fn page(
         .path("/ledger")
         .body(body)
         .render(Some(&viewer))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReportQuery {
+    employee: Option<String>,
+    reference: Option<String>,
+}
+
+/// The access report for one employee's request, as a ZIP.
+pub async fn report(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let employee = q.employee.unwrap_or_default();
+    let reference = q.reference.unwrap_or_default();
+    let name = format!("innsyn-{}.zip", employee.trim());
+    match blocking(move || data::access_report(&reads, &v, &employee, &reference)).await {
+        Ok(Ok(zip)) => (
+            [
+                (header::CONTENT_TYPE, "application/zip".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}\"", name.replace(['"', '\\'], "")),
+                ),
+            ],
+            zip,
+        )
+            .into_response(),
+        Ok(Err(e)) => failed(&viewer, e),
+        Err(r) => r,
+    }
 }
