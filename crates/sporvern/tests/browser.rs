@@ -399,6 +399,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     add_user(&app, "analytiker", &["analyst"], None);
     add_user(&app, "pvo", &["privacy_officer"], None);
     add_user(&app, "ada", &["admin"], None);
+    add_user(&app, "tillitsvalgt", &["representative"], None);
     drive(&app).await;
     let base = format!("http://{}", app.http);
     let driver = start_driver(&chromedriver).await;
@@ -619,6 +620,12 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
             "11-privacy-officer-register",
             "Kontrolltiltak",
         ),
+        (
+            "tillitsvalgt",
+            "/register",
+            "11e-representative-register",
+            "Kontrolltiltak",
+        ),
         ("ada", "/admin", "12-admin", "Administrasjon"),
     ] {
         log_out(&desk).await;
@@ -631,6 +638,11 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         text(&desk, "body").await.contains("FMB920"),
         "the admin sees the devices"
     );
+    // …and configures, but reads no personal data.
+    desk.goto(&format!("{base}/drivinglog?vehicle=EK12345"))
+        .await
+        .expect("goto");
+    assert_eq!(text(&desk, "h1").await, "Ingen tilgang");
     log_out(&desk).await;
     log_in(&desk, &base, "pvo").await;
     // The privacy officer downloads the information notice of the driving log.

@@ -27,7 +27,11 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
     let lang = viewer.lang;
     Page::new(lang, lang.t("Kontrolltiltak", "Monitoring measures"))
         .path("/register")
-        .body(body(lang, &view))
+        .body(body(
+            lang,
+            &view,
+            viewer.holds(access::Role::PrivacyOfficer),
+        ))
         .render(Some(&viewer))
 }
 
@@ -62,7 +66,7 @@ fn doc_link(kind: &str, measure: Option<&str>, pdf: bool) -> String {
     )
 }
 
-fn body(lang: Lang, view: &RegisterView) -> Markup {
+fn body(lang: Lang, view: &RegisterView, privacy_officer: bool) -> Markup {
     let cfg = register::GateConfig::default();
     let gates = view.register.gates(view.today, &cfg);
     let current: Vec<&str> = view
@@ -83,7 +87,9 @@ fn body(lang: Lang, view: &RegisterView) -> Markup {
             h2 { (lang.t("Dokumenter", "Documents")) }
             div.actions {
                 a.button href=(doc_link("records", None, true)) download { (lang.t("Protokoll over behandlinger (art. 30), PDF", "Records of processing (art. 30), PDF")) }
-                a.button #assess-link href="/register/assess" { (lang.t("Vurder et nytt kontrolltiltak", "Assess a new monitoring measure")) }
+                @if privacy_officer {
+                    a.button #assess-link href="/register/assess" { (lang.t("Vurder et nytt kontrolltiltak", "Assess a new monitoring measure")) }
+                }
             }
         }
         @if gates.is_empty() {
@@ -119,6 +125,24 @@ fn body(lang: Lang, view: &RegisterView) -> Markup {
                     @if let Some(due) = g.state.next_evaluation_due {
                         div { dt { (lang.t("Neste evaluering med de tillitsvalgte", "Next evaluation with the representatives")) } dd { (due) } }
                     }
+                    div { dt { (lang.t("Drøftet med de tillitsvalgte", "Discussed with the representatives")) } dd {
+                        @if e.duties.discussions.is_empty() {
+                            (lang.t("ikke registrert", "not recorded"))
+                        }
+                        @for d in &e.duties.discussions {
+                            p.entry { (d.date) " · " (d.participants.join(", ")) @if !d.minutes.is_empty() { br; span.muted { (d.minutes) } } }
+                        }
+                    } }
+                    div { dt { (lang.t("Evalueringer", "Evaluations")) } dd {
+                        @if e.duties.evaluations.is_empty() {
+                            (lang.t("ingen ennå", "none yet"))
+                        }
+                        @for ev in &e.duties.evaluations {
+                            p.entry { (ev.date) " · " (ev.with_representatives.join(", ")) " · "
+                                (match ev.decision { register::Decision::Continue => lang.t("fortsetter", "continues"), register::Decision::End => lang.t("avsluttes", "ends") })
+                                @if !ev.need_still_present { " · " (lang.t("behovet er ikke lenger til stede", "the need is no longer present")) } }
+                        }
+                    } }
                     div { dt { (lang.t("Informasjon til de ansatte", "Information to employees")) } dd {
                         @if let Some(info) = &e.duties.information {
                             (lang.t("publisert ", "published ")) (info.published_on) " · "
