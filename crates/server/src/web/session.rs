@@ -157,10 +157,18 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// Only a local path may be a redirect target (no open redirects).
+/// Only a local path may be a redirect target (no open redirects): it starts with one `/`,
+/// and has no backslash, space or control character a browser might drop or reinterpret
+/// (`/\t/evil.example` would become `//evil.example`).
 pub fn safe_next(next: Option<&String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.clone(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.chars().all(|c| c.is_ascii_graphic() && c != '\\') =>
+        {
+            n.clone()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -353,4 +361,41 @@ pub async fn switch_lang(axum::extract::Query(q): axum::extract::Query<LangQuery
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        let check = |next: &str| safe_next(Some(&next.to_owned()));
+        assert_eq!(
+            check("/drivinglog?vehicle=EK12345&month=2026-11"),
+            "/drivinglog?vehicle=EK12345&month=2026-11"
+        );
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+            "/ /x",
+        ] {
+            assert_eq!(check(evil), "/", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("lang=en; sporvern_session=abc; x=y"),
+        );
+        assert_eq!(cookie(&h, "sporvern_session").as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "lang").as_deref(), Some("en"));
+        assert_eq!(cookie(&h, "missing"), None);
+    }
 }
