@@ -952,6 +952,42 @@ async fn sessions_need_csrf_tokens_end_at_logout_and_slow_down_guessing() {
     assert_eq!(status, 303);
     assert!(head.contains("location: /login"), "{head}");
 
+    // A dispatcher who types a driving-log address gets a 403 page with the policy's reason.
+    add_user(&app, "disp", &["dispatcher"], None);
+    let (_, head, body) = exchange(&app, "GET", "/login", "", "").await;
+    let disp_pre = set_cookie(&head, "sporvern_prelogin").expect("a pre-login cookie");
+    let disp_form = format!(
+        "csrf={}&name=disp&password={}",
+        csrf_in(&body),
+        form_encode(PASSWORD)
+    );
+    let (status, head, _) = exchange(
+        &app,
+        "POST",
+        "/login",
+        &format!("sporvern_prelogin={disp_pre}"),
+        &disp_form,
+    )
+    .await;
+    assert_eq!(status, 303);
+    let disp = format!(
+        "sporvern_session={}",
+        set_cookie(&head, "sporvern_session").expect("a session")
+    );
+    let (status, _, body) = exchange(
+        &app,
+        "GET",
+        "/drivinglog?vehicle=EK12345&month=2026-11",
+        &disp,
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("Ingen tilgang") && body.contains("Forsøket er registrert"),
+        "{body}"
+    );
+
     // Guessing is slowed down: after five wrong passwords even the right one waits.
     for _ in 0..5 {
         let wrong = format!("csrf={login_csrf}&name=kari&password=wrong");
