@@ -236,13 +236,43 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
 }
 
 /// Retention, enforced by the server itself: once at start and then every six hours.
+/// The retention policy today: the defaults, plus the vehicle purposes whose measure the
+/// register says has ended (their data is deleted at the next run).
+pub fn retention_policy(
+    store: &dyn storage::Store,
+) -> Result<storage::RetentionPolicy, storage::StoreError> {
+    let (_, reg) = store.register().load_register()?;
+    let now = ingest::now();
+    let today = now
+        .to_offset_date_time()
+        .map(|d| d.to_offset(trips::oslo_offset(now)).date())
+        .unwrap_or(time::Date::MIN);
+    let ended = reg
+        .gates(today, &register::GateConfig::default())
+        .iter()
+        .filter(|g| g.state.schedule_deletion)
+        .filter_map(|g| match g.entry.measure.kind {
+            register::MeasureKind::Vehicle(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    Ok(storage::RetentionPolicy {
+        ended,
+        ..storage::RetentionPolicy::default()
+    })
+}
+
 async fn retention(store: Arc<dyn storage::Store>) {
     let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
     loop {
         tick.tick().await;
         let s = store.clone();
-        let policy = storage::RetentionPolicy::default();
-        match tokio::task::spawn_blocking(move || s.retention_run(&policy, ingest::now())).await {
+        match tokio::task::spawn_blocking(move || {
+            let policy = retention_policy(s.as_ref())?;
+            s.retention_run(&policy, ingest::now())
+        })
+        .await
+        {
             Ok(Ok(receipts)) => {
                 for r in receipts {
                     tracing::info!(kind = %r.kind, count = r.count, rule = %r.rule, "retention deleted data past its time");

@@ -586,7 +586,13 @@ fn audit_command(command: AuditCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn retention_command(command: RetentionCommand) -> anyhow::Result<ExitCode> {
-    let policy = storage::RetentionPolicy::default();
+    let data = match &command {
+        RetentionCommand::Plan { data }
+        | RetentionCommand::Run { data, .. }
+        | RetentionCommand::Receipts { data } => data.clone(),
+    };
+    // The register says which measures have ended: their data goes at this run.
+    let policy = server::retention_policy(open_existing(&data)?.as_ref())?;
     match command {
         RetentionCommand::Plan { data } => {
             let store = open_existing(&data)?;

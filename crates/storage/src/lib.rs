@@ -139,6 +139,10 @@ pub struct RetentionPolicy {
     pub alarm_days: i64,
     /// … or this many when the window was marked as an incident.
     pub alarm_incident_days: i64,
+    /// Vehicle purposes whose measure has ended (the register's gate says so): what they kept
+    /// is deleted at the next run, except what another law requires to be kept (the driving
+    /// log, bokføringsloven § 13).
+    pub ended: Vec<org::Purpose>,
 }
 
 impl Default for RetentionPolicy {
@@ -148,6 +152,7 @@ impl Default for RetentionPolicy {
             privacy_switch_days: 90,
             alarm_days: 30,
             alarm_incident_days: 365,
+            ended: Vec::new(),
         }
     }
 }

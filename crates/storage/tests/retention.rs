@@ -217,3 +217,77 @@ fn cap(role: access::Role, purpose: access::ReadPurpose) -> access::Capability {
         .into_parts()
         .0
 }
+
+#[test]
+fn an_ended_measure_s_data_goes_at_the_next_run_but_the_driving_log_stays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = storage::open(dir.path()).expect("open");
+    store.apply_org(&example_org()).expect("apply");
+    let vehicle: VehicleId = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let position = domain::Position::new(59.9275, 10.8452).expect("position");
+    let mut feed = store.purpose_feed().expect("feed");
+    feed.commit(&PurposeBatch {
+        up_to: 0,
+        entries: vec![NewLogEntry::Private {
+            vehicle,
+            date: date(2026, 11, 2),
+            km: 4.2,
+        }],
+        deviations: vec![],
+        privacy_switches: vec![],
+        watermarks: vec![],
+        alarms: vec![storage::AlarmAction::Open {
+            vehicle,
+            at: at(2026, 11, 2),
+            triggers: "panic".into(),
+            position: Some(position),
+        }],
+        utilization: vec![],
+        recorded_at: at(2026, 11, 2),
+    })
+    .expect("commit");
+    drop(feed);
+    let now = at(2026, 11, 3);
+    let running = RetentionPolicy::default();
+    assert!(
+        store.retention_run(&running, now).expect("run").is_empty(),
+        "an open window keeps its positions while the measure runs"
+    );
+    let ended = RetentionPolicy {
+        ended: vec![org::Purpose::Alarm, org::Purpose::DrivingLog],
+        ..RetentionPolicy::default()
+    };
+    let plan = store.retention_plan(&ended, now).expect("plan");
+    assert!(
+        plan.iter()
+            .any(|p| p.kind == "alarm_position" && p.count == 1 && p.due == date(2026, 11, 3)),
+        "{plan:?}"
+    );
+    let receipts = store.retention_run(&ended, now).expect("run");
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert!(
+        receipts[0].rule.contains("measure has ended"),
+        "{receipts:?}"
+    );
+    let security = cap(access::Role::SecurityOperator, access::ReadPurpose::Alarm);
+    let windows = store.alarm_windows(&security).expect("windows");
+    assert_eq!(windows[0].resolved_by.as_deref(), Some("measure ended"));
+    assert!(
+        store
+            .alarm_positions(&security, windows[0].id)
+            .expect("positions")
+            .is_empty()
+    );
+    let keeper = cap(access::Role::LogKeeper, access::ReadPurpose::DrivingLog);
+    assert_eq!(
+        store
+            .driving_log(&keeper, vehicle, date(2026, 11, 1), date(2026, 11, 30))
+            .expect("log")
+            .len(),
+        1,
+        "the driving log is kept for bokføringsloven even when its measure ends"
+    );
+}

@@ -12,6 +12,8 @@ const ALARM_RULE: &str = "alarm positions: kept 30 days after the window is reso
 const PRIVACY_RULE: &str =
     "privacy switches: kept 90 days for the driver to see, then deleted (GDPR art. 5(1)(e))";
 
+const ENDED_RULE: &str = "the measure has ended: its data is deleted (arbeidsmiljøloven § 9-2 (3); GDPR art. 5(1)(e) and 17)";
+
 fn date_of(t: Timestamp) -> Result<time::Date, StoreError> {
     t.to_offset_date_time()
         .map(|d| d.date())
@@ -74,6 +76,30 @@ pub fn plan(
             rule: PRIVACY_RULE,
         });
     }
+    let today = date_of(now)?;
+    for (purpose, table, kind) in [
+        (org::Purpose::Alarm, "alarm_position", "alarm_position"),
+        (
+            org::Purpose::Utilization,
+            "utilization_fact",
+            "utilization_fact",
+        ),
+    ] {
+        if !policy.ended.contains(&purpose) {
+            continue;
+        }
+        let count: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(db_err)?;
+        if count > 0 {
+            out.push(PlannedDeletion {
+                kind,
+                due: today,
+                count: count as u64,
+                rule: ENDED_RULE,
+            });
+        }
+    }
     out.sort_by(|a, b| (a.due, a.kind).cmp(&(b.due, b.kind)));
     Ok(out)
 }
@@ -113,6 +139,23 @@ pub fn run(
             params![policy.alarm_days, policy.alarm_incident_days, day, now.millis()],
         )
         .map_err(db_err)?;
+    // An ended measure's data goes now (the driving log excepted: bokføringsloven keeps it).
+    let (mut ended_alarm, mut ended_facts) = (0, 0);
+    if policy.ended.contains(&org::Purpose::Alarm) {
+        tx.execute(
+            "UPDATE alarm_window SET resolved_at = ?1, resolved_by = 'measure ended' WHERE resolved_at IS NULL",
+            [now.millis()],
+        )
+        .map_err(db_err)?;
+        ended_alarm = tx
+            .execute("DELETE FROM alarm_position", [])
+            .map_err(db_err)?;
+    }
+    if policy.ended.contains(&org::Purpose::Utilization) {
+        ended_facts = tx
+            .execute("DELETE FROM utilization_fact", [])
+            .map_err(db_err)?;
+    }
     tx.execute("UPDATE retention_gate SET open = 0 WHERE id = 1", [])
         .map_err(db_err)?;
     let mut receipts = Vec::new();
@@ -121,6 +164,8 @@ pub fn run(
         ("driving_log_deviation", deviations, DRIVING_LOG_RULE),
         ("privacy_switch", switches, PRIVACY_RULE),
         ("alarm_position", alarm_positions, ALARM_RULE),
+        ("alarm_position", ended_alarm, ENDED_RULE),
+        ("utilization_fact", ended_facts, ENDED_RULE),
     ] {
         if count == 0 {
             continue;
