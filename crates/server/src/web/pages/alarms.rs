@@ -59,7 +59,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                     } }
                     tbody { @for a in &closed { @let w = &a.window; tr {
                         td { (a.reg) } td { (triggers(lang, &w.triggers)) } td { (local(w.opened_at)) }
-                        td { @if let Some(t) = w.resolved_at { (local(t)) } " " (w.resolved_by.as_deref().unwrap_or("")) }
+                        td { @if let Some(t) = w.resolved_at { (local(t)) } @if let Some(by) = &w.resolved_by { ", " (by) } }
                         td { @if w.incident { (lang.t("ja", "yes")) } @else { (lang.t("nei", "no")) } }
                     } } }
                 } }
