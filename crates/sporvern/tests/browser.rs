@@ -51,6 +51,12 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // chromedriver leads its own process group, and the browsers it started are in it:
+        // ending the group leaves no browser behind, even when the test failed half-way.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -61,8 +67,10 @@ async fn start_driver(chromedriver: &Path) -> Driver {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
+    use std::os::unix::process::CommandExt as _;
     let child = Command::new(chromedriver)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
