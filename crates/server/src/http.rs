@@ -156,7 +156,6 @@ pub fn router(metrics: Arc<Metrics>) -> axum::Router {
                 }
             }),
         )
-        .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found") })
 }
 
 /// Runs a request through an axum router, telling handlers who is asking (for rate limits).

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod purpose_worker;
 pub mod reads;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -153,8 +154,9 @@ impl Application {
             header_timeout: settings.first_byte_timeout,
         };
 
-        let router =
-            http::router(metrics.clone()).merge(api::router(reads.clone(), shared.clone()));
+        let router = http::router(metrics.clone())
+            .merge(api::router(reads.clone(), shared.clone()))
+            .merge(web::router(reads.clone(), shared.clone()));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,

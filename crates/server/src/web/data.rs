@@ -1,0 +1,682 @@
+//! What the pages read and change, shaped for the pages. Every read of personal data goes
+//! through `crate::reads::Reads` (the policy's decision, a durable ledger entry, then the
+//! storage query that takes the capability); this module only picks the acting role, gathers
+//! what one page shows, and reads configuration (the organisation, users), which is not
+//! personal tracking data. Blocking: call through `super::blocking`.
+
+use access::Role;
+use domain::drivinglog::{Classification, LogEntry};
+use domain::{RegNo, Timestamp};
+use ledger::Action;
+use storage::SignRole;
+use time::Date;
+
+use super::session::Viewer;
+use crate::reads::{DrivingLogPeriod, ReadError, Reads, Who};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The request cannot be done as asked: why, in both languages.
+    #[error("{en}")]
+    Invalid { nb: String, en: String },
+    /// Not this user's page: why, in both languages.
+    #[error("{en}")]
+    Refused { nb: String, en: String },
+    #[error(transparent)]
+    Store(#[from] storage::StoreError),
+}
+
+pub fn invalid(nb: &str, en: &str) -> DataError {
+    DataError::Invalid {
+        nb: nb.to_owned(),
+        en: en.to_owned(),
+    }
+}
+
+/// The viewer acting in `role` (the policy refuses a role they do not hold, with its reason).
+fn who(viewer: &Viewer, role: Role) -> Who {
+    Who {
+        user: viewer.user(),
+        role,
+    }
+}
+
+pub fn today(at: Timestamp) -> Date {
+    trips::oslo_date(at)
+}
+
+pub fn this_month(at: Timestamp) -> String {
+    let d = today(at);
+    format!("{:04}-{:02}", d.year(), u8::from(d.month()))
+}
+
+/// `YYYY-MM` → its first and last day.
+pub fn month_bounds(month: &str) -> Option<(Date, Date)> {
+    if month.len() != 7 {
+        return None;
+    }
+    report::period(month).ok()
+}
+
+/// Local (Oslo) clock time of a timestamp, `HH:MM`.
+pub fn clock(t: Timestamp) -> String {
+    t.to_offset_date_time()
+        .map(|d| {
+            let local = d.to_offset(trips::oslo_offset(t));
+            format!("{:02}:{:02}", local.hour(), local.minute())
+        })
+        .unwrap_or_default()
+}
+
+/// The vehicle assigned to an employee on a date (organisation data, not tracking data).
+fn assigned(org: &org::Org, employee: &str, day: Date) -> Option<RegNo> {
+    org.assignments
+        .iter()
+        .find(|a| a.employee == employee && a.from <= day && a.to.is_none_or(|t| day < t))
+        .map(|a| a.vehicle.clone())
+}
+
+fn entry_date(e: &LogEntry) -> Date {
+    e.date()
+}
+
+/// Everything on the driver's page.
+pub struct Own {
+    pub employee: String,
+    pub employee_name: Option<String>,
+    /// Today's vehicle, if any.
+    pub vehicle: Option<RegNo>,
+    pub private_now: bool,
+    pub month: String,
+    /// This month's trips, (vehicle, entry), oldest first.
+    pub trips: Vec<(String, LogEntry)>,
+    pub year: purposes::tax::YearTotals,
+    pub notices: Vec<purposes::tax::Notice>,
+    /// Who signed this month, for today's vehicle.
+    pub signoffs: Vec<(SignRole, String, Timestamp)>,
+    /// Ledger entries about me made by others, and every refused attempt; newest first.
+    pub looked: Vec<ledger::StoredEntry>,
+    /// What is held per purpose: this year's trips (count, km), privacy switches and alarm
+    /// windows of my vehicles, newest first.
+    pub year_trips: usize,
+    pub year_km: f64,
+    pub privacy_switches: Vec<(String, Timestamp, bool, String)>,
+    pub alarm_windows: Vec<storage::AlarmWindow>,
+}
+
+pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataError> {
+    let me = who(viewer, Role::Employee);
+    let data = reads.my_data(&me, None, Action::Read)?;
+    let employee = data
+        .employee
+        .as_ref()
+        .map(|e| e.number.clone())
+        .or_else(|| viewer.employee.clone())
+        .unwrap_or_default();
+    let org = reads.store().load_org()?;
+    let day = today(at);
+    let month = this_month(at);
+    let vehicle = assigned(&org, &employee, day);
+    let mut private_now = false;
+    let mut signoffs = Vec::new();
+    if let Some(reg) = &vehicle {
+        // Newest first: the latest switch of today's vehicle says whether it is private now.
+        private_now = data
+            .privacy_switches
+            .iter()
+            .filter(|(v, ..)| v == reg.as_str())
+            .max_by_key(|(_, t, ..)| t.millis())
+            .is_some_and(|(_, _, on, _)| *on);
+        if let Some(id) = reads.store().vehicle_id(reg)? {
+            signoffs = reads.store().signoffs(id, &month)?;
+        }
+    }
+    let (first, _) = month_bounds(&month).ok_or_else(|| invalid("måned", "month"))?;
+    let year_entries: Vec<LogEntry> = data.trips.iter().map(|(_, e)| e.clone()).collect();
+    let (year_trips, year_km) = (
+        year_entries.len(),
+        year_entries.iter().map(LogEntry::km).sum::<f64>(),
+    );
+    let mut privacy_switches = data.privacy_switches.clone();
+    privacy_switches.sort_by_key(|(_, t, ..)| std::cmp::Reverse(t.millis()));
+    let year = purposes::tax::totals(&year_entries);
+    let kind = vehicle
+        .as_ref()
+        .and_then(|r| org.vehicles.iter().find(|v| &v.reg == r))
+        .map_or(domain::VehicleKind::Car, |v| v.kind);
+    let notices = purposes::tax::notices(kind, &year);
+    let mut trips: Vec<(String, LogEntry)> = data
+        .trips
+        .into_iter()
+        .filter(|(_, e)| entry_date(e) >= first)
+        .collect();
+    trips.sort_by_key(|(_, e)| match e {
+        LogEntry::Trip(t) => (t.date, t.start.millis()),
+        LogEntry::Private(p) => (p.date, 0),
+        LogEntry::Unclassified(p) => (p.date, 0),
+    });
+    let mut looked: Vec<ledger::StoredEntry> = data
+        .ledger
+        .into_iter()
+        .filter(|e| !(e.entry.actor == viewer.name && e.entry.action == Action::Read))
+        .collect();
+    looked.sort_by_key(|e| std::cmp::Reverse(e.entry.seq));
+    looked.truncate(50);
+    Ok(Own {
+        employee_name: data.employee.map(|e| e.name),
+        employee,
+        vehicle,
+        private_now,
+        month,
+        trips,
+        year,
+        notices,
+        signoffs,
+        looked,
+        year_trips,
+        year_km,
+        privacy_switches,
+        alarm_windows: data.alarm_windows,
+    })
+}
+
+/// The driver's privacy switch for today's vehicle. Returns the vehicle.
+pub fn switch_privacy(reads: &Reads, viewer: &Viewer, on: bool) -> Result<String, DataError> {
+    Ok(reads.switch_privacy(
+        &who(viewer, Role::Employee),
+        None,
+        on,
+        &format!("web ({})", viewer.name),
+    )?)
+}
+
+/// The driver classifies one of their own trips.
+pub fn classify(
+    reads: &Reads,
+    viewer: &Viewer,
+    trip: i64,
+    class: &Classification,
+) -> Result<(), DataError> {
+    if let Classification::Business { purpose } = class
+        && purpose.trim().is_empty()
+    {
+        return Err(invalid(
+            "Skriv formålet eller kunden for yrkeskjøringen.",
+            "Write the purpose or the customer of the business trip.",
+        ));
+    }
+    Ok(reads.classify(&who(viewer, Role::Employee), trip, class)?)
+}
+
+/// The driver signs this month for today's vehicle.
+pub fn sign_driver(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<(), DataError> {
+    let employee = viewer.employee.clone().unwrap_or_default();
+    let org = reads.store().load_org()?;
+    let reg = assigned(&org, &employee, today(at)).ok_or_else(|| {
+        invalid(
+            "Du har ingen bil tildelt i dag.",
+            "No vehicle is assigned to you today.",
+        )
+    })?;
+    Ok(reads.sign_month(&who(viewer, Role::Employee), reg.as_str(), &this_month(at))?)
+}
+
+/// Everything held about the employee as a ZIP of JSON and CSV (GDPR art. 15 and 20), put on
+/// the ledger as an export.
+pub fn own_export(reads: &Reads, viewer: &Viewer) -> Result<Vec<u8>, DataError> {
+    let d = reads.my_data(&who(viewer, Role::Employee), None, Action::Export)?;
+    crate::export::zip(&d).map_err(|e| {
+        tracing::error!(error = %e, "the export could not be packed");
+        invalid(
+            "Eksporten kunne ikke pakkes. Prøv igjen.",
+            "The export could not be packed. Try again.",
+        )
+    })
+}
+
+pub fn vehicles(reads: &Reads) -> Result<Vec<RegNo>, DataError> {
+    Ok(reads
+        .store()
+        .load_org()?
+        .vehicles
+        .into_iter()
+        .map(|v| v.reg)
+        .collect())
+}
+
+/// A month of one vehicle's driving log, as the acting role's capability shows it.
+pub fn driving_log(
+    reads: &Reads,
+    viewer: &Viewer,
+    reg: &RegNo,
+    month: &str,
+    action: Action,
+) -> Result<DrivingLogPeriod, DataError> {
+    if month_bounds(month).is_none() {
+        return Err(invalid(
+            "Måneden skrives ÅÅÅÅ-MM, for eksempel 2026-11.",
+            "Write the month as YYYY-MM, e.g. 2026-11.",
+        ));
+    }
+    // A page made for the log keeper; someone without the role acts in their own first role,
+    // so the policy's refusal names the real reason.
+    let role = viewer.acting(Role::LogKeeper);
+    Ok(reads.driving_log(&who(viewer, role), None, reg.as_str(), month, action)?)
+}
+
+/// The keeper signs a month (after the driver).
+pub fn sign_keeper(
+    reads: &Reads,
+    viewer: &Viewer,
+    reg: &RegNo,
+    month: &str,
+) -> Result<(), DataError> {
+    Ok(reads.sign_month(
+        &who(viewer, viewer.acting(Role::LogKeeper)),
+        reg.as_str(),
+        month,
+    )?)
+}
+
+/// An alarm window with its vehicle and, for an open one, the positions kept inside it.
+pub struct Alarm {
+    pub window: storage::AlarmWindow,
+    pub reg: String,
+    pub positions: Vec<(Timestamp, domain::Position)>,
+}
+
+pub fn alarm_windows(reads: &Reads, viewer: &Viewer) -> Result<Vec<Alarm>, DataError> {
+    let me = who(viewer, viewer.acting(Role::SecurityOperator));
+    let mut out = Vec::new();
+    for (reg, window) in reads.alarms(&me, None)? {
+        // Positions are read (and ledgered) only for the windows still open.
+        let positions = if window.resolved_at.is_none() {
+            reads.alarm_positions(&me, None, window.id)?
+        } else {
+            Vec::new()
+        };
+        out.push(Alarm {
+            window,
+            reg,
+            positions,
+        });
+    }
+    Ok(out)
+}
+
+pub fn resolve_alarm(
+    reads: &Reads,
+    viewer: &Viewer,
+    window: i64,
+    incident: bool,
+) -> Result<(), DataError> {
+    Ok(reads.resolve_alarm(
+        &who(viewer, viewer.acting(Role::SecurityOperator)),
+        window,
+        incident,
+    )?)
+}
+
+pub fn aggregates(reads: &Reads, viewer: &Viewer) -> Result<Vec<serde_json::Value>, DataError> {
+    Ok(reads
+        .aggregates(&who(viewer, viewer.acting(Role::Analyst)), None)?
+        .into_iter()
+        .filter_map(|w| serde_json::from_str(&w.body).ok())
+        .collect())
+}
+
+/// The ledger's metadata, newest first, with whether the whole ledger verifies.
+pub struct LedgerView {
+    pub entries: Vec<ledger::StoredEntry>,
+    pub verified: Result<ledger::Head, ledger::VerifyError>,
+}
+
+/// The ledger for the oversight roles; with `employee`, the access report about one employee
+/// (on request, GDPR art. 15).
+pub fn ledger(
+    reads: &Reads,
+    viewer: &Viewer,
+    employee: Option<&str>,
+) -> Result<LedgerView, DataError> {
+    let role = if viewer.holds(Role::PrivacyOfficer) {
+        Role::PrivacyOfficer
+    } else {
+        viewer.acting(Role::Representative)
+    };
+    let mut entries = reads.ledger(&who(viewer, role), None, employee)?;
+    entries.sort_by_key(|e| std::cmp::Reverse(e.entry.seq));
+    // Verification reads the whole chain but shows only its verdict and head.
+    let verified = ledger::verify(&reads.store().audit_entries()?);
+    Ok(LedgerView { entries, verified })
+}
+
+/// The live fleet view now (one ledger entry per page or stream opened).
+pub fn fleet(
+    reads: &Reads,
+    viewer: &Viewer,
+) -> Result<Vec<crate::reads::FleetPosition>, DataError> {
+    Ok(reads.fleet(&who(viewer, viewer.acting(Role::Dispatcher)), None)?)
+}
+
+/// The organisation as the admin configures it: no tracking data.
+pub struct Admin {
+    pub org: org::Org,
+    pub devices: Vec<(storage::RegisteredDevice, Vec<storage::InventoryEntry>)>,
+    pub users: Vec<storage::UserRow>,
+}
+
+pub fn admin(reads: &Reads, viewer: &Viewer) -> Result<Admin, DataError> {
+    if !viewer.holds(Role::Admin) {
+        return Err(DataError::Refused {
+            nb: "Bare administratoren ser oppsettet av organisasjonen.".into(),
+            en: "Only the administrator sees the organisation's configuration.".into(),
+        });
+    }
+    let store = reads.store();
+    let org = store.load_org()?;
+    let mut devices = Vec::new();
+    for d in store.devices()? {
+        let inv = store.inventory(d.id)?;
+        devices.push((d, inv));
+    }
+    Ok(Admin {
+        org,
+        devices,
+        users: store.users()?,
+    })
+}
+
+/// Ends a session: its token no longer opens anything.
+pub fn revoke(reads: &Reads, token_hash: &str) -> Result<(), DataError> {
+    reads.store().revoke_token(token_hash)?;
+    Ok(())
+}
+
+/// The compliance register (kontrolltiltak) as the privacy officer or a representative reads
+/// it: every measure with its gate, the breaches and the access cases.
+pub struct RegisterView {
+    pub register: register::Register,
+    pub org: org::Org,
+    pub today: Date,
+}
+
+fn oversight(viewer: &Viewer) -> Role {
+    if viewer.holds(Role::PrivacyOfficer) {
+        Role::PrivacyOfficer
+    } else {
+        viewer.acting(Role::Representative)
+    }
+}
+
+pub fn register(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<RegisterView, DataError> {
+    let register = reads.register(&who(viewer, oversight(viewer)), None)?;
+    let org = reads.store().load_org()?;
+    Ok(RegisterView {
+        register,
+        org,
+        today: today(at),
+    })
+}
+
+/// The privacy officer's answer to one employee's access request (GDPR art. 15): everything
+/// held about them as the ZIP the employee would get, under the request's reference; the
+/// employee sees it in their own access log.
+pub fn access_report(
+    reads: &Reads,
+    viewer: &Viewer,
+    employee: &str,
+    reference: &str,
+) -> Result<Vec<u8>, DataError> {
+    let d = reads.access_report(
+        &who(viewer, Role::PrivacyOfficer),
+        None,
+        employee.trim(),
+        reference,
+        Action::Export,
+    )?;
+    crate::export::zip(&d).map_err(|e| {
+        tracing::error!(error = %e, "the access report could not be packed");
+        invalid(
+            "Rapporten kunne ikke pakkes. Prøv igjen.",
+            "The report could not be packed. Try again.",
+        )
+    })
+}
+
+/// A document generated from the register: (file name, content type, bytes). Put on the
+/// ledger as an export.
+pub fn register_document(
+    reads: &Reads,
+    viewer: &Viewer,
+    kind: &str,
+    measure: Option<&str>,
+    pdf: bool,
+    lang: super::Lang,
+    at: Timestamp,
+) -> Result<(String, &'static str, Vec<u8>), DataError> {
+    let g = reads.authorise(
+        &who(viewer, oversight(viewer)),
+        access::ReadPurpose::Register,
+        access::Scope::All,
+        None,
+        Action::Export,
+        format!("register document {kind} {}", measure.unwrap_or("")),
+    )?;
+    let (_, reg) = reads.store().register().load_register()?;
+    let org = reads.store().load_org()?;
+    let day = today(at);
+    let lang_r = match lang {
+        super::Lang::Nb => register::Lang::Nb,
+        super::Lang::En => register::Lang::En,
+    };
+    let entry = || {
+        measure.and_then(|id| reg.entry(id)).ok_or_else(|| {
+            invalid(
+                "Velg et kontrolltiltak fra registeret.",
+                "Choose a measure from the register.",
+            )
+        })
+    };
+    let (html, title) = match kind {
+        "notice" => {
+            let e = entry()?;
+            let info = e.duties.information.as_ref().ok_or_else(|| {
+                invalid(
+                    "Informasjonen til de ansatte er ikke registrert for dette tiltaket ennå.",
+                    "The information to employees is not recorded for this measure yet.",
+                )
+            })?;
+            (
+                register::information_notice(&e.measure, info, lang_r),
+                e.measure.name.clone(),
+            )
+        }
+        "dpia" => {
+            let e = entry()?;
+            (
+                register::dpia_draft(&e.as_recorded(day), &e.duties, lang_r),
+                e.measure.name.clone(),
+            )
+        }
+        "agenda" => {
+            let e = entry()?;
+            (
+                register::discussion_agenda(&e.as_recorded(day), lang_r),
+                e.measure.name.clone(),
+            )
+        }
+        "records" => {
+            let measures: Vec<register::Measure> = reg
+                .entries
+                .iter()
+                .filter(|e| !e.retired)
+                .map(|e| e.as_recorded(day))
+                .collect();
+            (
+                register::records_of_processing(&org, &measures, lang_r),
+                org.organisation.name.clone(),
+            )
+        }
+        _ => {
+            return Err(invalid("Ukjent dokument.", "Unknown document."));
+        }
+    };
+    let name = format!(
+        "{kind}{}.{}",
+        measure.map(|m| format!("-{m}")).unwrap_or_default(),
+        if pdf { "pdf" } else { "html" }
+    );
+    let doc = if pdf {
+        (
+            name,
+            "application/pdf",
+            report::html_document_pdf(
+                &html,
+                &report::pdf::Info {
+                    title,
+                    author: org.organisation.name.clone(),
+                    subject: "Sporvern".to_owned(),
+                },
+                &format!("{} · Sporvern", org.organisation.name),
+            ),
+        )
+    } else {
+        (name, "text/html; charset=utf-8", html.into_bytes())
+    };
+    Ok(g.finish(doc)?)
+}
+
+/// An information notice the employee is to read and acknowledge.
+pub struct NoticeToRead {
+    pub measure: String,
+    pub name: String,
+    pub acknowledged_on: Option<Date>,
+}
+
+/// The information notices published to employees, with whether this employee has
+/// acknowledged each (arbeidsmiljøloven § 9-2 (2)).
+pub fn notices(
+    reads: &Reads,
+    viewer: &Viewer,
+    at: Timestamp,
+) -> Result<Vec<NoticeToRead>, DataError> {
+    let g = reads.authorise(
+        &who(viewer, Role::Employee),
+        access::ReadPurpose::OwnData,
+        access::Scope::Own,
+        None,
+        Action::Read,
+        "information notices and own acknowledgements".to_owned(),
+    )?;
+    let employee = g.cap.subject().unwrap_or_default().to_owned();
+    let (_, reg) = reads.store().register().load_register()?;
+    let day = today(at);
+    let out = reg
+        .entries
+        .iter()
+        .filter(|e| !e.retired && e.duties.published_information(day).is_some())
+        .map(|e| NoticeToRead {
+            measure: e.measure.id.clone(),
+            name: e.measure.name.clone(),
+            acknowledged_on: e
+                .duties
+                .acknowledgements
+                .iter()
+                .find(|a| a.employee == employee)
+                .map(|a| a.on),
+        })
+        .collect();
+    Ok(g.finish(out)?)
+}
+
+/// The notice itself, for the employee to read (HTML, in the viewer's language).
+pub fn notice_html(
+    reads: &Reads,
+    viewer: &Viewer,
+    measure: &str,
+    lang: super::Lang,
+    at: Timestamp,
+) -> Result<String, DataError> {
+    let g = reads.authorise(
+        &who(viewer, Role::Employee),
+        access::ReadPurpose::OwnData,
+        access::Scope::Own,
+        None,
+        Action::Read,
+        format!("information notice {measure}"),
+    )?;
+    let (_, reg) = reads.store().register().load_register()?;
+    let e = reg
+        .entry(measure)
+        .filter(|e| e.duties.published_information(today(at)).is_some())
+        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
+    let info = e
+        .duties
+        .information
+        .as_ref()
+        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
+    let lang_r = match lang {
+        super::Lang::Nb => register::Lang::Nb,
+        super::Lang::En => register::Lang::En,
+    };
+    Ok(g.finish(register::information_notice(&e.measure, info, lang_r))?)
+}
+
+/// The employee acknowledges having read a notice: recorded in the register with its ledger
+/// entry, in one transaction.
+pub fn acknowledge(
+    reads: &Reads,
+    viewer: &Viewer,
+    measure: &str,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    let g = reads.authorise(
+        &who(viewer, Role::Employee),
+        access::ReadPurpose::OwnData,
+        access::Scope::Own,
+        None,
+        Action::Change,
+        format!("acknowledge information notice {measure}"),
+    )?;
+    let cap = g.recorded()?;
+    let employee = cap.subject().unwrap_or_default().to_owned();
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let day = today(at);
+    let entry = reg
+        .entry_mut(measure)
+        .filter(|e| e.duties.published_information(day).is_some())
+        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
+    if entry
+        .duties
+        .acknowledgements
+        .iter()
+        .any(|a| a.employee == employee)
+    {
+        return Ok(());
+    }
+    entry
+        .duties
+        .acknowledgements
+        .push(register::Acknowledgement {
+            employee: employee.clone(),
+            on: day,
+        });
+    store.save_register(
+        &reg,
+        version,
+        vec![storage::AuditRecord {
+            at,
+            actor: viewer.name.clone(),
+            role: Role::Employee.as_str().to_owned(),
+            purpose: "register".to_owned(),
+            subject: Some(employee.clone()),
+            action: Action::Change,
+            object: format!("{measure}: acknowledgement by employee {employee} (web)"),
+            outcome: "done".to_owned(),
+        }],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The web interface: server-rendered pages for every role, in bokmål and English.
+//!
+//! Pages are `maud` templates compiled into the binary; the stylesheet and the little script
+//! the live map needs are embedded too (`crates/server/static/`), so nothing is built with Node
+//! and nothing is fetched from elsewhere. Every page that shows personal data gets it through
+//! [`data`], which asks the policy engine for a capability and puts the read on the audit
+//! ledger first; a refusal becomes a 403 page with the policy's reason.
+//!
+//! * [`session`]: login, logout, session cookies, CSRF tokens, the language switch.
+//! * [`layout`]: the page shell, navigation per role, error pages.
+//! * [`pages`]: one function per page; [`fleet`] the dispatcher's live map and its feed.
+
+mod data;
+mod fleet;
+mod i18n;
+mod layout;
+mod pages;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::rejection::FormRejection;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::purpose_worker::Shared;
+use crate::reads::Reads;
+pub use i18n::Lang;
+
+/// What every page handler can reach.
+#[derive(Clone)]
+pub struct Web {
+    /// Every read of personal data goes through here (policy, ledger, then the query).
+    reads: Reads,
+    shared: Arc<Shared>,
+    limiter: Arc<Mutex<access::LoginLimiter>>,
+    /// The key of this process's CSRF tokens (a restart asks open forms to be reloaded).
+    secret: Arc<[u8]>,
+}
+
+/// A form body, or why it could not be read (answered with the CSRF error page).
+type FormResult = Result<axum::Form<HashMap<String, String>>, FormRejection>;
+
+pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
+    let mut secret = [0u8; 32];
+    if getrandom::getrandom(&mut secret).is_err() {
+        // Without randomness no CSRF token could be trusted: refuse every form instead.
+        tracing::error!("no randomness for the CSRF key; web forms will be refused");
+    }
+    let state = Web {
+        reads,
+        shared,
+        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
+        secret: Arc::from(secret.as_slice()),
+    };
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang", get(session::switch_lang))
+        .route("/static/app.css", get(css))
+        .route("/static/fleet.js", get(fleet_js))
+        .route("/me", get(pages::me::page))
+        .route("/me/privacy", post(pages::me::privacy))
+        .route("/me/trips/{id}", post(pages::me::classify))
+        .route("/me/sign", post(pages::me::sign))
+        .route("/me/export.zip", get(pages::me::export))
+        .route("/fleet", get(fleet::page))
+        .route("/fleet/stream", get(fleet::stream))
+        .route("/drivinglog", get(pages::drivinglog::page))
+        .route("/drivinglog/export", get(pages::drivinglog::export))
+        .route("/drivinglog/sign", post(pages::drivinglog::sign))
+        .route("/alarms", get(pages::alarms::page))
+        .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
+        .route("/stats", get(pages::stats::page))
+        .route("/ledger", get(pages::ledger::page))
+        .route("/ledger/report", get(pages::ledger::report))
+        .route("/register", get(pages::register::page))
+        .route("/register/document", get(pages::register::document))
+        .route(
+            "/register/assess",
+            get(pages::assess::page).post(pages::assess::submit),
+        )
+        .route("/me/notice/{measure}", get(pages::me::notice))
+        .route("/me/notice/{measure}/ack", post(pages::me::acknowledge))
+        .route("/admin", get(pages::admin::page))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// The start page is the page of the user's first role.
+async fn home(viewer: session::Viewer) -> Response {
+    let to = viewer
+        .roles
+        .first()
+        .map(|r| layout::home_of(*r))
+        .unwrap_or("/me");
+    Redirect::to(to).into_response()
+}
+
+async fn not_found(lang: Lang, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::api::problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("there is nothing at {}", uri.path()),
+        );
+    }
+    layout::error_page(
+        lang,
+        StatusCode::NOT_FOUND,
+        lang.t("Siden finnes ikke", "Page not found"),
+        lang.t(
+            "Det finnes ingen side på denne adressen. Sjekk adressen, eller gå til startsiden.",
+            "There is no page at this address. Check the address, or go to the start page.",
+        ),
+        None,
+    )
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn fleet_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/fleet.js"),
+    )
+        .into_response()
+}
+
+fn unexpected(lang: Lang, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "web request failed");
+    layout::error_page(
+        lang,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        lang.t("Noe gikk galt", "Something went wrong"),
+        lang.t(
+            "Serveren kunne ikke fullføre forespørselen. Prøv igjen om litt; feilen er logget.",
+            "The server could not complete the request. Try again in a moment; the error has been logged.",
+        ),
+        None,
+    )
+}
+
+/// Runs blocking storage work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| unexpected(Lang::Nb, e))
+}

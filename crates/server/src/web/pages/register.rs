@@ -1,0 +1,261 @@
+//! The compliance register (kontrolltiltak) for the privacy officer (personvernombud) and,
+//! read-only, the employee representatives (tillitsvalgte): each measure with its gate — what
+//! is missing before it may collect, with the source of each duty — the next evaluation,
+//! the documents generated from it, breaches with the 72-hour clock, and access cases.
+//! Changes are made with `sporvern register apply` on the server.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+use super::super::data::{self, RegisterView};
+use super::super::i18n::Lang;
+use super::super::layout::Page;
+use super::super::session::Viewer;
+use super::super::{Web, blocking};
+use super::failed;
+use crate::ingest::now;
+
+pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let view = match blocking(move || data::register(&reads, &v, now())).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return failed(&viewer, e),
+        Err(r) => return r,
+    };
+    let lang = viewer.lang;
+    Page::new(lang, lang.t("Kontrolltiltak", "Monitoring measures"))
+        .path("/register")
+        .body(body(
+            lang,
+            &view,
+            viewer.holds(access::Role::PrivacyOfficer),
+        ))
+        .render(Some(&viewer))
+}
+
+pub fn verdict_label(lang: Lang, v: &str) -> &'static str {
+    match v {
+        "not_personal_data" => lang.t("ikke personopplysninger", "not personal data"),
+        "outside_prohibition" => lang.t(
+            "utenfor forbudet (GDPR gjelder)",
+            "outside the ban (GDPR applies)",
+        ),
+        "prohibited" => lang.t("forbudt", "prohibited"),
+        "permitted_exception" => lang.t("tillatt unntak", "permitted exception"),
+        "compliant" => lang.t("lovlig", "lawful"),
+        "non_compliant" => lang.t("ikke lovlig slik det er", "not lawful as it stands"),
+        _ => lang.t("ukjent", "unknown"),
+    }
+}
+
+fn status_name(lang: Lang, s: register::Status) -> &'static str {
+    match s {
+        register::Status::Planned => lang.t("planlagt", "planned"),
+        register::Status::Active => lang.t("i bruk", "in use"),
+        register::Status::Ended => lang.t("avsluttet", "ended"),
+    }
+}
+
+fn doc_link(kind: &str, measure: Option<&str>, pdf: bool) -> String {
+    format!(
+        "/register/document?kind={kind}{}{}",
+        measure.map(|m| format!("&measure={m}")).unwrap_or_default(),
+        if pdf { "&format=pdf" } else { "" }
+    )
+}
+
+fn body(lang: Lang, view: &RegisterView, privacy_officer: bool) -> Markup {
+    let cfg = register::GateConfig::default();
+    let gates = view.register.gates(view.today, &cfg);
+    let current: Vec<&str> = view
+        .org
+        .employees
+        .iter()
+        .filter(|e| e.status == org::EmployeeStatus::Current)
+        .map(|e| e.number.as_str())
+        .collect();
+    let employees = current.len();
+    let now_utc = time::OffsetDateTime::now_utc();
+    html! {
+        h1 { (lang.t("Kontrolltiltak", "Monitoring measures (kontrolltiltak)")) }
+        p.lead { (lang.t(
+            "Registeret over kontrolltiltak: hvert tiltak med vurderingen, pliktene det fører med seg og hva som mangler før det får samle inn. Endringer gjøres med «sporvern register apply» på serveren.",
+            "The register of monitoring measures: each measure with its assessment, the duties it brings and what is missing before it may collect. Changes are made with “sporvern register apply” on the server.")) }
+        section.card {
+            h2 { (lang.t("Dokumenter", "Documents")) }
+            div.actions {
+                a.button href=(doc_link("records", None, true)) download { (lang.t("Protokoll over behandlinger (art. 30), PDF", "Records of processing (art. 30), PDF")) }
+                @if privacy_officer {
+                    a.button #assess-link href="/register/assess" { (lang.t("Vurder et nytt kontrolltiltak", "Assess a new monitoring measure")) }
+                }
+            }
+        }
+        @if gates.is_empty() {
+            section.card { p { (lang.t("Registeret er tomt: bruk «sporvern register apply».", "The register is empty: use “sporvern register apply”.")) } }
+        }
+        @for g in &gates {
+            @let e = g.entry;
+            @let m = &e.as_recorded(view.today);
+            @let acknowledged = e.duties.acknowledgements.iter().filter(|a| current.contains(&a.employee.as_str())).count();
+            section.card.measure id={ "measure-" (m.id) } {
+                h2 { (m.name) }
+                p.muted { code { (m.id) } " · " (status_name(lang, m.status)) " · "
+                    (lang.t("vurdering: ", "assessment: ")) (verdict_label(lang, m.assessment.verdict().as_str())) }
+                @if g.state.may_collect {
+                    p.gate.open { span.badge.signed { (lang.t("Får samle inn", "May collect")) } }
+                } @else {
+                    p.gate.closed { span.badge.unclassified { (lang.t("Samler ikke inn", "Not collecting")) }
+                        " " (lang.t("Dette mangler først:", "Missing first:")) }
+                    ul.missing {
+                        @for x in &g.state.missing {
+                            li { (lang.t(&x.text_nb, &x.text_en)) " " small.muted { "(" (x.citation) ")" } }
+                        }
+                    }
+                }
+                @if !g.state.warnings.is_empty() {
+                    ul.warnings {
+                        @for w in &g.state.warnings {
+                            li.alert { (lang.t(&w.text_nb, &w.text_en)) " " small { "(" (w.citation) ")" } }
+                        }
+                    }
+                }
+                dl.held {
+                    @if let Some(due) = g.state.next_evaluation_due {
+                        div { dt { (lang.t("Neste evaluering med de tillitsvalgte", "Next evaluation with the representatives")) } dd { (due) } }
+                    }
+                    div { dt { (lang.t("Drøftet med de tillitsvalgte", "Discussed with the representatives")) } dd {
+                        @if e.duties.discussions.is_empty() {
+                            (lang.t("ikke registrert", "not recorded"))
+                        }
+                        @for d in &e.duties.discussions {
+                            p.entry { (d.date) " · " (d.participants.join(", ")) @if !d.minutes.is_empty() { br; span.muted { (d.minutes) } } }
+                        }
+                    } }
+                    div { dt { (lang.t("Evalueringer", "Evaluations")) } dd {
+                        @if e.duties.evaluations.is_empty() {
+                            (lang.t("ingen ennå", "none yet"))
+                        }
+                        @for ev in &e.duties.evaluations {
+                            p.entry { (ev.date) " · " (ev.with_representatives.join(", ")) " · "
+                                (match ev.decision { register::Decision::Continue => lang.t("fortsetter", "continues"), register::Decision::End => lang.t("avsluttes", "ends") })
+                                @if !ev.need_still_present { " · " (lang.t("behovet er ikke lenger til stede", "the need is no longer present")) } }
+                        }
+                    } }
+                    div { dt { (lang.t("Informasjon til de ansatte", "Information to employees")) } dd {
+                        @if let Some(info) = &e.duties.information {
+                            (lang.t("publisert ", "published ")) (info.published_on) " · "
+                            (acknowledged) " / " (employees) (lang.t(" ansatte har bekreftet", " employees have acknowledged"))
+                        } @else {
+                            (lang.t("ikke registrert", "not recorded"))
+                        }
+                    } }
+                }
+                div.actions {
+                    @if e.duties.information.is_some() {
+                        a.button.notice-pdf href=(doc_link("notice", Some(&m.id), true)) download { (lang.t("Informasjonsskriv (PDF)", "Information notice (PDF)")) }
+                        a.button href=(doc_link("notice", Some(&m.id), false)) download { "HTML" }
+                    }
+                    a.button href=(doc_link("dpia", Some(&m.id), true)) download { (lang.t("DPIA-utkast", "DPIA draft")) }
+                    a.button href=(doc_link("agenda", Some(&m.id), true)) download { (lang.t("Drøftingsagenda", "Discussion agenda")) }
+                }
+            }
+        }
+        section.card {
+            h2 { (lang.t("Avvik og brudd", "Deviations and breaches")) }
+            @if view.register.breaches.is_empty() {
+                p { (lang.t("Ingen registrert.", "None recorded.")) }
+            } @else {
+                ul.looked { @for b in &view.register.breaches {
+                    li {
+                        div.when { code { (b.id) } " · " (b.breach.discovered_at.date()) }
+                        div.what { (b.breach.description) " — " (clock(lang, register::breach_status(&b.breach, now_utc))) }
+                    }
+                } }
+            }
+        }
+        section.card {
+            h2 { (lang.t("Innsynssaker (e-postforskriften §§ 3–4)", "Access cases (e-postforskriften §§ 3–4)")) }
+            @if view.register.access_cases.is_empty() {
+                p { (lang.t("Ingen.", "None.")) }
+            } @else {
+                ul.looked { @for c in &view.register.access_cases {
+                    li {
+                        div.when { code { (c.id) } " · " (lang.t("ansatt ", "employee ")) (c.employee) }
+                        div.what { @if let Some(d) = c.closed_on { (lang.t("lukket ", "closed ")) (d) } @else { (lang.t("åpen", "open")) } }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+/// The 72-hour clock of a breach (GDPR art. 33).
+fn clock(lang: Lang, s: register::BreachStatus) -> String {
+    match (lang, s) {
+        (Lang::Nb, register::BreachStatus::Due { hours_left }) => {
+            format!("meldes Datatilsynet innen {hours_left} timer")
+        }
+        (Lang::En, register::BreachStatus::Due { hours_left }) => {
+            format!("notify Datatilsynet within {hours_left} hours")
+        }
+        (Lang::Nb, register::BreachStatus::Overdue { hours_over }) => {
+            format!("FRISTEN ER PASSERT med {hours_over} timer")
+        }
+        (Lang::En, register::BreachStatus::Overdue { hours_over }) => {
+            format!("DEADLINE PASSED by {hours_over} hours")
+        }
+        (l, register::BreachStatus::Notified) => l.t("meldt", "notified").to_owned(),
+        (l, register::BreachStatus::NotNotifiable) => l
+            .t(
+                "ingen personopplysninger berørt",
+                "no personal data affected",
+            )
+            .to_owned(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct DocQuery {
+    kind: Option<String>,
+    measure: Option<String>,
+    format: Option<String>,
+}
+
+pub async fn document(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Query(q): Query<DocQuery>,
+) -> Response {
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let lang = viewer.lang;
+    let pdf = q.format.as_deref() == Some("pdf");
+    let r = blocking(move || {
+        data::register_document(
+            &reads,
+            &v,
+            q.kind.as_deref().unwrap_or(""),
+            q.measure.as_deref(),
+            pdf,
+            lang,
+            now(),
+        )
+    })
+    .await;
+    match r {
+        Ok(Ok((name, content_type, bytes))) => (
+            [
+                (header::CONTENT_TYPE, content_type.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => failed(&viewer, e),
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,1030 @@
+//! The web interface in a real browser: headless Chromium, driven over WebDriver
+//! (chromedriver), against the real server with the demo organisation.
+//!
+//! The story: the driver Kari logs in on her phone, classifies a trip and switches privacy mode
+//! on; the dispatcher's open map loses her van without a reload; the dispatcher types a
+//! driving-log address and is refused with the policy's reason; the log keeper exports the
+//! month as PDF. Every page is saved as a screenshot under `target/screenshots/`.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
+//! `.ci/run` installs them). Without them the test says so and passes without running: the
+//! README's `cargo test --workspace` must work on a machine that has only Rust.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use codec::teltonika::{IoValue, Record};
+use common::*;
+use domain::Timestamp;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const PASSWORD: &str = "correct horse battery staple";
+/// Every wait in the browser gives up after this long.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The first of `names` found on the PATH (or given by `env`).
+fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|p| p.is_file())
+}
+
+/// chromedriver on a free port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // chromedriver leads its own process group, and the browsers it started are in it:
+        // ending the group leaves no browser behind, even when the test failed half-way.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver(chromedriver: &Path) -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    use std::os::unix::process::CommandExt as _;
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    driver
+}
+
+/// A fresh browser (its own cookies) of the given window size.
+async fn browser(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--no-first-run",
+                format!("--window-size={width},{height}"),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// A screenshot of the whole page: the window is stretched to the page's height for it.
+async fn shot(c: &Client, name: &str) {
+    let (w, h) = c.get_window_size().await.expect("window size");
+    let (w, h) = (
+        u32::try_from(w).unwrap_or(1280),
+        u32::try_from(h).unwrap_or(1000),
+    );
+    let page = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(h);
+    let tall = page.clamp(h, 4000);
+    if tall > h {
+        c.set_window_size(w, tall + 120).await.expect("stretch");
+    }
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+    if tall > h {
+        c.set_window_size(w, h).await.expect("restore");
+    }
+}
+
+/// The text of the first element matching `css`, waiting for it (and past a page that is
+/// being replaced).
+async fn text(c: &Client, css: &str) -> String {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let found = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(t) => return t,
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                panic!("no {css} on the page: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Clicks something that loads a new page, and waits until the new page is there.
+async fn click_through(c: &Client, css: &str) {
+    c.execute("window.__previousPage = true; return true;", vec![])
+        .await
+        .expect("mark the page");
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} to click: {e}"))
+        .click()
+        .await
+        .expect("click");
+    until(
+        c,
+        "the next page",
+        "return window.__previousPage !== true && document.readyState === 'complete';",
+    )
+    .await;
+}
+
+async fn log_in(c: &Client, base: &str, name: &str) {
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    c.find(Locator::Id("name"))
+        .await
+        .expect("name field")
+        .send_keys(name)
+        .await
+        .expect("type name");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password field")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type password");
+    click_through(c, "form[action='/login'] button").await;
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("form[action='/logout']"))
+        .await
+        .unwrap_or_else(|e| panic!("{name} is logged in: {e}"));
+}
+
+async fn log_out(c: &Client) {
+    click_through(c, "form[action='/logout'] button").await;
+    c.wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Id("password"))
+        .await
+        .expect("back at the login page");
+}
+
+/// Polls a script until it returns true.
+async fn until(c: &Client, what: &str, script: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        // While a page is being replaced a script may fail; that is "not yet".
+        if let Ok(serde_json::Value::Bool(true)) = c.execute(script, vec![]).await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {PATIENCE:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn add_user(app: &TestApp, name: &str, roles: &[&str], employee: Option<&str>) {
+    let store = storage::open(app.data()).expect("open");
+    let hash = access::hash_password_with(PASSWORD, access::PasswordParams::TEST).expect("hash");
+    store
+        .add_user(
+            &storage::NewUser {
+                name: name.into(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                employee_number: employee.map(str::to_owned),
+                password_hash: Some(hash),
+            },
+            Timestamp::from_millis(0),
+        )
+        .expect("user");
+}
+
+fn point(t: i64, at: (f64, f64), ignition: bool, odometer_m: u32) -> Record {
+    Record {
+        time: Timestamp::from_millis(t),
+        priority: 0,
+        lon: at.1,
+        lat: at.0,
+        altitude: 60,
+        angle: 250,
+        satellites: 11,
+        speed_kmh: if ignition { 50 } else { 0 },
+        event_io_id: 0,
+        generation_type: None,
+        io: vec![
+            (239, IoValue::U8(u8::from(ignition))),
+            (16, IoValue::U32(odometer_m)),
+        ],
+    }
+}
+
+/// Kari's van drives from the depot to a customer and parks (one unclassified business
+/// trip), and reports from there now; the building crew's van reports from Groruddalen.
+async fn drive(app: &TestApp) {
+    let depot = (59.9275, 10.8452);
+    let customer = (59.9155, 10.7725);
+    let t0 = now_ms() - 12 * 60_000;
+    let mut records = Vec::new();
+    let mut odo = 2_000_000u32;
+    for i in 0..=48 {
+        let f = f64::from(i) / 48.0;
+        let at = (
+            depot.0 + (customer.0 - depot.0) * f,
+            depot.1 + (customer.1 - depot.1) * f,
+        );
+        records.push(point(t0 + i64::from(i) * 10_000, at, true, odo));
+        odo += 90;
+    }
+    for i in 1..=14 {
+        records.push(point(t0 + 480_000 + i * 10_000, customer, false, odo));
+    }
+    let (mut dev, answer) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    assert_eq!(answer, 1);
+    for chunk in records.chunks(20) {
+        dev.send(&frame(chunk)).await;
+        assert_eq!(dev.ack().await, Some(chunk.len() as u32));
+    }
+    let (mut crew, answer) = Teltonika::login(app.teltonika, "356307042441013").await;
+    assert_eq!(answer, 1);
+    crew.send(&frame(&[point(
+        now_ms() - 1_000,
+        (59.9460, 10.8800),
+        true,
+        1_000,
+    )]))
+    .await;
+    assert_eq!(crew.ack().await, Some(1));
+
+    // The purpose engine has built the trip when the driving log has it.
+    let store = storage::open(app.data()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let today = trips::oslo_date(Timestamp::from_millis(now_ms()));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while store
+        .driving_log(&driver_1001(), vehicle, today, today)
+        .expect("log")
+        .is_empty()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the trip reached the driving log"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Theft is reported: an alarm window opens, and the van's next positions are kept in it.
+    let window = store
+        .open_alarm(vehicle, "theft", Timestamp::from_millis(now_ms() - 5_000))
+        .expect("alarm");
+    let mut path = Vec::new();
+    for i in 0..4 {
+        let at = (
+            customer.0 + 0.0008 * f64::from(i),
+            customer.1 - 0.0015 * f64::from(i),
+        );
+        path.push(point(
+            now_ms() - 4_000 + i64::from(i) * 1_000,
+            at,
+            true,
+            odo,
+        ));
+    }
+    dev.send(&frame(&path)).await;
+    assert_eq!(dev.ack().await, Some(path.len() as u32));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while store
+        .alarm_positions(&security(), window)
+        .expect("positions")
+        .len()
+        < path.len()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the positions reached the alarm window"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A released week of anonymous statistics, shaped as the weekly release writes it.
+    let by_hour: Vec<u64> = (0..24u64)
+        .map(|h| if (7..17).contains(&h) { 3 + h % 4 } else { 0 })
+        .collect();
+    let week = serde_json::json!({
+        "status": "published", "group": "Service Oslo", "year": 2026, "week": 46,
+        "vehicles": 6, "trips": 41, "km": 812.4, "hours_in_use": 37.5,
+        "by_hour": by_hour, "by_hour_other": 0, "heat": [], "heat_other": 0, "noise": null,
+    });
+    store
+        .purpose_feed()
+        .expect("the release's writer")
+        .release_utilization(
+            &[storage::ReleasedWeek {
+                group: "Service Oslo".into(),
+                year: 2026,
+                week: 46,
+                body: week.to_string(),
+            }],
+            Timestamp::from_millis(0),
+        )
+        .expect("release a week");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_uses_the_web_interface_in_a_real_browser() {
+    let chromium = program(
+        "CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
+    let chromedriver = program("CHROMEDRIVER", &["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        // Straight to stderr, past the test harness's capture, so the skip is seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED browser test: chromium and chromedriver are not installed \
+             (Debian: apt-get install chromium chromium-driver; .ci/run installs them)"
+        );
+        return;
+    };
+    let app = spawn_app(|_| {}).await;
+    add_user(&app, "kari", &["employee"], Some("1001"));
+    add_user(&app, "disp", &["dispatcher"], None);
+    add_user(&app, "bokholder", &["log_keeper"], None);
+    add_user(&app, "vakt", &["security_operator"], None);
+    add_user(&app, "analytiker", &["analyst"], None);
+    add_user(&app, "pvo", &["privacy_officer"], None);
+    add_user(&app, "ada", &["admin"], None);
+    add_user(&app, "tillitsvalgt", &["representative"], None);
+    drive(&app).await;
+    let base = format!("http://{}", app.http);
+    let driver = start_driver(&chromedriver).await;
+
+    // The driver, on a phone-sized screen (tall, so the screenshot shows the whole page).
+    let phone = browser(&driver, &chromium, 412, 2200).await;
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    assert!(
+        phone.current_url().await.expect("url").path() == "/login",
+        "a page needs a login"
+    );
+    shot(&phone, "01-login").await;
+    log_in(&phone, &base, "kari").await;
+    assert_eq!(phone.current_url().await.expect("url").path(), "/me");
+    let lang = phone
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("attr");
+    assert_eq!(lang.as_deref(), Some("nb"), "bokmål by default");
+    assert!(text(&phone, "#privacy-h").await.contains("Privatmodus"));
+    shot(&phone, "02-driver-my-data").await;
+
+    // Classify the trip in two taps: the purpose, then «Jobb».
+    let trip = phone
+        .find(Locator::Css("li.trip.unclassified"))
+        .await
+        .expect("an unclassified trip");
+    trip.find(Locator::Css("input[name=purpose]"))
+        .await
+        .expect("purpose field")
+        .send_keys("Service, Tøyen Torg")
+        .await
+        .expect("type");
+    click_through(&phone, "li.trip.unclassified button.business").await;
+    assert!(
+        text(&phone, "p.notice").await.contains("klassifisert"),
+        "the driver is told the trip is classified"
+    );
+    assert!(
+        text(&phone, "li.trip.business")
+            .await
+            .contains("Service, Tøyen Torg"),
+        "the trip now shows as business with its purpose"
+    );
+    assert!(
+        phone
+            .find_all(Locator::Css("li.trip.unclassified"))
+            .await
+            .expect("find")
+            .is_empty()
+    );
+
+    // Every trip classified: she signs the month.
+    click_through(&phone, "form[action='/me/sign'] button").await;
+    assert!(text(&phone, "p.notice").await.contains("signert"));
+    assert!(text(&phone, "#sign-h + p").await.contains("Du signerte"));
+
+    // The dispatcher's map, open in another browser, shows both vans.
+    let desk = browser(&driver, &chromium, 1280, 1000).await;
+    log_in(&desk, &base, "disp").await;
+    assert_eq!(desk.current_url().await.expect("url").path(), "/fleet");
+    until(
+        &desk,
+        "both vans on the map",
+        "return !!document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+    )
+    .await;
+    shot(&desk, "03-dispatcher-map").await;
+    desk.execute("window.__sameDocument = true; return true;", vec![])
+        .await
+        .expect("mark the document");
+
+    // Privacy mode on, from the phone.
+    click_through(&phone, "#privacy-toggle").await;
+    let pressed = phone
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("#privacy-toggle[aria-pressed=true]"))
+        .await;
+    assert!(pressed.is_ok(), "the switch shows privacy mode on");
+    shot(&phone, "04-driver-privacy-on").await;
+
+    // The dispatcher's map loses the van without a reload; the other stays.
+    until(
+        &desk,
+        "the van to leave the map",
+        "return !document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+    )
+    .await;
+    let same = desk
+        .execute("return window.__sameDocument === true;", vec![])
+        .await
+        .expect("script");
+    assert_eq!(same, serde_json::Value::Bool(true), "no reload happened");
+    assert!(
+        !text(&desk, "#fleet-list").await.contains("EK12345"),
+        "the list under the map lost it too"
+    );
+    shot(&desk, "05-dispatcher-map-van-gone").await;
+
+    // A dispatcher who types a driving-log address is refused, with the reason.
+    desk.goto(&format!("{base}/drivinglog?vehicle=EK12345"))
+        .await
+        .expect("goto");
+    assert_eq!(text(&desk, "h1").await, "Ingen tilgang");
+    let reason = text(&desk, "p.reason").await;
+    assert!(
+        reason.contains("Tilgang styres per formål") && reason.contains("Forsøket er registrert"),
+        "the policy's reason, and that the attempt is recorded: {reason}"
+    );
+    shot(&desk, "06-dispatcher-refused-driving-log").await;
+    let store = storage::open(app.data()).expect("open");
+    let denied = store
+        .audit_entries()
+        .expect("ledger")
+        .into_iter()
+        .filter(|e| e.entry.actor == "disp" && e.entry.action == ledger::Action::Denied)
+        .count();
+    assert_eq!(denied, 1, "the refused attempt is on the ledger");
+
+    // An unknown address is a 404 page, not a bare text.
+    desk.goto(&format!("{base}/no/such/page"))
+        .await
+        .expect("goto");
+    assert_eq!(text(&desk, "h1").await, "Siden finnes ikke");
+    shot(&desk, "07-not-found").await;
+
+    // The log keeper exports the month as PDF.
+    desk.goto(&format!("{base}/fleet")).await.expect("goto");
+    log_out(&desk).await;
+    log_in(&desk, &base, "bokholder").await;
+    assert_eq!(desk.current_url().await.expect("url").path(), "/drivinglog");
+    let table = text(&desk, "#log-table").await;
+    assert!(
+        table.contains("Service, Tøyen Torg") && table.contains("Lager Alnabru"),
+        "the classified trip with its places: {table}"
+    );
+    shot(&desk, "08-log-keeper-driving-log").await;
+    // The driver has signed; the keeper signs after her.
+    click_through(&desk, "form[action='/drivinglog/sign'] button").await;
+    let signed = text(&desk, "#sign-h + ul").await;
+    assert!(
+        signed.contains("kari") && signed.contains("bokholder"),
+        "both signatures: {signed}"
+    );
+    let pdf = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-pdf').href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status,
+                   type: r.headers.get('content-type'),
+                   bytes: Array.from(new Uint8Array(b)) })))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the PDF");
+    assert_eq!(pdf["status"], 200, "{}", pdf["error"]);
+    assert_eq!(pdf["type"], "application/pdf");
+    let bytes: Vec<u8> = pdf["bytes"]
+        .as_array()
+        .expect("bytes")
+        .iter()
+        .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    std::fs::write(screenshots().join("08-driving-log.pdf"), &bytes).expect("save the PDF");
+    let exports = store
+        .audit_entries()
+        .expect("ledger")
+        .into_iter()
+        .filter(|e| e.entry.actor == "bokholder" && e.entry.action == ledger::Action::Export)
+        .count();
+    assert_eq!(exports, 1, "the export is on the ledger");
+
+    // Every other role's page, for the screenshots, and in English once.
+    // The security operator sees the open alarm window with its positions, and resolves it.
+    log_out(&desk).await;
+    log_in(&desk, &base, "vakt").await;
+    assert_eq!(desk.current_url().await.expect("url").path(), "/alarms");
+    let alarm = text(&desk, "article.alarm").await;
+    assert!(
+        alarm.contains("EK12345") && alarm.contains("4 posisjoner"),
+        "the open window with its positions: {alarm}"
+    );
+    assert!(
+        desk.find(Locator::Css("article.alarm svg.track polyline"))
+            .await
+            .is_ok(),
+        "the positions are drawn"
+    );
+    shot(&desk, "09-security-alarms").await;
+    click_through(&desk, "article.alarm button[value='1']").await;
+    assert!(
+        text(&desk, "#open-h").await.contains("(0)"),
+        "no open window after resolving"
+    );
+    assert!(
+        text(&desk, "table").await.contains("ja"),
+        "kept as an incident"
+    );
+    shot(&desk, "09b-security-alarm-resolved").await;
+
+    for (user, path, name, heading) in [
+        (
+            "analytiker",
+            "/stats",
+            "10-analyst-statistics",
+            "Statistikk",
+        ),
+        (
+            "pvo",
+            "/register",
+            "11-privacy-officer-register",
+            "Kontrolltiltak",
+        ),
+        (
+            "tillitsvalgt",
+            "/register",
+            "11e-representative-register",
+            "Kontrolltiltak",
+        ),
+        ("ada", "/admin", "12-admin", "Administrasjon"),
+    ] {
+        log_out(&desk).await;
+        log_in(&desk, &base, user).await;
+        assert_eq!(desk.current_url().await.expect("url").path(), path);
+        assert_eq!(text(&desk, "h1").await, heading);
+        shot(&desk, name).await;
+    }
+    assert!(
+        text(&desk, "body").await.contains("FMB920"),
+        "the admin sees the devices"
+    );
+    // …and configures, but reads no personal data.
+    desk.goto(&format!("{base}/drivinglog?vehicle=EK12345"))
+        .await
+        .expect("goto");
+    assert_eq!(text(&desk, "h1").await, "Ingen tilgang");
+    log_out(&desk).await;
+    log_in(&desk, &base, "pvo").await;
+    // The privacy officer downloads the information notice of the driving log.
+    let measure = text(&desk, "[id='measure-vehicle.driving_log']").await;
+    assert!(
+        measure.contains("Får samle inn"),
+        "the example register opens the gate: {measure}"
+    );
+    let notice = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.querySelector("[id='measure-vehicle.driving_log'] a.notice-pdf").href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status, type: r.headers.get('content-type'),
+                   bytes: Array.from(new Uint8Array(b)) })))
+                 .catch(e => done({ status: 0, error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the notice");
+    assert_eq!(notice["status"], 200, "{}", notice["error"]);
+    assert_eq!(notice["type"], "application/pdf");
+    let bytes: Vec<u8> = notice["bytes"]
+        .as_array()
+        .expect("bytes")
+        .iter()
+        .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    std::fs::write(screenshots().join("11-information-notice.pdf"), &bytes).expect("save");
+    // …and runs an assessment: automatic forwarding of e-mail for customer relations.
+    click_through(&desk, "#assess-link").await;
+    desk.find(Locator::Id("name"))
+        .await
+        .expect("the name field")
+        .send_keys("Automatisk videresending av e-post")
+        .await
+        .expect("type");
+    for (fact, answer) in [
+        ("personal_data", "yes"),
+        ("electronic_equipment", "yes"),
+        ("employer_access", "yes"),
+        ("main_purpose_control", "no"),
+        ("recorded", "yes"),
+        ("continuous", "yes"),
+    ] {
+        desk.find(Locator::Css(&format!("input[name={fact}][value={answer}]")))
+            .await
+            .expect("the answer")
+            .click()
+            .await
+            .expect("choose");
+    }
+    desk.find(Locator::Css("input[name=purpose_customer_relations]"))
+        .await
+        .expect("the purpose")
+        .click()
+        .await
+        .expect("choose");
+    shot(&desk, "11c-privacy-officer-assessment-form").await;
+    click_through(&desk, "form.assess button[type=submit]").await;
+    let verdict = text(&desk, "#verdict").await;
+    assert!(
+        verdict.contains("forbudt") && verdict.contains("e-postforskriften"),
+        "prohibited, with its source: {verdict}"
+    );
+    shot(&desk, "11d-privacy-officer-assessment-verdict").await;
+
+    desk.goto(&format!("{base}/ledger")).await.expect("goto");
+    assert!(
+        text(&desk, "#verify").await.contains("verifisert"),
+        "the ledger verifies"
+    );
+    shot(&desk, "11b-privacy-officer-ledger").await;
+    // An access request from Kari: the privacy officer downloads her report under its case
+    // number.
+    let report = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch('/ledger/report?employee=1001&reference=SAK-7')
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status, type: r.headers.get('content-type'), size: b.byteLength })))
+                 .catch(e => done({ status: 0, error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the report");
+    assert_eq!(report["status"], 200, "{}", report["error"]);
+    assert_eq!(report["type"], "application/zip");
+
+    // Kari has a notice she has not acknowledged yet (the fleet view's): she reads it and
+    // acknowledges it.
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    assert!(
+        text(&phone, "#notices-h ~ p.alert")
+            .await
+            .contains("venter")
+    );
+    click_through(
+        &phone,
+        "form[action='/me/notice/vehicle.fleet_view/ack'] button",
+    )
+    .await;
+    assert!(
+        text(&phone, "p.notice")
+            .await
+            .contains("lest informasjonen")
+    );
+    let store = storage::open(app.data()).expect("open");
+    let (_, register) = store.register().load_register().expect("register");
+    assert!(
+        register
+            .entry("vehicle.fleet_view")
+            .expect("the measure")
+            .duties
+            .acknowledgements
+            .iter()
+            .any(|a| a.employee == "1001"),
+        "the acknowledgement is in the register"
+    );
+
+    // Kari sees who looked at her driving log, and the dispatcher's refused attempt.
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    let looked = text(&phone, "#looked-h ~ ul.looked").await;
+    assert!(
+        looked.contains("bokholder")
+            && looked.contains("disp")
+            && looked.contains("AVVIST")
+            && looked.contains("SAK-7"),
+        "the keeper's read, the dispatcher's refused attempt and the access report: {looked}"
+    );
+    // Her copy of everything held about her (GDPR art. 15 and 20), from the export link.
+    let export = phone
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-mine').href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status, type: r.headers.get('content-type'),
+                   bytes: Array.from(new Uint8Array(b)) })))
+                 .catch(e => done({ status: 0, error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the export");
+    assert_eq!(export["status"], 200, "{}", export["error"]);
+    assert_eq!(export["type"], "application/zip");
+    let bytes: Vec<u8> = export["bytes"]
+        .as_array()
+        .expect("bytes")
+        .iter()
+        .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP");
+    let mut read = |name: &str| {
+        use std::io::Read as _;
+        let mut s = String::new();
+        zip.by_name(name)
+            .unwrap_or_else(|e| panic!("{name} in the ZIP: {e}"))
+            .read_to_string(&mut s)
+            .expect("read");
+        s
+    };
+    assert!(
+        read("trips.csv").contains("Service, Tøyen Torg"),
+        "her classified trip"
+    );
+    assert!(
+        read("access-log.csv").contains("bokholder"),
+        "who looked at her data"
+    );
+    click_through(&phone, "a[hreflang=en]").await;
+    assert_eq!(text(&phone, "h1").await, "My data");
+    shot(&phone, "13-driver-my-data-english").await;
+
+    phone.close().await.expect("close");
+    desk.close().await.expect("close");
+}
+
+/// One raw HTTP/1.1 exchange: (status, headers, body).
+async fn exchange(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    form: &str,
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.http)
+        .await
+        .expect("connect");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("send");
+    let mut out = Vec::new();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut out))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// The value of a cookie the response sets.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .filter_map(|l| l.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn csrf_in(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token in the form")
+        .to_owned()
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Sessions without a browser: forms need their CSRF token, logout ends the session for good,
+/// guessing passwords is slowed down, and unknown addresses get a page (or a problem document
+/// under /api/).
+#[tokio::test]
+async fn sessions_need_csrf_tokens_end_at_logout_and_slow_down_guessing() {
+    let app = spawn_app(|_| {}).await;
+    add_user(&app, "kari", &["employee"], Some("1001"));
+
+    let (status, head, body) = exchange(&app, "GET", "/login", "", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("HttpOnly") && head.contains("SameSite=Strict"));
+    let pre = set_cookie(&head, "sporvern_prelogin").expect("a pre-login cookie");
+    let login_csrf = csrf_in(&body);
+
+    // Without the pre-login cookie the login form's token is worth nothing.
+    let form = format!(
+        "csrf={login_csrf}&name=kari&password={}",
+        form_encode(PASSWORD)
+    );
+    let (status, _, body) = exchange(&app, "POST", "/login", "", &form).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("CSRF"), "{body}");
+
+    let cookie = format!("sporvern_prelogin={pre}");
+    let (status, head, _) = exchange(&app, "POST", "/login", &cookie, &form).await;
+    assert_eq!(status, 303);
+    let session = set_cookie(&head, "sporvern_session").expect("a session cookie");
+    assert!(
+        head.contains("HttpOnly") && head.contains("SameSite=Strict") && head.contains("Path=/")
+    );
+    let cookie = format!("sporvern_session={session}");
+
+    let (status, _, page) = exchange(&app, "GET", "/me", &cookie, "").await;
+    assert_eq!(status, 200);
+    let csrf = csrf_in(&page);
+
+    // A form without its token (or with another session's) changes nothing.
+    let (status, _, body) = exchange(&app, "POST", "/me/privacy", &cookie, "on=1").await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("CSRF") && body.contains("<html lang=\"nb\""),
+        "{body}"
+    );
+    let (status, _, _) = exchange(
+        &app,
+        "POST",
+        "/me/privacy",
+        &cookie,
+        &format!("on=1&csrf={login_csrf}"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _, _) = exchange(
+        &app,
+        "POST",
+        "/me/privacy",
+        &cookie,
+        &format!("on=1&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(status, 303, "with its token the form works");
+
+    // Logout revokes the session: the old cookie opens nothing afterwards.
+    let (status, _, _) = exchange(&app, "POST", "/logout", &cookie, &format!("csrf={csrf}")).await;
+    assert_eq!(status, 303);
+    let (status, head, _) = exchange(&app, "GET", "/me", &cookie, "").await;
+    assert_eq!(status, 303);
+    assert!(head.contains("location: /login"), "{head}");
+
+    // A dispatcher who types a driving-log address gets a 403 page with the policy's reason.
+    add_user(&app, "disp", &["dispatcher"], None);
+    let (_, head, body) = exchange(&app, "GET", "/login", "", "").await;
+    let disp_pre = set_cookie(&head, "sporvern_prelogin").expect("a pre-login cookie");
+    let disp_form = format!(
+        "csrf={}&name=disp&password={}",
+        csrf_in(&body),
+        form_encode(PASSWORD)
+    );
+    let (status, head, _) = exchange(
+        &app,
+        "POST",
+        "/login",
+        &format!("sporvern_prelogin={disp_pre}"),
+        &disp_form,
+    )
+    .await;
+    assert_eq!(status, 303);
+    let disp = format!(
+        "sporvern_session={}",
+        set_cookie(&head, "sporvern_session").expect("a session")
+    );
+    let (status, _, body) = exchange(
+        &app,
+        "GET",
+        "/drivinglog?vehicle=EK12345&month=2026-11",
+        &disp,
+        "",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("Ingen tilgang") && body.contains("Forsøket er registrert"),
+        "{body}"
+    );
+
+    // Guessing is slowed down: after five wrong passwords even the right one waits.
+    for _ in 0..5 {
+        let wrong = format!("csrf={login_csrf}&name=kari&password=wrong");
+        let (status, _, _) = exchange(
+            &app,
+            "POST",
+            "/login",
+            &format!("sporvern_prelogin={pre}"),
+            &wrong,
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, _, body) = exchange(
+        &app,
+        "POST",
+        "/login",
+        &format!("sporvern_prelogin={pre}"),
+        &form,
+    )
+    .await;
+    assert_eq!(status, 429);
+    assert!(body.contains("sekunder"), "{body}");
+
+    // Unknown addresses: a page for people, a problem document for programs.
+    let (status, _, body) = exchange(&app, "GET", "/no/such/page?lang=en", "", "").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("Page not found") && body.contains("<html lang=\"en\""));
+    let (status, head, _) = exchange(&app, "GET", "/api/v1/nothing", "", "").await;
+    assert_eq!(status, 404);
+    assert!(head.contains("application/problem+json"), "{head}");
+}
