@@ -20,5 +20,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "== installing chromium and chromium-driver (for the browser test)"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }; then
+  echo "setup: WARNING: chromium could not be installed; the browser test will say it is skipping" >&2
+fi
