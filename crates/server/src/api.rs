@@ -740,9 +740,11 @@ async fn fleet_stream(
     let (w, purpose) = acting!(state, headers, q);
     let reads = state.reads.clone();
     let shared = state.shared.clone();
+    let store = state.reads.store().clone();
+    let token_hash = access::TokenHash::of(bearer(&headers)).to_hex();
     run(
         move || reads.fleet(&w, purpose),
-        move |_| crate::fleet_api::stream_changes(shared),
+        move |_| crate::fleet_api::stream_changes(shared, store, token_hash),
     )
     .await
 }

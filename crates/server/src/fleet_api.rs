@@ -45,43 +45,80 @@ pub fn snapshot_json(shared: &Shared) -> serde_json::Value {
     serde_json::json!({ "vehicles": current(shared) })
 }
 
+/// How often an open stream checks that its login (bearer token or session) is still valid:
+/// a logout, a password change or an expiry ends the feed even in a tab that stays open.
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The live stream of the fleet view for a reader the policy has already allowed (and whose
-/// access is on the ledger): a snapshot, then `moved` and `gone` events.
-pub fn stream_changes(shared: Arc<Shared>) -> Response {
+/// access is on the ledger): a snapshot, then `moved` and `gone` events, for as long as the
+/// login behind `token_hash` (an API token or a web session) stays valid.
+pub fn stream_changes(
+    shared: Arc<Shared>,
+    store: Arc<dyn storage::Store>,
+    token_hash: String,
+) -> Response {
     // Subscribe before the snapshot, so nothing falls between them.
     let rx = shared.fleet_changes.subscribe();
     let first = Event::default()
         .event("snapshot")
-        .data(serde_json::json!({ "vehicles": current(&shared) }).to_string());
-    let changes = stream::unfold((rx, shared), |(mut rx, shared)| async move {
-        let event = match rx.recv().await {
-            Ok(FleetChange::Moved {
-                vehicle,
-                lat,
-                lon,
-                time,
-            }) => Event::default()
-                .event("moved")
-                .data(moved_json(&shared, vehicle, lat, lon, time).to_string()),
-            Ok(FleetChange::Gone { vehicle }) => {
-                let reg = shared
-                    .names
-                    .read()
-                    .ok()
-                    .and_then(|n| n.get(&vehicle).cloned())
-                    .unwrap_or_default();
-                Event::default()
-                    .event("gone")
-                    .data(serde_json::json!({ "vehicle": reg }).to_string())
-            }
-            // A slow client missed changes: send a fresh snapshot instead.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Event::default()
-                .event("snapshot")
-                .data(serde_json::json!({ "vehicles": current(&shared) }).to_string()),
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok::<Event, Infallible>(event), (rx, shared)))
-    });
+        .data(snapshot_json(&shared).to_string());
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    recheck.reset();
+    let still_valid = move || {
+        let (store, hash) = (store.clone(), token_hash.clone());
+        async move {
+            matches!(
+                tokio::task::spawn_blocking(move || store.token_user(&hash, crate::ingest::now()))
+                    .await,
+                Ok(Ok(Some(_)))
+            )
+        }
+    };
+    let changes = stream::unfold(
+        (rx, shared, recheck, still_valid),
+        |(mut rx, shared, mut recheck, still_valid)| async move {
+            let change = loop {
+                tokio::select! {
+                    change = rx.recv() => break change,
+                    _ = recheck.tick() => {
+                        if !still_valid().await {
+                            return None;
+                        }
+                    }
+                }
+            };
+            let event = match change {
+                Ok(FleetChange::Moved {
+                    vehicle,
+                    lat,
+                    lon,
+                    time,
+                }) => Event::default()
+                    .event("moved")
+                    .data(moved_json(&shared, vehicle, lat, lon, time).to_string()),
+                Ok(FleetChange::Gone { vehicle }) => {
+                    let reg = shared
+                        .names
+                        .read()
+                        .ok()
+                        .and_then(|n| n.get(&vehicle).cloned())
+                        .unwrap_or_default();
+                    Event::default()
+                        .event("gone")
+                        .data(serde_json::json!({ "vehicle": reg }).to_string())
+                }
+                // A slow client missed changes: send a fresh snapshot instead.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Event::default()
+                    .event("snapshot")
+                    .data(snapshot_json(&shared).to_string()),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((
+                Ok::<Event, Infallible>(event),
+                (rx, shared, recheck, still_valid),
+            ))
+        },
+    );
     let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
         Box::pin(stream::once(async move { Ok(first) }).chain(changes));
     Sse::new(body)

@@ -2,13 +2,8 @@
 //! employer's sites on a plain background, updated by server-sent events on the session
 //! cookie. Vehicles in privacy mode are simply absent; nothing on the page is history.
 
-use std::convert::Infallible;
-use std::sync::Arc;
-
 use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream, StreamExt};
+use axum::response::Response;
 use maud::html;
 
 use super::data;
@@ -16,7 +11,6 @@ use super::layout::Page;
 use super::pages::failed;
 use super::session::Viewer;
 use super::{Web, blocking};
-use crate::purpose_worker::{FleetChange, Shared};
 
 /// Asks the policy (dispatcher, fleet view, all vehicles) and records it on the ledger.
 async fn authorised(
@@ -97,113 +91,15 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
 }
 
 /// How often an open feed checks that its session still stands.
-const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
-
-struct Recheck {
-    store: Arc<dyn storage::Store>,
-    token_hash: String,
-}
-
-impl Recheck {
-    async fn still_valid(&self) -> bool {
-        let (store, hash) = (self.store.clone(), self.token_hash.clone());
-        matches!(
-            tokio::task::spawn_blocking(move || store.token_user(&hash, crate::ingest::now()))
-                .await,
-            Ok(Ok(Some(_)))
-        )
-    }
-}
-
-fn reg_of(shared: &Shared, vehicle: domain::VehicleId) -> String {
-    shared
-        .names
-        .read()
-        .ok()
-        .and_then(|n| n.get(&vehicle).cloned())
-        .unwrap_or_default()
-}
-
-fn current(shared: &Shared) -> String {
-    let snapshot = shared
-        .fleet
-        .read()
-        .map(|f| f.snapshot())
-        .unwrap_or_default();
-    let vehicles: Vec<_> = snapshot
-        .into_iter()
-        .map(|(v, p)| {
-            serde_json::json!({
-                "vehicle": reg_of(shared, v),
-                "lat": p.position.lat(),
-                "lon": p.position.lon(),
-                "time": p.time.rfc3339(),
-            })
-        })
-        .collect();
-    serde_json::json!({ "vehicles": vehicles }).to_string()
-}
-
-/// The live feed for the map, on the session cookie: a snapshot, then moves and departures.
+/// The live feed for the map, on the session cookie: a snapshot, then moves and departures,
+/// until the session ends.
 pub async fn stream(State(state): State<Web>, viewer: Viewer) -> Response {
     if let Err(r) = authorised(&state, &viewer).await {
         return r;
     }
-    let shared: Arc<Shared> = state.shared.clone();
-    // Subscribe before the snapshot, so nothing falls between them.
-    let rx = shared.fleet_changes.subscribe();
-    let first = Event::default().event("snapshot").data(current(&shared));
-    // The session is checked again every half minute: a logout or an expired session ends the
-    // feed even in a tab that stays open.
-    let mut recheck = tokio::time::interval(SESSION_RECHECK);
-    recheck.reset();
-    let session = Recheck {
-        store: state.reads.store().clone(),
-        token_hash: viewer.session.clone(),
-    };
-    let changes = stream::unfold(
-        (rx, shared, recheck, session),
-        |(mut rx, shared, mut recheck, session)| async move {
-            let event = loop {
-                tokio::select! {
-                    change = rx.recv() => break change,
-                    _ = recheck.tick() => {
-                        if !session.still_valid().await {
-                            return None;
-                        }
-                    }
-                }
-            };
-            let event = match event {
-                Ok(FleetChange::Moved {
-                    vehicle,
-                    lat,
-                    lon,
-                    time,
-                }) => Event::default().event("moved").data(
-                    serde_json::json!({
-                        "vehicle": reg_of(&shared, vehicle),
-                        "lat": lat, "lon": lon, "time": time.rfc3339(),
-                    })
-                    .to_string(),
-                ),
-                Ok(FleetChange::Gone { vehicle }) => Event::default()
-                    .event("gone")
-                    .data(serde_json::json!({ "vehicle": reg_of(&shared, vehicle) }).to_string()),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    Event::default().event("snapshot").data(current(&shared))
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            };
-            Some((
-                Ok::<Event, Infallible>(event),
-                (rx, shared, recheck, session),
-            ))
-        },
-    );
-    let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
-        Box::pin(stream::once(async move { Ok(first) }).chain(changes));
-    Sse::new(body)
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    crate::fleet_api::stream_changes(
+        state.shared.clone(),
+        state.reads.store().clone(),
+        viewer.session.clone(),
+    )
 }
