@@ -40,6 +40,13 @@ pub struct Settings {
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
+    /// Map tiles under the dispatcher's map, as a URL template with `{z}`, `{x}` and `{y}`
+    /// (e.g. a tile server of your own). None by default: the map then draws positions on a
+    /// plain background with the sites' outlines and works offline. A tile server run by
+    /// someone else learns which area the dispatcher looks at (never the vehicles).
+    pub map_tiles_url: Option<String>,
+    /// The tiles' attribution, shown on the map (e.g. "© OpenStreetMap contributors").
+    pub map_tiles_attribution: Option<String>,
     /// Where the server writes the audit ledger's head (a checkpoint) after verifying the whole
     /// ledger. Point it at storage the server cannot rewrite (another machine, a WORM share):
     /// `sporvern audit verify --checkpoint FILE` then finds a ledger cut short or rewritten.
@@ -50,6 +57,20 @@ pub struct Settings {
     /// overdue before the privacy officer and the representatives are warned. The warning does
     /// not stop collection (see `register::gate`).
     pub evaluation_grace_days: i64,
+}
+
+/// The origin (`scheme://host[:port]`) of a tile URL template, for the page's
+/// Content-Security-Policy.
+pub fn tile_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split('/').next()?;
+    if host.is_empty() || host.contains(['{', '}', ' ', '\'', '"', ';']) {
+        return None;
+    }
+    Some(format!("{scheme}://{host}"))
 }
 
 impl Settings {
@@ -70,6 +91,8 @@ impl Settings {
             fleet_stale_after: Duration::from_secs(10 * 60),
             address_lookup_url: None,
             evaluation_grace_days: 30,
+            map_tiles_url: None,
+            map_tiles_attribution: None,
             ledger_checkpoint_every: Duration::from_secs(3600),
         }
     }
@@ -135,6 +158,12 @@ impl Settings {
         if let Some(v) = file.evaluation_grace_days {
             self.evaluation_grace_days = v;
         }
+        if let Some(v) = file.map_tiles_url {
+            self.map_tiles_url = Some(v);
+        }
+        if let Some(v) = file.map_tiles_attribution {
+            self.map_tiles_attribution = Some(v);
+        }
         if let Some(v) = file.ledger_checkpoint_dir {
             self.ledger_checkpoint_dir = v;
         }
@@ -159,6 +188,13 @@ impl Settings {
             return Err(ConfigError(
                 "max_frame_bytes must be at least 1280, the size Teltonika devices send".into(),
             ));
+        }
+        if let Some(u) = &self.map_tiles_url
+            && (tile_origin(u).is_none() || !["{z}", "{x}", "{y}"].iter().all(|p| u.contains(p)))
+        {
+            return Err(ConfigError(format!(
+                "map_tiles_url is an http:// or https:// template with {{z}}, {{x}} and {{y}}, not {u:?}"
+            )));
         }
         if let Some(u) = &self.address_lookup_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -197,4 +233,6 @@ struct SettingsFile {
     evaluation_grace_days: Option<i64>,
     ledger_checkpoint_dir: Option<PathBuf>,
     ledger_checkpoint_minutes: Option<u64>,
+    map_tiles_url: Option<String>,
+    map_tiles_attribution: Option<String>,
 }

@@ -156,7 +156,11 @@ impl Application {
 
         let router = http::router(metrics.clone())
             .merge(api::router(reads.clone(), shared.clone()))
-            .merge(web::router(reads.clone(), shared.clone()));
+            .merge(web::router(
+                reads.clone(),
+                shared.clone(),
+                web::MapTiles::from_settings(&settings),
+            ));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(
             http,

@@ -10,6 +10,8 @@
   var empty = document.getElementById("fleet-empty");
   var status = document.getElementById("fleet-status");
   var en = root.getAttribute("data-lang") === "en";
+  var tiles = root.getAttribute("data-tiles");
+  var attribution = root.getAttribute("data-attribution") || "";
   var sites = [];
   try { sites = JSON.parse(root.getAttribute("data-sites") || "[]"); } catch (e) { sites = []; }
   var vehicles = {};
@@ -43,16 +45,45 @@
     return b;
   }
 
+  // Web Mercator, so that configured map tiles line up; over a city it looks like the plain
+  // map it replaces. World units: x and y in [0, 1).
+  function merc(lat, lon) {
+    var r = Math.max(-85, Math.min(85, lat)) * Math.PI / 180;
+    return [(lon + 180) / 360, (1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2];
+  }
+
   function projector(b) {
-    var k = Math.cos(((b.n + b.s) / 2) * Math.PI / 180);
-    var spanX = (b.e - b.w) * k, spanY = b.n - b.s;
+    var nw = merc(b.n, b.w), se = merc(b.s, b.e);
+    var spanX = se[0] - nw[0], spanY = se[1] - nw[1];
     var scale = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD) / spanY);
-    var ox = (W - spanX * scale) / 2, oy = (H - spanY * scale) / 2;
+    var ox = (W - spanX * scale) / 2 - nw[0] * scale, oy = (H - spanY * scale) / 2 - nw[1] * scale;
+    var midLat = (b.n + b.s) / 2;
     return {
       scale: scale,
-      k: k,
-      xy: function (lat, lon) { return [ox + (lon - b.w) * k * scale, oy + (b.n - lat) * scale]; }
+      ox: ox,
+      oy: oy,
+      // Screen units per km at the middle of the map.
+      kmPx: scale / (40075.017 * Math.cos(midLat * Math.PI / 180)),
+      xy: function (lat, lon) { var m = merc(lat, lon); return [ox + m[0] * scale, oy + m[1] * scale]; }
     };
+  }
+
+  // Tiles from the configured URL template ({z}/{x}/{y}), under everything else.
+  function drawTiles(p) {
+    if (!tiles) return;
+    var z = Math.max(0, Math.min(19, Math.round(Math.log(p.scale / 256) / Math.LN2)));
+    var n = Math.pow(2, z), size = p.scale / n;
+    var x0 = Math.floor((0 - p.ox) / size), x1 = Math.floor((W - p.ox) / size);
+    var y0 = Math.floor((0 - p.oy) / size), y1 = Math.floor((H - p.oy) / size);
+    for (var tx = Math.max(0, x0); tx <= Math.min(n - 1, x1); tx++) {
+      for (var ty = Math.max(0, y0); ty <= Math.min(n - 1, y1); ty++) {
+        var href = tiles.replace("{z}", z).replace("{x}", tx).replace("{y}", ty);
+        svg.appendChild(el("image", {
+          href: href, x: p.ox + tx * size, y: p.oy + ty * size,
+          width: size + 0.5, height: size + 0.5, preserveAspectRatio: "none", "class": "tile"
+        }));
+      }
+    }
   }
 
   function fit() {
@@ -68,12 +99,13 @@
     var b = bounds(), p = projector(b);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     svg.appendChild(el("rect", { x: 0, y: 0, width: W, height: H, "class": "bg" }));
-    // A faint grid every 0.05° so distances can be judged without map tiles.
-    for (var lat = Math.ceil(b.s * 20) / 20; lat < b.n; lat += 0.05) {
+    drawTiles(p);
+    // A faint grid every 0.05° so distances can be judged without map tiles (none over tiles).
+    for (var lat = tiles ? b.n : Math.ceil(b.s * 20) / 20; lat < b.n; lat += 0.05) {
       var y = p.xy(lat, b.w)[1];
       svg.appendChild(el("line", { x1: 0, x2: W, y1: y, y2: y, "class": "grid" }));
     }
-    for (var lon = Math.ceil(b.w * 20) / 20; lon < b.e; lon += 0.05) {
+    for (var lon = tiles ? b.e : Math.ceil(b.w * 20) / 20; lon < b.e; lon += 0.05) {
       var x = p.xy(b.n, lon)[0];
       svg.appendChild(el("line", { x1: x, x2: x, y1: 0, y2: H, "class": "grid" }));
     }
@@ -82,7 +114,7 @@
       var at;
       if (s.circle) {
         at = p.xy(s.circle[0], s.circle[1]);
-        var r = Math.max(s.circle[2] / 111320 * p.scale, 4);
+        var r = Math.max(s.circle[2] / 1000 * p.kmPx, 4);
         g.appendChild(el("circle", { cx: at[0], cy: at[1], r: r }));
       } else if (s.polygon && s.polygon.length) {
         var pts = s.polygon.map(function (q) { return p.xy(q[0], q[1]).join(","); }).join(" ");
@@ -100,11 +132,14 @@
       svg.appendChild(g);
     });
     // A scale bar: distances can be judged without map tiles.
-    var kmPx = p.scale / 111.32, km = kmPx > 60 ? 1 : kmPx > 12 ? 5 : 20;
+    var kmPx = p.kmPx, km = kmPx > 60 ? 1 : kmPx > 12 ? 5 : 20;
     var sb = el("g", { "class": "scale" });
     sb.appendChild(el("line", { x1: 20, x2: 20 + km * kmPx, y1: H - 20, y2: H - 20 }));
     sb.appendChild(el("text", { x: 20, y: H - 28, "font-size": TEXT }, km + " km"));
     svg.appendChild(sb);
+    if (tiles && attribution) {
+      svg.appendChild(el("text", { x: W - 8, y: H - 8, "text-anchor": "end", "font-size": TEXT * 0.8, "class": "attribution" }, attribution));
+    }
     Object.keys(vehicles).sort().forEach(function (reg) {
       var v = vehicles[reg], at = p.xy(v.lat, v.lon);
       var g = el("g", { "class": "vehicle", "data-vehicle": reg });

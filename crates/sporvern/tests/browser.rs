@@ -1028,3 +1028,123 @@ async fn sessions_need_csrf_tokens_end_at_logout_and_slow_down_guessing() {
     assert_eq!(status, 404);
     assert!(head.contains("application/problem+json"), "{head}");
 }
+
+/// An 8 × 8 grey-green PNG: what the test's tile server answers for every tile.
+const TILE_PNG: [u8; 74] = [
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 8, 0, 0, 0, 8, 8, 2, 0,
+    0, 0, 75, 109, 41, 220, 0, 0, 0, 17, 73, 68, 65, 84, 120, 156, 99, 56, 113, 253, 44, 86, 196,
+    48, 180, 36, 0, 143, 12, 155, 1, 209, 155, 154, 132, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96,
+    130,
+];
+
+/// A tile server on a free port that answers every request with [`TILE_PNG`] and remembers
+/// the paths it was asked for.
+async fn tile_server() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if let Some(path) = head.split(' ').nth(1) {
+                    seen.lock().expect("lock").push(path.to_owned());
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    TILE_PNG.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+                let _ = s.write_all(&TILE_PNG).await;
+            });
+        }
+    });
+    (addr, asked)
+}
+
+#[tokio::test]
+async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
+    let (Some(chromium), Some(chromedriver)) = (
+        program(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        ),
+        program("CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED browser test (map tiles): chromium and chromedriver are not installed"
+        );
+        return;
+    };
+    let (tiles, asked) = tile_server().await;
+    let template = format!("http://{tiles}/{{z}}/{{x}}/{{y}}.png");
+    let app = spawn_app(|s| {
+        s.map_tiles_url = Some(template.clone());
+        s.map_tiles_attribution = Some("© test tiles".to_owned());
+    })
+    .await;
+    add_user(&app, "disp", &["dispatcher"], None);
+    let base = format!("http://{}", app.http);
+    let driver = start_driver(&chromedriver).await;
+    let c = browser(&driver, &chromium, 1280, 900).await;
+    log_in(&c, &base, "disp").await;
+    c.goto(&format!("{base}/fleet")).await.expect("fleet");
+    until(
+        &c,
+        "tiles drawn and loaded",
+        "return document.querySelectorAll('#fleet-svg image.tile').length > 0",
+    )
+    .await;
+    // Every tile the page draws comes from the configured server, at one zoom level, in the
+    // Oslo area (zoom 10–14 puts Oslo near x ≈ 0.53·2^z, y ≈ 0.29·2^z).
+    let hrefs = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#fleet-svg image.tile')).map(i => i.getAttribute('href'))",
+            vec![],
+        )
+        .await
+        .expect("hrefs");
+    let hrefs: Vec<String> = serde_json::from_value(hrefs).expect("strings");
+    let prefix = format!("http://{tiles}/");
+    for h in &hrefs {
+        let parts: Vec<f64> = h
+            .strip_prefix(&prefix)
+            .and_then(|p| p.strip_suffix(".png"))
+            .unwrap_or_else(|| panic!("a tile from the configured server: {h}"))
+            .split('/')
+            .map(|n| n.parse().expect("a number"))
+            .collect();
+        let n = 2f64.powf(parts[0]);
+        assert!((10.0..=14.0).contains(&parts[0]), "zoom {h}");
+        assert!(
+            (parts[1] / n - 0.53).abs() < 0.01 && (parts[2] / n - 0.29).abs() < 0.01,
+            "{h}"
+        );
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while asked.lock().expect("lock").is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the browser fetched the tiles"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        text(&c, "#fleet-svg .attribution")
+            .await
+            .contains("© test tiles")
+    );
+    shot(&c, "14-dispatcher-map-with-tiles").await;
+}

@@ -58,6 +58,8 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         div.fleet-grid {
         section.card.map-card {
             div #fleet-map data-sites=(sites_json) data-lang=(lang.code())
+                data-tiles=[state.tiles.as_ref().map(|t| t.url.as_str())]
+                data-attribution=[state.tiles.as_ref().map(|t| t.attribution.as_str())]
                 role="img" aria-label=(lang.t("Kart over bilene nå, med firmaets steder", "Map of the vehicles now, with the company's sites")) {
                 svg #fleet-svg viewBox="0 0 1000 600" preserveAspectRatio="xMidYMid meet" {}
             }
@@ -85,12 +87,12 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
     Page::new(lang, lang.t("Flåtekart", "Fleet map"))
         .path("/fleet")
         .script("/static/fleet.js")
+        .images_from(state.tiles.as_ref().map(|t| t.origin.clone()))
         .wide()
         .body(body)
         .render(Some(&viewer))
 }
 
-/// How often an open feed checks that its session still stands.
 /// The live feed for the map, on the session cookie: a snapshot, then moves and departures,
 /// until the session ends.
 pub async fn stream(State(state): State<Web>, viewer: Viewer) -> Response {

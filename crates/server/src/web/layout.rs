@@ -68,6 +68,8 @@ pub struct Page {
     body: Markup,
     scripts: Vec<&'static str>,
     wide: bool,
+    /// Another origin the page may load images from (the map tiles).
+    img_origin: Option<String>,
 }
 
 impl Page {
@@ -79,7 +81,14 @@ impl Page {
             body: html! {},
             scripts: Vec::new(),
             wide: false,
+            img_origin: None,
         }
+    }
+
+    /// Lets the page load images from `origin` too (the configured map tiles).
+    pub fn images_from(mut self, origin: Option<String>) -> Page {
+        self.img_origin = origin;
+        self
     }
 
     pub fn path(mut self, path: impl Into<String>) -> Page {
@@ -158,8 +167,23 @@ impl Page {
     }
 
     pub fn render(&self, viewer: Option<&Viewer>) -> Response {
-        html_response(StatusCode::OK, self.markup(viewer))
+        let mut r = html_response(StatusCode::OK, self.markup(viewer));
+        if let Some(origin) = &self.img_origin
+            && let Ok(v) = header::HeaderValue::from_str(&csp(Some(origin)))
+        {
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        r
     }
+}
+
+/// Only our own stylesheet and script (and images from `img_origin`, the map tiles); no
+/// framing, no referrer outside.
+fn csp(img_origin: Option<&str>) -> String {
+    format!(
+        "default-src 'self'; img-src 'self' data:{}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        img_origin.map(|o| format!(" {o}")).unwrap_or_default()
+    )
 }
 
 pub fn html_response(status: StatusCode, markup: Markup) -> Response {
@@ -168,11 +192,7 @@ pub fn html_response(status: StatusCode, markup: Markup) -> Response {
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            // Only our own stylesheet and script; no framing, no referrer outside.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, &csp(None)),
             (header::X_FRAME_OPTIONS, "DENY"),
             (header::REFERRER_POLICY, "same-origin"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

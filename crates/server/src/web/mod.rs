@@ -38,12 +38,36 @@ pub struct Web {
     limiter: Arc<Mutex<access::LoginLimiter>>,
     /// The key of this process's CSRF tokens (a restart asks open forms to be reloaded).
     secret: Arc<[u8]>,
+    /// Map tiles under the fleet map, when configured.
+    tiles: Option<Arc<MapTiles>>,
+}
+
+/// Map tiles for the fleet map (`map_tiles_url`); none by default.
+#[derive(Clone, Debug)]
+pub struct MapTiles {
+    /// The URL template with `{z}`, `{x}` and `{y}`.
+    pub url: String,
+    /// Its origin, allowed as an image source in the page's Content-Security-Policy.
+    pub origin: String,
+    pub attribution: String,
+}
+
+impl MapTiles {
+    pub fn from_settings(s: &crate::Settings) -> Option<MapTiles> {
+        let url = s.map_tiles_url.clone()?;
+        let origin = crate::config::tile_origin(&url)?;
+        Some(MapTiles {
+            url,
+            origin,
+            attribution: s.map_tiles_attribution.clone().unwrap_or_default(),
+        })
+    }
 }
 
 /// A form body, or why it could not be read (answered with the CSRF error page).
 type FormResult = Result<axum::Form<HashMap<String, String>>, FormRejection>;
 
-pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
+pub fn router(reads: Reads, shared: Arc<Shared>, tiles: Option<MapTiles>) -> axum::Router {
     let mut secret = [0u8; 32];
     if getrandom::getrandom(&mut secret).is_err() {
         // Without randomness no CSRF token could be trusted: refuse every form instead.
@@ -54,6 +78,7 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
         shared,
         limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
         secret: Arc::from(secret.as_slice()),
+        tiles: tiles.map(Arc::new),
     };
     axum::Router::new()
         .route("/", get(home))
