@@ -40,6 +40,10 @@ pub struct Settings {
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
+    /// Mark the web's cookies `Secure`: set it when users reach Sporvern over HTTPS (e.g.
+    /// behind a TLS proxy), so browsers never send a session over plain HTTP. Off by default,
+    /// because the server itself speaks plain HTTP on a trusted network.
+    pub secure_cookies: bool,
     /// Map tiles under the dispatcher's map, as a URL template with `{z}`, `{x}` and `{y}`
     /// (e.g. a tile server of your own). None by default: the map then draws positions on a
     /// plain background with the sites' outlines and works offline. A tile server run by
@@ -93,6 +97,7 @@ impl Settings {
             evaluation_grace_days: 30,
             map_tiles_url: None,
             map_tiles_attribution: None,
+            secure_cookies: false,
             ledger_checkpoint_every: Duration::from_secs(3600),
         }
     }
@@ -157,6 +162,9 @@ impl Settings {
         }
         if let Some(v) = file.evaluation_grace_days {
             self.evaluation_grace_days = v;
+        }
+        if let Some(v) = file.secure_cookies {
+            self.secure_cookies = v;
         }
         if let Some(v) = file.map_tiles_url {
             self.map_tiles_url = Some(v);
@@ -235,4 +243,5 @@ struct SettingsFile {
     ledger_checkpoint_minutes: Option<u64>,
     map_tiles_url: Option<String>,
     map_tiles_attribution: Option<String>,
+    secure_cookies: Option<bool>,
 }

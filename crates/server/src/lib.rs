@@ -160,6 +160,7 @@ impl Application {
                 reads.clone(),
                 shared.clone(),
                 web::MapTiles::from_settings(&settings),
+                settings.secure_cookies,
             ));
         let (ing, reg) = (ingestor.clone(), registry.clone());
         let web = http::serve(

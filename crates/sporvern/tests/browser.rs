@@ -1148,3 +1148,29 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     );
     shot(&c, "14-dispatcher-map-with-tiles").await;
 }
+
+#[tokio::test]
+async fn cookies_are_marked_secure_when_the_server_is_reached_over_https() {
+    let plain = spawn_app(|_| {}).await;
+    let (_, head, _) = exchange(&plain, "GET", "/login", "", "").await;
+    let cookie = head
+        .lines()
+        .find(|l| l.starts_with("set-cookie: "))
+        .expect("a pre-login cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP by default: {cookie}"
+    );
+    let tls = spawn_app(|s| s.secure_cookies = true).await;
+    let (_, head, _) = exchange(&tls, "GET", "/login", "", "").await;
+    assert!(
+        head.lines()
+            .filter(|l| l.starts_with("set-cookie: "))
+            .all(|l| l.ends_with("; Secure")),
+        "{head}"
+    );
+}

@@ -40,6 +40,8 @@ pub struct Web {
     secret: Arc<[u8]>,
     /// Map tiles under the fleet map, when configured.
     tiles: Option<Arc<MapTiles>>,
+    /// Mark cookies `Secure` (the server is reached over HTTPS).
+    secure_cookies: bool,
 }
 
 /// Map tiles for the fleet map (`map_tiles_url`); none by default.
@@ -67,7 +69,12 @@ impl MapTiles {
 /// A form body, or why it could not be read (answered with the CSRF error page).
 type FormResult = Result<axum::Form<HashMap<String, String>>, FormRejection>;
 
-pub fn router(reads: Reads, shared: Arc<Shared>, tiles: Option<MapTiles>) -> axum::Router {
+pub fn router(
+    reads: Reads,
+    shared: Arc<Shared>,
+    tiles: Option<MapTiles>,
+    secure_cookies: bool,
+) -> axum::Router {
     let mut secret = [0u8; 32];
     if getrandom::getrandom(&mut secret).is_err() {
         // Without randomness no CSRF token could be trusted: refuse every form instead.
@@ -79,6 +86,7 @@ pub fn router(reads: Reads, shared: Arc<Shared>, tiles: Option<MapTiles>) -> axu
         limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
         secret: Arc::from(secret.as_slice()),
         tiles: tiles.map(Arc::new),
+        secure_cookies,
     };
     axum::Router::new()
         .route("/", get(home))

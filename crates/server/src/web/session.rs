@@ -36,8 +36,11 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn set_cookie(name: &str, value: &str, max_age_s: i64) -> HeaderValue {
-    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}");
+/// A session cookie; `Secure` when the server is reached over HTTPS (`secure_cookies`).
+fn set_cookie(secure: bool, name: &str, value: &str, max_age_s: i64) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let v =
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}");
     HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static(""))
 }
 
@@ -223,8 +226,10 @@ pub async fn login_page(
     let mut r = Page::new(lang, lang.t("Logg inn", "Log in"))
         .body(login_form(lang, &csrf, &next, error))
         .render(None);
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(PRELOGIN_COOKIE, &pre, 3600));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state.secure_cookies, PRELOGIN_COOKIE, &pre, 3600),
+    );
     r
 }
 
@@ -316,10 +321,17 @@ pub async fn login(
     let mut r = Redirect::to(&next).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, &token, SESSION_LIFETIME_MS / 1000),
+        set_cookie(
+            state.secure_cookies,
+            SESSION_COOKIE,
+            &token,
+            SESSION_LIFETIME_MS / 1000,
+        ),
     );
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(PRELOGIN_COOKIE, "", 0));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state.secure_cookies, PRELOGIN_COOKIE, "", 0),
+    );
     r
 }
 
@@ -338,8 +350,10 @@ pub async fn logout(State(state): State<Web>, viewer: Viewer, form: FormResult) 
         Err(r) => return r,
     }
     let mut r = Redirect::to("/login").into_response();
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state.secure_cookies, SESSION_COOKIE, "", 0),
+    );
     r
 }
 
