@@ -1174,3 +1174,130 @@ async fn cookies_are_marked_secure_when_the_server_is_reached_over_https() {
         "{head}"
     );
 }
+
+#[tokio::test]
+async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
+    let (Some(chromium), Some(chromedriver)) = (
+        program(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        ),
+        program("CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED browser test (last month): chromium and chromedriver are not installed"
+        );
+        return;
+    };
+    let app = spawn_app(|_| {}).await;
+    add_user(&app, "kari", &["employee"], Some("1001"));
+    // A trip of Kari's on the 3rd of last month, still unclassified.
+    let today = time::OffsetDateTime::now_utc().date();
+    let last_month = today
+        .replace_day(1)
+        .expect("first")
+        .previous_day()
+        .expect("last month");
+    let day = last_month.replace_day(3).expect("the 3rd");
+    let month = format!("{:04}-{:02}", day.year(), u8::from(day.month()));
+    {
+        let store = storage::open(app.data()).expect("open");
+        let vehicle = store
+            .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+            .expect("query")
+            .expect("vehicle");
+        let t =
+            |h: i64| Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + h * 3600);
+        store
+            .purpose_feed()
+            .expect("feed")
+            .commit(&storage::PurposeBatch {
+                up_to: 0,
+                entries: vec![domain::drivinglog::NewLogEntry::Trip {
+                    vehicle,
+                    date: day,
+                    start: t(7),
+                    end: t(8),
+                    start_place: "Lager Alnabru".into(),
+                    end_place: "Kunde: Sameiet Tøyen Torg".into(),
+                    odometer_start_km: Some(10_000.0),
+                    odometer_end_km: Some(10_012.5),
+                    km: 12.5,
+                    distance_source: "odometer",
+                    driver: Some("1001".into()),
+                }],
+                deviations: vec![],
+                privacy_switches: vec![],
+                watermarks: vec![],
+                alarms: vec![],
+                utilization: vec![],
+                recorded_at: t(9),
+            })
+            .expect("commit");
+    }
+    let base = format!("http://{}", app.http);
+    let driver = start_driver(&chromedriver).await;
+    let phone = browser(&driver, &chromium, 412, 1600).await;
+    log_in(&phone, &base, "kari").await;
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    assert!(
+        text(&phone, "#trips-h ~ p.alert")
+            .await
+            .contains("ikke signert"),
+        "this month's page says last month waits"
+    );
+    click_through(&phone, "#trips-h ~ p.alert a").await;
+    assert!(
+        phone
+            .current_url()
+            .await
+            .expect("url")
+            .query()
+            .is_some_and(|q| q.contains(&month)),
+        "on last month's page"
+    );
+    phone
+        .find(Locator::Css("li.trip.unclassified input[name=purpose]"))
+        .await
+        .expect("last month's trip to classify")
+        .send_keys("Service, Tøyen Torg")
+        .await
+        .expect("type");
+    click_through(&phone, "li.trip.unclassified button.business").await;
+    assert!(
+        phone
+            .current_url()
+            .await
+            .expect("url")
+            .query()
+            .is_some_and(|q| q.contains(&month)),
+        "back on last month after classifying"
+    );
+    assert!(
+        text(&phone, "li.trip.business")
+            .await
+            .contains("Service, Tøyen Torg")
+    );
+    click_through(&phone, "form[action='/me/sign'] button").await;
+    assert!(text(&phone, "#sign-h + p").await.contains("Du signerte"));
+    shot(&phone, "15-driver-signs-last-month").await;
+    let store = storage::open(app.data()).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let signed = store.signoffs(vehicle, &month).expect("signoffs");
+    assert_eq!(signed.len(), 1, "{signed:?}");
+    assert_eq!(signed[0].1, "kari");
+    // Back on this month, nothing waits any more.
+    phone.goto(&format!("{base}/me")).await.expect("goto");
+    assert!(
+        phone
+            .find_all(Locator::Css("#trips-h ~ p.alert"))
+            .await
+            .expect("find")
+            .is_empty()
+    );
+}

@@ -94,8 +94,14 @@ pub struct Own {
     pub trips: Vec<(String, LogEntry)>,
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
-    /// Who signed this month, for today's vehicle.
+    /// Who signed the month, for the vehicle its trips were made in.
     pub signoffs: Vec<(SignRole, String, Timestamp)>,
+    /// Whether the month shown is this month.
+    pub current: bool,
+    /// Last month, when it has trips and the driver has not signed it yet.
+    pub previous_unsigned: Option<String>,
+    /// The vehicle the month's trips were made in (today's when there are none).
+    pub month_vehicle: Option<RegNo>,
     /// Ledger entries about me made by others, and every refused attempt; newest first.
     pub looked: Vec<ledger::StoredEntry>,
     /// What is held per purpose: this year's trips (count, km), privacy switches and alarm
@@ -106,8 +112,32 @@ pub struct Own {
     pub alarm_windows: Vec<storage::AlarmWindow>,
 }
 
-pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataError> {
+/// The month before `month` (`YYYY-MM`).
+pub fn previous_month(month: &str) -> Option<String> {
+    let (first, _) = month_bounds(month)?;
+    let prev = first.previous_day()?;
+    Some(format!("{:04}-{:02}", prev.year(), u8::from(prev.month())))
+}
+
+/// «Mine data» for `month` (`YYYY-MM`; this month when `None`).
+pub fn own(
+    reads: &Reads,
+    viewer: &Viewer,
+    at: Timestamp,
+    month: Option<&str>,
+) -> Result<Own, DataError> {
     let me = who(viewer, Role::Employee);
+    let this = this_month(at);
+    let month = match month {
+        Some(m) if month_bounds(m).is_some() && m <= this.as_str() => m.to_owned(),
+        Some(_) => {
+            return Err(invalid(
+                "Måneden skrives ÅÅÅÅ-MM og kan ikke ligge fram i tid.",
+                "A month is written YYYY-MM and cannot be in the future.",
+            ));
+        }
+        None => this.clone(),
+    };
     let data = reads.my_data(&me, None, Action::Read)?;
     let employee = data
         .employee
@@ -117,7 +147,6 @@ pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataErr
         .unwrap_or_default();
     let org = reads.store().load_org()?;
     let day = today(at);
-    let month = this_month(at);
     let vehicle = assigned(&org, &employee, day);
     let mut private_now = false;
     let mut signoffs = Vec::new();
@@ -129,11 +158,8 @@ pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataErr
             .filter(|(v, ..)| v == reg.as_str())
             .max_by_key(|(_, t, ..)| t.millis())
             .is_some_and(|(_, _, on, _)| *on);
-        if let Some(id) = reads.store().vehicle_id(reg)? {
-            signoffs = reads.store().signoffs(id, &month)?;
-        }
     }
-    let (first, _) = month_bounds(&month).ok_or_else(|| invalid("måned", "month"))?;
+    let (first, last) = month_bounds(&month).ok_or_else(|| invalid("måned", "month"))?;
     let year_entries: Vec<LogEntry> = data.trips.iter().map(|(_, e)| e.clone()).collect();
     let (year_trips, year_km) = (
         year_entries.len(),
@@ -147,11 +173,50 @@ pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataErr
         .and_then(|r| org.vehicles.iter().find(|v| &v.reg == r))
         .map_or(domain::VehicleKind::Car, |v| v.kind);
     let notices = purposes::tax::notices(kind, &year);
-    let mut trips: Vec<(String, LogEntry)> = data
-        .trips
-        .into_iter()
-        .filter(|(_, e)| entry_date(e) >= first)
-        .collect();
+    // The month's trips: from this year's data, or read for the month when it lies in an
+    // earlier year (a December signed in January).
+    let mut trips: Vec<(String, LogEntry)> = if first.year() == day.year() {
+        data.trips
+            .iter()
+            .filter(|(_, e)| (first..=last).contains(&entry_date(e)))
+            .cloned()
+            .collect()
+    } else {
+        reads.own_trips(&me, None, &month)?
+    };
+    // The month is signed for the vehicle its trips were made in (today's vehicle when none).
+    let month_vehicle = trips
+        .first()
+        .and_then(|(reg, _)| RegNo::parse(reg).ok())
+        .or_else(|| vehicle.clone());
+    if let Some(reg) = &month_vehicle
+        && let Some(id) = reads.store().vehicle_id(reg)?
+    {
+        signoffs = reads.store().signoffs(id, &month)?;
+    }
+    // Last month still waits for the driver's signature: the page says so.
+    let previous_unsigned = match previous_month(&this) {
+        Some(prev) if month == this && first.year() == day.year() => {
+            let (pf, pl) = month_bounds(&prev).ok_or_else(|| invalid("måned", "month"))?;
+            let prev_trip = data
+                .trips
+                .iter()
+                .find(|(_, e)| (pf..=pl).contains(&entry_date(e)));
+            match prev_trip.and_then(|(reg, _)| RegNo::parse(reg).ok()) {
+                Some(reg) => match reads.store().vehicle_id(&reg)? {
+                    Some(id) => (!reads
+                        .store()
+                        .signoffs(id, &prev)?
+                        .iter()
+                        .any(|(r, _, _)| *r == SignRole::Driver))
+                    .then_some(prev),
+                    None => None,
+                },
+                None => None,
+            }
+        }
+        _ => None,
+    };
     trips.sort_by_key(|(_, e)| match e {
         LogEntry::Trip(t) => (t.date, t.start.millis()),
         LogEntry::Private(p) => (p.date, 0),
@@ -167,6 +232,9 @@ pub fn own(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<Own, DataErr
     Ok(Own {
         employee_name: data.employee.map(|e| e.name),
         employee,
+        current: month == this,
+        previous_unsigned,
+        month_vehicle,
         vehicle,
         private_now,
         month,
@@ -210,17 +278,21 @@ pub fn classify(
     Ok(reads.classify(&who(viewer, Role::Employee), trip, class)?)
 }
 
-/// The driver signs this month for today's vehicle.
-pub fn sign_driver(reads: &Reads, viewer: &Viewer, at: Timestamp) -> Result<(), DataError> {
-    let employee = viewer.employee.clone().unwrap_or_default();
-    let org = reads.store().load_org()?;
-    let reg = assigned(&org, &employee, today(at)).ok_or_else(|| {
+/// The driver signs a month (this month when `None`) for the vehicle its trips were made in.
+pub fn sign_driver(
+    reads: &Reads,
+    viewer: &Viewer,
+    at: Timestamp,
+    month: Option<&str>,
+) -> Result<(), DataError> {
+    let own = own(reads, viewer, at, month)?;
+    let reg = own.month_vehicle.ok_or_else(|| {
         invalid(
-            "Du har ingen bil tildelt i dag.",
-            "No vehicle is assigned to you today.",
+            "Du har ingen bil å signere for denne måneden.",
+            "You have no vehicle to sign for this month.",
         )
     })?;
-    Ok(reads.sign_month(&who(viewer, Role::Employee), reg.as_str(), &this_month(at))?)
+    Ok(reads.sign_month(&who(viewer, Role::Employee), reg.as_str(), &own.month)?)
 }
 
 /// Everything held about the employee as a ZIP of JSON and CSV (GDPR art. 15 and 20), put on

@@ -18,11 +18,13 @@ use crate::ingest::now;
 #[derive(serde::Deserialize)]
 pub struct Flash {
     done: Option<String>,
+    /// `YYYY-MM`: the month whose trips are shown (this month by default).
+    month: Option<String>,
 }
 
 pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flash>) -> Response {
-    let (reads, v) = (state.reads.clone(), viewer.clone());
-    let own = match blocking(move || data::own(&reads, &v, now())).await {
+    let (reads, v, month) = (state.reads.clone(), viewer.clone(), f.month.clone());
+    let own = match blocking(move || data::own(&reads, &v, now(), month.as_deref())).await {
         Ok(Ok(own)) => own,
         Ok(Err(e)) => return failed(&viewer, e),
         Err(r) => return r,
@@ -48,7 +50,10 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
     };
     let lang = viewer.lang;
     Page::new(lang, lang.t("Mine data", "My data"))
-        .path("/me")
+        .path(&match &f.month {
+            Some(m) => format!("/me?month={m}"),
+            None => "/me".to_owned(),
+        })
         .body(body(
             lang,
             &viewer,
@@ -170,6 +175,20 @@ fn body(
 
         section.card aria-labelledby="trips-h" {
             h2 #trips-h { (lang.t("Turene mine i ", "My trips in ")) (month_label) }
+            @if let Some(prev) = &own.previous_unsigned {
+                p.alert {
+                    (lang.t("Forrige måned er ikke signert ennå. ", "Last month is not signed yet. "))
+                    a href={ "/me?month=" (prev) "#trips-h" } { (lang.t("Gå til forrige måned", "Go to last month")) }
+                }
+            }
+            nav.months aria-label=(lang.t("Velg måned", "Choose month")) {
+                @if let Some(prev) = data::previous_month(&own.month) {
+                    a #month-prev href={ "/me?month=" (prev) "#trips-h" } { "← " (lang.t("Forrige måned", "Previous month")) }
+                }
+                @if !own.current {
+                    " · " a #month-now href="/me#trips-h" { (lang.t("Denne måneden", "This month")) }
+                }
+            }
             p.muted {
                 (lang.t("Kjøreboken (elektronisk kjørebok", "The driving log (elektronisk kjørebok"))
                 (lang.t(") trenger å vite om hver tur var yrkeskjøring eller privat. Skriv formål eller kunde og trykk «Jobb», eller trykk «Privat».",
@@ -187,7 +206,7 @@ fn body(
                 @for s in sites { option value=(s) {} }
             }
             @if own.trips.is_empty() {
-                p { (lang.t("Ingen turer denne måneden ennå.", "No trips this month yet.")) }
+                p { (lang.t("Ingen turer denne måneden.", "No trips this month.")) }
             }
             ol.trips {
                 @for (reg, e) in own.trips.iter().rev() {
@@ -200,12 +219,13 @@ fn body(
             h2 #sign-h { (lang.t("Signer måneden", "Sign the month")) }
             @if let Some((_, by, at)) = driver_signed {
                 p.ok { (lang.t("Du signerte ", "You signed ")) (month_label) " (" (by) ", " (local(*at)) ")." }
-            } @else if own.vehicle.is_some() {
+            } @else if own.month_vehicle.is_some() {
                 p { (lang.t(
                     "Når alle turene er klassifisert, signerer du måneden. Deretter signerer kjørebokføreren; etter det kan klassifiseringen ikke endres.",
                     "Once every trip is classified, you sign the month. Then the log keeper signs; after that the classification cannot change.")) }
                 form method="post" action="/me/sign" {
                     input type="hidden" name="csrf" value=(viewer.csrf);
+                    input type="hidden" name="month" value=(own.month);
                     button.primary type="submit" disabled[unclassified > 0] {
                         (lang.t("Signer ", "Sign ")) (month_label)
                     }
@@ -330,6 +350,7 @@ fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> M
             let form = html! {
                 form.classify method="post" action={ "/me/trips/" (id) } {
                     input type="hidden" name="csrf" value=(viewer.csrf);
+                    input type="hidden" name="month" value={ (t.date.year()) "-" (format!("{:02}", u8::from(t.date.month()))) };
                     label.sr for={ "purpose-" (id) } { (lang.t("Formål eller kunde", "Purpose or customer")) }
                     input id={ "purpose-" (id) } type="text" name="purpose" list="purposes"
                         placeholder=(lang.t("Formål eller kunde", "Purpose or customer"))
@@ -423,22 +444,33 @@ pub async fn classify(
                 ));
             }
         };
-        data::classify(reads, v, id, &class)
+        data::classify(reads, v, id, &class)?;
+        Ok(month_query(form))
     })
     .await;
     match r {
-        Ok(()) => Redirect::to(&format!("/me?done=classified#trip-{id}")).into_response(),
+        Ok(month) => Redirect::to(&format!("/me?done=classified{month}#trip-{id}")).into_response(),
         Err(r) => r,
     }
 }
 
+/// `&month=YYYY-MM` from a form, to come back to the month the driver was looking at.
+fn month_query(form: &std::collections::HashMap<String, String>) -> String {
+    form.get("month")
+        .filter(|m| data::month_bounds(m).is_some())
+        .map(|m| format!("&month={m}"))
+        .unwrap_or_default()
+}
+
 pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
-    match act(&state, &viewer, form, |reads, v, _| {
-        data::sign_driver(reads, v, now())
+    match act(&state, &viewer, form, |reads, v, form| {
+        let month = form.get("month").cloned();
+        data::sign_driver(reads, v, now(), month.as_deref())?;
+        Ok(month_query(form))
     })
     .await
     {
-        Ok(()) => Redirect::to("/me?done=signed").into_response(),
+        Ok(month) => Redirect::to(&format!("/me?done=signed{month}")).into_response(),
         Err(r) => r,
     }
 }
