@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust: Debian's headless Chromium and chromedriver for the
-# browser test. Safe to run again; does nothing when both are there. Needs root (or sudo) and
+# browser test, and axe-core (npm) for its accessibility checks. Safe to run again; does nothing when both are there. Needs root (or sudo) and
 # apt; elsewhere it says what to install and leaves it to you.
 set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# axe-core, for the browser test's accessibility checks (WCAG 2.1 A and AA), pinned in
+# tools/a11y/package-lock.json. Without it those checks say they are skipping.
+if [ ! -f tools/a11y/node_modules/axe-core/axe.min.js ]; then
+  if command -v npm >/dev/null; then
+    echo "== installing axe-core (for the accessibility checks)"
+    (cd tools/a11y && npm ci --no-audit --no-fund --silent) \
+      || echo "setup: WARNING: axe-core could not be installed; the accessibility checks will say they are skipping" >&2
+  else
+    echo "setup: npm is missing: the browser test's accessibility checks will be skipped" >&2
+  fi
+fi
 
 if command -v chromedriver >/dev/null && { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }; then
   exit 0

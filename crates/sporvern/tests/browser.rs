@@ -123,8 +123,55 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-/// A screenshot of the whole page: the window is stretched to the page's height for it.
+/// axe-core's source, installed by `scripts/setup.sh` (`tools/a11y`); `None` without it.
+fn axe_source() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tools/a11y/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(path).ok();
+        if source.is_none() {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED accessibility checks: axe-core is not installed (bash scripts/setup.sh)"
+            );
+        }
+        source
+    })
+    .as_deref()
+}
+
+/// Runs axe-core's WCAG 2.1 A and AA rules on the page and fails on any violation, naming
+/// the rule, its help text and where it is.
+async fn accessible(c: &Client, name: &str) {
+    let Some(axe) = axe_source() else { return };
+    c.execute(&format!("{axe}\n;return true;"), vec![])
+        .await
+        .expect("load axe-core");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
+                   + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    let violations: Vec<String> = serde_json::from_value(found).expect("a list");
+    assert!(
+        violations.is_empty(),
+        "{name}: WCAG 2.1 AA violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// A screenshot of the whole page (the window is stretched to the page's height for it),
+/// after the page has passed the accessibility checks.
 async fn shot(c: &Client, name: &str) {
+    accessible(c, name).await;
     let (w, h) = c.get_window_size().await.expect("window size");
     let (w, h) = (
         u32::try_from(w).unwrap_or(1280),

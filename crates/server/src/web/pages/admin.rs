@@ -32,7 +32,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         }
         section.card {
             h2 { (lang.t("Kjøretøy og formål", "Vehicles and purposes")) }
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th scope="col" { (lang.t("Bil", "Vehicle")) }
                     th scope="col" { (lang.t("Gruppe", "Group")) }
@@ -56,7 +56,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                 h3 { (d.protocol.as_str()) " " (d.external_id.as_str())
                     @if let Some(o) = vehicle { " → " (o.vehicle) @if let Some(m) = &o.model { " (" (m) ")" } } }
                 @if inv.is_empty() { p.muted { (lang.t("Har ikke sendt noe ennå.", "Has sent nothing yet.")) } } @else {
-                    div.scroll { table {
+                    div.scroll tabindex="0" { table {
                         thead { tr {
                             th scope="col" { (lang.t("Felt", "Field")) }
                             th scope="col" { (lang.t("Sist sett", "Last seen")) }
@@ -80,7 +80,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         section.card {
             h2 { (lang.t("Brukere og roller", "Users and roles")) }
             p.muted { (lang.t("Nye brukere lages på serveren: sporvern user add NAVN --role ROLLE. Ingen standardpassord.", "New users are made on the server: sporvern user add NAME --role ROLE. No default passwords.")) }
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th scope="col" { (lang.t("Bruker", "User")) }
                     th scope="col" { (lang.t("Roller", "Roles")) }

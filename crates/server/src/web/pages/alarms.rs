@@ -49,7 +49,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         section.card aria-labelledby="closed-h" {
             h2 #closed-h { (lang.t("Løste alarmvinduer", "Resolved alarm windows")) }
             @if closed.is_empty() { p { (lang.t("Ingen ennå.", "None yet.")) } } @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr {
                         th scope="col" { (lang.t("Bil", "Vehicle")) }
                         th scope="col" { (lang.t("Utløser", "Trigger")) }

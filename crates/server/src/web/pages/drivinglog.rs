@@ -147,7 +147,7 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
             @if log.entries.is_empty() {
                 p { (lang.t("Ingen turer i denne måneden.", "No trips in this month.")) }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" {
                     table #log-table {
                         thead { tr {
                             th scope="col" { (lang.t("Dato", "Date")) }
@@ -171,7 +171,7 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
             @if log.deviations.is_empty() {
                 p { (lang.t("Ingen avvik.", "No deviations.")) }
             } @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr {
                         th scope="col" { (lang.t("Fra", "From")) }
                         th scope="col" { (lang.t("Til", "To")) }

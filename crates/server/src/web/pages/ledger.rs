@@ -90,7 +90,7 @@ pub async fn page(
                 }
                 " (" (view.entries.len()) ")"
             }
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th.num scope="col" { "#" }
                     th scope="col" { (lang.t("Når", "When")) }

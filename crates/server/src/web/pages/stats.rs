@@ -70,7 +70,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
             section.card.chart { (PreEscaped(km_chart)) }
             section.card.chart { (PreEscaped(hour_chart)) }
             section.card {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr {
                         th scope="col" { (lang.t("Gruppe", "Group")) }
                         th scope="col" { (lang.t("Uke", "Week")) }
