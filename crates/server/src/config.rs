@@ -40,6 +40,10 @@ pub struct Settings {
     /// server. A service run by someone else processes positions for you: it needs a
     /// processor agreement (GDPR art. 28).
     pub address_lookup_url: Option<String>,
+    /// OwnTracks over MQTT: the broker the phones publish to, subscribed to with QoS 1 and a
+    /// persistent session (`mqtt_url = "mqtt://host:1883"`, `mqtt_topic`, default
+    /// `owntracks/+/+`). None by default.
+    pub mqtt: Option<crate::ingest::owntracks_mqtt::MqttSettings>,
     /// Mark the web's cookies `Secure`: set it when users reach Sporvern over HTTPS (e.g.
     /// behind a TLS proxy), so browsers never send a session over plain HTTP. Off by default,
     /// because the server itself speaks plain HTTP on a trusted network.
@@ -98,6 +102,7 @@ impl Settings {
             map_tiles_url: None,
             map_tiles_attribution: None,
             secure_cookies: false,
+            mqtt: None,
             ledger_checkpoint_every: Duration::from_secs(3600),
         }
     }
@@ -162,6 +167,17 @@ impl Settings {
         }
         if let Some(v) = file.evaluation_grace_days {
             self.evaluation_grace_days = v;
+        }
+        if let Some(url) = file.mqtt_url {
+            let topic = file.mqtt_topic.as_deref().unwrap_or("owntracks/+/+");
+            self.mqtt = Some(
+                crate::ingest::owntracks_mqtt::MqttSettings::parse(url.trim(), topic, "sporvern")
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "mqtt_url is mqtt://host[:port] (and mqtt_topic a topic filter), not {url:?}"
+                        ))
+                    })?,
+            );
         }
         if let Some(v) = file.secure_cookies {
             self.secure_cookies = v;
@@ -244,4 +260,6 @@ struct SettingsFile {
     map_tiles_url: Option<String>,
     map_tiles_attribution: Option<String>,
     secure_cookies: Option<bool>,
+    mqtt_url: Option<String>,
+    mqtt_topic: Option<String>,
 }

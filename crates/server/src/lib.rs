@@ -207,6 +207,13 @@ impl Application {
         tasks.spawn(osmand);
         tasks.spawn(teltonika::serve_tcp(teltonika_tcp, tk_ctx.clone()));
         tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
+        if let Some(mqtt) = &settings.mqtt {
+            tasks.spawn(ingest::owntracks_mqtt::run(
+                mqtt.clone(),
+                ingestor.clone(),
+                registry.clone(),
+            ));
+        }
         tasks.spawn(reload_registry(store.clone(), registry));
         tasks.spawn(retention(store.clone()));
         tasks.spawn(ledger_checkpoints(

@@ -238,6 +238,10 @@ pub struct ServeArgs {
     /// OsmAnd / Traccar Client [default: 0.0.0.0:5055]
     #[arg(long, env = "SPORVERN_OSMAND")]
     pub osmand: Option<SocketAddr>,
+    /// OwnTracks over MQTT: the broker the phones publish to, e.g. mqtt://127.0.0.1:1883
+    /// (topic owntracks/+/+; `mqtt_topic` in sporvern.toml changes it) [default: none]
+    #[arg(long, env = "SPORVERN_MQTT_URL")]
+    pub mqtt_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -252,6 +256,16 @@ impl ServeArgs {
         }
         if let Some(a) = self.osmand {
             s.osmand = a;
+        }
+        if let Some(url) = &self.mqtt_url {
+            let topic = s
+                .mqtt
+                .as_ref()
+                .map_or("owntracks/+/+".to_owned(), |m| m.topic.clone());
+            s.mqtt = Some(
+                server::ingest::owntracks_mqtt::MqttSettings::parse(url, &topic, "sporvern")
+                    .with_context(|| format!("--mqtt-url is mqtt://host[:port], not {url:?}"))?,
+            );
         }
         s.validate()?;
         Ok(s)

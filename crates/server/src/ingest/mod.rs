@@ -4,6 +4,7 @@
 
 pub mod osmand;
 pub mod owntracks;
+pub mod owntracks_mqtt;
 mod registry;
 pub mod teltonika;
 
