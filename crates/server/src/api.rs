@@ -1136,18 +1136,13 @@ async fn ledger_entries(
     run(
         move || {
             let entries = reads.ledger(&w, purpose, q.subject.as_deref())?;
-            let verified = reads.store().audit_entries().map(|all| {
-                ledger::verify(&all)
-                    .map(|h| h.size)
-                    .map_err(|e| e.to_string())
-            })?;
-            Ok((entries, verified))
+            Ok((entries, reads.ledger_check()))
         },
         |(entries, verified)| {
             Json(json!({
-                "verification": match verified {
-                    Ok(size) => json!({ "intact": true, "entries": size }),
-                    Err(e) => json!({ "intact": false, "problem": e }),
+                "verification": match &verified.outcome {
+                    Ok(head) => json!({ "intact": true, "entries": head.size, "checked_at": verified.at.rfc3339() }),
+                    Err(e) => json!({ "intact": false, "problem": e, "checked_at": verified.at.rfc3339() }),
                 },
                 "entries": entries.iter().map(ledger_json).collect::<Vec<_>>(),
             }))

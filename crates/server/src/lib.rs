@@ -218,6 +218,7 @@ impl Application {
         tasks.spawn(retention(store.clone()));
         tasks.spawn(ledger_checkpoints(
             store.clone(),
+            reads.clone(),
             settings.ledger_checkpoint_dir.clone(),
             settings.ledger_checkpoint_every,
         ));
@@ -252,13 +253,14 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
     }
 }
 
-/// Retention, enforced by the server itself: once at start and then every six hours.
 /// Verifies the whole audit ledger on a schedule — against the last checkpoint written, so a
 /// ledger cut short is found too — and writes its new head as a checkpoint file. A ledger that
 /// fails is reported as an error on every round (seed 000: the log must let snooping be found;
 /// a log that can be quietly rewritten cannot).
+/// The outcome of each round is what the ledger pages show as the verification status.
 async fn ledger_checkpoints(
     store: Arc<dyn storage::Store>,
+    reads: reads::Reads,
     dir: std::path::PathBuf,
     every: Duration,
 ) {
@@ -266,16 +268,28 @@ async fn ledger_checkpoints(
     loop {
         tick.tick().await;
         let (s, d) = (store.clone(), dir.clone());
-        match tokio::task::spawn_blocking(move || checkpoint_once(s.as_ref(), &d)).await {
-            Ok(Ok(Some(head))) => {
-                tracing::info!(size = head.size, root = %hex_of(&head.root), "audit ledger verified; checkpoint written");
+        let outcome = match tokio::task::spawn_blocking(move || checkpoint_once(s.as_ref(), &d))
+            .await
+        {
+            Ok(Ok((head, written))) => {
+                if written {
+                    tracing::info!(size = head.size, root = %hex_of(&head.root), "audit ledger verified; checkpoint written");
+                }
+                Ok(head)
             }
-            Ok(Ok(None)) => {}
             Ok(Err(e)) => {
-                tracing::error!(error = %e, dir = %dir.display(), "AUDIT LEDGER CHECK FAILED")
+                tracing::error!(error = %e, dir = %dir.display(), "AUDIT LEDGER CHECK FAILED");
+                Err(e.to_string())
             }
-            Err(e) => tracing::error!(error = %e, "ledger checkpoint task failed"),
-        }
+            Err(e) => {
+                tracing::error!(error = %e, "ledger checkpoint task failed");
+                continue;
+            }
+        };
+        reads.record_ledger_check(reads::LedgerCheck {
+            at: ingest::now(),
+            outcome,
+        });
     }
 }
 
@@ -284,11 +298,11 @@ fn hex_of(bytes: &[u8]) -> String {
 }
 
 /// One round: verify, compare with the newest checkpoint in `dir`, write a new one when the
-/// ledger has grown. Returns the head written, if any.
+/// ledger has grown. Returns the verified head, and whether a checkpoint was written.
 pub fn checkpoint_once(
     store: &dyn storage::Store,
     dir: &std::path::Path,
-) -> anyhow::Result<Option<ledger::Head>> {
+) -> anyhow::Result<(ledger::Head, bool)> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
     let mut newest: Option<(u64, std::path::PathBuf)> = None;
@@ -321,12 +335,12 @@ pub fn checkpoint_once(
             .map_err(|e| anyhow::anyhow!("the audit ledger has been tampered with: {e}"))?,
     };
     if newest.as_ref().is_some_and(|(s, _)| *s == head.size) {
-        return Ok(None);
+        return Ok((head, false));
     }
     let path = dir.join(format!("head-{:012}.txt", head.size));
     std::fs::write(&path, head.to_string())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(Some(head))
+    Ok((head, true))
 }
 
 /// The retention policy today: the defaults, plus the vehicle purposes whose measure the
@@ -355,6 +369,7 @@ pub fn retention_policy(
     })
 }
 
+/// Retention, enforced by the server itself: once at start and then every six hours.
 async fn retention(store: Arc<dyn storage::Store>) {
     let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
     loop {

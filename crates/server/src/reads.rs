@@ -197,12 +197,23 @@ impl Granted {
     }
 }
 
+/// The latest verification of the whole audit ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerCheck {
+    pub at: Timestamp,
+    /// The verified head, or what is wrong (the first bad entry).
+    pub outcome: Result<ledger::Head, String>,
+}
+
 /// The capability-gated read service. Cheap to clone.
 #[derive(Clone)]
 pub struct Reads {
     store: Arc<dyn Store>,
     audit: AuditLog,
     shared: Option<Arc<Shared>>,
+    /// Kept by the server's hourly ledger check, so that a page does not read the whole
+    /// ledger to show its status.
+    check: Arc<std::sync::RwLock<Option<LedgerCheck>>>,
 }
 
 impl Reads {
@@ -212,6 +223,30 @@ impl Reads {
             store,
             audit,
             shared,
+            check: Arc::default(),
+        }
+    }
+
+    /// The ledger's verification status: the latest scheduled check, or one made now when
+    /// there is none yet (the command line, a server just started).
+    pub fn ledger_check(&self) -> LedgerCheck {
+        if let Some(c) = self.check.read().ok().and_then(|c| c.clone()) {
+            return c;
+        }
+        let outcome = self
+            .store
+            .audit_entries()
+            .map_err(|e| e.to_string())
+            .and_then(|all| ledger::verify(&all).map_err(|e| e.to_string()));
+        let c = LedgerCheck { at: now(), outcome };
+        self.record_ledger_check(c.clone());
+        c
+    }
+
+    /// Records the outcome of a verification of the whole ledger.
+    pub fn record_ledger_check(&self, c: LedgerCheck) {
+        if let Ok(mut slot) = self.check.write() {
+            *slot = Some(c);
         }
     }
 

@@ -268,4 +268,32 @@ async fn the_server_verifies_the_ledger_and_writes_checkpoints_that_catch_a_cut(
     let err =
         server::checkpoint_once(store.as_ref(), checkpoints.path()).expect_err("the cut is found");
     assert!(err.to_string().contains("tampered"), "{err}");
+    // The server's next round finds it too, and the privacy officer's ledger view says so.
+    let pvo = common::user_token(&app, "pvo", "privacy_officer", None).await;
+    let mut verification = serde_json::Value::Null;
+    for _ in 0..50 {
+        let (status, body) = common::http(
+            app.http,
+            "GET",
+            "/api/v1/ledger",
+            &[("Authorization", &format!("Bearer {pvo}"))],
+            b"",
+        )
+        .await
+        .expect("answer");
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        verification = v["verification"].clone();
+        if verification["intact"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(verification["intact"], false, "{verification}");
+    assert!(
+        verification["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("tampered")),
+        "{verification}"
+    );
 }

@@ -42,13 +42,16 @@ pub async fn page(
             "Hver lesing, eksport og endring av personopplysninger, og hvert avvist forsøk. Loggen er hash-kjedet og et Merkle-tre, så endrede, slettede eller omrokkerte oppføringer oppdages.",
             "Every read, export and change of personal data, and every refused attempt. The ledger is hash-chained and a Merkle tree, so edited, removed or reordered entries are detected.")) }
         section.card #verify {
-            @match &view.verified {
+            @match &view.verified.outcome {
                 Ok(head) => p.verify-ok role="status" {
                     "✓ " (lang.t("Loggen er verifisert: ", "The ledger verifies: ")) (head.size) (lang.t(" oppføringer, rot ", " entries, root "))
                     code { (hex::encode(&head.root[..8])) "…" }
                 },
-                Err(e) => p.verify-bad role="alert" { "✗ " (lang.t("Loggen er IKKE intakt: ", "The ledger is NOT intact: ")) (e.to_string()) },
+                Err(e) => p.verify-bad role="alert" { "✗ " (lang.t("Loggen er IKKE intakt: ", "The ledger is NOT intact: ")) (e) },
             }
+            p.muted { (lang.t("Kontrollert ", "Checked ")) (super::local(view.verified.at)) (lang.t(
+                " — serveren kontrollerer hele loggen hver time; oppføringer etter det kontrolleres ved neste runde.",
+                " — the server checks the whole ledger every hour; later entries are checked at the next round.")) }
         }
         section.card {
             form.pick method="get" action="/ledger" {
