@@ -1194,6 +1194,49 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
             .contains("© test tiles")
     );
     shot(&c, "14-dispatcher-map-with-tiles").await;
+
+    // The security operator's alarm window is drawn over the same tiles (server-rendered).
+    {
+        let store = storage::open(app.data()).expect("open");
+        let vehicle = store
+            .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+            .expect("query")
+            .expect("vehicle");
+        let at = Timestamp::from_millis(now_ms());
+        store
+            .purpose_feed()
+            .expect("feed")
+            .commit(&storage::PurposeBatch {
+                up_to: 0,
+                entries: vec![],
+                deviations: vec![],
+                privacy_switches: vec![],
+                watermarks: vec![],
+                alarms: vec![storage::AlarmAction::Open {
+                    vehicle,
+                    at,
+                    triggers: "panic".into(),
+                    position: domain::Position::new(59.9275, 10.8452),
+                }],
+                utilization: vec![],
+                recorded_at: at,
+            })
+            .expect("commit");
+    }
+    add_user(&app, "vakt", &["security_operator"], None);
+    log_out(&c).await;
+    log_in(&c, &base, "vakt").await;
+    c.goto(&format!("{base}/alarms")).await.expect("alarms");
+    let tile = c
+        .find(Locator::Css("svg.track image.tile"))
+        .await
+        .expect("a tile under the alarm window")
+        .attr("href")
+        .await
+        .expect("href")
+        .unwrap_or_default();
+    assert!(tile.starts_with(&prefix), "{tile}");
+    shot(&c, "16-security-alarm-with-tiles").await;
 }
 
 #[tokio::test]

@@ -36,8 +36,8 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                     h3 { (a.reg) " · " (triggers(lang, &w.triggers)) }
                     p { (lang.t("Åpnet ", "Opened ")) (local(w.opened_at)) " · "
                         (lang.t("siste utløser ", "last trigger ")) (local(w.last_trigger_at)) " · "
-                        (a.positions.len()) (lang.t(" posisjoner i vinduet", " positions in the window")) }
-                    (track(lang, &a.positions))
+                        (super::super::i18n::count(lang, a.positions.len(), ("posisjon i vinduet", "posisjoner i vinduet"), ("position in the window", "positions in the window"))) }
+                    (track(lang, &a.positions, state.tiles.as_deref()))
                     form.actions method="post" action={ "/alarms/" (w.id) "/resolve" } {
                         input type="hidden" name="csrf" value=(viewer.csrf);
                         button.primary type="submit" name="incident" value="0" { (lang.t("Løs", "Resolve")) }
@@ -68,6 +68,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
     };
     Page::new(lang, lang.t("Alarmer", "Alarms"))
         .path("/alarms")
+        .images_from(state.tiles.as_ref().map(|t| t.origin.clone()))
         .body(body)
         .render(Some(&viewer))
 }
@@ -93,32 +94,79 @@ pub async fn resolve(
     }
 }
 
-/// The positions inside an alarm window on a plain background: the path, and the latest
-/// position marked. Server-rendered; nothing outside the window exists to be drawn.
+/// Web Mercator: world coordinates in [0, 1), as map tiles use them.
+fn merc(p: &domain::Position) -> (f64, f64) {
+    let lat = p.lat().clamp(-85.0, 85.0).to_radians();
+    (
+        (p.lon() + 180.0) / 360.0,
+        (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0,
+    )
+}
+
+/// The positions inside an alarm window, over the configured map tiles or on a plain
+/// background: the path, and the latest position marked. Server-rendered; nothing outside the
+/// window exists to be drawn.
 fn track(
     lang: super::super::i18n::Lang,
     points: &[(domain::Timestamp, domain::Position)],
+    tiles: Option<&super::super::MapTiles>,
 ) -> Markup {
     let Some((last_t, last)) = points.last() else {
         return html! { p.muted { (lang.t("Ingen posisjoner i vinduet ennå.", "No positions in the window yet.")) } };
     };
     let (w, h, pad) = (640.0, 280.0, 30.0);
-    let lats = points.iter().map(|(_, p)| p.lat());
-    let lons = points.iter().map(|(_, p)| p.lon());
-    let (s, n) = lats.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    let (west, east) = lons.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-    let k = ((n + s) / 2.0).to_radians().cos();
-    // At least about 1 km across, so a standing vehicle is a dot in the middle, not a blow-up.
-    let span_x = ((east - west) * k).max(0.018);
-    let span_y = (n - s).max(0.009);
+    let world: Vec<(f64, f64)> = points.iter().map(|(_, p)| merc(p)).collect();
+    let (x0, x1) = world.iter().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| {
+        (a.min(*x), b.max(*x))
+    });
+    let (y0, y1) = world.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| {
+        (a.min(*y), b.max(*y))
+    });
+    // At least about 1 km across (at 60° N, 1 km ≈ 5.6e-6 of the world's width), so a standing
+    // vehicle is a dot in the middle, not a blow-up.
+    let span_x = (x1 - x0).max(1e-5);
+    let span_y = (y1 - y0).max(5e-6);
     let scale = ((w - 2.0 * pad) / span_x).min((h - 2.0 * pad) / span_y);
-    let (cx, cy) = ((west + east) / 2.0, (n + s) / 2.0);
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let (ox, oy) = (w / 2.0 - cx * scale, h / 2.0 - cy * scale);
     let xy = |p: &domain::Position| {
-        (
-            w / 2.0 + (p.lon() - cx) * k * scale,
-            h / 2.0 - (p.lat() - cy) * scale,
-        )
+        let (x, y) = merc(p);
+        (ox + x * scale, oy + y * scale)
     };
+    let mut images = String::new();
+    let mut attribution = String::new();
+    if let Some(t) = tiles {
+        let z = (scale / 256.0).log2().round().clamp(0.0, 19.0);
+        let n = 2f64.powf(z);
+        let size = scale / n;
+        let first = |o: f64| ((0.0 - o) / size).floor().max(0.0) as u32;
+        let last = |o: f64, extent: f64| (((extent - o) / size).floor()).min(n - 1.0) as u32;
+        for tx in first(ox)..=last(ox, w) {
+            for ty in first(oy)..=last(oy, h) {
+                let href = t
+                    .url
+                    .replace("{z}", &format!("{z}"))
+                    .replace("{x}", &tx.to_string())
+                    .replace("{y}", &ty.to_string());
+                images.push_str(&format!(
+                    r#"<image class="tile" href="{}" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" preserveAspectRatio="none"/>"#,
+                    maud::html! { (href) }.into_string(),
+                    ox + f64::from(tx) * size,
+                    oy + f64::from(ty) * size,
+                    size + 0.5,
+                    size + 0.5
+                ));
+            }
+        }
+        if !t.attribution.is_empty() {
+            attribution = format!(
+                r#"<text class="attribution" x="{}" y="{}" text-anchor="end">{}</text>"#,
+                w - 6.0,
+                h - 6.0,
+                maud::html! { (t.attribution) }.into_string()
+            );
+        }
+    }
     let path: Vec<String> = points
         .iter()
         .map(|(_, p)| {
@@ -128,7 +176,7 @@ fn track(
         .collect();
     let (lx, ly) = xy(last);
     let svg = format!(
-        r#"<svg class="track" viewBox="0 0 {w} {h}" role="img" aria-label="{label}"><rect width="{w}" height="{h}" class="bg"/><polyline points="{pts}" class="path"/><circle cx="{lx:.1}" cy="{ly:.1}" r="9" class="now"/><text x="{tx:.1}" y="{ty:.1}">{time}</text></svg>"#,
+        r#"<svg class="track" viewBox="0 0 {w} {h}" role="img" aria-label="{label}"><rect width="{w}" height="{h}" class="bg"/>{images}<polyline points="{pts}" class="path"/><circle cx="{lx:.1}" cy="{ly:.1}" r="9" class="now"/><text x="{tx:.1}" y="{ty:.1}">{time}</text>{attribution}</svg>"#,
         label = lang.t("Posisjoner i alarmvinduet", "Positions in the alarm window"),
         pts = path.join(" "),
         tx = lx + 14.0,
