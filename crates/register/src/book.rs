@@ -118,6 +118,19 @@ pub(crate) fn change(sign: char, object: &str, what: impl Into<String>) -> Chang
     }
 }
 
+/// Why a breach could not be recorded as asked; the message says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BreachError {
+    #[error("a breach needs an id and a description of what happened")]
+    Incomplete,
+    #[error("breach {0} is recorded already")]
+    Exists(String),
+    #[error("no breach {0} in the register")]
+    Unknown(String),
+    #[error("no measure {0} in the register")]
+    NoMeasure(String),
+}
+
 /// A measure's gate, for `sporvern gate` and the purpose worker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeasureGate<'a> {
@@ -126,6 +139,75 @@ pub struct MeasureGate<'a> {
 }
 
 impl Register {
+    /// Records a deviation or personal-data breach; the 72-hour clock (GDPR art. 33) runs from
+    /// `discovered_at` when personal data is affected.
+    pub fn open_breach(
+        &mut self,
+        id: &str,
+        description: &str,
+        discovered_at: time::OffsetDateTime,
+        personal_data_affected: bool,
+        measure: Option<String>,
+    ) -> Result<Change, BreachError> {
+        let (id, description) = (id.trim(), description.trim());
+        if id.is_empty() || description.is_empty() {
+            return Err(BreachError::Incomplete);
+        }
+        if self.breaches.iter().any(|b| b.id == id) {
+            return Err(BreachError::Exists(id.to_owned()));
+        }
+        if let Some(m) = &measure
+            && self.entry(m).is_none()
+        {
+            return Err(BreachError::NoMeasure(m.clone()));
+        }
+        self.breaches.push(BreachRecord {
+            id: id.to_owned(),
+            measure,
+            breach: Breach {
+                discovered_at,
+                description: description.to_owned(),
+                personal_data_affected,
+                notified_datatilsynet_at: None,
+                employees_informed: None,
+            },
+        });
+        Ok(change('+', &format!("breach {id}"), "recorded"))
+    }
+
+    /// Records when Datatilsynet was notified of a breach.
+    pub fn notify_breach(
+        &mut self,
+        id: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<Change, BreachError> {
+        let b = self
+            .breaches
+            .iter_mut()
+            .find(|b| b.id == id)
+            .ok_or_else(|| BreachError::Unknown(id.to_owned()))?;
+        b.breach.notified_datatilsynet_at = Some(at);
+        let when = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Ok(change(
+            '~',
+            &format!("breach {id}"),
+            format!("Datatilsynet notified at {when}"),
+        ))
+    }
+
+    /// The next free breach id of the form `avvik-N`.
+    pub fn next_breach_id(&self) -> String {
+        let n = self
+            .breaches
+            .iter()
+            .filter_map(|b| b.id.strip_prefix("avvik-")?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0);
+        format!("avvik-{}", n + 1)
+    }
+
     pub fn entry(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.measure.id == id)
     }

@@ -28,7 +28,7 @@ mod measure;
 
 pub use access::{AccessCase, AccessCaseError, AccessGround, Notice, Presence};
 pub use assess::Lang;
-pub use book::{BreachRecord, Change, Entry, MeasureGate, Origin, Register};
+pub use book::{BreachError, BreachRecord, Change, Entry, MeasureGate, Origin, Register};
 pub use breach::{
     Art34Decision, BREACH_CITATION, Breach, BreachStatus, EmployeesInformed, NOTIFICATION_HOURS,
     breach_deadline, breach_status,

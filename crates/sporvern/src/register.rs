@@ -748,37 +748,13 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
                 .map(|t| parse_time(&t, "--discovered-at"))
                 .transpose()?
                 .unwrap_or_else(now_utc);
-            if id.trim().is_empty() || description.trim().is_empty() {
-                bail!("a breach needs an --id and a --description");
-            }
             let store = open_existing(&data)?;
             let (version, mut reg) = store.register().load_register()?;
-            if reg.breaches.iter().any(|b| b.id == id) {
-                bail!("breach {id} is recorded already");
-            }
-            if let Some(m) = &measure
-                && reg.entry(m).is_none()
-            {
-                bail!("no measure {m} in the register");
-            }
-            reg.breaches.push(register::BreachRecord {
-                id: id.clone(),
-                measure,
-                breach: register::Breach {
-                    discovered_at,
-                    description,
-                    personal_data_affected: !no_personal_data,
-                    notified_datatilsynet_at: None,
-                    employees_informed: None,
-                },
-            });
+            let change = reg
+                .open_breach(&id, &description, discovered_at, !no_personal_data, measure)
+                .map_err(|e| anyhow::anyhow!("{e} (--id, --description, --measure)"))?;
             let deadline = register::breach_deadline(&reg.breaches[reg.breaches.len() - 1].breach);
-            let changes = [Change {
-                sign: '+',
-                object: format!("breach {id}"),
-                what: "recorded".into(),
-                subject: None,
-            }];
+            let changes = [change];
             save(store.as_ref(), &reg, version, &changes, ACTOR)?;
             if !no_personal_data {
                 println!(
@@ -796,16 +772,7 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(now_utc);
             let store = open_existing(&data)?;
             let (version, mut reg) = store.register().load_register()?;
-            let Some(b) = reg.breaches.iter_mut().find(|b| b.id == id) else {
-                bail!("no breach {id} in the register");
-            };
-            b.breach.notified_datatilsynet_at = Some(at);
-            let changes = [Change {
-                sign: '~',
-                object: format!("breach {id}"),
-                what: format!("Datatilsynet notified at {}", rfc3339(at)),
-                subject: None,
-            }];
+            let changes = [reg.notify_breach(&id, at)?];
             save(store.as_ref(), &reg, version, &changes, ACTOR)?;
             Ok(ExitCode::SUCCESS)
         }

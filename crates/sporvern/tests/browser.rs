@@ -1391,3 +1391,85 @@ async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_privacy_officer_records_a_breach_and_its_notification_in_the_browser() {
+    let (Some(chromium), Some(chromedriver)) = (
+        program(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        ),
+        program("CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED browser test (breaches): chromium and chromedriver are not installed"
+        );
+        return;
+    };
+    let app = spawn_app(|_| {}).await;
+    add_user(&app, "pvo", &["privacy_officer"], None);
+    add_user(&app, "tillitsvalgt", &["representative"], None);
+    let base = format!("http://{}", app.http);
+    let driver = start_driver(&chromedriver).await;
+    let c = browser(&driver, &chromium, 1280, 1000).await;
+
+    // The representative reads the register but records nothing.
+    log_in(&c, &base, "tillitsvalgt").await;
+    c.goto(&format!("{base}/register")).await.expect("register");
+    assert!(
+        c.find_all(Locator::Css("#new-breach"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no breach form for the representative"
+    );
+    log_out(&c).await;
+
+    log_in(&c, &base, "pvo").await;
+    c.goto(&format!("{base}/register")).await.expect("register");
+    c.find(Locator::Css("#new-breach summary"))
+        .await
+        .expect("the breach form")
+        .click()
+        .await
+        .expect("open");
+    c.find(Locator::Id("breach-description"))
+        .await
+        .expect("description")
+        .send_keys("En kjørebokeksport ble sendt til feil mottaker")
+        .await
+        .expect("type");
+    click_through(&c, "#new-breach button.primary").await;
+    let recorded = text(&c, "#breach-avvik-1").await;
+    assert!(
+        recorded.contains("feil mottaker"),
+        "the breach is listed: {recorded}"
+    );
+    assert!(recorded.contains("meldes Datatilsynet innen"), "{recorded}");
+    shot(&c, "17-privacy-officer-breach-recorded").await;
+    click_through(&c, "#breach-avvik-1 form button").await;
+    let notified = text(&c, "#breach-avvik-1").await;
+    assert!(
+        !notified.contains("meldes Datatilsynet innen"),
+        "{notified}"
+    );
+    // Both changes are on the ledger as the privacy officer's.
+    let ledger = storage::open(app.data())
+        .expect("open")
+        .audit_entries()
+        .expect("ledger");
+    let changes: Vec<&str> = ledger
+        .iter()
+        .filter(|e| e.entry.actor == "pvo" && e.entry.purpose == "register")
+        .map(|e| e.entry.object.as_str())
+        .collect();
+    assert!(
+        changes
+            .iter()
+            .any(|o| o.contains("breach avvik-1: recorded"))
+            && changes.iter().any(|o| o.contains("Datatilsynet notified")),
+        "{changes:?}"
+    );
+}

@@ -752,3 +752,120 @@ pub fn acknowledge(
     )?;
     Ok(())
 }
+
+/// The privacy officer records a deviation or personal-data breach; the 72-hour clock to
+/// Datatilsynet (GDPR art. 33) runs from `discovered` (`YYYY-MM-DDTHH:MM`, Oslo time; now when
+/// empty). Returns the breach's id.
+pub fn open_breach(
+    reads: &Reads,
+    viewer: &Viewer,
+    description: &str,
+    discovered: Option<&str>,
+    personal_data: bool,
+    measure: Option<&str>,
+    at: Timestamp,
+) -> Result<String, DataError> {
+    let discovered_at = match discovered.map(str::trim).filter(|d| !d.is_empty()) {
+        None => at
+            .to_offset_date_time()
+            .ok_or_else(|| invalid("Klokken er ugyldig.", "The clock is out of range."))?,
+        Some(d) => local_datetime(d).ok_or_else(|| {
+            invalid(
+                "Oppdaget skrives som dato og klokkeslett (ÅÅÅÅ-MM-DD TT:MM).",
+                "Discovered is a date and time (YYYY-MM-DD HH:MM).",
+            )
+        })?,
+    };
+    if discovered_at.unix_timestamp() * 1000 > at.millis() + 60_000 {
+        return Err(invalid(
+            "Et brudd kan ikke være oppdaget fram i tid.",
+            "A breach cannot be discovered in the future.",
+        ));
+    }
+    reads
+        .authorise(
+            &who(viewer, Role::PrivacyOfficer),
+            access::ReadPurpose::Register,
+            access::Scope::All,
+            None,
+            Action::Change,
+            "record a deviation or breach in the register".to_owned(),
+        )?
+        .recorded()?;
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let id = reg.next_breach_id();
+    let measure = measure.map(str::trim).filter(|m| !m.is_empty());
+    let change = reg
+        .open_breach(
+            &id,
+            description,
+            discovered_at,
+            personal_data,
+            measure.map(str::to_owned),
+        )
+        .map_err(|e| match e {
+            register::BreachError::Incomplete => {
+                invalid("Beskriv hva som skjedde.", "Describe what happened.")
+            }
+            other => invalid(&other.to_string(), &other.to_string()),
+        })?;
+    store.save_register(&reg, version, vec![register_audit(viewer, &change, at)])?;
+    Ok(id)
+}
+
+/// The privacy officer records that Datatilsynet has been notified of a breach (now).
+pub fn notify_breach(
+    reads: &Reads,
+    viewer: &Viewer,
+    id: &str,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    reads
+        .authorise(
+            &who(viewer, Role::PrivacyOfficer),
+            access::ReadPurpose::Register,
+            access::Scope::All,
+            None,
+            Action::Change,
+            format!("record the notification of breach {id}"),
+        )?
+        .recorded()?;
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let when = at
+        .to_offset_date_time()
+        .ok_or_else(|| invalid("Klokken er ugyldig.", "The clock is out of range."))?;
+    let change = reg
+        .notify_breach(id, when)
+        .map_err(|e| invalid(&e.to_string(), &e.to_string()))?;
+    store.save_register(&reg, version, vec![register_audit(viewer, &change, at)])?;
+    Ok(())
+}
+
+fn register_audit(
+    viewer: &Viewer,
+    change: &register::Change,
+    at: Timestamp,
+) -> storage::AuditRecord {
+    storage::AuditRecord {
+        at,
+        actor: viewer.name.clone(),
+        role: Role::PrivacyOfficer.as_str().to_owned(),
+        purpose: "register".to_owned(),
+        subject: change.subject.clone(),
+        action: Action::Change,
+        object: format!("register {change} (web)"),
+        outcome: "done".to_owned(),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` (a `datetime-local` field) in Oslo time.
+fn local_datetime(s: &str) -> Option<time::OffsetDateTime> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let naive = time::PrimitiveDateTime::parse(s, &fmt).ok()?;
+    // The Oslo offset of that moment: try winter time, then check against the rules.
+    let guess = naive.assume_offset(time::UtcOffset::from_hms(1, 0, 0).ok()?);
+    let t = Timestamp::from_secs(guess.unix_timestamp());
+    Some(naive.assume_offset(trips::oslo_offset(t)))
+}

@@ -111,6 +111,11 @@ pub fn router(
         .route("/ledger", get(pages::ledger::page))
         .route("/ledger/report", get(pages::ledger::report))
         .route("/register", get(pages::register::page))
+        .route("/register/breaches", post(pages::register::open_breach))
+        .route(
+            "/register/breaches/{id}/notify",
+            post(pages::register::notify_breach),
+        )
         .route("/register/document", get(pages::register::document))
         .route(
             "/register/assess",

@@ -384,7 +384,7 @@ fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> M
     }
 }
 
-async fn act<T: Send + 'static>(
+pub(super) async fn act<T: Send + 'static>(
     state: &Web,
     viewer: &Viewer,
     form: FormResult,

@@ -2,22 +2,28 @@
 //! read-only, the employee representatives (tillitsvalgte): each measure with its gate — what
 //! is missing before it may collect, with the source of each duty — the next evaluation,
 //! the documents generated from it, breaches with the 72-hour clock, and access cases.
-//! Changes are made with `sporvern register apply` on the server.
+//! The privacy officer records deviations and breaches here (the 72-hour clock starts at once);
+//! the other changes are made with `sporvern register apply` on the server.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::super::data::{self, RegisterView};
 use super::super::i18n::Lang;
 use super::super::layout::Page;
 use super::super::session::Viewer;
-use super::super::{Web, blocking};
+use super::super::{FormResult, Web, blocking};
 use super::failed;
 use crate::ingest::now;
 
-pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
+#[derive(serde::Deserialize)]
+pub struct Flash {
+    done: Option<String>,
+}
+
+pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flash>) -> Response {
     let (reads, v) = (state.reads.clone(), viewer.clone());
     let view = match blocking(move || data::register(&reads, &v, now())).await {
         Ok(Ok(r)) => r,
@@ -27,12 +33,56 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
     let lang = viewer.lang;
     Page::new(lang, lang.t("Kontrolltiltak", "Monitoring measures"))
         .path("/register")
-        .body(body(
-            lang,
-            &view,
-            viewer.holds(access::Role::PrivacyOfficer),
-        ))
+        .body(html! {
+            @if f.done.as_deref() == Some("breach") {
+                p.notice role="status" { (lang.t(
+                    "Bruddet er registrert. Klokken på 72 timer til Datatilsynet går fra da det ble oppdaget.",
+                    "The breach is recorded. The 72-hour clock to Datatilsynet runs from its discovery.")) }
+            }
+            @if f.done.as_deref() == Some("notified") {
+                p.notice role="status" { (lang.t("Meldingen til Datatilsynet er registrert.", "The notification to Datatilsynet is recorded.")) }
+            }
+            (body(lang, &view, viewer.holds(access::Role::PrivacyOfficer).then_some(viewer.csrf.as_str())))
+        })
         .render(Some(&viewer))
+}
+
+/// The privacy officer records a deviation or personal-data breach.
+pub async fn open_breach(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
+    let r = super::me::act(&state, &viewer, form, |reads, v, form| {
+        let field = |k: &str| form.get(k).map(String::as_str);
+        data::open_breach(
+            reads,
+            v,
+            field("description").unwrap_or(""),
+            field("discovered"),
+            field("personal") == Some("1"),
+            field("measure"),
+            now(),
+        )
+    })
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/register?done=breach#breach-{id}")).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The privacy officer records that Datatilsynet has been notified of a breach.
+pub async fn notify_breach(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: FormResult,
+) -> Response {
+    let r = super::me::act(&state, &viewer, form, move |reads, v, _| {
+        data::notify_breach(reads, v, &id, now()).map(|()| id)
+    })
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/register?done=notified#breach-{id}")).into_response(),
+        Err(r) => r,
+    }
 }
 
 pub fn verdict_label(lang: Lang, v: &str) -> &'static str {
@@ -66,7 +116,9 @@ fn doc_link(kind: &str, measure: Option<&str>, pdf: bool) -> String {
     )
 }
 
-fn body(lang: Lang, view: &RegisterView, privacy_officer: bool) -> Markup {
+/// `officer_csrf`: the privacy officer's form token (the forms are theirs alone).
+fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
+    let privacy_officer = officer_csrf.is_some();
     let cfg = register::GateConfig::default();
     let gates = view.register.gates(view.today, &cfg);
     let current: Vec<&str> = view
@@ -81,8 +133,8 @@ fn body(lang: Lang, view: &RegisterView, privacy_officer: bool) -> Markup {
     html! {
         h1 { (lang.t("Kontrolltiltak", "Monitoring measures (kontrolltiltak)")) }
         p.lead { (lang.t(
-            "Registeret over kontrolltiltak: hvert tiltak med vurderingen, pliktene det fører med seg og hva som mangler før det får samle inn. Endringer gjøres med «sporvern register apply» på serveren.",
-            "The register of monitoring measures: each measure with its assessment, the duties it brings and what is missing before it may collect. Changes are made with “sporvern register apply” on the server.")) }
+            "Registeret over kontrolltiltak: hvert tiltak med vurderingen, pliktene det fører med seg og hva som mangler før det får samle inn. Avvik og brudd registreres her; andre endringer gjøres med «sporvern register apply» på serveren.",
+            "The register of monitoring measures: each measure with its assessment, the duties it brings and what is missing before it may collect. Deviations and breaches are recorded here; other changes are made with “sporvern register apply” on the server.")) }
         section.card {
             h2 { (lang.t("Dokumenter", "Documents")) }
             div.actions {
@@ -168,11 +220,41 @@ fn body(lang: Lang, view: &RegisterView, privacy_officer: bool) -> Markup {
                 p { (lang.t("Ingen registrert.", "None recorded.")) }
             } @else {
                 ul.looked { @for b in &view.register.breaches {
-                    li {
+                    li id={ "breach-" (b.id) } {
                         div.when { code { (b.id) } " · " (b.breach.discovered_at.date()) }
                         div.what { (b.breach.description) " — " (clock(lang, register::breach_status(&b.breach, now_utc))) }
+                        @if let Some(csrf) = officer_csrf {
+                            @if b.breach.personal_data_affected && b.breach.notified_datatilsynet_at.is_none() {
+                                form method="post" action={ "/register/breaches/" (b.id) "/notify" } {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button type="submit" { (lang.t("Registrer: meldt til Datatilsynet nå", "Record: Datatilsynet notified now")) }
+                                }
+                            }
+                        }
                     }
                 } }
+            }
+            @if let Some(csrf) = officer_csrf {
+                details #new-breach {
+                    summary { (lang.t("Registrer et avvik eller brudd", "Record a deviation or breach")) }
+                    form.stack method="post" action="/register/breaches" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="breach-description" { (lang.t("Hva skjedde?", "What happened?")) }
+                        textarea #breach-description name="description" rows="3" required {}
+                        label for="breach-discovered" { (lang.t("Oppdaget (tom = nå)", "Discovered (empty = now)")) }
+                        input #breach-discovered type="datetime-local" name="discovered";
+                        label for="breach-measure" { (lang.t("Kontrolltiltak (valgfritt)", "Monitoring measure (optional)")) }
+                        select #breach-measure name="measure" {
+                            option value="" { "—" }
+                            @for e in &view.register.entries { option value=(e.measure.id) { (e.measure.name) } }
+                        }
+                        label.check {
+                            input type="checkbox" name="personal" value="1" checked;
+                            " " (lang.t("Personopplysninger er berørt (72-timersfristen gjelder, GDPR art. 33)", "Personal data is affected (the 72-hour deadline applies, GDPR art. 33)"))
+                        }
+                        button.primary type="submit" { (lang.t("Registrer", "Record")) }
+                    }
+                }
             }
         }
         section.card {
