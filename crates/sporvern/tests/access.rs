@@ -64,41 +64,13 @@ async fn request(
 /// One of the employee 1001's trips, and an open alarm window, so that allowed requests have
 /// something real to read and change.
 fn seed(app: &TestApp) -> (i64, i64) {
-    use domain::drivinglog::NewLogEntry;
-    let store = storage::open(app.data()).expect("open");
-    let vehicle = store
-        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
-        .expect("query")
-        .expect("vehicle");
     let day = time::Date::from_calendar_date(2026, time::Month::November, 2).expect("date");
-    let t = |h: i64| {
-        domain::Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + h * 3600)
-    };
-    let mut feed = store.purpose_feed().expect("feed");
-    feed.commit(&storage::PurposeBatch {
-        up_to: 0,
-        entries: vec![NewLogEntry::Trip {
-            vehicle,
-            date: day,
-            start: t(7),
-            end: t(8),
-            start_place: "Lager Alnabru".into(),
-            end_place: "Kunde: Sameiet Tøyen Torg".into(),
-            odometer_start_km: Some(10_000.0),
-            odometer_end_km: Some(10_012.5),
-            km: 12.5,
-            distance_source: "odometer",
-            driver: Some("1001".into()),
-        }],
-        deviations: vec![],
-        privacy_switches: vec![],
-        watermarks: vec![],
-        alarms: vec![],
-        utilization: vec![],
-        recorded_at: t(9),
-    })
-    .expect("commit");
-    let window = store.open_alarm(vehicle, "test", t(10)).expect("alarm");
+    let vehicle = seed_trip(app.data(), day);
+    let at = domain::Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + 36_000);
+    let window = storage::open(app.data())
+        .expect("open")
+        .open_alarm(vehicle, "test", at)
+        .expect("alarm");
     (1, window)
 }
 

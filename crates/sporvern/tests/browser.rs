@@ -32,6 +32,28 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Chromium and chromedriver, or `None` after saying that `what` is skipped without them.
+fn chrome(what: &str) -> Option<(PathBuf, PathBuf)> {
+    let found = (
+        program(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        ),
+        program("CHROMEDRIVER", &["chromedriver"]),
+    );
+    if let (Some(chromium), Some(chromedriver)) = found {
+        return Some((chromium, chromedriver));
+    }
+    // Straight to stderr, past the test harness's capture, so the skip is seen.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED browser test ({what}): chromium and chromedriver are not installed \
+         (Debian: apt-get install chromium chromium-driver; scripts/setup.sh installs them)"
+    );
+    None
+}
+
 /// The first of `names` found on the PATH (or given by `env`).
 fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
@@ -431,19 +453,7 @@ async fn drive(app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_uses_the_web_interface_in_a_real_browser() {
-    let chromium = program(
-        "CHROMIUM",
-        &["chromium", "chromium-browser", "google-chrome"],
-    );
-    let chromedriver = program("CHROMEDRIVER", &["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        // Straight to stderr, past the test harness's capture, so the skip is seen.
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test: chromium and chromedriver are not installed \
-             (Debian: apt-get install chromium chromium-driver; .ci/run installs them)"
-        );
+    let Some((chromium, chromedriver)) = chrome("every role") else {
         return;
     };
     let app = spawn_app(|_| {}).await;
@@ -1121,18 +1131,7 @@ async fn tile_server() -> (
 
 #[tokio::test]
 async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
-    let (Some(chromium), Some(chromedriver)) = (
-        program(
-            "CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        ),
-        program("CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test (map tiles): chromium and chromedriver are not installed"
-        );
+    let Some((chromium, chromedriver)) = chrome("map tiles") else {
         return;
     };
     let (tiles, asked) = tile_server().await;
@@ -1267,18 +1266,7 @@ async fn cookies_are_marked_secure_when_the_server_is_reached_over_https() {
 
 #[tokio::test]
 async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
-    let (Some(chromium), Some(chromedriver)) = (
-        program(
-            "CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        ),
-        program("CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test (last month): chromium and chromedriver are not installed"
-        );
+    let Some((chromium, chromedriver)) = chrome("last month") else {
         return;
     };
     let app = spawn_app(|_| {}).await;
@@ -1292,41 +1280,7 @@ async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
         .expect("last month");
     let day = last_month.replace_day(3).expect("the 3rd");
     let month = format!("{:04}-{:02}", day.year(), u8::from(day.month()));
-    {
-        let store = storage::open(app.data()).expect("open");
-        let vehicle = store
-            .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
-            .expect("query")
-            .expect("vehicle");
-        let t =
-            |h: i64| Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + h * 3600);
-        store
-            .purpose_feed()
-            .expect("feed")
-            .commit(&storage::PurposeBatch {
-                up_to: 0,
-                entries: vec![domain::drivinglog::NewLogEntry::Trip {
-                    vehicle,
-                    date: day,
-                    start: t(7),
-                    end: t(8),
-                    start_place: "Lager Alnabru".into(),
-                    end_place: "Kunde: Sameiet Tøyen Torg".into(),
-                    odometer_start_km: Some(10_000.0),
-                    odometer_end_km: Some(10_012.5),
-                    km: 12.5,
-                    distance_source: "odometer",
-                    driver: Some("1001".into()),
-                }],
-                deviations: vec![],
-                privacy_switches: vec![],
-                watermarks: vec![],
-                alarms: vec![],
-                utilization: vec![],
-                recorded_at: t(9),
-            })
-            .expect("commit");
-    }
+    seed_trip(app.data(), day);
     let base = format!("http://{}", app.http);
     let driver = start_driver(&chromedriver).await;
     let phone = browser(&driver, &chromium, 412, 1600).await;
@@ -1394,18 +1348,7 @@ async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
 
 #[tokio::test]
 async fn the_privacy_officer_records_a_breach_and_its_notification_in_the_browser() {
-    let (Some(chromium), Some(chromedriver)) = (
-        program(
-            "CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        ),
-        program("CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED browser test (breaches): chromium and chromedriver are not installed"
-        );
+    let Some((chromium, chromedriver)) = chrome("breaches") else {
         return;
     };
     let app = spawn_app(|_| {}).await;

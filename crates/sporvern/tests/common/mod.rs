@@ -304,3 +304,42 @@ pub async fn user_token(app: &TestApp, name: &str, role: &str, employee: Option<
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     v["token"].as_str().expect("token").to_owned()
 }
+
+/// Writes one business trip of employee 1001 in EK 12345 on `day` (07:00–08:00 UTC, Lager
+/// Alnabru → Sameiet Tøyen Torg, 12.5 km, unclassified) straight into the driving log, as the
+/// purpose engine would; returns the vehicle.
+pub fn seed_trip(dir: &Path, day: time::Date) -> domain::VehicleId {
+    let store = storage::open(dir).expect("open");
+    let vehicle = store
+        .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
+        .expect("query")
+        .expect("vehicle");
+    let t = |h: i64| Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + h * 3600);
+    store
+        .purpose_feed()
+        .expect("feed")
+        .commit(&storage::PurposeBatch {
+            up_to: 0,
+            entries: vec![domain::drivinglog::NewLogEntry::Trip {
+                vehicle,
+                date: day,
+                start: t(7),
+                end: t(8),
+                start_place: "Lager Alnabru".into(),
+                end_place: "Kunde: Sameiet Tøyen Torg".into(),
+                odometer_start_km: Some(10_000.0),
+                odometer_end_km: Some(10_012.5),
+                km: 12.5,
+                distance_source: "odometer",
+                driver: Some("1001".into()),
+            }],
+            deviations: vec![],
+            privacy_switches: vec![],
+            watermarks: vec![],
+            alarms: vec![],
+            utilization: vec![],
+            recorded_at: t(9),
+        })
+        .expect("commit");
+    vehicle
+}
