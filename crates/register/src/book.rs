@@ -197,6 +197,35 @@ impl Register {
         ))
     }
 
+    /// Records (or corrects, by date) an evaluation of a measure with the employee
+    /// representatives (arbeidsmiljøloven § 9-2 (3)); a decision to end the measure stops its
+    /// collection at the gate and schedules its data for deletion.
+    pub fn record_evaluation(
+        &mut self,
+        measure: &str,
+        evaluation: crate::duties::Evaluation,
+    ) -> Result<Change, String> {
+        if evaluation.with_representatives.is_empty() {
+            return Err(
+                "an evaluation is held with the representatives: name who took part".into(),
+            );
+        }
+        let entry = self
+            .entry_mut(measure)
+            .ok_or_else(|| format!("no measure {measure} in the register"))?;
+        let what = format!(
+            "evaluation of {}: {}",
+            evaluation.date,
+            evaluation.decision.as_str()
+        );
+        let list = &mut entry.duties.evaluations;
+        match list.iter_mut().find(|e| e.date == evaluation.date) {
+            Some(old) => *old = evaluation,
+            None => list.push(evaluation),
+        }
+        Ok(change('+', measure, what))
+    }
+
     /// The next free breach id of the form `avvik-N`.
     pub fn next_breach_id(&self) -> String {
         let n = self

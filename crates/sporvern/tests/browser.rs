@@ -1415,4 +1415,52 @@ async fn the_privacy_officer_records_a_breach_and_its_notification_in_the_browse
             && changes.iter().any(|o| o.contains("Datatilsynet notified")),
         "{changes:?}"
     );
+
+    // An evaluation with the representatives decides to end the alarm measure: it is listed,
+    // and the gate stops the purpose.
+    c.find(Locator::Css("[id='evaluate-vehicle.alarm'] summary"))
+        .await
+        .expect("the evaluation form")
+        .click()
+        .await
+        .expect("open");
+    c.find(Locator::Id("ev-with-vehicle.alarm"))
+        .await
+        .expect("participants")
+        .send_keys("Anne Lie (tillitsvalgt)")
+        .await
+        .expect("type");
+    c.find(Locator::Css(
+        "[id='ev-decision-vehicle.alarm'] option[value=end]",
+    ))
+    .await
+    .expect("end")
+    .click()
+    .await
+    .expect("choose");
+    click_through(&c, "[id='evaluate-vehicle.alarm'] button.primary").await;
+    assert!(
+        text(&c, "p.notice")
+            .await
+            .contains("Evalueringen er registrert")
+    );
+    assert!(
+        text(&c, "[id='measure-vehicle.alarm']")
+            .await
+            .contains("Anne Lie (tillitsvalgt)"),
+        "the evaluation is listed"
+    );
+    shot(&c, "18-privacy-officer-evaluation-recorded").await;
+    let (_, reg) = storage::open(app.data())
+        .expect("open")
+        .register()
+        .load_register()
+        .expect("register");
+    let today = time::OffsetDateTime::now_utc().date();
+    let cfg = register::GateConfig::default();
+    assert!(
+        !reg.purpose_may_collect(org::Purpose::Alarm, today, &cfg),
+        "the ended measure collects nothing"
+    );
+    assert!(reg.purpose_may_collect(org::Purpose::DrivingLog, today, &cfg));
 }

@@ -869,3 +869,96 @@ fn local_datetime(s: &str) -> Option<time::OffsetDateTime> {
     let t = Timestamp::from_secs(guess.unix_timestamp());
     Some(naive.assume_offset(trips::oslo_offset(t)))
 }
+
+/// What the evaluation form sends.
+#[derive(Clone, Copy, Debug)]
+pub struct EvaluationForm<'a> {
+    pub measure: &'a str,
+    /// `YYYY-MM-DD`; today when empty.
+    pub date: Option<&'a str>,
+    /// The representatives who took part, comma-separated.
+    pub with: &'a str,
+    pub need_still_present: bool,
+    /// `continue` or `end`.
+    pub decision: &'a str,
+}
+
+/// The privacy officer records an evaluation of a measure held with the representatives
+/// (arbeidsmiljøloven § 9-2 (3)): when, who took part, whether the need is still there, and
+/// whether the measure continues or ends (ending stops collection at the gate).
+pub fn record_evaluation(
+    reads: &Reads,
+    viewer: &Viewer,
+    form: &EvaluationForm<'_>,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    let EvaluationForm {
+        measure,
+        date,
+        with,
+        need_still_present,
+        decision,
+    } = *form;
+    let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        None => today(at),
+        Some(d) => {
+            let fmt = time::macros::format_description!("[year]-[month]-[day]");
+            Date::parse(d, &fmt).map_err(|_| {
+                invalid(
+                    "Datoen skrives ÅÅÅÅ-MM-DD.",
+                    "The date is written YYYY-MM-DD.",
+                )
+            })?
+        }
+    };
+    if date > today(at) {
+        return Err(invalid(
+            "En evaluering kan ikke være holdt fram i tid.",
+            "An evaluation cannot be held in the future.",
+        ));
+    }
+    let decision = register::Decision::parse(decision).ok_or_else(|| {
+        invalid(
+            "Velg om tiltaket fortsetter eller avsluttes.",
+            "Choose whether the measure continues or ends.",
+        )
+    })?;
+    let with_representatives: Vec<String> = with
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if with_representatives.is_empty() {
+        return Err(invalid(
+            "Evalueringen holdes sammen med de tillitsvalgte: skriv hvem som deltok.",
+            "The evaluation is held with the representatives: write who took part.",
+        ));
+    }
+    reads
+        .authorise(
+            &who(viewer, Role::PrivacyOfficer),
+            access::ReadPurpose::Register,
+            access::Scope::All,
+            None,
+            Action::Change,
+            format!("record an evaluation of {measure}"),
+        )?
+        .recorded()?;
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let change = reg
+        .record_evaluation(
+            measure,
+            register::Evaluation {
+                by: viewer.name.clone(),
+                date,
+                with_representatives,
+                need_still_present,
+                decision,
+            },
+        )
+        .map_err(|e| invalid(&e, &e))?;
+    store.save_register(&reg, version, vec![register_audit(viewer, &change, at)])?;
+    Ok(())
+}

@@ -113,6 +113,10 @@ pub fn router(
         .route("/register", get(pages::register::page))
         .route("/register/breaches", post(pages::register::open_breach))
         .route(
+            "/register/measures/{id}/evaluations",
+            post(pages::register::record_evaluation),
+        )
+        .route(
             "/register/breaches/{id}/notify",
             post(pages::register::notify_breach),
         )

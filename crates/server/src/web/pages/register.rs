@@ -2,8 +2,9 @@
 //! read-only, the employee representatives (tillitsvalgte): each measure with its gate — what
 //! is missing before it may collect, with the source of each duty — the next evaluation,
 //! the documents generated from it, breaches with the 72-hour clock, and access cases.
-//! The privacy officer records deviations and breaches here (the 72-hour clock starts at once);
-//! the other changes are made with `sporvern register apply` on the server.
+//! The privacy officer records deviations and breaches (the 72-hour clock starts at once) and
+//! evaluations with the representatives here; the other changes are made with
+//! `sporvern register apply` on the server.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -39,6 +40,9 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
                     "Bruddet er registrert. Klokken på 72 timer til Datatilsynet går fra da det ble oppdaget.",
                     "The breach is recorded. The 72-hour clock to Datatilsynet runs from its discovery.")) }
             }
+            @if f.done.as_deref() == Some("evaluated") {
+                p.notice role="status" { (lang.t("Evalueringen er registrert.", "The evaluation is recorded.")) }
+            }
             @if f.done.as_deref() == Some("notified") {
                 p.notice role="status" { (lang.t("Meldingen til Datatilsynet er registrert.", "The notification to Datatilsynet is recorded.")) }
             }
@@ -64,6 +68,36 @@ pub async fn open_breach(State(state): State<Web>, viewer: Viewer, form: FormRes
     .await;
     match r {
         Ok(id) => Redirect::to(&format!("/register?done=breach#breach-{id}")).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The privacy officer records an evaluation of a measure with the representatives.
+pub async fn record_evaluation(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Path(measure): Path<String>,
+    form: FormResult,
+) -> Response {
+    let r = super::me::act(&state, &viewer, form, move |reads, v, form| {
+        let field = |k: &str| form.get(k).map(String::as_str);
+        data::record_evaluation(
+            reads,
+            v,
+            &data::EvaluationForm {
+                measure: &measure,
+                date: field("date"),
+                with: field("with").unwrap_or(""),
+                need_still_present: field("need") == Some("1"),
+                decision: field("decision").unwrap_or(""),
+            },
+            now(),
+        )
+        .map(|()| measure)
+    })
+    .await;
+    match r {
+        Ok(m) => Redirect::to(&format!("/register?done=evaluated#measure-{m}")).into_response(),
         Err(r) => r,
     }
 }
@@ -133,8 +167,8 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
     html! {
         h1 { (lang.t("Kontrolltiltak", "Monitoring measures (kontrolltiltak)")) }
         p.lead { (lang.t(
-            "Registeret over kontrolltiltak: hvert tiltak med vurderingen, pliktene det fører med seg og hva som mangler før det får samle inn. Avvik og brudd registreres her; andre endringer gjøres med «sporvern register apply» på serveren.",
-            "The register of monitoring measures: each measure with its assessment, the duties it brings and what is missing before it may collect. Deviations and breaches are recorded here; other changes are made with “sporvern register apply” on the server.")) }
+            "Registeret over kontrolltiltak: hvert tiltak med vurderingen, pliktene det fører med seg og hva som mangler før det får samle inn. Avvik, brudd og evalueringer med de tillitsvalgte registreres her; andre endringer gjøres med «sporvern register apply» på serveren.",
+            "The register of monitoring measures: each measure with its assessment, the duties it brings and what is missing before it may collect. Deviations, breaches and evaluations with the representatives are recorded here; other changes are made with “sporvern register apply” on the server.")) }
         section.card {
             h2 { (lang.t("Dokumenter", "Documents")) }
             div.actions {
@@ -203,6 +237,28 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
                             (lang.t("ikke registrert", "not recorded"))
                         }
                     } }
+                }
+                @if let Some(csrf) = officer_csrf {
+                    details.evaluate id={ "evaluate-" (m.id) } {
+                        summary { (lang.t("Registrer en evaluering med de tillitsvalgte", "Record an evaluation with the representatives")) }
+                        form.stack method="post" action={ "/register/measures/" (m.id) "/evaluations" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label for={ "ev-date-" (m.id) } { (lang.t("Dato (tom = i dag)", "Date (empty = today)")) }
+                            input id={ "ev-date-" (m.id) } type="date" name="date";
+                            label for={ "ev-with-" (m.id) } { (lang.t("Tillitsvalgte som deltok (skill med komma)", "Representatives who took part (comma-separated)")) }
+                            input id={ "ev-with-" (m.id) } type="text" name="with" required;
+                            label.check {
+                                input type="checkbox" name="need" value="1" checked;
+                                " " (lang.t("Behovet for tiltaket er fortsatt til stede", "The need for the measure is still present"))
+                            }
+                            label for={ "ev-decision-" (m.id) } { (lang.t("Beslutning", "Decision")) }
+                            select id={ "ev-decision-" (m.id) } name="decision" {
+                                option value="continue" { (lang.t("Tiltaket fortsetter", "The measure continues")) }
+                                option value="end" { (lang.t("Tiltaket avsluttes: innsamlingen stopper og dataene slettes", "The measure ends: collection stops and its data is deleted")) }
+                            }
+                            button.primary type="submit" { (lang.t("Registrer evalueringen", "Record the evaluation")) }
+                        }
+                    }
                 }
                 div.actions {
                     @if e.duties.information.is_some() {
