@@ -1450,6 +1450,12 @@ async fn the_privacy_officer_records_a_breach_and_its_notification_in_the_browse
             .contains("Anne Lie (tillitsvalgt)"),
         "the evaluation is listed"
     );
+    assert!(
+        text(&c, "[id='measure-vehicle.alarm'] p.muted")
+            .await
+            .contains("avsluttet"),
+        "the measure shows as ended"
+    );
     shot(&c, "18-privacy-officer-evaluation-recorded").await;
     let (_, reg) = storage::open(app.data())
         .expect("open")
