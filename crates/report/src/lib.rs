@@ -16,7 +16,7 @@ mod htmldoc;
 mod metrics;
 pub mod pdf;
 
-pub use csv::{driving_log_csv, odometer_readings, period};
+pub use csv::{csv_field, driving_log_csv, odometer_readings, period};
 pub use drivinglog::{DrivingLogReport, driving_log_pdf};
 pub use htmldoc::html_document_pdf;
 

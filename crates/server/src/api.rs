@@ -727,7 +727,7 @@ async fn fleet(
     let reads = state.reads.clone();
     run(
         move || reads.fleet(&w, purpose),
-        |_| Json(crate::fleet_api::snapshot_json(&state.shared)).into_response(),
+        |now| Json(crate::fleet_api::positions_json(&now)).into_response(),
     )
     .await
 }
@@ -1178,16 +1178,9 @@ async fn register_measures(
     let reads = state.reads.clone();
     run(
         move || reads.register(&w, purpose),
-        |reg| Json(register_json(&reg, today_oslo())).into_response(),
+        |reg| Json(register_json(&reg, trips::oslo_date(now()))).into_response(),
     )
     .await
-}
-
-fn today_oslo() -> time::Date {
-    let t = now();
-    t.to_offset_date_time()
-        .map(|d| d.to_offset(trips::oslo_offset(t)).date())
-        .unwrap_or(time::Date::MIN)
 }
 
 /// The register's measures with their gate today: may the purpose collect, what is missing

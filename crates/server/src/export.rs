@@ -7,6 +7,8 @@ use domain::Timestamp;
 use domain::drivinglog::LogEntry;
 use serde_json::{Value, json};
 
+use report::csv_field;
+
 use crate::api::{entry_json, ledger_json};
 use crate::reads::MyData;
 
@@ -71,14 +73,6 @@ pub fn my_data_json(d: &MyData) -> Value {
         },
         "access_log": d.ledger.iter().map(ledger_json).collect::<Vec<_>>(),
     })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn trips_csv(d: &MyData) -> String {

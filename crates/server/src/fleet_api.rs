@@ -28,21 +28,40 @@ fn moved_json(
     serde_json::json!({ "vehicle": reg, "lat": lat, "lon": lon, "time": time.rfc3339() })
 }
 
-fn current(shared: &Shared) -> Vec<serde_json::Value> {
-    let snapshot = shared
+/// Where the vehicles are now, by registration number.
+pub fn positions(shared: &Shared) -> Vec<crate::reads::FleetPosition> {
+    let names = shared.names.read().map(|n| n.clone()).unwrap_or_default();
+    let mut out: Vec<crate::reads::FleetPosition> = shared
         .fleet
         .read()
         .map(|f| f.snapshot())
-        .unwrap_or_default();
-    snapshot
+        .unwrap_or_default()
         .into_iter()
-        .map(|(v, p)| moved_json(shared, v, p.position.lat(), p.position.lon(), p.time))
-        .collect()
+        .map(|(v, p)| crate::reads::FleetPosition {
+            vehicle: names.get(&v).cloned().unwrap_or_default(),
+            lat: p.position.lat(),
+            lon: p.position.lon(),
+            time: p.time,
+        })
+        .collect();
+    out.sort_by(|a, b| a.vehicle.cmp(&b.vehicle));
+    out
 }
 
-/// The fleet view as JSON: `{"vehicles": [{vehicle, lat, lon, time}]}`.
-pub fn snapshot_json(shared: &Shared) -> serde_json::Value {
-    serde_json::json!({ "vehicles": current(shared) })
+/// Positions as JSON: `{"vehicles": [{vehicle, lat, lon, time}]}`.
+pub fn positions_json(positions: &[crate::reads::FleetPosition]) -> serde_json::Value {
+    let vehicles: Vec<serde_json::Value> = positions
+        .iter()
+        .map(|p| {
+            serde_json::json!({ "vehicle": p.vehicle, "lat": p.lat, "lon": p.lon, "time": p.time.rfc3339() })
+        })
+        .collect();
+    serde_json::json!({ "vehicles": vehicles })
+}
+
+/// The fleet view now as JSON.
+fn snapshot_json(shared: &Shared) -> serde_json::Value {
+    positions_json(&positions(shared))
 }
 
 /// How often an open stream checks that its login (bearer token or session) is still valid:

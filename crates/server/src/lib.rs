@@ -273,7 +273,7 @@ async fn ledger_checkpoints(
         {
             Ok(Ok((head, written))) => {
                 if written {
-                    tracing::info!(size = head.size, root = %hex_of(&head.root), "audit ledger verified; checkpoint written");
+                    tracing::info!(size = head.size, root = %hex::encode(head.root), "audit ledger verified; checkpoint written");
                 }
                 Ok(head)
             }
@@ -291,10 +291,6 @@ async fn ledger_checkpoints(
             outcome,
         });
     }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One round: verify, compare with the newest checkpoint in `dir`, write a new one when the
@@ -350,10 +346,7 @@ pub fn retention_policy(
 ) -> Result<storage::RetentionPolicy, storage::StoreError> {
     let (_, reg) = store.register().load_register()?;
     let now = ingest::now();
-    let today = now
-        .to_offset_date_time()
-        .map(|d| d.to_offset(trips::oslo_offset(now)).date())
-        .unwrap_or(time::Date::MIN);
+    let today = trips::oslo_date(now);
     let ended = reg
         .gates(today, &register::GateConfig::default())
         .iter()

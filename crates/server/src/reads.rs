@@ -322,25 +322,10 @@ impl Reads {
     /// The fleet view's current positions, for a caller that already holds a fleet-view
     /// capability (the live stream after its one ledgered authorisation).
     pub fn fleet_now(&self) -> Vec<FleetPosition> {
-        let Some(shared) = &self.shared else {
-            return Vec::new();
-        };
-        let names = shared.names.read().map(|n| n.clone()).unwrap_or_default();
-        let mut out: Vec<FleetPosition> = shared
-            .fleet
-            .read()
-            .map(|f| f.snapshot())
+        self.shared
+            .as_deref()
+            .map(crate::fleet_api::positions)
             .unwrap_or_default()
-            .into_iter()
-            .map(|(v, p)| FleetPosition {
-                vehicle: names.get(&v).cloned().unwrap_or_default(),
-                lat: p.position.lat(),
-                lon: p.position.lon(),
-                time: p.time,
-            })
-            .collect();
-        out.sort_by(|a, b| a.vehicle.cmp(&b.vehicle));
-        out
     }
 
     /// A vehicle's driving log for a month (`YYYY-MM`) or a year (`YYYY`).
@@ -484,7 +469,7 @@ impl Reads {
         source: &str,
     ) -> Result<String, ReadError> {
         let org = self.store.load_org()?;
-        let today = today()?;
+        let today = today();
         let employee = who.employee().unwrap_or_default().to_owned();
         let assigned: Vec<&RegNo> = org
             .assignments
@@ -549,7 +534,7 @@ impl Reads {
     pub fn open_alarm(&self, who: &Who, reg: &str, reason: &str) -> Result<i64, ReadError> {
         let (reg, id) = self.vehicle(reg)?;
         let org = self.store.load_org()?;
-        let today = today()?;
+        let today = today();
         self.authorise(
             who,
             ReadPurpose::Alarm,
@@ -786,7 +771,7 @@ impl Reads {
         let cap = &g.cap;
         let number = cap.subject().unwrap_or_default().to_owned();
         let org = self.store.load_org()?;
-        let today = today()?;
+        let today = today();
         let year = today.year();
         let (from, to) = report::period(&year.to_string()).map_err(ReadError::Invalid)?;
         let assignments: Vec<org::Assignment> = org
@@ -849,11 +834,8 @@ impl Reads {
     }
 }
 
-fn today() -> Result<time::Date, ReadError> {
-    let t = now();
-    t.to_offset_date_time()
-        .map(|d| d.to_offset(trips::oslo_offset(t)).date())
-        .ok_or_else(|| ReadError::Invalid("the clock is out of range".to_owned()))
+fn today() -> time::Date {
+    trips::oslo_date(now())
 }
 
 fn storage_record(r: access::AuditRecord) -> storage::AuditRecord {
