@@ -9,10 +9,10 @@
 use std::sync::Arc;
 
 use access::{Capability, Denial, Policy, ReadPurpose, Role, Scope};
-use domain::drivinglog::{Classification, LogEntry, RecordedDeviation};
+use domain::drivinglog::{LogEntry, RecordedDeviation};
 use domain::{RegNo, Timestamp, VehicleId};
 use ledger::Action;
-use storage::{SignRole, Store, StoreError};
+use storage::{Store, StoreError};
 
 use crate::audit_log::{AuditError, AuditLog};
 use crate::ingest::now;
@@ -53,11 +53,6 @@ impl Who {
             role,
         })
     }
-
-    /// The user's employee number, for changes only an employee makes about themselves.
-    fn employee(&self) -> Option<&str> {
-        self.user.employee.as_deref()
-    }
 }
 
 /// Why a read gave nothing.
@@ -70,6 +65,9 @@ pub enum ReadError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A rule of the changes door said no; the attempt is on the ledger as refused.
+    #[error("{}", .0.en)]
+    Refused(domain::changes::Refusal),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error(transparent)]
@@ -116,8 +114,9 @@ pub struct DrivingLogPeriod {
     pub period: String,
     pub entries: Vec<LogEntry>,
     pub deviations: Vec<RecordedDeviation>,
-    /// Month sign-offs: (driver or keeper, by, when). Empty for a year.
-    pub signoffs: Vec<(SignRole, String, Timestamp)>,
+    /// The month's review steps (submitted, returned, approved), oldest first. Empty for a
+    /// year.
+    pub signoffs: Vec<domain::changes::MonthStep>,
     /// The calendar year to the end of the period, for the tax thresholds.
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
@@ -292,6 +291,44 @@ impl Reads {
         }
     }
 
+    /// The policy's decision for a change: a refusal is recorded (with `subject`) and
+    /// returned; a grant gives the capability and the ledger entry still to be written, by
+    /// the changes door, with what actually happened.
+    pub(crate) fn decide(
+        &self,
+        who: &Who,
+        purpose: ReadPurpose,
+        scope: Scope,
+        subject: Option<String>,
+        object: String,
+    ) -> Result<(Capability, storage::AuditRecord), ReadError> {
+        let at = now();
+        let fill = |r: &mut access::AuditRecord| {
+            if r.subject.is_none() {
+                r.subject.clone_from(&subject);
+            }
+            r.object.clone_from(&object);
+        };
+        match Policy::authorise(&who.user, who.role, purpose, scope, at.millis()) {
+            Ok(grant) => {
+                let (cap, mut record) = grant.into_parts();
+                fill(&mut record);
+                Ok((cap, storage_record(record)))
+            }
+            Err(denial) => {
+                let mut record = denial.audit().clone();
+                fill(&mut record);
+                self.audit.append(storage_record(record))?;
+                Err(ReadError::Denied(Box::new(denial)))
+            }
+        }
+    }
+
+    /// The ledger's writer, for the changes door.
+    pub(crate) fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
     fn vehicle(&self, reg: &str) -> Result<(RegNo, VehicleId), ReadError> {
         let reg = RegNo::parse(reg).map_err(|e| ReadError::Invalid(e.to_string()))?;
         let id = self
@@ -357,7 +394,7 @@ impl Reads {
         let entries = self.store.driving_log(&g.cap, id, from, to)?;
         let deviations = self.store.deviations(&g.cap, id, from, to)?;
         let signoffs = if period.len() == 7 {
-            self.store.signoffs(id, period)?
+            self.store.month_review(id, period)?
         } else {
             Vec::new()
         };
@@ -404,112 +441,6 @@ impl Reads {
         g.finish(trips)
     }
 
-    /// Classifies one of the acting employee's own trips.
-    pub fn classify(&self, who: &Who, trip: i64, class: &Classification) -> Result<(), ReadError> {
-        let cap = self
-            .authorise(
-                who,
-                ReadPurpose::DrivingLog,
-                Scope::Own,
-                None,
-                Action::Change,
-                format!("classify trip {trip} as {}", class.as_str()),
-            )?
-            .recorded()?;
-        self.store
-            .classify_trip(&cap, trip, class, &who.user.name, now())?;
-        Ok(())
-    }
-
-    /// Signs a month of a vehicle's driving log: the driver (employee role, own vehicle) or the
-    /// log keeper (after the driver).
-    pub fn sign_month(&self, who: &Who, reg: &str, month: &str) -> Result<(), ReadError> {
-        let (from, to) = report::period(month).map_err(ReadError::Invalid)?;
-        if month.len() != 7 {
-            return Err(ReadError::Invalid(format!(
-                "a month is signed as YYYY-MM, not {month:?}"
-            )));
-        }
-        let (reg, id) = self.vehicle(reg)?;
-        let org = self.store.load_org()?;
-        let (scope, role) = match who.role {
-            Role::Employee => (Scope::Own, SignRole::Driver),
-            _ => (Scope::Vehicle(reg.to_string()), SignRole::Keeper),
-        };
-        if role == SignRole::Driver
-            && !who
-                .employee()
-                .is_some_and(|e| drove(&org, e, &reg, from, to))
-        {
-            return Err(ReadError::Invalid(format!(
-                "{reg} was not assigned to you in {month}; its driver signs it"
-            )));
-        }
-        self.authorise(
-            who,
-            ReadPurpose::DrivingLog,
-            scope,
-            drivers_of(&org, &reg, from, to),
-            Action::Change,
-            format!("sign driving log {reg} {month} as {}", role.as_str()),
-        )?
-        .recorded()?;
-        self.store
-            .sign_month(id, month, role, &who.user.name, now())?;
-        Ok(())
-    }
-
-    /// The acting employee switches privacy mode for the vehicle assigned to them today (or
-    /// `reg`, when given, if it is assigned to them today). Returns the vehicle.
-    pub fn switch_privacy(
-        &self,
-        who: &Who,
-        reg: Option<&str>,
-        on: bool,
-        source: &str,
-    ) -> Result<String, ReadError> {
-        let org = self.store.load_org()?;
-        let today = today();
-        let employee = who.employee().unwrap_or_default().to_owned();
-        let assigned: Vec<&RegNo> = org
-            .assignments
-            .iter()
-            .filter(|a| a.employee == employee && drove(&org, &employee, &a.vehicle, today, today))
-            .map(|a| &a.vehicle)
-            .collect();
-        let chosen = match reg {
-            Some(r) => {
-                let (r, _) = self.vehicle(r)?;
-                assigned.into_iter().find(|a| **a == r).cloned()
-            }
-            None => assigned.first().map(|r| (*r).clone()),
-        };
-        let object = format!(
-            "privacy mode {} for {}",
-            if on { "on" } else { "off" },
-            chosen
-                .as_ref()
-                .map_or("no vehicle".to_owned(), ToString::to_string)
-        );
-        self.authorise(
-            who,
-            ReadPurpose::OwnData,
-            Scope::Own,
-            None,
-            Action::Change,
-            object,
-        )?
-        .recorded()?;
-        let Some(reg) = chosen else {
-            return Err(ReadError::NotFound(
-                "no vehicle is assigned to you today in the organisation file".to_owned(),
-            ));
-        };
-        let (_, id) = self.vehicle(reg.as_str())?;
-        self.store.switch_privacy(id, on, source, now())?;
-        Ok(reg.to_string())
-    }
-
     /// The privacy switches of a vehicle made while it was assigned to the acting employee,
     /// newest first. Only the driver reads them: they tell when private trips began.
     pub fn privacy_history(
@@ -528,27 +459,6 @@ impl Reads {
         )?;
         let switches = self.store.privacy_switches(&g.cap, id)?;
         g.finish(switches)
-    }
-
-    /// Opens an alarm window by hand (a reported theft); returns its id.
-    pub fn open_alarm(&self, who: &Who, reg: &str, reason: &str) -> Result<i64, ReadError> {
-        let (reg, id) = self.vehicle(reg)?;
-        let org = self.store.load_org()?;
-        let today = today();
-        self.authorise(
-            who,
-            ReadPurpose::Alarm,
-            Scope::All,
-            drivers_of(&org, &reg, today, today),
-            Action::Change,
-            format!("open alarm window for {reg}: {reason}"),
-        )?
-        .recorded()?;
-        Ok(self.store.open_alarm(
-            id,
-            &format!("{reason} (reported by {})", who.user.name),
-            now(),
-        )?)
     }
 
     /// Alarm windows, newest first.
@@ -598,25 +508,6 @@ impl Reads {
             ))),
             other => g.finish(other?),
         }
-    }
-
-    /// Resolves an alarm window (security operator); `incident` keeps it longer.
-    pub fn resolve_alarm(&self, who: &Who, window: i64, incident: bool) -> Result<(), ReadError> {
-        self.authorise(
-            who,
-            ReadPurpose::Alarm,
-            Scope::All,
-            None,
-            Action::Change,
-            format!(
-                "resolve alarm window {window}{}",
-                if incident { " as an incident" } else { "" }
-            ),
-        )?
-        .recorded()?;
-        self.store
-            .resolve_alarm(window, &who.user.name, incident, now())?;
-        Ok(())
     }
 
     /// The released anonymous aggregates.
@@ -852,7 +743,13 @@ fn storage_record(r: access::AuditRecord) -> storage::AuditRecord {
 }
 
 /// Whether `employee` was assigned `reg` on some day of the period.
-fn drove(org: &org::Org, employee: &str, reg: &RegNo, from: time::Date, to: time::Date) -> bool {
+pub(crate) fn drove(
+    org: &org::Org,
+    employee: &str,
+    reg: &RegNo,
+    from: time::Date,
+    to: time::Date,
+) -> bool {
     org.assignments.iter().any(|a| {
         a.employee == employee && &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t)
     })

@@ -105,6 +105,7 @@ pub fn router(
         .route("/drivinglog", get(pages::drivinglog::page))
         .route("/drivinglog/export", get(pages::drivinglog::export))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
+        .route("/drivinglog/return", post(pages::drivinglog::return_month))
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
         .route("/stats", get(pages::stats::page))

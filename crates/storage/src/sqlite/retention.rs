@@ -125,6 +125,12 @@ pub fn run(
     let trips = tx
         .execute("DELETE FROM trip WHERE local_date < ?1", [&cutoff])
         .map_err(db_err)?;
+    // The months' review steps go with their driving log.
+    tx.execute(
+        "DELETE FROM month_step WHERE month < substr(?1, 1, 7)",
+        [&cutoff],
+    )
+    .map_err(db_err)?;
     let deviations = tx
         .execute("DELETE FROM deviation WHERE local_date < ?1", [&cutoff])
         .map_err(db_err)?;
