@@ -821,8 +821,8 @@ async fn fleet_stream(
     let store = state.reads.store().clone();
     let token_hash = access::TokenHash::of(bearer(&headers)).to_hex();
     run(
-        move || reads.fleet(&w, purpose),
-        move |_| crate::fleet_api::stream_changes(shared, store, token_hash),
+        move || reads.fleet_view(&w, purpose),
+        move |(_, watch)| crate::fleet_api::stream_changes(shared, store, token_hash, watch),
     )
     .await
 }

@@ -104,6 +104,58 @@ pub struct FleetPosition {
     pub time: Timestamp,
 }
 
+/// The vehicles one opened fleet view has shown, so that each lands once on the ledger of its
+/// drivers (who are told who saw where their vehicle was, and when).
+pub struct FleetWatch {
+    reads: Reads,
+    who: Who,
+    purpose: ReadPurpose,
+    seen: std::collections::HashSet<String>,
+}
+
+impl FleetWatch {
+    /// Records the vehicles among `regs` this view has not shown yet, durably, before they
+    /// are shown: one entry each, its subject the drivers assigned to the vehicle today.
+    pub fn record(&mut self, regs: &[&str]) -> Result<(), ReadError> {
+        let fresh: Vec<String> = regs
+            .iter()
+            .filter(|r| !r.is_empty() && !self.seen.contains(**r))
+            .map(|r| (*r).to_owned())
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let org = self.reads.store.load_org()?;
+        let day = today();
+        let mut pending = Vec::new();
+        for reg in &fresh {
+            let subject = RegNo::parse(reg)
+                .ok()
+                .and_then(|r| drivers_of(&org, &r, day, day));
+            pending.push(self.reads.audit.submit(storage::AuditRecord {
+                at: now(),
+                actor: self.who.user.id.0.clone(),
+                role: self.who.role.as_str().to_owned(),
+                purpose: self.purpose.as_str().to_owned(),
+                subject,
+                action: Action::Read,
+                object: format!("fleet view: where {reg} is now"),
+                outcome: "ok".to_owned(),
+            })?);
+        }
+        for p in pending {
+            p.wait()?;
+        }
+        self.seen.extend(fresh);
+        Ok(())
+    }
+
+    /// Whether this view has shown the vehicle already.
+    pub fn has_seen(&self, reg: &str) -> bool {
+        self.seen.contains(reg)
+    }
+}
+
 /// One vehicle's driving log for a period, as the reader's capability shows it.
 #[derive(Clone, Debug)]
 pub struct DrivingLogPeriod {
@@ -172,6 +224,8 @@ pub struct MyData {
     /// (vehicle, at, on, source)
     pub privacy_switches: Vec<(String, Timestamp, bool, String)>,
     pub alarm_windows: Vec<storage::AlarmWindow>,
+    /// The positions kept inside those windows, by window id.
+    pub alarm_positions: Vec<(i64, Vec<(Timestamp, domain::Position)>)>,
     pub ledger: Vec<ledger::StoredEntry>,
 }
 
@@ -329,6 +383,12 @@ impl Reads {
         &self.audit
     }
 
+    /// Puts a decided read on its way to the ledger.
+    fn granted(&self, cap: Capability, record: storage::AuditRecord) -> Result<Granted, ReadError> {
+        let recorded = self.audit.submit(record)?;
+        Ok(Granted { cap, recorded })
+    }
+
     fn vehicle(&self, reg: &str) -> Result<(RegNo, VehicleId), ReadError> {
         let reg = RegNo::parse(reg).map_err(|e| ReadError::Invalid(e.to_string()))?;
         let id = self
@@ -344,6 +404,17 @@ impl Reads {
         who: &Who,
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<FleetPosition>, ReadError> {
+        self.fleet_view(who, asked).map(|(now, _)| now)
+    }
+
+    /// The fleet view opened: its positions, each vehicle's view on the ledger of the drivers
+    /// assigned to it today (one entry per opened view and vehicle, never per position), and
+    /// the watch that records the vehicles that appear later in a live stream.
+    pub fn fleet_view(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<(Vec<FleetPosition>, FleetWatch), ReadError> {
         let purpose = declared(ReadPurpose::FleetView, asked)?;
         let g = self.authorise(
             who,
@@ -353,7 +424,17 @@ impl Reads {
             Action::Read,
             "fleet view, all vehicles now".to_owned(),
         )?;
-        g.finish(self.fleet_now())
+        let now = self.fleet_now();
+        let mut watch = FleetWatch {
+            reads: self.clone(),
+            who: who.clone(),
+            purpose,
+            seen: std::collections::HashSet::new(),
+        };
+        let regs: Vec<&str> = now.iter().map(|p| p.vehicle.as_str()).collect();
+        watch.record(&regs)?;
+        let now = g.finish(now)?;
+        Ok((now, watch))
     }
 
     /// The fleet view's current positions, for a caller that already holds a fleet-view
@@ -461,32 +542,37 @@ impl Reads {
         g.finish(switches)
     }
 
-    /// Alarm windows, newest first.
+    /// Alarm windows, newest first. Each window is about the drivers of its vehicle while it
+    /// was open: they are the read's subject, and find it in their own access log.
     pub fn alarms(
         &self,
         who: &Who,
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<(String, storage::AlarmWindow)>, ReadError> {
         let purpose = declared(ReadPurpose::Alarm, asked)?;
-        let g = self.authorise(
-            who,
-            purpose,
-            Scope::All,
-            None,
-            Action::Read,
-            "alarm windows".to_owned(),
-        )?;
+        let (cap, mut record) =
+            self.decide(who, purpose, Scope::All, None, "alarm windows".to_owned())?;
         let names = self.vehicle_names()?;
-        let windows = self
+        let org = self.store.load_org()?;
+        let windows: Vec<(String, storage::AlarmWindow)> = self
             .store
-            .alarm_windows(&g.cap)?
+            .alarm_windows(&cap)?
             .into_iter()
             .map(|w| (names(w.vehicle), w))
             .collect();
-        g.finish(windows)
+        let mut drivers: Vec<String> = windows
+            .iter()
+            .filter_map(|(reg, w)| window_drivers(&org, reg, w))
+            .flat_map(|d| d.split(',').map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        drivers.sort_unstable();
+        drivers.dedup();
+        record.subject = (!drivers.is_empty()).then(|| drivers.join(","));
+        self.granted(cap, record)?.finish(windows)
     }
 
-    /// The positions kept inside one alarm window.
+    /// The positions kept inside one alarm window: its subject is the drivers assigned to the
+    /// vehicle while the window was open.
     pub fn alarm_positions(
         &self,
         who: &Who,
@@ -494,20 +580,30 @@ impl Reads {
         window: i64,
     ) -> Result<Vec<(Timestamp, domain::Position)>, ReadError> {
         let purpose = declared(ReadPurpose::Alarm, asked)?;
-        let g = self.authorise(
+        let (cap, mut record) = self.decide(
             who,
             purpose,
             Scope::All,
             None,
-            Action::Read,
             format!("alarm window {window} positions"),
         )?;
-        match self.store.alarm_positions(&g.cap, window) {
-            Err(StoreError::Refused(_)) => Err(ReadError::NotFound(format!(
+        let found = self
+            .store
+            .alarm_windows(&cap)?
+            .into_iter()
+            .find(|w| w.id == window);
+        let Some(w) = found else {
+            record.outcome = format!("refused: there is no alarm window {window}");
+            self.audit.append(record)?;
+            return Err(ReadError::NotFound(format!(
                 "there is no alarm window {window}"
-            ))),
-            other => g.finish(other?),
-        }
+            )));
+        };
+        let names = self.vehicle_names()?;
+        record.subject = window_drivers(&self.store.load_org()?, &names(w.vehicle), &w);
+        let g = self.granted(cap, record)?;
+        let positions = self.store.alarm_positions(&g.cap, window)?;
+        g.finish(positions)
     }
 
     /// The released anonymous aggregates.
@@ -684,6 +780,7 @@ impl Reads {
                 }
             }
         }
+        let alarm_windows = self.store.alarm_windows(cap)?;
         let data = MyData {
             employee: org.employees.iter().find(|e| e.number == number).cloned(),
             assignments,
@@ -701,7 +798,11 @@ impl Reads {
             year,
             trips: self.store.own_driving_log(cap, from, to)?,
             privacy_switches,
-            alarm_windows: self.store.alarm_windows(cap)?,
+            alarm_positions: alarm_windows
+                .iter()
+                .map(|w| Ok((w.id, self.store.alarm_positions(cap, w.id)?)))
+                .collect::<Result<_, StoreError>>()?,
+            alarm_windows,
             ledger: self.store.audit_entries_for(cap, None, LEDGER_PAGE)?,
         };
         g.finish(data)
@@ -753,6 +854,14 @@ pub(crate) fn drove(
     org.assignments.iter().any(|a| {
         a.employee == employee && &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t)
     })
+}
+
+/// The drivers of an alarm window's vehicle while it was open (to its resolution, or today).
+fn window_drivers(org: &org::Org, reg: &str, w: &storage::AlarmWindow) -> Option<String> {
+    let reg = RegNo::parse(reg).ok()?;
+    let from = trips::oslo_date(w.opened_at);
+    let to = trips::oslo_date(w.resolved_at.unwrap_or_else(now));
+    drivers_of(org, &reg, from, to.max(from))
 }
 
 /// The employees who drove `reg` (by assignment) in the period, as employee numbers.

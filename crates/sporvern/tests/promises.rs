@@ -952,3 +952,230 @@ async fn a_trip_classified_private_keeps_its_date_and_km_and_nothing_else_in_any
         }
     }
 }
+
+/// Reads a server-sent event stream until `until` appears (or 10 s pass); what arrived.
+async fn read_until(s: &mut tokio::net::TcpStream, seen: &mut String, until: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut chunk = [0u8; 4096];
+    while !seen.contains(until) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, s.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => seen.push_str(&String::from_utf8_lossy(&chunk[..n])),
+            _ => panic!("no {until:?} in the stream: {seen}"),
+        }
+    }
+}
+
+fn entries_about(app: &TestApp, employee: &str) -> Vec<ledger::Entry> {
+    storage::open(app.data())
+        .expect("open")
+        .audit_entries()
+        .expect("ledger")
+        .into_iter()
+        .map(|s| s.entry)
+        .filter(|e| {
+            e.subject
+                .as_deref()
+                .is_some_and(|s| s.split(',').any(|n| n == employee))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_driver_sees_the_security_operators_and_the_dispatchers_views_of_their_data() {
+    let app = spawn_app(|_| {}).await;
+    let kari = user_token(&app, "kari", "employee", Some("1001")).await;
+    let vakt = user_token(&app, "vakt", "security_operator", None).await;
+    let disp = user_token(&app, "disp", "dispatcher", None).await;
+    let store = storage::open(app.data()).expect("open");
+    let ek = vehicle(store.as_ref(), "EK 12345");
+
+    // The dispatcher opens the live stream before kari's van is on the map…
+    let mut sse = tokio::net::TcpStream::connect(app.http)
+        .await
+        .expect("connect");
+    sse.write_all(
+        format!(
+            "GET /api/v1/fleet/stream HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {disp}\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("send");
+    let mut seen = String::new();
+    read_until(&mut sse, &mut seen, "event: snapshot").await;
+    // …then the van drives; its first position in the stream is put on kari's ledger first.
+    let window = open_alarm(
+        store.as_ref(),
+        ek,
+        Timestamp::from_millis(now_ms() - 60_000),
+    );
+    let (mut dev, answer) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    assert_eq!(answer, 1);
+    let t = now_ms() - 20_000;
+    let fixes: Vec<_> = (0..3)
+        .map(|i| {
+            teltonika_point(
+                t + i * 5_000,
+                (59.92 + 0.001 * i as f64, 10.77),
+                true,
+                1_000_000,
+            )
+        })
+        .collect();
+    dev.send(&frame(&fixes)).await;
+    assert_eq!(dev.ack().await, Some(3));
+    read_until(&mut sse, &mut seen, "event: moved").await;
+    let streamed = entries_about(&app, "1001")
+        .into_iter()
+        .filter(|e| e.actor == "disp" && e.object.contains("EK12345"))
+        .count();
+    assert_eq!(
+        streamed, 1,
+        "one entry for the van in this view, not one per position"
+    );
+    // More positions in the same view add nothing.
+    dev.send(&frame(&[teltonika_point(
+        t + 16_000,
+        (59.925, 10.77),
+        true,
+        1_000_000,
+    )]))
+    .await;
+    assert_eq!(dev.ack().await, Some(1));
+    read_until(&mut sse, &mut seen, "59.925").await;
+    drop(sse);
+    assert_eq!(
+        entries_about(&app, "1001")
+            .iter()
+            .filter(|e| e.actor == "disp" && e.object.contains("EK12345"))
+            .count(),
+        1
+    );
+
+    // A fresh view of the map (JSON) is one more entry for the van.
+    let auth = |t: &str| format!("Bearer {t}");
+    let (status, _, body) = raw(
+        &app,
+        "GET",
+        "/api/v1/fleet",
+        &[("Authorization", &auth(&disp))],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("EK12345"), "{body}");
+    // The security operator reads the alarm window's positions and the list of windows.
+    let (status, _, body) = raw(
+        &app,
+        "GET",
+        &format!("/api/v1/alarms/{window}/positions"),
+        &[("Authorization", &auth(&vakt))],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = raw(
+        &app,
+        "GET",
+        "/api/v1/alarms",
+        &[("Authorization", &auth(&vakt))],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A window that does not exist is a 404, recorded as such.
+    let (status, _, body) = raw(
+        &app,
+        "GET",
+        "/api/v1/alarms/999/positions",
+        &[("Authorization", &auth(&vakt))],
+        "",
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+
+    // Kari's own log has all of it: who, in which role, for which purpose, when.
+    let (_, _, body) = raw(
+        &app,
+        "GET",
+        "/api/v1/me/ledger",
+        &[("Authorization", &auth(&kari))],
+        "",
+    )
+    .await;
+    let mine: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let entries = mine["entries"].as_array().expect("entries");
+    let by = |actor: &str, purpose: &str, object: &str| {
+        entries
+            .iter()
+            .filter(|e| {
+                e["actor"] == actor
+                    && e["purpose"] == purpose
+                    && e["object"].as_str().is_some_and(|o| o.contains(object))
+                    && e["at"].is_string()
+            })
+            .count()
+    };
+    assert_eq!(
+        by("disp", "fleet_view", "where EK12345 is now"),
+        2,
+        "{mine:#}"
+    );
+    assert_eq!(
+        by("vakt", "alarm", &format!("alarm window {window} positions")),
+        1,
+        "{mine:#}"
+    );
+    assert_eq!(by("vakt", "alarm", "alarm windows"), 1, "{mine:#}");
+    assert!(entries.iter().any(|e| e["role"] == "security_operator"));
+    // The access report answers her request with the same, and with the positions held.
+    let pvo = user_token(&app, "pvo", "privacy_officer", None).await;
+    let (status, _, body) = raw(
+        &app,
+        "GET",
+        "/api/v1/employees/1001/access-report?reference=INN-1",
+        &[("Authorization", &auth(&pvo))],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let windows = report["alarm"]["windows"].as_array().expect("windows");
+    assert!(
+        windows
+            .iter()
+            .any(|w| w["id"] == window && w["positions"].as_array().is_some_and(|p| !p.is_empty())),
+        "the report shows the positions held in the window: {report:#}"
+    );
+    assert!(
+        report["access_log"]
+            .as_array()
+            .expect("log")
+            .iter()
+            .any(|e| e["actor"] == "vakt"),
+        "and who looked at them"
+    );
+
+    // On her page, in bokmål and in English.
+    let web = web_login(&app, "kari").await;
+    for (lang, role, purpose) in [
+        ("nb", "Sikkerhetsvakt", "sikkerhet (alarm)"),
+        ("en", "Security operator", "security (alarm)"),
+    ] {
+        let (_, _, page) = raw(
+            &app,
+            "GET",
+            &format!("/me?lang={lang}"),
+            &[("Cookie", &web.cookie)],
+            "",
+        )
+        .await;
+        let looked = &page[page.find("looked-h").expect("who looked")..];
+        assert!(
+            looked.contains("vakt") && looked.contains(role) && looked.contains(purpose),
+            "{lang}: {looked}"
+        );
+        assert!(looked.contains("disp"), "{lang}: the dispatcher too");
+    }
+}

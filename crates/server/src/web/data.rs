@@ -449,6 +449,15 @@ pub fn fleet(
     Ok(reads.fleet(&who(viewer, viewer.acting(Role::Dispatcher)), None)?)
 }
 
+/// The fleet view opened for the live feed, with the watch that records vehicles appearing
+/// later.
+pub fn fleet_view(
+    reads: &Reads,
+    viewer: &Viewer,
+) -> Result<(Vec<crate::reads::FleetPosition>, crate::reads::FleetWatch), DataError> {
+    Ok(reads.fleet_view(&who(viewer, viewer.acting(Role::Dispatcher)), None)?)
+}
+
 /// The organisation as the admin configures it: no tracking data.
 pub struct Admin {
     pub org: org::Org,

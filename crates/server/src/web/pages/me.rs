@@ -329,7 +329,14 @@ fn body(
                                 (access::Role::parse(&e.entry.role).map(|r| role_name(lang, r)).unwrap_or(&e.entry.role))
                                 ") · " (purpose_name(lang, &e.entry.purpose))
                             }
-                            div.what { (action_name(lang, e.entry.action)) ": " (e.entry.object) }
+                            div.what {
+                                (action_name(lang, e.entry.action)) ": " (e.entry.object)
+                                @if e.entry.outcome.starts_with("refused") {
+                                    " — " (lang.t("avvist", "refused")) (e.entry.outcome.trim_start_matches("refused"))
+                                } @else if e.entry.outcome.starts_with("failed") {
+                                    " — " (lang.t("mislyktes", "failed"))
+                                }
+                            }
                         }
                     }
                 }
