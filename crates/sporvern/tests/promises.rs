@@ -1179,3 +1179,235 @@ async fn the_driver_sees_the_security_operators_and_the_dispatchers_views_of_the
         assert!(looked.contains("disp"), "{lang}: the dispatcher too");
     }
 }
+
+/// One request for the property test: status, content type and body (a stream: its head).
+async fn probe(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut s = tokio::net::TcpStream::connect(app.http)
+        .await
+        .expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    for (k, v) in headers {
+        req.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    req.extend_from_slice(body);
+    s.write_all(&req).await.expect("send");
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match tokio::time::timeout(Duration::from_millis(3000), s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Err(_) => break,
+            Ok(Ok(n)) => out.extend_from_slice(&chunk[..n]),
+            Ok(Err(_)) => break,
+        }
+        let text = String::from_utf8_lossy(&out);
+        if text.contains("\r\n\r\n") && text.to_ascii_lowercase().contains("text/event-stream") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no answer to {method} {path}: {text:?}"));
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_owned())
+}
+
+#[tokio::test]
+async fn no_request_to_the_api_gets_a_5xx_or_an_error_that_is_not_problem_json() {
+    use server::api::{ENDPOINTS, Method};
+    let app = spawn_app(|_| {}).await;
+    let day = month_ago(1).0;
+    seed_trip(app.data(), day);
+    let employee = user_token(&app, "kari", "employee", Some("1001")).await;
+    let keeper = user_token(&app, "lars", "log_keeper", None).await;
+    let officer = user_token(&app, "pvo", "privacy_officer", None).await;
+    let security = user_token(&app, "vakt", "security_operator", None).await;
+
+    // Values for each path parameter: malformed ones, and well-formed ones for what does not
+    // exist (which must be 404).
+    let params: &[(&str, &[&str])] = &[
+        (
+            "{id}",
+            &["abc", "-1", "99999999999999999999", "1.5", "%00", "999999"],
+        ),
+        (
+            "{reg}",
+            &[
+                "%21%21",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "ZZ99999",
+                "EK12345",
+            ],
+        ),
+        ("{month}", &["2026-13", "x", "20261", "2026-11"]),
+        ("{number}", &["nobody", "%FF", "1001"]),
+    ];
+    let queries = [
+        "",
+        "?month=garbage&format=xml&lang=zz",
+        "?role=nope",
+        "?purpose=nope",
+        "?purpose=timesheet_control",
+        "?month=2026-11&format=pdf&reference=",
+        "?subject=%27%3B--&reference=X&month=1",
+        "?month=2026-02-30",
+    ];
+    let bodies: &[&[u8]] = &[
+        b"",
+        b"{",
+        b"null",
+        b"[]",
+        br#"{"on": "yes"}"#,
+        br#"{"business": 7, "private": "no"}"#,
+        br#"{"business": "", "private": true}"#,
+        br#"{"incident": null, "comment": ["x"]}"#,
+        br#"{"name": "kari", "password": 5}"#,
+        b"\xff\xfe not utf-8",
+    ];
+    let tokens = [
+        None,
+        Some("not-a-token"),
+        Some(employee.as_str()),
+        Some(keeper.as_str()),
+        Some(officer.as_str()),
+        Some(security.as_str()),
+    ];
+
+    let mut paths = Vec::new();
+    for e in ENDPOINTS {
+        let mut variants = vec![e.path.to_owned()];
+        for (name, values) in params {
+            if !e.path.contains(name) {
+                continue;
+            }
+            variants = variants
+                .iter()
+                .flat_map(|p| values.iter().map(move |v| p.replace(name, v)))
+                .collect();
+        }
+        for p in variants {
+            paths.push((e.method, p));
+        }
+    }
+    // And what is not in the table: an unknown path, a wrong method.
+    paths.push((Method::Get, "/api/v1/nothing-here".to_owned()));
+    paths.push((Method::Post, "/api/v1/me".to_owned()));
+    paths.push((Method::Get, "/api/v1/me/privacy".to_owned()));
+
+    let mut requests = 0;
+    let mut problems = 0;
+    for (method, path) in &paths {
+        for (qi, query) in queries.iter().enumerate() {
+            for (bi, body) in bodies.iter().enumerate() {
+                // The whole product for GETs is their queries; for POSTs, their bodies.
+                if (*method == Method::Get && bi > 0) || (*method == Method::Post && qi > 1) {
+                    continue;
+                }
+                for token in tokens {
+                    // Logging out with a real token would end it for the requests after.
+                    if path == "/api/v1/logout" && token.is_some_and(|t| t.len() > 20) {
+                        continue;
+                    }
+                    let auth = token.map(|t| format!("Bearer {t}"));
+                    let mut headers = vec![("Content-Type", "application/json")];
+                    if let Some(a) = &auth {
+                        headers.push(("Authorization", a.as_str()));
+                    }
+                    let url = format!("{path}{query}");
+                    let (status, content_type, text) =
+                        probe(&app, method.as_str(), &url, &headers, body).await;
+                    requests += 1;
+                    let what = format!(
+                        "{} {url} body {:?} token {token:?}: {status} {content_type} {text}",
+                        method.as_str(),
+                        String::from_utf8_lossy(body)
+                    );
+                    assert!(status < 500, "a 5xx: {what}");
+                    if status >= 400 {
+                        problems += 1;
+                        assert!(
+                            content_type.starts_with("application/problem+json"),
+                            "not problem+json: {what}"
+                        );
+                        let p: serde_json::Value =
+                            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {what}"));
+                        assert_eq!(p["status"], status, "{what}");
+                        for field in ["type", "title", "detail"] {
+                            assert!(
+                                p[field].as_str().is_some_and(|s| !s.is_empty()),
+                                "{field} missing: {what}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        requests > 1000 && problems > 900,
+        "{requests} requests, {problems} problems"
+    );
+
+    // What does not exist is 404, not 409 and not 500.
+    let auth = |t: &str| format!("Bearer {t}");
+    for (token, method, path, body) in [
+        (
+            &employee,
+            "POST",
+            "/api/v1/me/trips/999999/classify",
+            r#"{"private": true}"#,
+        ),
+        (
+            &security,
+            "POST",
+            "/api/v1/alarms/999999/resolve",
+            r#"{"incident": false}"#,
+        ),
+        (&security, "GET", "/api/v1/alarms/999999/positions", ""),
+        (
+            &keeper,
+            "GET",
+            "/api/v1/vehicles/ZZ99999/driving-log?month=2026-11",
+            "",
+        ),
+        (
+            &officer,
+            "GET",
+            "/api/v1/employees/9999/access-report?reference=X",
+            "",
+        ),
+    ] {
+        let a = auth(token);
+        let (status, content_type, text) = probe(
+            &app,
+            method,
+            path,
+            &[("Authorization", &a), ("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 404, "{method} {path}: {text}");
+        assert!(content_type.starts_with("application/problem+json"));
+    }
+}
