@@ -140,6 +140,11 @@ pub struct RetentionPolicy {
     pub alarm_days: i64,
     /// … or this many when the window was marked as an incident.
     pub alarm_incident_days: i64,
+    /// Staged fixes the purpose engine has consumed stay this many hours (the trip builder's
+    /// window for late data), …
+    pub staging_consumed_hours: i64,
+    /// … and every staged fix at most this many (`staging_lifetime_hours`, at most 168).
+    pub staging_lifetime_hours: i64,
     /// Vehicle purposes whose measure has ended (the register's gate says so): what they kept
     /// is deleted at the next run, except what another law requires to be kept (the driving
     /// log, bokføringsloven § 13).
@@ -153,16 +158,19 @@ impl Default for RetentionPolicy {
             privacy_switch_days: 90,
             alarm_days: 30,
             alarm_incident_days: 365,
+            staging_consumed_hours: 6,
+            staging_lifetime_hours: 72,
             ended: Vec::new(),
         }
     }
 }
 
-/// Rows that will be deleted on a date, by kind.
+/// Rows that will be deleted on a date, by kind; `due` is `None` for what retention keeps
+/// (the rule says why, and what ends it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedDeletion {
     pub kind: &'static str,
-    pub due: time::Date,
+    pub due: Option<time::Date>,
     pub count: u64,
     pub rule: &'static str,
 }

@@ -73,6 +73,16 @@ fn truncate_log(conn: &Connection, deleted: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The time of a deletion's receipt made outside a retention run (the staging purge, a
+/// weekly release), which are not handed the time.
+pub(crate) fn wall_clock() -> Timestamp {
+    Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+    )
+}
+
 pub struct SqliteStore {
     path: std::path::PathBuf,
     conn: Mutex<Connection>,
@@ -280,20 +290,38 @@ impl Store for SqliteStore {
 
     fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.with(|conn| {
-            let n = conn
+            let tx = conn.transaction().map_err(db_err)?;
+            let n = tx
                 .execute(
                     "DELETE FROM staged_fix WHERE received_at < ?1",
                     [before.millis()],
                 )
-                .map_err(db_err)?;
-            truncate_log(conn, n as u64)?;
-            Ok(n as u64)
+                .map_err(db_err)? as u64;
+            retention::add_receipt(
+                &tx,
+                wall_clock(),
+                "staged_fix",
+                n,
+                retention::STAGING_LIFETIME_RULE,
+            )?;
+            tx.commit().map_err(db_err)?;
+            truncate_log(conn, n)?;
+            Ok(n)
         })
     }
 
     fn purge_consumed(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.with(|conn| {
-            let n = purposes::purge_consumed(conn, before)?;
+            let tx = conn.transaction().map_err(db_err)?;
+            let n = purposes::purge_consumed(&tx, before)?;
+            retention::add_receipt(
+                &tx,
+                wall_clock(),
+                "staged_fix",
+                n,
+                retention::STAGING_CONSUMED_RULE,
+            )?;
+            tx.commit().map_err(db_err)?;
             truncate_log(conn, n)?;
             Ok(n)
         })

@@ -602,9 +602,7 @@ pub fn release_utilization(
     facts_before: Timestamp,
 ) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(db_err)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now = super::wall_clock().millis();
     for w in weeks {
         tx.execute(
             "INSERT INTO utilization_week (grp, year, week, released_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -613,11 +611,19 @@ pub fn release_utilization(
         )
         .map_err(db_err)?;
     }
-    tx.execute(
-        "DELETE FROM utilization_fact WHERE start_time < ?1",
-        [facts_before.millis()],
-    )
-    .map_err(db_err)?;
+    let n = tx
+        .execute(
+            "DELETE FROM utilization_fact WHERE start_time < ?1",
+            [facts_before.millis()],
+        )
+        .map_err(db_err)?;
+    super::retention::add_receipt(
+        &tx,
+        super::wall_clock(),
+        "utilization_fact",
+        n as u64,
+        super::retention::UTILIZATION_RULE,
+    )?;
     tx.commit().map_err(db_err)
 }
 
