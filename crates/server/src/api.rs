@@ -79,6 +79,7 @@ pub enum Op {
     ReturnMonth,
     OwnTrips,
     Classify,
+    CorrectDriver,
     Privacy,
     Alarms,
     AlarmPositions,
@@ -304,6 +305,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"driver": "1002", "reason": "We swapped vans that day"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/trips/{id}/driver",
+            Op::CorrectDriver,
+            "Correct a wrong driver attribution: the log keeper for any trip, an employee for a trip attributed to them. A supplement: the recorded driver, distance, date and time stay, and the correction is shown beside them.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
         query: &[],
         body: Some(r#"{"on": true} or {"on": true, "vehicle": "EK 12345"}"#),
         ..ep(
@@ -489,6 +502,7 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::ReturnMonth => post(return_month),
         Op::OwnTrips => get(own_trips),
         Op::Classify => post(classify),
+        Op::CorrectDriver => post(correct_driver),
         Op::Privacy => post(privacy),
         Op::Alarms => get(alarms),
         Op::AlarmPositions => get(alarm_positions),
@@ -899,6 +913,10 @@ async fn driving_log(
                     "kind": d.kind, "km": d.km, "note": d.note,
                 })).collect::<Vec<_>>(),
                 "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
+                "driver_corrections": log.driver_corrections.iter().map(|c| json!({
+                    "trip": c.trip, "recorded_driver": c.recorded, "driver": c.driver,
+                    "reason": c.reason, "by": c.by, "at": c.at.rfc3339(),
+                })).collect::<Vec<_>>(),
                 "year_to_date": totals_json(&log.year),
                 "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
             }))
@@ -1081,6 +1099,33 @@ async fn classify(
         move |class| {
             Json(json!({ "trip": trip, "classification": class.as_str() })).into_response()
         },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct DriverRequest {
+    driver: String,
+    reason: String,
+}
+
+async fn correct_driver(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(trip): Path<i64>,
+    Query(q): Query<Acting>,
+    Json(req): Json<DriverRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let driver = req.driver.clone();
+    run(
+        move || {
+            reads
+                .changes()
+                .correct_driver(&w, trip, &req.driver, &req.reason)
+        },
+        move |()| Json(json!({ "trip": trip, "driver": driver })).into_response(),
     )
     .await
 }

@@ -176,6 +176,68 @@ impl Changes {
         Ok(())
     }
 
+    /// Records the right driver of a trip, with the reason: the log keeper for any trip, an
+    /// employee for a trip attributed to them wrongly. A supplement: the recorded driver,
+    /// distance, date and time stay as they are, and the correction is shown beside them.
+    pub fn correct_driver(
+        &self,
+        who: &Who,
+        trip: i64,
+        driver: &str,
+        reason: &str,
+    ) -> Result<(), ReadError> {
+        let driver = driver.trim();
+        let keeper = who.role != Role::Employee;
+        let a = self.attempt(
+            who,
+            ReadPurpose::DrivingLog,
+            if keeper { Scope::All } else { Scope::Own },
+            None,
+            format!("correct the driver of trip {trip} to employee {driver}"),
+        )?;
+        let Some((vehicle, facts)) = self.store().trip_facts(&a.cap, trip)? else {
+            let r = refusal(
+                RefusalKind::NotFound,
+                format!("det finnes ingen tur {trip} i kjøreboken"),
+                format!("there is no trip {trip} in the driving log"),
+            );
+            return Err(self.refuse(a, r));
+        };
+        let org = self.store().load_org()?;
+        // Whose data: the driver it was attributed to and the one it is corrected to.
+        let mut a = a;
+        let mut subject: Vec<String> = facts.driver.iter().cloned().collect();
+        if !subject.iter().any(|s| s == driver) && !driver.is_empty() {
+            subject.push(driver.to_owned());
+        }
+        a.record.subject = (!subject.is_empty()).then(|| subject.join(","));
+        if !driver.is_empty() && !org.employees.iter().any(|e| e.number == driver) {
+            let r = refusal(
+                RefusalKind::Invalid,
+                format!("det finnes ingen ansatt {driver} i organisasjonen"),
+                format!("there is no employee {driver} in the organisation"),
+            );
+            return Err(self.refuse(a, r));
+        }
+        let steps = self
+            .store()
+            .month_review(vehicle, &Month::of(facts.date).to_string())?;
+        let verdict =
+            rules::may_correct_driver(&facts, keeper, a.cap.subject(), driver, reason, &steps);
+        if let Err(r) = verdict {
+            return Err(self.refuse(a, r));
+        }
+        self.commit(
+            a,
+            Change::CorrectDriver {
+                trip,
+                driver: driver.to_owned(),
+                reason: reason.trim().to_owned(),
+            },
+        )?;
+        Ok(())
+    }
+
     /// Signs a month of a vehicle's driving log: the driver (employee role) submits it, the
     /// log keeper approves it, which makes it final.
     pub fn sign_month(&self, who: &Who, reg: &str, month: &str) -> Result<(), ReadError> {

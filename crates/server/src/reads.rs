@@ -169,6 +169,8 @@ pub struct DrivingLogPeriod {
     /// The month's review steps (submitted, returned, approved), oldest first. Empty for a
     /// year.
     pub signoffs: Vec<domain::changes::MonthStep>,
+    /// Corrections of a trip's driver (supplements beside the recorded driver), oldest first.
+    pub driver_corrections: Vec<storage::DriverCorrection>,
     /// The calendar year to the end of the period, for the tax thresholds.
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
@@ -474,6 +476,7 @@ impl Reads {
         )?;
         let entries = self.store.driving_log(&g.cap, id, from, to)?;
         let deviations = self.store.deviations(&g.cap, id, from, to)?;
+        let driver_corrections = self.store.driver_corrections(&g.cap, id, from, to)?;
         let signoffs = if period.len() == 7 {
             self.store.month_review(id, period)?
         } else {
@@ -497,6 +500,7 @@ impl Reads {
             entries,
             deviations,
             signoffs,
+            driver_corrections,
             year,
         })
     }

@@ -64,6 +64,25 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
+    /// Correct a wrong driver attribution (the log keeper, or the employee a trip is wrongly
+    /// attributed to): a supplement beside the recorded driver, whose distance, date and time
+    /// stay as recorded.
+    Driver {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        trip: i64,
+        /// The employee number of the right driver.
+        #[arg(long)]
+        driver: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "as")]
+        as_user: String,
+        /// log_keeper (default: the user's first role) or employee.
+        #[arg(long)]
+        role: Option<String>,
+    },
     /// Classify a trip: business with a purpose, or private. Private erases the trip's
     /// places, times, odometer readings and driver for good (date and km stay). Recorded
     /// distance, date and time never change; every classification is kept.
@@ -225,6 +244,23 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (reads, who) = acting(open_existing(&data)?, &as_user, Some("log_keeper"))?;
             reads.changes().return_month(&who, &reg, &month, &comment)?;
             println!("{month} of {reg} returned to its driver by {as_user}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Driver {
+            data,
+            trip,
+            driver,
+            reason,
+            as_user,
+            role,
+        } => {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, role.as_deref())?;
+            reads
+                .changes()
+                .correct_driver(&who, trip, &driver, &reason)?;
+            println!(
+                "trip {trip}: driver corrected to employee {driver} by {as_user}; the recorded attribution stays beside it"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify {

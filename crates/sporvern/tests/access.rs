@@ -156,6 +156,7 @@ async fn every_role_endpoint_and_purpose_is_allowed_or_refused_as_the_policy_tab
                     Op::Privacy => r#"{"on": true}"#,
                     Op::ResolveAlarm => r#"{"incident": false}"#,
                     Op::ReturnMonth => r#"{"comment": "trip 1 needs a purpose"}"#,
+                    Op::CorrectDriver => r#"{"driver": "1002", "reason": "swapped vans"}"#,
                     _ => "",
                 };
                 let before = ledger_len(&app);

@@ -173,6 +173,11 @@ struct Web {
 }
 
 async fn web_login(app: &TestApp, name: &str) -> Web {
+    web_login_at(app, name, "/me").await
+}
+
+/// Logs in and takes the CSRF token from `page`, one the user's role may open.
+async fn web_login_at(app: &TestApp, name: &str, home: &str) -> Web {
     let (_, head, page) = raw(app, "GET", "/login", &[], "").await;
     let pre = set_cookie(&head, "sporvern_prelogin").expect("prelogin cookie");
     let body = form(&[
@@ -196,7 +201,7 @@ async fn web_login(app: &TestApp, name: &str) -> Web {
     assert_eq!(status, 303, "logged in: {head}");
     let session = set_cookie(&head, "sporvern_session").expect("session cookie");
     let cookie = format!("sporvern_session={session}");
-    let (status, _, page) = raw(app, "GET", "/me", &[("Cookie", &cookie)], "").await;
+    let (status, _, page) = raw(app, "GET", home, &[("Cookie", &cookie)], "").await;
     assert_eq!(status, 200, "{page}");
     Web {
         csrf: csrf_in(&page),
@@ -1410,4 +1415,164 @@ async fn no_request_to_the_api_gets_a_5xx_or_an_error_that_is_not_problem_json()
         assert_eq!(status, 404, "{method} {path}: {text}");
         assert!(content_type.starts_with("application/problem+json"));
     }
+}
+
+#[tokio::test]
+async fn a_wrong_driver_is_corrected_by_a_supplement_through_every_door_and_never_after_approval() {
+    let app = spawn_app(|_| {}).await;
+    let kari = user_token(&app, "kari", "employee", Some("1001")).await;
+    let lars = user_token(&app, "lars", "log_keeper", None).await;
+    let store = storage::open(app.data()).expect("open");
+    let ek = vehicle(store.as_ref(), "EK 12345");
+    let (day, month) = month_ago(1);
+    let ids = seed_trips(
+        app.data(),
+        vec![
+            trip(ek, day, "1001", 6),
+            trip(ek, day, "1001", 9),
+            trip(ek, day, "1001", 12),
+        ],
+    );
+    let web = web_login_at(&app, "lars", "/drivinglog").await;
+
+    // The keeper on the web, the keeper through the API, kari (wrongly attributed) on the
+    // command line: the same kind of entry, about both drivers.
+    let (status, body) = web
+        .post(
+            &app,
+            "/drivinglog/driver",
+            &[
+                ("vehicle", "EK 12345"),
+                ("month", &month),
+                ("trip", &ids[0].to_string()),
+                ("driver", "1002"),
+                ("reason", "Per drove EK 12345 that morning"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let web_entry = last_change(&app);
+    let (status, body) = api(
+        &app,
+        &lars,
+        &format!("/api/v1/trips/{}/driver", ids[1]),
+        r#"{"driver": "1002", "reason": "Per drove EK 12345 that morning"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let api_entry = last_change(&app);
+    let (ok, said) = cli(
+        &app,
+        &[
+            "drivinglog",
+            "driver",
+            "--trip",
+            &ids[2].to_string(),
+            "--driver",
+            "1002",
+            "--reason",
+            "Per drove EK 12345 that morning",
+            "--as",
+            "kari",
+        ],
+    );
+    assert!(ok, "{said}");
+    let cli_entry = last_change(&app);
+    for (door, e) in [
+        ("web", &web_entry),
+        ("api", &api_entry),
+        ("cli", &cli_entry),
+    ] {
+        assert_eq!(e.2, "ok", "{door}: {e:?}");
+        assert_eq!(
+            e.3.as_deref(),
+            Some("1001,1002"),
+            "{door}: both drivers are told"
+        );
+        assert!(e.1.contains("to employee 1002"), "{door}: {e:?}");
+    }
+
+    // The recorded values and the recorded driver stay; the correction stands beside them.
+    let auth = format!("Bearer {lars}");
+    let (_, _, body) = raw(
+        &app,
+        "GET",
+        &format!("/api/v1/vehicles/EK12345/driving-log?month={month}"),
+        &[("Authorization", &auth)],
+        "",
+    )
+    .await;
+    let log: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let corrections = log["driver_corrections"].as_array().expect("corrections");
+    assert_eq!(corrections.len(), 3, "{log:#}");
+    assert!(
+        corrections
+            .iter()
+            .all(|c| c["recorded_driver"] == "1001" && c["driver"] == "1002")
+    );
+    let conn = rusqlite::Connection::open(app.data().join("sporvern.db")).expect("db");
+    let (driver, km): (String, f64) = conn
+        .query_row(
+            "SELECT driver_number, km FROM trip WHERE id = ?1",
+            [ids[0]],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("trip");
+    assert_eq!(
+        (driver.as_str(), km),
+        ("1001", 12.5),
+        "the trip itself is unchanged"
+    );
+    drop(conn);
+    // The trips are the right driver's now: kari may no longer classify them.
+    let (status, body) = api(
+        &app,
+        &kari,
+        &format!("/api/v1/me/trips/{}/classify", ids[0]),
+        r#"{"private": true}"#,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    // Someone else's trip is not the employee's to correct.
+    let (ok, said) = cli(
+        &app,
+        &[
+            "drivinglog",
+            "driver",
+            "--trip",
+            &ids[0].to_string(),
+            "--driver",
+            "1003",
+            "--reason",
+            "x",
+            "--as",
+            "kari",
+        ],
+    );
+    assert!(!ok && said.contains("not attributed to you"), "{said}");
+
+    // After approval nothing in the month changes, a correction included.
+    for step in [StepKind::Submitted, StepKind::Approved] {
+        change(
+            store.as_ref(),
+            storage::Change::MonthStep {
+                vehicle: ek,
+                month: month.clone(),
+                step,
+                comment: None,
+            },
+            "lars",
+        );
+    }
+    let (status, body) = api(
+        &app,
+        &lars,
+        &format!("/api/v1/trips/{}/driver", ids[0]),
+        r#"{"driver": "1003", "reason": "late"}"#,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("final"), "{body}");
+    let (_, _, outcome, _, _) = last_change(&app);
+    assert!(outcome.starts_with("refused: "), "{outcome}");
 }

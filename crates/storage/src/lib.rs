@@ -301,6 +301,25 @@ pub enum Change {
     OpenAlarm { vehicle: VehicleId, reason: String },
     /// An alarm window resolved; `incident` keeps its positions longer.
     ResolveAlarm { window: i64, incident: bool },
+    /// The right driver of a trip, with the reason: a supplement beside the recorded driver,
+    /// which stays. Distance, date and time never change.
+    CorrectDriver {
+        trip: i64,
+        driver: String,
+        reason: String,
+    },
+}
+
+/// A correction of a trip's driver, as the driving log shows it beside the recorded one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverCorrection {
+    pub trip: i64,
+    /// The employee number recorded first (none when the unit knew no driver).
+    pub recorded: Option<String>,
+    pub driver: String,
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
 }
 
 /// What a change made.
@@ -418,6 +437,16 @@ pub trait Store: Send + Sync {
         cap: &Capability,
         trip: i64,
     ) -> Result<Option<(VehicleId, TripFacts)>, StoreError>;
+    /// The driver corrections of a vehicle's trips between two dates, oldest first; `cap`
+    /// must be for the driving log or own data (an "own" capability: trips the holder drove
+    /// or was recorded as driving).
+    fn driver_corrections(
+        &self,
+        cap: &Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<DriverCorrection>, StoreError>;
     /// The review steps of a vehicle's month (`YYYY-MM`), oldest first.
     fn month_review(&self, vehicle: VehicleId, month: &str) -> Result<Vec<MonthStep>, StoreError>;
     /// The released anonymous aggregates; `cap` must be for utilisation.

@@ -13,6 +13,7 @@ const PERSONAL: &[&str] = &[
     "ReleasedWeek",
     "StoredEntry",
     "TripFacts",
+    "DriverCorrection",
     "UtilizationFact",
     "StagedRow",
     // privacy switches: (when, on/off, source)

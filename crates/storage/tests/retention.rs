@@ -313,6 +313,7 @@ const PLANNED: &[(&str, &[&str])] = &[
     ("staged_fix", &["staged_fix"]),
     ("trip", &["driving_log_trip"]),
     ("trip_class", &["driving_log_classification"]),
+    ("trip_driver_correction", &["driving_log_driver_correction"]),
     ("month_step", &["driving_log_signoff"]),
     ("deviation", &["driving_log_deviation"]),
     ("privacy_switch", &["privacy_switch"]),
@@ -446,6 +447,16 @@ fn the_plan_covers_every_store_of_personal_data_and_the_run_leaves_a_receipt_for
         .expect("classify");
     store
         .apply_change(
+            &storage::Change::CorrectDriver {
+                trip: 1,
+                driver: "1002".into(),
+                reason: "they swapped vans".into(),
+            },
+            record("lars", t(13)),
+        )
+        .expect("correct");
+    store
+        .apply_change(
             &storage::Change::MonthStep {
                 vehicle: ek,
                 month: "2026-10".into(),
@@ -532,6 +543,7 @@ fn the_plan_covers_every_store_of_personal_data_and_the_run_leaves_a_receipt_for
         "driving_log_trip",
         "driving_log_classification",
         "driving_log_signoff",
+        "driving_log_driver_correction",
         "driving_log_deviation",
         "privacy_switch",
         "alarm_position",

@@ -353,6 +353,22 @@ pub fn sign_keeper(
     )?)
 }
 
+/// The keeper corrects a trip's driver (a supplement beside the recorded one).
+pub fn correct_driver(
+    reads: &Reads,
+    viewer: &Viewer,
+    trip: i64,
+    driver: &str,
+    reason: &str,
+) -> Result<(), DataError> {
+    Ok(reads.changes().correct_driver(
+        &who(viewer, viewer.acting(Role::LogKeeper)),
+        trip,
+        driver,
+        reason,
+    )?)
+}
+
 /// The keeper returns a submitted month to its driver, with a comment the driver sees.
 pub fn return_keeper(
     reads: &Reads,

@@ -85,6 +85,37 @@ pub fn apply(
             .map_err(guarded)?;
             Ok((Applied::AlarmWindow(tx.last_insert_rowid()), false))
         }
+        Change::CorrectDriver {
+            trip,
+            driver,
+            reason,
+        } => {
+            let private: Option<i64> = tx
+                .query_row("SELECT private FROM trip WHERE id = ?1", [trip], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(db_err)?;
+            match private {
+                None => {
+                    return Err(StoreError::Refused(format!(
+                        "there is no trip {trip} in the driving log"
+                    )));
+                }
+                Some(1) => {
+                    return Err(StoreError::Refused(format!(
+                        "trip {trip} is private: it keeps no driver"
+                    )));
+                }
+                Some(_) => {}
+            }
+            tx.execute(
+                "INSERT INTO trip_driver_correction (trip_id, at, by_user, driver_number, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![trip, at.millis(), by, driver.trim(), reason.trim()],
+            )
+            .map_err(guarded)?;
+            Ok((Applied::Done, false))
+        }
         Change::ResolveAlarm { window, incident } => {
             let n = tx
                 .execute(
@@ -196,13 +227,50 @@ fn erase(
     Ok(())
 }
 
+/// SQL: the driver of trip `t` — the latest correction's, else the recorded one.
+pub const EFFECTIVE_DRIVER: &str = "COALESCE((SELECT c.driver_number FROM trip_driver_correction c WHERE c.trip_id = t.id ORDER BY c.id DESC LIMIT 1), t.driver_number)";
+
+pub fn driver_corrections(
+    conn: &rusqlite::Connection,
+    vehicle: VehicleId,
+    employee: Option<&str>,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<crate::DriverCorrection>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT c.trip_id, t.driver_number, c.driver_number, c.reason, c.by_user, c.at
+             FROM trip_driver_correction c JOIN trip t ON t.id = c.trip_id
+             WHERE t.vehicle_id = ?1 AND t.local_date BETWEEN ?2 AND ?3
+               AND (?4 IS NULL OR t.driver_number = ?4 OR c.driver_number = ?4)
+             ORDER BY c.id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(
+            params![vehicle.0, from.to_string(), to.to_string(), employee],
+            |r| {
+                Ok(crate::DriverCorrection {
+                    trip: r.get(0)?,
+                    recorded: r.get(1)?,
+                    driver: r.get(2)?,
+                    reason: r.get(3)?,
+                    by: r.get(4)?,
+                    at: Timestamp::from_millis(r.get(5)?),
+                })
+            },
+        )
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
 pub fn trip_facts(
     conn: &rusqlite::Connection,
     trip: i64,
 ) -> Result<Option<(VehicleId, TripFacts)>, StoreError> {
     let row: Option<(i64, String, Option<String>, i64)> = conn
         .query_row(
-            "SELECT vehicle_id, local_date, driver_number, private FROM trip WHERE id = ?1",
+            &format!("SELECT vehicle_id, local_date, {EFFECTIVE_DRIVER}, private FROM trip t WHERE id = ?1"),
             [trip],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )

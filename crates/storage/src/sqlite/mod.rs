@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(11, "0011_declared_users.sql"),
     migration!(13, "0013_register.sql"),
     migration!(14, "0014_month_review_and_erasure.sql"),
+    migration!(15, "0015_driver_correction.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -451,6 +452,29 @@ impl Store for SqliteStore {
         use access::ReadPurpose::{DrivingLog, OwnData};
         capability::rows_for(cap, &[DrivingLog, OwnData], "a trip's facts")?;
         self.with(|conn| changes::trip_facts(conn, trip))
+    }
+
+    fn driver_corrections(
+        &self,
+        cap: &crate::Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<crate::DriverCorrection>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "driver corrections")?;
+        self.with(|conn| {
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "driver corrections",
+            )?;
+            let employee = match &rows {
+                capability::Rows::Employee(e) => Some(e.as_str()),
+                capability::Rows::Any => None,
+            };
+            changes::driver_corrections(conn, vehicle, employee, from, to)
+        })
     }
 
     fn month_review(

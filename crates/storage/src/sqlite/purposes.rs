@@ -407,12 +407,14 @@ pub fn driving_log(
     if let crate::capability::Rows::Employee(e) = rows {
         // The employee's trips: those they drove, and the trips with no driver recorded (a
         // private trip keeps none) in a vehicle assigned to them that day.
-        sql.push_str(
-            " AND (t.driver_number = ? OR (t.driver_number IS NULL AND EXISTS (
+        // A corrected driver attribution counts (`EFFECTIVE_DRIVER`).
+        let driver = super::changes::EFFECTIVE_DRIVER;
+        sql.push_str(&format!(
+            " AND ({driver} = ? OR ({driver} IS NULL AND EXISTS (
                  SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
                  WHERE e.number = ? AND a.vehicle_id = t.vehicle_id AND a.valid_from <= t.local_date
-                   AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))",
-        );
+                   AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))"
+        ));
         args.push(e.clone().into());
         args.push(e.clone().into());
     }

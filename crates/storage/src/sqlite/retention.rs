@@ -16,7 +16,7 @@ const ENDED_RULE: &str = "the measure has ended: its data is deleted (arbeidsmil
 const ALARM_WINDOW_RULE: &str = "alarm windows (when and why): deleted with their positions, 30 days after resolution, 365 for a recorded incident (GDPR art. 5(1)(e))";
 const OPEN_ALARM_RULE: &str = "alarm window still open: kept while open; deleted 30 days after it is resolved, 365 if marked as an incident (GDPR art. 5(1)(e))";
 const SIGNOFF_RULE: &str = "a month's review steps (signatures, comments) go with its driving log: bokføringsloven § 13 (2), the end of the fiscal year + 5 years";
-const CLASS_RULE: &str = "trip classifications go with their trip: bokføringsloven § 13 (2), the end of the fiscal year + 5 years";
+const CLASS_RULE: &str = "trip classifications and driver corrections go with their trip: bokføringsloven § 13 (2), the end of the fiscal year + 5 years";
 pub(super) const STAGING_CONSUMED_RULE: &str = "raw fixes the purposes have consumed: deleted after the trip builder's window for late data (6 hours by default); raw fixes are never a product (GDPR art. 5(1)(c) and (e))";
 pub(super) const STAGING_LIFETIME_RULE: &str = "raw fixes not yet consumed: deleted at the staging lifetime whatever happened (72 hours by default, at most 7 days; GDPR art. 5(1)(e))";
 pub(super) const UTILIZATION_RULE: &str = "utilisation facts (no driver, coarse cells): kept until their ISO week is released as anonymous aggregates, the Monday after at noon, then deleted (GDPR art. 5(1)(e) and 89)";
@@ -123,6 +123,11 @@ pub fn plan(
         (
             "SELECT CAST(substr(t.local_date, 1, 4) AS INTEGER), COUNT(*) FROM trip_class c JOIN trip t ON t.id = c.trip_id GROUP BY 1 ORDER BY 1",
             "driving_log_classification",
+            CLASS_RULE,
+        ),
+        (
+            "SELECT CAST(substr(t.local_date, 1, 4) AS INTEGER), COUNT(*) FROM trip_driver_correction c JOIN trip t ON t.id = c.trip_id GROUP BY 1 ORDER BY 1",
+            "driving_log_driver_correction",
             CLASS_RULE,
         ),
         (
@@ -322,6 +327,12 @@ pub fn run(
     let tx = conn.transaction().map_err(db_err)?;
     tx.execute("UPDATE retention_gate SET open = 1 WHERE id = 1", [])
         .map_err(db_err)?;
+    let corrections = tx
+        .execute(
+            "DELETE FROM trip_driver_correction WHERE trip_id IN (SELECT id FROM trip WHERE local_date < ?1)",
+            [&cutoff],
+        )
+        .map_err(db_err)?;
     let classes = tx
         .execute(
             "DELETE FROM trip_class WHERE trip_id IN (SELECT id FROM trip WHERE local_date < ?1)",
@@ -393,6 +404,7 @@ pub fn run(
     for (kind, count, rule) in [
         ("driving_log_trip", trips, DRIVING_LOG_RULE),
         ("driving_log_classification", classes, CLASS_RULE),
+        ("driving_log_driver_correction", corrections, CLASS_RULE),
         ("driving_log_signoff", signoffs, SIGNOFF_RULE),
         ("driving_log_deviation", deviations, DRIVING_LOG_RULE),
         ("privacy_switch", switches, PRIVACY_RULE),

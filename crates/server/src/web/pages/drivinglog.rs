@@ -105,6 +105,9 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
         @if done == Some("signed") {
             p.notice role="status" { (lang.t("Måneden er godkjent.", "The month is approved.")) }
         }
+        @if done == Some("corrected") {
+            p.notice role="status" { (lang.t("Sjåføren er rettet.", "The driver is corrected.")) }
+        }
         @if done == Some("returned") {
             p.notice role="status" { (lang.t("Måneden er sendt tilbake til sjåføren.", "The month is returned to the driver.")) }
         }
@@ -184,6 +187,39 @@ fn body(lang: Lang, viewer: &Viewer, log: &Log, all: &[RegNo], done: Option<&str
                         td.num { (km(lang, d.km)) } td { (d.note) }
                     } } }
                 } }
+            }
+        }
+        section.card aria-labelledby="driver-h" {
+            h2 #driver-h { (lang.t("Rettet sjåfør", "Corrected drivers")) }
+            p.muted { (lang.t(
+                "En feil sjåfør rettes med et tillegg: den registrerte sjåføren, distansen, datoen og tiden står som før.",
+                "A wrong driver is corrected by a supplement: the recorded driver, distance, date and time stay as they were.")) }
+            @if log.driver_corrections.is_empty() {
+                p { (lang.t("Ingen rettelser.", "No corrections.")) }
+            } @else {
+                ul.corrections {
+                    @for c in &log.driver_corrections {
+                        li {
+                            (lang.t("Tur ", "Trip ")) (c.trip) ": "
+                            (c.recorded.as_deref().unwrap_or("—")) " → " strong { (c.driver) }
+                            " («" (c.reason) "», " (c.by) ", " (local(c.at)) ")"
+                        }
+                    }
+                }
+            }
+            @if viewer.holds(access::Role::LogKeeper) && !matches!(review, Review::Approved(_)) {
+                form.correct method="post" action="/drivinglog/driver" {
+                    input type="hidden" name="csrf" value=(viewer.csrf);
+                    input type="hidden" name="vehicle" value=(log.vehicle.as_str());
+                    input type="hidden" name="month" value=(log.period);
+                    label for="correct-trip" { (lang.t("Tur (nummer)", "Trip (number)")) }
+                    input #correct-trip type="number" name="trip" min="1" required;
+                    label for="correct-driver" { (lang.t("Riktig sjåfør (ansattnummer)", "Right driver (employee number)")) }
+                    input #correct-driver type="text" name="driver" required;
+                    label for="correct-reason" { (lang.t("Begrunnelse", "Reason")) }
+                    input #correct-reason type="text" name="reason" required;
+                    button type="submit" { (lang.t("Rett sjåfør", "Correct the driver")) }
+                }
             }
         }
         section.card aria-labelledby="sign-h" {
@@ -309,6 +345,40 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
 
 pub async fn return_month(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
     step(state, viewer, form, StepKind::Returned).await
+}
+
+/// The keeper corrects a trip's driver, through the changes door.
+pub async fn correct_driver(
+    State(state): State<Web>,
+    viewer: Viewer,
+    form: FormResult,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
+        return super::super::session::csrf_refused(viewer.lang);
+    };
+    if let Some(r) = viewer.check_csrf(&state.secret, &form) {
+        return r;
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (vehicle, month, driver, reason) =
+        (get("vehicle"), get("month"), get("driver"), get("reason"));
+    let Ok(trip) = get("trip").trim().parse::<i64>() else {
+        return failed(
+            &viewer,
+            data::invalid("Skriv turens nummer.", "Write the trip's number."),
+        );
+    };
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    match blocking(move || data::correct_driver(&reads, &v, trip, &driver, &reason)).await {
+        Ok(Ok(())) => Redirect::to(&format!(
+            "/drivinglog?vehicle={}&month={}&done=corrected#driver-h",
+            encode(&vehicle),
+            encode(&month)
+        ))
+        .into_response(),
+        Ok(Err(e)) => failed(&viewer, e),
+        Err(r) => r,
+    }
 }
 
 /// The keeper approves or returns a month, through the changes door.
