@@ -644,8 +644,20 @@ async fn a_month_is_submitted_returned_with_a_comment_resubmitted_and_approved_t
     // Returned with a comment the driver sees.
     let (status, body) = api(&app, &lars, &back, r#"{"comment": ""}"#).await;
     assert_eq!(status, 400, "a return says why: {body}");
-    let (status, body) = api(&app, &lars, &back, r#"{"comment": "Trip 2 was private"}"#).await;
-    assert_eq!(status, 200, "{body}");
+    // (the keeper returns it on the web)
+    let desk = web_login_at(&app, "lars", "/drivinglog").await;
+    let (status, body) = desk
+        .post(
+            &app,
+            "/drivinglog/return",
+            &[
+                ("vehicle", "EK 12345"),
+                ("month", &month),
+                ("comment", "Trip 2 was private"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
     let auth = format!("Bearer {kari}");
     let (_, _, log) = raw(
         &app,
@@ -677,7 +689,27 @@ async fn a_month_is_submitted_returned_with_a_comment_resubmitted_and_approved_t
         page.contains("Trip 2 was private"),
         "the driver's page shows the comment"
     );
-    // The driver corrects it and submits again; the keeper approves.
+    // The driver corrects it (the web asks first, saying what private erases) and submits
+    // again; the keeper approves on the command line.
+    let (status, body) = web
+        .post(
+            &app,
+            &format!("/me/trips/{}", ids[1]),
+            &[("class", "private"), ("month", &month)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("slettes dette for godt")
+            && body.contains("kan ikke angres")
+            && body.contains(r#"name="confirm" value="yes""#),
+        "the confirmation says what is erased: {body}"
+    );
+    assert_eq!(
+        last_change(&app).1,
+        format!("driving log EK12345 {month}: return to the driver"),
+        "nothing changed before the confirmation"
+    );
     let (status, body) = web
         .post(
             &app,
@@ -688,8 +720,22 @@ async fn a_month_is_submitted_returned_with_a_comment_resubmitted_and_approved_t
     assert_eq!(status, 303, "{body}");
     let (status, body) = web.post(&app, "/me/sign", &[("month", &month)]).await;
     assert_eq!(status, 303, "{body}");
-    let (status, body) = api(&app, &lars, &sign, "").await;
-    assert_eq!(status, 200, "{body}");
+    let (ok, said) = cli(
+        &app,
+        &[
+            "drivinglog",
+            "sign",
+            "--vehicle",
+            "EK 12345",
+            "--month",
+            &month,
+            "--role",
+            "keeper",
+            "--as",
+            "lars",
+        ],
+    );
+    assert!(ok, "{said}");
     let review = store.month_review(ek, &month).expect("review");
     assert_eq!(
         review.iter().map(|s| s.kind).collect::<Vec<_>>(),
