@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use domain::Timestamp;
+use domain::changes::RefusalKind;
 use domain::drivinglog::{Classification, LogEntry};
 use ledger::Action;
 use serde::Deserialize;
@@ -75,8 +76,10 @@ pub enum Op {
     FleetStream,
     DrivingLog,
     SignMonth,
+    ReturnMonth,
     OwnTrips,
     Classify,
+    CorrectDriver,
     Privacy,
     Alarms,
     AlarmPositions,
@@ -261,7 +264,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Method::Post,
             "/api/v1/vehicles/{reg}/driving-log/{month}/sign",
             Op::SignMonth,
-            "Sign a month: the driver (employee role) first, then the log keeper.",
+            "Sign a month that has ended, with every trip classified: the driver (employee role) submits it, then the log keeper approves it, which makes it final.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"comment": "Trip 17 was a customer visit: classify it as business"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/vehicles/{reg}/driving-log/{month}/return",
+            Op::ReturnMonth,
+            "The log keeper returns a submitted month to its driver with a comment the driver sees; the driver corrects it and submits again.",
             Some(ReadPurpose::DrivingLog),
             Reach::Vehicle,
         )
@@ -290,8 +305,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"driver": "1002", "reason": "We swapped vans that day"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/trips/{id}/driver",
+            Op::CorrectDriver,
+            "Correct a wrong driver attribution: the log keeper for any trip, an employee for a trip attributed to them. A supplement: the recorded driver, distance, date and time stay, and the correction is shown beside them.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
         query: &[],
-        body: Some(r#"{"on": true}"#),
+        body: Some(r#"{"on": true} or {"on": true, "vehicle": "EK 12345"}"#),
         ..ep(
             Method::Post,
             "/api/v1/me/privacy",
@@ -401,11 +428,65 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
     for e in ENDPOINTS {
         router = router.route(e.path, handler(e.op));
     }
-    router.with_state(ApiState {
-        reads,
-        shared,
-        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
-    })
+    router
+        .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
+        .layer(axum::middleware::map_response(as_problem))
+        .with_state(ApiState {
+            reads,
+            shared,
+            limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
+        })
+}
+
+async fn no_such_endpoint(uri: axum::http::Uri) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "No such endpoint",
+        format!(
+            "there is no endpoint {}; the endpoints are listed in /api/v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+/// The largest body of an error answer that is turned into a problem document.
+const REJECTION_LIMIT: usize = 16 * 1024;
+
+/// Every error answer of the API is a problem document with the same fields, also those made
+/// by axum itself before a handler runs (a path parameter that does not parse, a body that is
+/// not the JSON asked for, a method the path does not take): their text becomes the detail.
+async fn as_problem(r: Response) -> Response {
+    let status = r.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return r;
+    }
+    let is_problem = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return r;
+    }
+    let (parts, body) = r.into_parts();
+    let text = axum::body::to_bytes(body, REJECTION_LIMIT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = if text.is_empty() {
+        format!("{title}; see /api/v1/openapi.json for what this endpoint takes")
+    } else {
+        format!("{text}; see /api/v1/openapi.json for what this endpoint takes")
+    };
+    let mut out = problem(status, title, detail);
+    // Keep what the client needs from the original answer (Allow, Retry-After).
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 fn handler(op: Op) -> MethodRouter<ApiState> {
@@ -418,8 +499,10 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::FleetStream => get(fleet_stream),
         Op::DrivingLog => get(driving_log),
         Op::SignMonth => post(sign_month),
+        Op::ReturnMonth => post(return_month),
         Op::OwnTrips => get(own_trips),
         Op::Classify => post(classify),
+        Op::CorrectDriver => post(correct_driver),
         Op::Privacy => post(privacy),
         Op::Alarms => get(alarms),
         Op::AlarmPositions => get(alarm_positions),
@@ -497,6 +580,15 @@ pub fn read_problem(e: ReadError) -> Response {
                 "Audit ledger unavailable",
                 "the access could not be recorded, so nothing is shown; try again shortly",
             )
+        }
+        ReadError::Refused(r) => {
+            let (status, title) = match r.kind {
+                RefusalKind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+                RefusalKind::NotYours => (StatusCode::FORBIDDEN, "Not yours to change"),
+                RefusalKind::Conflict => (StatusCode::CONFLICT, "Not possible now"),
+                RefusalKind::Invalid => (StatusCode::BAD_REQUEST, "Bad request"),
+            };
+            problem_with(status, title, r.en, json!({ "detail_nb": r.nb }))
         }
         ReadError::Store(storage::StoreError::Refused(m)) => {
             problem(StatusCode::CONFLICT, "Not possible", m)
@@ -743,8 +835,8 @@ async fn fleet_stream(
     let store = state.reads.store().clone();
     let token_hash = access::TokenHash::of(bearer(&headers)).to_hex();
     run(
-        move || reads.fleet(&w, purpose),
-        move |_| crate::fleet_api::stream_changes(shared, store, token_hash),
+        move || reads.fleet_view(&w, purpose),
+        move |(_, watch)| crate::fleet_api::stream_changes(shared, store, token_hash, watch),
     )
     .await
 }
@@ -820,8 +912,10 @@ async fn driving_log(
                     "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
                     "kind": d.kind, "km": d.km, "note": d.note,
                 })).collect::<Vec<_>>(),
-                "signoffs": log.signoffs.iter().map(|(r, by, at)| json!({
-                    "role": r.as_str(), "by": by, "at": at.rfc3339(),
+                "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
+                "driver_corrections": log.driver_corrections.iter().map(|c| json!({
+                    "trip": c.trip, "recorded_driver": c.recorded, "driver": c.driver,
+                    "reason": c.reason, "by": c.by, "at": c.at.rfc3339(),
                 })).collect::<Vec<_>>(),
                 "year_to_date": totals_json(&log.year),
                 "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
@@ -879,8 +973,45 @@ async fn sign_month(
     let reads = state.reads.clone();
     let (r, m) = (reg.clone(), month.clone());
     run(
-        move || reads.sign_month(&w, &r, &m),
+        move || reads.changes().sign_month(&w, &r, &m),
         |()| Json(json!({ "vehicle": reg, "month": month, "signed": true })).into_response(),
+    )
+    .await
+}
+
+/// A step of a month's review as JSON: submitted (the driver's signature), returned (with
+/// the keeper's comment) or approved (the keeper's signature: final).
+fn step_json(s: &domain::changes::MonthStep) -> Value {
+    json!({
+        "step": s.kind.as_str(),
+        "role": match s.kind {
+            domain::changes::StepKind::Submitted => "driver",
+            _ => "keeper",
+        },
+        "by": s.by,
+        "at": s.at.rfc3339(),
+        "comment": s.comment,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReturnRequest {
+    comment: String,
+}
+
+async fn return_month(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path((reg, month)): Path<(String, String)>,
+    Query(q): Query<Acting>,
+    Json(req): Json<ReturnRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let (r, m) = (reg.clone(), month.clone());
+    run(
+        move || reads.changes().return_month(&w, &r, &m, &req.comment),
+        |()| Json(json!({ "vehicle": reg, "month": month, "returned": true })).into_response(),
     )
     .await
 }
@@ -964,7 +1095,7 @@ async fn classify(
     };
     let reads = state.reads.clone();
     run(
-        move || reads.classify(&w, trip, &class).map(|()| class),
+        move || reads.changes().classify(&w, trip, &class).map(|()| class),
         move |class| {
             Json(json!({ "trip": trip, "classification": class.as_str() })).into_response()
         },
@@ -973,8 +1104,38 @@ async fn classify(
 }
 
 #[derive(Deserialize)]
+struct DriverRequest {
+    driver: String,
+    reason: String,
+}
+
+async fn correct_driver(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(trip): Path<i64>,
+    Query(q): Query<Acting>,
+    Json(req): Json<DriverRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let driver = req.driver.clone();
+    run(
+        move || {
+            reads
+                .changes()
+                .correct_driver(&w, trip, &req.driver, &req.reason)
+        },
+        move |()| Json(json!({ "trip": trip, "driver": driver })).into_response(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
 struct PrivacyRequest {
     on: bool,
+    /// The vehicle, when the employee has more than one today (default: the first).
+    #[serde(default)]
+    vehicle: Option<String>,
 }
 
 /// The driver's privacy switch: the vehicle assigned to the employee today leaves the fleet
@@ -994,9 +1155,14 @@ async fn privacy(
     );
     let reads = state.reads.clone();
     let source = format!("app ({})", w.user.name);
+    let (on, vehicle) = (req.on, req.vehicle);
     run(
-        move || reads.switch_privacy(&w, None, req.on, &source),
-        move |reg| Json(json!({ "vehicle": reg, "private": req.on })).into_response(),
+        move || {
+            reads
+                .changes()
+                .switch_privacy(&w, vehicle.as_deref(), on, &source)
+        },
+        move |reg| Json(json!({ "vehicle": reg, "private": on })).into_response(),
     )
     .await
 }
@@ -1068,7 +1234,7 @@ async fn resolve_alarm(
     let (w, _) = acting!(state, headers, q);
     let reads = state.reads.clone();
     run(
-        move || reads.resolve_alarm(&w, id, req.incident),
+        move || reads.changes().resolve_alarm(&w, id, req.incident),
         move |()| {
             Json(json!({ "window": id, "resolved": true, "incident": req.incident }))
                 .into_response()

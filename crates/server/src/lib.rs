@@ -8,6 +8,7 @@
 pub mod address;
 pub mod api;
 pub mod audit_log;
+pub mod changes;
 pub mod config;
 pub mod export;
 pub mod fleet_api;

@@ -105,6 +105,11 @@ pub fn router(
         .route("/drivinglog", get(pages::drivinglog::page))
         .route("/drivinglog/export", get(pages::drivinglog::export))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
+        .route("/drivinglog/return", post(pages::drivinglog::return_month))
+        .route(
+            "/drivinglog/driver",
+            post(pages::drivinglog::correct_driver),
+        )
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
         .route("/stats", get(pages::stats::page))
