@@ -7,6 +7,7 @@
 pub mod drivinglog;
 mod fix;
 mod ids;
+pub mod sane;
 mod time;
 
 pub use fix::{

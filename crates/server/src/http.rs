@@ -37,7 +37,11 @@ impl std::error::Error for CloseConnection {}
 #[derive(Clone, Copy)]
 pub struct HttpLimits {
     pub max_connections: usize,
+    /// Absolute: the whole request head within this, however slowly it drips (hyper's timer
+    /// starts at the head's first read and is not restarted by each byte).
     pub header_timeout: Duration,
+    /// Absolute: a request's handling — reading its body included — within this.
+    pub request_timeout: Duration,
 }
 
 /// The largest request body a device may send (a Traccar Client batch is a few KiB).
@@ -98,7 +102,9 @@ pub async fn serve<H, F>(
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "http accept failed");
+                if let Some(more) = crate::throttle::allow("http: accept failed") {
+                    tracing::warn!(error = %e, failed_since_last = more, "http accept failed");
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
@@ -110,7 +116,9 @@ pub async fn serve<H, F>(
                     .connections_refused
                     .fetch_add(1, Relaxed);
             }
-            tracing::warn!(%peer, "http connection refused: connection cap reached");
+            if let Some(more) = crate::throttle::allow("http: connection cap reached") {
+                tracing::warn!(%peer, max = limits.max_connections, refused_since_last = more, "http connection refused: connection cap reached");
+            }
             continue;
         };
         let handler = handler.clone();
@@ -120,7 +128,21 @@ pub async fn serve<H, F>(
                 metrics.protocol(p).connections_total.fetch_add(1, Relaxed);
                 metrics.protocol(p).connections_open.fetch_add(1, Relaxed);
             }
-            let svc = hyper::service::service_fn(move |req| handler(req, peer));
+            let deadline = limits.request_timeout;
+            let svc = hyper::service::service_fn(move |req| {
+                let handling = handler(req, peer);
+                async move {
+                    match tokio::time::timeout(deadline, handling).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            if let Some(more) = crate::throttle::allow("http: request deadline") {
+                                tracing::info!(%peer, closed_since_last = more, "http request not complete within the request deadline; connection closed");
+                            }
+                            Err(CloseConnection("request deadline passed".into()))
+                        }
+                    }
+                }
+            });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
@@ -136,10 +158,32 @@ pub async fn serve<H, F>(
     }
 }
 
-/// The web port's routes that need nothing but the metrics.
-pub fn router(metrics: Arc<Metrics>) -> axum::Router {
+/// The web port's routes that need nothing but the metrics: `/metrics`, and `/healthz`, which
+/// fails (503, with the reason) while the purpose engine has not started, has stopped (no
+/// round for `max_lag`), or is more than `max_lag` behind the fixes devices were told are
+/// stored — listeners that acknowledge while nothing reaches the driving log, the fleet view or
+/// the alarm windows are not healthy.
+pub fn router(metrics: Arc<Metrics>, max_lag: Duration) -> axum::Router {
+    let lag_ms = i64::try_from(max_lag.as_millis()).unwrap_or(i64::MAX);
+    let m = metrics.clone();
     axum::Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/healthz",
+            get(move || {
+                let m = m.clone();
+                async move {
+                    match m
+                        .engine
+                        .unhealthy(crate::ingest::now().millis(), lag_ms, lag_ms)
+                    {
+                        None => (StatusCode::OK, "ok\n".to_owned()).into_response(),
+                        Some(why) => {
+                            (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response()
+                        }
+                    }
+                }
+            }),
+        )
         .route(
             "/metrics",
             get(move || {
@@ -150,7 +194,7 @@ pub fn router(metrics: Arc<Metrics>) -> axum::Router {
                             header::CONTENT_TYPE,
                             "text/plain; version=0.0.4; charset=utf-8",
                         )],
-                        m.render(),
+                        m.render_at(crate::ingest::now().millis()),
                     )
                         .into_response()
                 }

@@ -9,6 +9,7 @@ pub mod address;
 pub mod api;
 pub mod audit_log;
 pub mod config;
+pub mod descriptors;
 pub mod export;
 pub mod fleet_api;
 pub mod http;
@@ -16,6 +17,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod purpose_worker;
 pub mod reads;
+pub mod throttle;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -139,22 +141,37 @@ impl Application {
             "sporvern is listening"
         );
 
+        let limit = descriptors::raise_limit();
+        let caps = descriptors::caps(limit, settings.descriptor_reserve, settings.max_connections);
+        tracing::info!(
+            open_file_limit = caps.limit,
+            reserve = settings.descriptor_reserve,
+            teltonika = caps.teltonika,
+            osmand = caps.osmand,
+            web = caps.web,
+            "connection caps sized from the open-file limit"
+        );
         let tk_ctx = teltonika::Context {
             ingestor: ingestor.clone(),
             registry: registry.clone(),
             limits: teltonika::Limits {
-                max_connections: settings.max_connections,
+                max_connections: caps.teltonika,
                 first_byte_timeout: settings.first_byte_timeout,
                 idle_timeout: settings.idle_timeout,
                 max_frame_bytes: settings.max_frame_bytes,
             },
         };
         let http_limits = http::HttpLimits {
-            max_connections: settings.max_connections,
+            max_connections: caps.web,
             header_timeout: settings.first_byte_timeout,
+            request_timeout: settings.request_timeout,
+        };
+        let osmand_limits = http::HttpLimits {
+            max_connections: caps.osmand,
+            ..http_limits
         };
 
-        let router = http::router(metrics.clone())
+        let router = http::router(metrics.clone(), settings.purpose_max_lag)
             .merge(api::router(reads.clone(), shared.clone()))
             .merge(web::router(
                 reads.clone(),
@@ -180,15 +197,21 @@ impl Application {
             },
         );
         let (ing, reg) = (ingestor.clone(), registry.clone());
+        let guesses = ingest::SourceLimiter::new(
+            ingest::osmand::UNKNOWN_IDS_PER_SOURCE,
+            ingest::osmand::UNKNOWN_ID_WINDOW,
+        );
         let osmand = http::serve(
             osmand,
-            http_limits,
+            osmand_limits,
             Some(domain::Protocol::Osmand),
             metrics.clone(),
-            move |req, peer| ingest::osmand::handle(req, peer, ing.clone(), reg.clone()),
+            move |req, peer| {
+                ingest::osmand::handle(req, peer, ing.clone(), reg.clone(), guesses.clone())
+            },
         );
 
-        let (s, sh) = (store.clone(), shared.clone());
+        let (s, sh, m) = (store.clone(), shared.clone(), metrics.clone());
         let lookup = settings
             .address_lookup_url
             .as_deref()
@@ -199,7 +222,7 @@ impl Application {
         };
         std::thread::Builder::new()
             .name("purposes".into())
-            .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg))
+            .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg, m))
             .context("starting the purpose engine")?;
 
         let mut tasks = tokio::task::JoinSet::new();

@@ -11,7 +11,7 @@ use domain::{ExternalId, Protocol};
 use hyper::body::Incoming;
 
 use super::{Ingestor, Registry};
-use crate::http::{CloseConnection, read_body, refuse_device};
+use crate::http::{CloseConnection, plain, read_body, refuse_device};
 
 /// The device identity: `user/device` from the `X-Limit-U` and `X-Limit-D` headers, or the
 /// HTTP basic-auth user (then `user/device` with `X-Limit-D`, or the user alone).
@@ -96,10 +96,16 @@ pub async fn handle(
         // transition, waypoint, lwt …: understood, nothing to store.
         return Ok(json(StatusCode::OK, "[]"));
     };
-    match ingestor
-        .submit(Protocol::Owntracks, device.id, vec![fix])
-        .await
-    {
+    let (fixes, refused) = ingestor.screen(Protocol::Owntracks, &who, peer, [Ok(fix)]);
+    if let Some(r) = refused.first() {
+        // Any answer is "delivered" to the app, so the refusal ends there; the reason is in
+        // the answer for whoever looks, and in the log and the metrics for the operator.
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            format!("record refused, not stored: {}", r.why),
+        ));
+    }
+    match ingestor.submit(Protocol::Owntracks, device.id, fixes).await {
         Ok(_) => Ok(json(StatusCode::OK, "[]")),
         Err(e) => {
             tracing::error!(%peer, device = %who, error = %e, "owntracks fix not stored; closing without an answer so the app resends");

@@ -5,6 +5,7 @@
 //! again. A message that can never be stored (an unknown device, a malformed body) is
 //! acknowledged and logged, so that it does not come back forever.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use domain::{ExternalId, Protocol};
@@ -79,10 +80,12 @@ async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Reg
         Ok(_) => return Outcome::Done,
         Err(e) => return Outcome::Refused(format!("{who}: {e}")),
     };
-    match ingestor
-        .submit(Protocol::Owntracks, device.id, vec![fix])
-        .await
-    {
+    let (fixes, refused) = ingestor.screen(Protocol::Owntracks, &who, "mqtt", [Ok(fix)]);
+    if !refused.is_empty() {
+        // Acknowledged to the broker so it is not delivered again; counted and logged there.
+        return Outcome::Done;
+    }
+    match ingestor.submit(Protocol::Owntracks, device.id, fixes).await {
         Ok(_) => Outcome::Done,
         Err(e) => Outcome::Retry(format!("{who}: {e}")),
     }
@@ -115,7 +118,12 @@ pub async fn run(settings: MqttSettings, ingestor: Ingestor, registry: Registry)
                             let _ = client.ack(&p).await;
                         }
                         Outcome::Refused(why) => {
-                            tracing::warn!(topic = %p.topic, "owntracks message refused: {why}");
+                            let c = ingestor.metrics().protocol(Protocol::Owntracks);
+                            c.records_rejected.fetch_add(1, Relaxed);
+                            c.frames_rejected.fetch_add(1, Relaxed);
+                            if let Some(more) = crate::throttle::allow("mqtt: message refused") {
+                                tracing::warn!(topic = %p.topic, refused_since_last = more, "owntracks message refused: {why}");
+                            }
                             let _ = client.ack(&p).await;
                         }
                         Outcome::Retry(why) => {

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(10, "0010_tokens.sql"),
     migration!(11, "0011_declared_users.sql"),
     migration!(13, "0013_register.sql"),
+    migration!(18, "0018_set_aside.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -267,6 +268,12 @@ impl Store for SqliteStore {
                     [before.millis()],
                 )
                 .map_err(db_err)?;
+            // What was set aside goes with the staging area's lifetime.
+            conn.execute(
+                "DELETE FROM staged_set_aside WHERE received_at < ?1",
+                [before.millis()],
+            )
+            .map_err(db_err)?;
             truncate_log(conn, n as u64)?;
             Ok(n as u64)
         })

@@ -1,0 +1,482 @@
+//! A hostile device, slow sockets and a starved process, against the real server on port 0:
+//! one bad record or a thousand slow connections must stop nobody.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::*;
+use domain::{RegNo, VehicleId};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const OTHER_IMEI: &str = "356307042441013"; // BR 34567
+const Y9999_MS: i64 = 253_402_300_799_000; // 9999-12-31T23:59:59Z
+const Y2099_MS: i64 = 4_070_908_800_000; // 2099-01-01T00:00:00Z
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn vehicle(app: &TestApp, reg: &str) -> VehicleId {
+    storage::open(app.data())
+        .expect("open")
+        .vehicle_id(&RegNo::parse(reg).expect("reg"))
+        .expect("query")
+        .expect("vehicle")
+}
+
+/// The vehicle's time on the fleet view, if it is there.
+fn fleet_time(app: &TestApp, v: VehicleId) -> Option<i64> {
+    app.shared
+        .fleet
+        .read()
+        .expect("fleet")
+        .snapshot()
+        .into_iter()
+        .find(|(id, _)| *id == v)
+        .map(|(_, p)| p.time.millis())
+}
+
+/// Waits up to 5 s for the vehicle to show `t` on the fleet view.
+async fn until_fleet_shows(app: &TestApp, v: VehicleId, t: i64) -> Option<i64> {
+    for _ in 0..250 {
+        if fleet_time(app, v) == Some(t) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    fleet_time(app, v)
+}
+
+async fn metrics(app: &TestApp) -> String {
+    http(app.http, "GET", "/metrics", &[], b"")
+        .await
+        .expect("metrics")
+        .1
+}
+
+async fn health(addr: SocketAddr) -> (u16, String) {
+    http(addr, "GET", "/healthz", &[], b"")
+        .await
+        .expect("an answer")
+}
+
+fn db(app: &TestApp) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(app.data().join("sporvern.db")).expect("open db");
+    c.busy_timeout(Duration::from_secs(10)).expect("busy");
+    c
+}
+
+#[tokio::test]
+async fn a_fix_dated_9999_is_refused_and_the_device_told_while_the_fleet_goes_on() {
+    let app = spawn_app(|_| {}).await;
+    let osmand_car = vehicle(&app, "EL 23456");
+    let van = vehicle(&app, "EK 12345");
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+
+    let query = format!("/?id=123456&timestamp={Y9999_MS}&lat=59.91&lon=10.75&speed=10");
+    let (status, why) = http(app.osmand, "GET", &query, &[], b"")
+        .await
+        .expect("an answer");
+    assert_eq!(status, 400, "{why}");
+    assert!(
+        why.contains("9999-12-31") && why.contains("clock"),
+        "the device is told what is wrong: {why}"
+    );
+    assert!(app.staged().is_empty(), "nothing of it is staged");
+
+    // The other vehicle, and then the same phone with its clock right, go on.
+    let t = now_ms() - 1000;
+    dev.send(&frame(&[record(t, 59.91, 10.75)])).await;
+    assert_eq!(dev.ack().await, Some(1));
+    assert_eq!(until_fleet_shows(&app, van, t).await, Some(t));
+    let good = format!(
+        "/?id=123456&timestamp={}&lat=59.92&lon=10.76&speed=10",
+        t / 1000
+    );
+    assert_eq!(
+        http(app.osmand, "GET", &good, &[], b"").await.map(|r| r.0),
+        Some(200)
+    );
+    let shown = t / 1000 * 1000;
+    assert_eq!(
+        until_fleet_shows(&app, osmand_car, shown).await,
+        Some(shown)
+    );
+    assert_eq!(health(app.http).await.0, 200);
+    let m = metrics(&app).await;
+    assert!(
+        m.contains(
+            "sporvern_records_invalid_total{protocol=\"osmand\",reason=\"time_in_future\"} 1"
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains("sporvern_records_rejected_total{protocol=\"osmand\"} 1"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_frame_with_a_2099_record_among_good_ones_is_acknowledged_whole_and_the_forgery_goes_nowhere()
+ {
+    let app = spawn_app(|_| {}).await;
+    let van = vehicle(&app, "EK 12345");
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    let t = now_ms() - 5000;
+    dev.send(&frame(&[
+        record(t, 59.91, 10.75),
+        record(Y2099_MS, 59.95, 10.80),
+        record(t + 1000, 59.911, 10.751),
+    ]))
+    .await;
+    assert_eq!(
+        dev.ack().await,
+        Some(3),
+        "every record of the frame is acknowledged, or the device would resend the bad one for ever"
+    );
+    let staged: Vec<i64> = app.staged().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(staged, vec![t, t + 1000], "the 2099 record is not stored");
+    assert_eq!(until_fleet_shows(&app, van, t + 1000).await, Some(t + 1000));
+
+    // The vehicle is not blinded: the next real record moves it on the map.
+    dev.send(&frame(&[record(t + 2000, 59.912, 10.752)])).await;
+    assert_eq!(dev.ack().await, Some(1));
+    assert_eq!(until_fleet_shows(&app, van, t + 2000).await, Some(t + 2000));
+    let m = metrics(&app).await;
+    assert!(
+        m.contains(
+            "sporvern_records_invalid_total{protocol=\"teltonika\",reason=\"time_in_future\"} 1"
+        ),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn times_of_i64_max_zero_and_negative_and_latitude_214_are_refused() {
+    let app = spawn_app(|_| {}).await;
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    let t = now_ms() - 1000;
+    let mut bad_lat = record(t - 500, 59.91, 10.75);
+    bad_lat.lat = 214.0;
+    let frame_bytes = frame(&[
+        record(0, 59.91, 10.75),
+        record(t, 59.91, 10.75),
+        bad_lat,
+        record(-1_000, 59.91, 10.75),
+    ]);
+    dev.send(&frame_bytes).await;
+    assert_eq!(dev.ack().await, Some(4));
+    let staged: Vec<i64> = app.staged().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(staged, vec![t], "only the believable record is stored");
+
+    for (query, what) in [
+        (
+            format!("/?id=123456&timestamp={}&lat=59.9&lon=10.7", i64::MAX),
+            "i64::MAX",
+        ),
+        ("/?id=123456&timestamp=0&lat=59.9&lon=10.7".to_owned(), "0"),
+        (
+            "/?id=123456&timestamp=-5&lat=59.9&lon=10.7".to_owned(),
+            "negative",
+        ),
+        (
+            format!("/?id=123456&timestamp={}&lat=214&lon=10.7", t / 1000),
+            "lat 214",
+        ),
+    ] {
+        let (status, body) = http(app.osmand, "GET", &query, &[], b"")
+            .await
+            .expect("an answer");
+        assert_eq!(status, 400, "{what}: {body}");
+    }
+    let body = r#"{"_type":"location","lat":59.95,"lon":10.8,"tst":0}"#;
+    let (status, _) = http(
+        app.http,
+        "POST",
+        "/owntracks",
+        &[("X-Limit-U", "ingrid"), ("X-Limit-D", "phone")],
+        body.as_bytes(),
+    )
+    .await
+    .expect("an answer");
+    assert_eq!(status, 400);
+    assert_eq!(app.staged().len(), 1);
+    let m = metrics(&app).await;
+    for needle in [
+        // 0, and −1 s (the wire's unsigned time makes that far in the future).
+        "sporvern_records_invalid_total{protocol=\"teltonika\",reason=\"time_before_protocol\"} 1",
+        "sporvern_records_invalid_total{protocol=\"teltonika\",reason=\"time_in_future\"} 1",
+        "sporvern_records_invalid_total{protocol=\"teltonika\",reason=\"position_out_of_range\"} 1",
+        "sporvern_records_invalid_total{protocol=\"owntracks\",reason=\"time_before_protocol\"} 1",
+    ] {
+        assert!(m.contains(needle), "{needle} in\n{m}");
+    }
+}
+
+#[tokio::test]
+async fn a_staged_row_the_engine_cannot_use_is_set_aside_and_the_cursor_moves_on() {
+    let app = spawn_app(|_| {}).await;
+    let other = vehicle(&app, "BR 34567");
+    // A 9999 fix already in staging, as a server before the edge check would have left it.
+    let conn = db(&app);
+    let device: i64 = conn
+        .query_row(
+            "SELECT id FROM device WHERE external_id = ?1",
+            [TELTONIKA_IMEI],
+            |r| r.get(0),
+        )
+        .expect("device");
+    conn.execute(
+        "INSERT INTO staged_fix (fix_time, device_id, received_at, lat, lon, satellites, attrs) VALUES (?1, ?2, ?3, 59.9, 10.7, 9, x'')",
+        rusqlite::params![Y9999_MS, device, now_ms()],
+    )
+    .expect("stage");
+    let (mut dev, _) = Teltonika::login(app.teltonika, OTHER_IMEI).await;
+    let t = now_ms() - 1000;
+    dev.send(&frame(&[record(t, 59.93, 10.9)])).await;
+    assert_eq!(dev.ack().await, Some(1));
+    assert_eq!(
+        until_fleet_shows(&app, other, t).await,
+        Some(t),
+        "another vehicle is not held up"
+    );
+    let (id, reason): (i64, String) = conn
+        .query_row("SELECT staged_id, reason FROM staged_set_aside", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("set aside");
+    assert!(reason.contains("ahead of the server clock"), "{reason}");
+    let cursor: i64 = conn
+        .query_row("SELECT last_staged_id FROM purpose_cursor", [], |r| {
+            r.get(0)
+        })
+        .expect("cursor");
+    assert!(cursor > id, "the cursor moved past the row set aside");
+    assert_eq!(health(app.http).await.0, 200);
+    let m = metrics(&app).await;
+    assert!(m.contains("sporvern_purpose_set_aside_total 1"), "{m}");
+}
+
+#[tokio::test]
+async fn health_fails_while_the_engine_cannot_move_and_recovers() {
+    let app = spawn_app(|s| s.purpose_max_lag = Duration::from_secs(1)).await;
+    for _ in 0..100 {
+        if health(app.http).await.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(health(app.http).await.0, 200);
+    // The engine's writes fail from now on (as on a broken disk for its tables only).
+    let conn = db(&app);
+    conn.execute_batch(
+        "CREATE TRIGGER block_engine BEFORE UPDATE ON purpose_cursor BEGIN SELECT RAISE(ABORT, 'blocked by the test'); END;",
+    )
+    .expect("trigger");
+    let (mut dev, _) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    dev.send(&frame(&[record(now_ms() - 1000, 59.91, 10.75)]))
+        .await;
+    assert_eq!(dev.ack().await, Some(1), "devices are still acknowledged");
+    let mut answer = (0, String::new());
+    for _ in 0..60 {
+        answer = health(app.http).await;
+        if answer.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer.0, 503, "{answer:?}");
+    assert!(answer.1.contains("purpose engine"), "{answer:?}");
+    let m = metrics(&app).await;
+    assert!(m.contains("sporvern_purpose_backlog_rows 1"), "{m}");
+    conn.execute_batch("DROP TRIGGER block_engine;")
+        .expect("drop trigger");
+    for _ in 0..60 {
+        answer = health(app.http).await;
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer.0, 200, "{answer:?}");
+}
+
+/// Sends `bytes` one at a time, `gap` apart, until the server closes; returns how long the
+/// connection lived.
+async fn drip(addr: SocketAddr, bytes: &[u8], gap: Duration) -> Duration {
+    let started = Instant::now();
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    for b in bytes.iter().cycle().take(200) {
+        if s.write_all(&[*b]).await.is_err() {
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match tokio::time::timeout(gap, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(_)) | Err(_) => {}
+        }
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn dripping_connections_are_closed_at_the_first_byte_deadline() {
+    let app = spawn_app(|s| {
+        s.first_byte_timeout = Duration::from_millis(700);
+        s.request_timeout = Duration::from_millis(900);
+    })
+    .await;
+    let gap = Duration::from_millis(100);
+    // A Teltonika login, one byte every 100 ms: 17 bytes would take 1.7 s.
+    let login = codec::teltonika::encode_login(domain::Imei::parse(TELTONIKA_IMEI).expect("imei"));
+    let lived = drip(app.teltonika, &login, gap).await;
+    assert!(
+        lived >= Duration::from_millis(600) && lived < Duration::from_millis(1500),
+        "teltonika: {lived:?}"
+    );
+    // HTTP headers dripped to the web port and the OsmAnd port.
+    let head =
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    for addr in [app.http, app.osmand] {
+        let lived = drip(addr, head, gap).await;
+        assert!(lived < Duration::from_millis(1500), "headers: {lived:?}");
+    }
+    // An OsmAnd body dripped after complete headers: the request deadline ends it.
+    let started = Instant::now();
+    let mut s = TcpStream::connect(app.osmand).await.expect("connect");
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n")
+        .await
+        .expect("head");
+    let mut closed = false;
+    for _ in 0..40 {
+        if s.write_all(b"i").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(gap, s.read(&mut buf)).await {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a dripping body is cut off");
+    assert!(
+        started.elapsed() < Duration::from_millis(2000),
+        "body: {:?}",
+        started.elapsed()
+    );
+    // An honest device still gets in.
+    let (_, answer) = Teltonika::login(app.teltonika, TELTONIKA_IMEI).await;
+    assert_eq!(answer, 1);
+}
+
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+#[tokio::test]
+async fn with_a_low_descriptor_limit_a_device_flood_leaves_the_web_answering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("sporvern.toml"),
+        "first_byte_timeout_secs = 120\n",
+    )
+    .expect("config");
+    let (web, tk, osm) = (free_port(), free_port(), free_port());
+    let log = dir.path().join("server.log");
+    let mut child = std::process::Command::new("prlimit")
+        .arg("--nofile=300:400")
+        .arg(env!("CARGO_BIN_EXE_sporvern"))
+        .args(["--log", "info", "--log-format", "json", "serve", "--data"])
+        .arg(dir.path())
+        .args(["--http", &web.to_string()])
+        .args(["--teltonika", &tk.to_string()])
+        .args(["--osmand", &osm.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn the server under prlimit");
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(s) = TcpStream::connect(web).await {
+            drop(s);
+            if health(web).await.0 == 200 {
+                up = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server came up");
+    let limits =
+        std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap_or_default();
+    // 450 connections that never log in: more than the process has descriptors.
+    let mut flood = Vec::new();
+    for _ in 0..450 {
+        if let Ok(s) = TcpStream::connect(tk).await {
+            flood.push(s);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = health(web).await;
+    let m = http(web, "GET", "/metrics", &[], b"")
+        .await
+        .expect("metrics")
+        .1;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status, 200, "the web answers during the flood");
+    assert!(
+        text.contains("raised the open-file limit") && text.contains("\"open_file_limit\":400"),
+        "the soft limit is raised to the hard one: {limits}\n{text}"
+    );
+    // 400 − 256 reserved = 144: half to Teltonika.
+    assert!(
+        m.contains("sporvern_connections_open{protocol=\"teltonika\"} 72"),
+        "{m}"
+    );
+    let refused = m
+        .lines()
+        .find_map(|l| l.strip_prefix("sporvern_connections_refused_total{protocol=\"teltonika\"} "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(refused >= 300, "{refused} refused at the cap\n{m}");
+    let cap_lines = text.matches("connection cap reached").count();
+    assert!(
+        cap_lines < 20,
+        "refusals are logged at most once a second: {cap_lines} lines"
+    );
+    drop(flood);
+}
+
+#[tokio::test]
+async fn unknown_osmand_ids_are_rate_limited_per_source() {
+    let app = spawn_app(|_| {}).await;
+    let t = now_ms() / 1000;
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let q = format!("/?id=guess{i}&timestamp={t}&lat=59.9&lon=10.7");
+        statuses.push(
+            http(app.osmand, "GET", &q, &[], b"")
+                .await
+                .expect("answer")
+                .0,
+        );
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 404), "{statuses:?}");
+    assert!(statuses[20..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Over its allowance, the source learns nothing about a real id either.
+    let q = format!("/?id=123456&timestamp={t}&lat=59.9&lon=10.7");
+    assert_eq!(
+        http(app.osmand, "GET", &q, &[], b"").await.map(|r| r.0),
+        Some(429)
+    );
+}
