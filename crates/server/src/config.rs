@@ -75,6 +75,9 @@ pub struct Settings {
     /// database and the logs always have some: each listener's cap is sized from the process's
     /// descriptor limit minus this (and never above `max_connections`).
     pub descriptor_reserve: usize,
+    /// Failed logins, CSRF refusals and 401s go on the audit ledger as one entry per source
+    /// and kind for each window this long (a minute): a flood writes a bounded number.
+    pub refusal_window: Duration,
 }
 
 /// The origin (`scheme://host[:port]`) of a tile URL template, for the page's
@@ -117,6 +120,7 @@ impl Settings {
             purpose_max_lag: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
             descriptor_reserve: 256,
+            refusal_window: crate::login::DEFAULT_WINDOW,
         }
     }
 

@@ -163,7 +163,11 @@ pub async fn serve<H, F>(
 /// round for `max_lag`), or is more than `max_lag` behind the fixes devices were told are
 /// stored — listeners that acknowledge while nothing reaches the driving log, the fleet view or
 /// the alarm windows are not healthy.
-pub fn router(metrics: Arc<Metrics>, max_lag: Duration) -> axum::Router {
+pub fn router(
+    metrics: Arc<Metrics>,
+    max_lag: Duration,
+    logins: Arc<crate::login::Logins>,
+) -> axum::Router {
     let lag_ms = i64::try_from(max_lag.as_millis()).unwrap_or(i64::MAX);
     let m = metrics.clone();
     axum::Router::new()
@@ -188,13 +192,16 @@ pub fn router(metrics: Arc<Metrics>, max_lag: Duration) -> axum::Router {
             "/metrics",
             get(move || {
                 let m = metrics.clone();
+                let logins = logins.clone();
                 async move {
+                    let mut text = m.render_at(crate::ingest::now().millis());
+                    logins.render(&mut text);
                     (
                         [(
                             header::CONTENT_TYPE,
                             "text/plain; version=0.0.4; charset=utf-8",
                         )],
-                        m.render_at(crate::ingest::now().millis()),
+                        text,
                     )
                         .into_response()
                 }
@@ -203,14 +210,26 @@ pub fn router(metrics: Arc<Metrics>, max_lag: Duration) -> axum::Router {
 }
 
 /// Runs a request through an axum router, telling handlers who is asking (for rate limits).
+/// Refused requests (an answer marked with a `login::Refusal`, or any 401) are counted for the
+/// audit ledger, per source and minute.
 pub async fn route(
     router: axum::Router,
     mut req: Request<Incoming>,
     peer: SocketAddr,
+    logins: &crate::login::Logins,
 ) -> Result<Response<Body>, CloseConnection> {
     req.extensions_mut()
         .insert(axum::extract::ConnectInfo(peer));
     use tower::ServiceExt;
     let r: Result<Response<Body>, Infallible> = router.oneshot(req).await;
-    r.map_err(|e| match e {})
+    let r = r.map_err(|e| match e {})?;
+    let kind = r
+        .extensions()
+        .get::<crate::login::Refusal>()
+        .copied()
+        .or((r.status() == StatusCode::UNAUTHORIZED).then_some(crate::login::Refusal::NotLoggedIn));
+    if let Some(kind) = kind {
+        logins.note(kind, peer.ip(), crate::ingest::now());
+    }
+    Ok(r)
 }

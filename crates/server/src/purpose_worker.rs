@@ -864,6 +864,10 @@ pub fn run(
         match Worker::new(store.clone(), shared.clone(), gate_cfg, metrics.clone()) {
             Ok(mut w) => {
                 w.lookup = lookup.take();
+                w.metrics
+                    .engine
+                    .last_round_ms
+                    .store(now().millis(), Relaxed);
                 break w;
             }
             Err(e) => {

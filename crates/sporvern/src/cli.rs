@@ -177,8 +177,9 @@ fn read_password(name: &str) -> anyhow::Result<String> {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Checks every entry; with --checkpoint also that the ledger still holds what the
-    /// checkpoint saw. Names the first bad entry; exits 1 when the ledger was tampered with.
+    /// Checks every entry, and that the ledger still holds what a checkpoint saw: the one given
+    /// with --checkpoint, else the server's newest (in its ledger_checkpoint_dir). Names the
+    /// first bad entry; exits 1 when the ledger was tampered with.
     Verify {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
@@ -540,13 +541,30 @@ fn audit_command(command: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Verify { data, checkpoint } => {
             let store = open_existing(&data)?;
             let entries = store.audit_entries()?;
+            // Without --checkpoint: the server's newest checkpoint (its configured
+            // `ledger_checkpoint_dir`), so a ledger cut short or rewritten as a whole is found.
+            let checkpoint = match checkpoint {
+                Some(p) => Some(p),
+                None => {
+                    let mut settings = server::Settings::defaults(data.clone());
+                    settings.apply_file(None)?;
+                    let dir = &settings.ledger_checkpoint_dir;
+                    let newest = server::newest_checkpoint(dir).with_context(|| {
+                        format!("cannot read the checkpoint folder {}", dir.display())
+                    })?;
+                    if newest.is_none() {
+                        eprintln!(
+                            "warning: no checkpoint in {}: only the chain is checked, so a ledger cut short or rewritten as a whole would pass; give --checkpoint FILE from a copy kept elsewhere",
+                            dir.display()
+                        );
+                    }
+                    newest.map(|(_, p)| p)
+                }
+            };
             let result = match &checkpoint {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    let head: ledger::Head = text
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let head = server::read_checkpoint(path)?;
+                    eprintln!("checking against the checkpoint {}", path.display());
                     ledger::verify_against(&entries, &head)
                 }
                 None => ledger::verify(&entries),

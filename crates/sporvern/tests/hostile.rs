@@ -66,6 +66,19 @@ async fn health(addr: SocketAddr) -> (u16, String) {
         .expect("an answer")
 }
 
+/// `/healthz` once it answers 200, or its last answer after 3 s.
+async fn healthy(addr: SocketAddr) -> (u16, String) {
+    let mut answer = health(addr).await;
+    for _ in 0..30 {
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answer = health(addr).await;
+    }
+    answer
+}
+
 fn db(app: &TestApp) -> rusqlite::Connection {
     let c = rusqlite::Connection::open(app.data().join("sporvern.db")).expect("open db");
     c.busy_timeout(Duration::from_secs(10)).expect("busy");
@@ -108,7 +121,7 @@ async fn a_fix_dated_9999_is_refused_and_the_device_told_while_the_fleet_goes_on
         until_fleet_shows(&app, osmand_car, shown).await,
         Some(shown)
     );
-    assert_eq!(health(app.http).await.0, 200);
+    assert_eq!(healthy(app.http).await.0, 200);
     let m = metrics(&app).await;
     assert!(
         m.contains(
@@ -258,7 +271,7 @@ async fn a_staged_row_the_engine_cannot_use_is_set_aside_and_the_cursor_moves_on
         })
         .expect("cursor");
     assert!(cursor > id, "the cursor moved past the row set aside");
-    assert_eq!(health(app.http).await.0, 200);
+    assert_eq!(healthy(app.http).await, (200, "ok\n".to_owned()));
     let m = metrics(&app).await;
     assert!(m.contains("sporvern_purpose_set_aside_total 1"), "{m}");
 }
@@ -479,4 +492,298 @@ async fn unknown_osmand_ids_are_rate_limited_per_source() {
         http(app.osmand, "GET", &q, &[], b"").await.map(|r| r.0),
         Some(429)
     );
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn add_api_user(app: &TestApp, name: &str) {
+    let store = storage::open(app.data()).expect("open");
+    let hash = access::hash_password_with(PASSWORD, access::PasswordParams::TEST).expect("hash");
+    store
+        .add_user(
+            &storage::NewUser {
+                name: name.to_owned(),
+                roles: vec!["employee".to_owned()],
+                employee_number: Some("1001".to_owned()),
+                password_hash: Some(hash),
+            },
+            domain::Timestamp::from_millis(0),
+        )
+        .expect("user");
+}
+
+async fn api_login(app: &TestApp, name: &str, password: &str) -> u16 {
+    let body = serde_json::json!({ "name": name, "password": password }).to_string();
+    http(
+        app.http,
+        "POST",
+        "/api/v1/login",
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+    .await
+    .map_or(0, |r| r.0)
+}
+
+/// The web login form: (status) for `name` and `password`, with a fresh pre-login cookie.
+async fn web_login(app: &TestApp, name: &str, password: &str) -> u16 {
+    async fn exchange(addr: SocketAddr, req: String) -> String {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(req.as_bytes()).await.expect("send");
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).to_string()
+    }
+    let page = exchange(
+        app.http,
+        "GET /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_owned(),
+    )
+    .await;
+    let pre = page
+        .lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: sporvern_prelogin="))
+        .find_map(|v| v.split(';').next())
+        .expect("a pre-login cookie")
+        .to_owned();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token")
+        .to_owned();
+    let form = format!(
+        "csrf={csrf}&name={name}&password={}",
+        password.replace(' ', "+")
+    );
+    let answer = exchange(
+        app.http,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\nCookie: sporvern_prelogin={pre}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .await;
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn metric(m: &str, name: &str) -> u64 {
+    m.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+#[tokio::test]
+async fn a_hundred_parallel_guesses_are_throttled_and_the_right_password_waits_through_either_door()
+{
+    let app = spawn_app(|s| s.refusal_window = Duration::from_secs(1)).await;
+    add_api_user(&app, "kari");
+    let app = std::sync::Arc::new(app);
+    let guesses: Vec<_> = (0..100)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move { api_login(&app, "kari", &format!("guess number {i}")).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for g in guesses {
+        statuses.push(g.await.expect("task"));
+    }
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    let held = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        (wrong, held),
+        (access::LoginLimiter::FREE_FAILURES as usize, 95),
+        "{statuses:?}"
+    );
+    // The right password right after, through the API and through the web form.
+    assert_eq!(api_login(&app, "kari", PASSWORD).await, 429);
+    assert_eq!(web_login(&app, "kari", PASSWORD).await, 429);
+    let m = metrics(&app).await;
+    assert_eq!(
+        metric(&m, "sporvern_login_checks_total"),
+        u64::from(access::LoginLimiter::FREE_FAILURES),
+        "only the admitted attempts cost a password check\n{m}"
+    );
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    assert!(metric(&m, "sporvern_login_checks_peak") <= cores, "{m}");
+
+    // The flood is on the ledger, summed per source and window: a handful of entries.
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        entries = storage::open(app.data())
+            .expect("open")
+            .audit_entries()
+            .expect("ledger")
+            .into_iter()
+            .map(|e| e.entry)
+            .filter(|e| e.purpose == "login" && e.actor == "anonymous from 127.0.0.1")
+            .collect::<Vec<_>>();
+        let counted: u64 = entries
+            .iter()
+            .filter_map(|e| e.object.split(' ').next()?.parse::<u64>().ok())
+            .sum();
+        if counted >= 102 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let counted: u64 = entries
+        .iter()
+        .filter_map(|e| e.object.split(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(
+        counted >= 102,
+        "every refused attempt is counted: {entries:?}"
+    );
+    assert!(
+        entries.len() <= 8,
+        "a bounded number of entries: {entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.object.contains("failed login attempts") && e.outcome == "refused"),
+        "{entries:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_user_costs_the_same_password_check_as_a_known_one() {
+    let app = spawn_app(|_| {}).await;
+    assert_eq!(
+        api_login(&app, "nobody-here", "some password 123").await,
+        401
+    );
+    let m = metrics(&app).await;
+    assert_eq!(metric(&m, "sporvern_login_checks_total"), 1, "{m}");
+}
+
+fn sql(dir: &std::path::Path, script: &str) {
+    let c = rusqlite::Connection::open(dir.join("sporvern.db")).expect("open");
+    c.busy_timeout(Duration::from_secs(10)).expect("busy");
+    c.execute_batch(script).expect("sql");
+}
+
+async fn ledger_problem(app: &TestApp, token: &str, wanted: &str) -> serde_json::Value {
+    let mut verification = serde_json::Value::Null;
+    for _ in 0..60 {
+        let (status, body) = http(
+            app.http,
+            "GET",
+            "/api/v1/ledger",
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+        .await
+        .expect("answer");
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        verification = v["verification"].clone();
+        if verification["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains(wanted))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    verification
+}
+
+#[tokio::test]
+async fn a_deleted_checkpoint_folder_is_noticed_and_a_cut_ledger_still_caught() {
+    let checkpoints = tempfile::tempdir().expect("tempdir");
+    let dir = checkpoints.path().join("heads");
+    let d = dir.clone();
+    let app = spawn_app(move |s| {
+        s.ledger_checkpoint_dir = d;
+        s.ledger_checkpoint_every = Duration::from_millis(200);
+    })
+    .await;
+    let pvo = user_token(&app, "pvo", "privacy_officer", None).await;
+    for _ in 0..3 {
+        let _ = http(
+            app.http,
+            "GET",
+            "/api/v1/ledger",
+            &[("Authorization", &format!("Bearer {pvo}"))],
+            b"",
+        )
+        .await;
+    }
+    let store = storage::open(app.data()).expect("open");
+    let size = store.audit_entries().expect("ledger").len();
+    let head = dir.join(format!("head-{size:012}.txt"));
+    for _ in 0..50 {
+        if head.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(head.exists(), "a checkpoint of {size} entries");
+    std::fs::remove_dir_all(&dir).expect("delete the checkpoint folder");
+    let v = ledger_problem(&app, &pvo, "no longer holds the checkpoint").await;
+    assert_eq!(v["intact"], false, "{v}");
+    // Someone cuts the ledger and removes the checkpoints: the server's memory catches it.
+    sql(
+        app.data(),
+        "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_entry_no_delete; DELETE FROM audit_entry WHERE seq >= 2;",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let v = ledger_problem(&app, &pvo, "tampered").await;
+    assert!(
+        v["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("tampered")),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_uses_the_servers_newest_checkpoint_and_dropped_triggers_come_back() {
+    let app = spawn_app(|s| s.ledger_checkpoint_every = Duration::from_millis(200)).await;
+    let pvo = user_token(&app, "pvo", "privacy_officer", None).await;
+    for _ in 0..3 {
+        let _ = http(
+            app.http,
+            "GET",
+            "/api/v1/ledger",
+            &[("Authorization", &format!("Bearer {pvo}"))],
+            b"",
+        )
+        .await;
+    }
+    let cps = app.data().join("ledger-checkpoints");
+    let store = storage::open(app.data()).expect("open");
+    let size = store.audit_entries().expect("ledger").len();
+    for _ in 0..50 {
+        if cps.join(format!("head-{size:012}.txt")).exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sql(
+        app.data(),
+        "DROP TRIGGER audit_entry_no_update; DROP TRIGGER audit_entry_no_delete; DELETE FROM audit_entry WHERE seq >= 2;",
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args(["audit", "verify", "--data"])
+        .arg(app.data())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "the cut ledger fails against the server's checkpoint: {err}"
+    );
+    assert!(err.contains("checking against the checkpoint"), "{err}");
+    // The command opened the store: the triggers are back.
+    let c = rusqlite::Connection::open(app.data().join("sporvern.db")).expect("open");
+    let refused = c.execute("DELETE FROM audit_entry", []);
+    assert!(refused.is_err(), "the append-only trigger is restored");
 }
