@@ -817,7 +817,9 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         Protocol::Osmand => {
             let text = String::from_utf8(bytes).context("an OsmAnd request is text")?;
             let text = text.trim();
-            let (query, content_type, body) = if text.starts_with('{') || text.starts_with('[') {
+            let (query, content_type, body) = if let Some(req) = http_request(text) {
+                req
+            } else if text.starts_with('{') || text.starts_with('[') {
                 ("", Some("application/json"), text)
             } else {
                 let q = text.split_once('?').map_or(text, |(_, q)| q);
@@ -828,8 +830,10 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
             serde_json::json!({"type": "data", "device_id": msg.device_id, "records": msg.fixes.iter().map(fix_json).collect::<Vec<_>>()})
         }
         Protocol::Owntracks => {
-            let msg = codec::owntracks::parse(&bytes)
-                .map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?;
+            let text = String::from_utf8_lossy(&bytes).to_string();
+            let body = http_request(text.trim()).map_or(bytes.as_slice(), |(_, _, b)| b.as_bytes());
+            let msg =
+                codec::owntracks::parse(body).map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?;
             match msg {
                 codec::owntracks::OwntracksMessage::Location(f) => {
                     serde_json::json!({"type": "location", "records": [fix_json(&f)]})
@@ -842,6 +846,35 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     };
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A raw HTTP request as captured (request line, headers, blank line, body; `#` comment lines
+/// before it are skipped): its query, its `Content-Type` and its body. `None` when `text` does
+/// not start with a request line.
+fn http_request(text: &str) -> Option<(&str, Option<&str>, &str)> {
+    let mut rest = text;
+    while rest.starts_with('#') {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r);
+    }
+    let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+    let mut parts = line.trim_end_matches('\r').split(' ');
+    let method = parts.next()?;
+    let target = parts.next()?;
+    if !["GET", "POST", "PUT"].contains(&method) || !target.starts_with('/') {
+        return None;
+    }
+    let (head, body) = after
+        .split_once("\r\n\r\n")
+        .or_else(|| after.split_once("\n\n"))
+        .unwrap_or((after, ""));
+    let content_type = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-type")
+            .then_some(v.trim())
+    });
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    Some((query, content_type, body.trim()))
 }
 
 fn hex(s: &str) -> anyhow::Result<Vec<u8>> {

@@ -787,3 +787,61 @@ async fn audit_verify_uses_the_servers_newest_checkpoint_and_dropped_triggers_co
     let refused = c.execute("DELETE FROM audit_entry", []);
     assert!(refused.is_err(), "the append-only trigger is restored");
 }
+
+/// Runs `sporvern ARGS` with its standard output a pipe whose reader is already gone.
+fn with_closed_stdout(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn a_closed_standard_output_ends_a_command_quietly() {
+    for args in [
+        &["assess", "test_data/assess/ee_all_unknown.toml"][..],
+        &[
+            "decode",
+            "--protocol",
+            "osmand",
+            "--input",
+            "test_data/packets/osmand/post_json.txt",
+        ],
+    ] {
+        let o = with_closed_stdout(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn decode_takes_a_captured_http_request_as_well_as_a_bare_body() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    for file in ["post_json.txt", "post_form.txt", "get_seconds.txt"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sporvern"))
+            .current_dir(root)
+            .args(["decode", "--protocol", "osmand", "--input"])
+            .arg(format!("test_data/packets/osmand/{file}"))
+            .output()
+            .expect("run");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(
+            v["records"].as_array().map(Vec::len),
+            Some(1),
+            "{file}: {v}"
+        );
+    }
+}
