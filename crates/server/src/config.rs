@@ -78,6 +78,9 @@ pub struct Settings {
     /// Failed logins, CSRF refusals and 401s go on the audit ledger as one entry per source
     /// and kind for each window this long (a minute): a flood writes a bounded number.
     pub refusal_window: Duration,
+    /// OwnTracks payload encryption keys per device (`[owntracks_keys]`, `"user/device" =
+    /// "passphrase"`); an encrypted payload from a device without one is refused and logged.
+    pub owntracks_keys: crate::ingest::owntracks::Keys,
 }
 
 /// The origin (`scheme://host[:port]`) of a tile URL template, for the page's
@@ -121,6 +124,7 @@ impl Settings {
             request_timeout: Duration::from_secs(30),
             descriptor_reserve: 256,
             refusal_window: crate::login::DEFAULT_WINDOW,
+            owntracks_keys: crate::ingest::owntracks::Keys::default(),
         }
     }
 
@@ -169,6 +173,9 @@ impl Settings {
         }
         if let Some(v) = file.descriptor_reserve {
             self.descriptor_reserve = v;
+        }
+        if let Some(keys) = file.owntracks_keys {
+            self.owntracks_keys = crate::ingest::owntracks::Keys::from_passphrases(keys);
         }
         if let Some(v) = file.max_connections {
             self.max_connections = v;
@@ -291,4 +298,5 @@ struct SettingsFile {
     purpose_max_lag_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
     descriptor_reserve: Option<usize>,
+    owntracks_keys: Option<std::collections::HashMap<String, String>>,
 }

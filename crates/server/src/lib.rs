@@ -182,17 +182,28 @@ impl Application {
                 web::MapTiles::from_settings(&settings),
                 settings.secure_cookies,
             ));
-        let (ing, reg, lg) = (ingestor.clone(), registry.clone(), logins.clone());
+        let (ing, reg, lg, keys) = (
+            ingestor.clone(),
+            registry.clone(),
+            logins.clone(),
+            settings.owntracks_keys.clone(),
+        );
         let web = http::serve(
             http,
             http_limits,
             None,
             metrics.clone(),
             move |req, peer| {
-                let (router, ing, reg, lg) = (router.clone(), ing.clone(), reg.clone(), lg.clone());
+                let (router, ing, reg, lg, keys) = (
+                    router.clone(),
+                    ing.clone(),
+                    reg.clone(),
+                    lg.clone(),
+                    keys.clone(),
+                );
                 async move {
                     if req.uri().path() == "/owntracks" {
-                        ingest::owntracks::handle(req, peer, ing, reg).await
+                        ingest::owntracks::handle(req, peer, ing, reg, keys).await
                     } else {
                         http::route(router, req, peer, &lg).await
                     }
@@ -238,6 +249,7 @@ impl Application {
                 mqtt.clone(),
                 ingestor.clone(),
                 registry.clone(),
+                settings.owntracks_keys.clone(),
             ));
         }
         tasks.spawn(reload_registry(store.clone(), registry));

@@ -845,3 +845,138 @@ fn decode_takes_a_captured_http_request_as_well_as_a_bare_body() {
         );
     }
 }
+
+/// What the OwnTracks app sends with encryption on: libsodium's secretbox under the passphrase.
+fn encrypted(passphrase: &str, plain: &str) -> String {
+    use base64::Engine;
+    use crypto_secretbox::aead::{Aead, KeyInit};
+    let key = server::ingest::owntracks::key_from_passphrase(passphrase);
+    let nonce = [7u8; 24];
+    let sealed = crypto_secretbox::XSalsa20Poly1305::new(&crypto_secretbox::Key::from(key))
+        .encrypt(
+            crypto_secretbox::Nonce::from_slice(&nonce),
+            plain.as_bytes(),
+        )
+        .expect("encrypt");
+    let mut data = nonce.to_vec();
+    data.extend(sealed);
+    serde_json::json!({
+        "_type": "encrypted",
+        "data": base64::engine::general_purpose::STANDARD.encode(data)
+    })
+    .to_string()
+}
+
+fn keys(pairs: &[(&str, &str)]) -> server::ingest::owntracks::Keys {
+    server::ingest::owntracks::Keys::from_passphrases(
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn owntracks_encrypted_payloads_are_opened_with_the_devices_key_or_refused_saying_so() {
+    let app = spawn_app(|s| s.owntracks_keys = keys(&[("ingrid/phone", "kjempehemmelig")])).await;
+    let tst = now_ms() / 1000 - 5;
+    let plain = format!(r#"{{"_type":"location","lat":59.95,"lon":10.8,"tst":{tst}}}"#);
+    let post = |body: String| {
+        let addr = app.http;
+        async move {
+            http(
+                addr,
+                "POST",
+                "/owntracks",
+                &[("X-Limit-U", "ingrid"), ("X-Limit-D", "phone")],
+                body.as_bytes(),
+            )
+            .await
+            .expect("an answer")
+        }
+    };
+    let (status, body) = post(encrypted("kjempehemmelig", &plain)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.staged(), vec![("ingrid/phone".to_owned(), tst * 1000)]);
+    let (status, body) = post(encrypted("a wrong passphrase", &plain)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("does not open with the configured key"),
+        "{body}"
+    );
+
+    // A server with no key for the phone refuses it, and says what is missing.
+    let bare = spawn_app(|_| {}).await;
+    let (status, body) = http(
+        bare.http,
+        "POST",
+        "/owntracks",
+        &[("X-Limit-U", "ingrid"), ("X-Limit-D", "phone")],
+        encrypted("kjempehemmelig", &plain).as_bytes(),
+    )
+    .await
+    .expect("an answer");
+    assert_eq!(status, 400);
+    assert!(body.contains("no key is configured"), "{body}");
+    assert!(bare.staged().is_empty());
+    let m = metrics(&bare).await;
+    assert!(
+        m.contains("sporvern_records_rejected_total{protocol=\"owntracks\"} 1"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn over_mqtt_encrypted_payloads_are_stored_and_refused_ones_counted() {
+    let addr = "127.0.0.1:1883";
+    if std::net::TcpStream::connect_timeout(&addr.parse().expect("addr"), Duration::from_secs(1))
+        .is_err()
+    {
+        eprintln!("SKIPPED: no MQTT broker at {addr} (start Mosquitto)");
+        return;
+    }
+    let run = format!("sporvern-hostile-{}-{}", std::process::id(), now_ms());
+    let app = spawn_app(|s| {
+        s.mqtt = Some(server::ingest::owntracks_mqtt::MqttSettings {
+            host: "127.0.0.1".into(),
+            port: 1883,
+            topic: format!("{run}/owntracks/+/+"),
+            client_id: format!("{run}-server"),
+        });
+        s.owntracks_keys = keys(&[("ingrid/phone", "kjempehemmelig")]);
+    })
+    .await;
+    let mut options = rumqttc::MqttOptions::new(format!("{run}-phone"), "127.0.0.1", 1883);
+    options.set_keep_alive(Duration::from_secs(10));
+    let (phone, mut events) = rumqttc::AsyncClient::new(options, 16);
+    tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let topic = format!("{run}/owntracks/ingrid/phone");
+    let tst = now_ms() / 1000 - 5;
+    let plain = format!(r#"{{"_type":"location","lat":59.95,"lon":10.8,"tst":{tst}}}"#);
+    for payload in [
+        encrypted("kjempehemmelig", &plain),
+        "not json at all".to_owned(),
+        encrypted("wrong", &plain),
+    ] {
+        phone
+            .publish(&topic, rumqttc::QoS::AtLeastOnce, false, payload)
+            .await
+            .expect("publish");
+    }
+    let mut m = String::new();
+    for _ in 0..100 {
+        m = metrics(&app).await;
+        if m.contains("sporvern_records_rejected_total{protocol=\"owntracks\"} 2")
+            && !app.staged().is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.staged(), vec![("ingrid/phone".to_owned(), tst * 1000)]);
+    assert!(
+        m.contains("sporvern_records_rejected_total{protocol=\"owntracks\"} 2"),
+        "{m}"
+    );
+}

@@ -62,7 +62,13 @@ enum Outcome {
     Retry(String),
 }
 
-async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Registry) -> Outcome {
+async fn handle(
+    topic: &str,
+    payload: &[u8],
+    ingestor: &Ingestor,
+    registry: &Registry,
+    keys: &super::owntracks::Keys,
+) -> Outcome {
     let Some(who) = identity(topic) else {
         return Outcome::Refused(format!("topic {topic:?} does not end in <user>/<device>"));
     };
@@ -74,7 +80,11 @@ async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Reg
             "unknown device {who:?}: register it in the organisation file (protocol = \"owntracks\")"
         ));
     };
-    let fix = match codec::owntracks::parse(payload) {
+    let payload = match super::owntracks::open_payload(payload, &who, keys) {
+        Ok(p) => p,
+        Err(why) => return Outcome::Refused(why),
+    };
+    let fix = match codec::owntracks::parse(&payload) {
         Ok(codec::owntracks::OwntracksMessage::Location(fix)) => fix,
         // transition, waypoint, lwt …: understood, nothing to store.
         Ok(_) => return Outcome::Done,
@@ -93,7 +103,12 @@ async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Reg
 
 /// Subscribes and stores until the process stops; reconnects after a lost connection or a
 /// storage failure.
-pub async fn run(settings: MqttSettings, ingestor: Ingestor, registry: Registry) {
+pub async fn run(
+    settings: MqttSettings,
+    ingestor: Ingestor,
+    registry: Registry,
+    keys: super::owntracks::Keys,
+) {
     loop {
         let mut options = MqttOptions::new(&settings.client_id, &settings.host, settings.port);
         options
@@ -113,7 +128,7 @@ pub async fn run(settings: MqttSettings, ingestor: Ingestor, registry: Registry)
                     let _ = client.subscribe(&settings.topic, QoS::AtLeastOnce).await;
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    match handle(&p.topic, &p.payload, &ingestor, &registry).await {
+                    match handle(&p.topic, &p.payload, &ingestor, &registry, &keys).await {
                         Outcome::Done => {
                             let _ = client.ack(&p).await;
                         }
