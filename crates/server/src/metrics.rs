@@ -139,7 +139,7 @@ impl Default for Metrics {
             commit_failures: AtomicU64::new(0),
             engine: EngineStatus::default(),
             fix_to_fleet_seconds: Histogram::new(&[
-                0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+                0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
             ]),
         }
     }

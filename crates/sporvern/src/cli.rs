@@ -955,6 +955,12 @@ fn simulate_command(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         },
     );
     cfg.records_per_second = args.rate / n as f64;
+    // A device's clock never runs ahead of real time (the server refuses records more than a
+    // few minutes in its future): above one record a second, each record moves it 1/rate.
+    if cfg.records_per_second > 1.0 {
+        cfg.fix_step =
+            Duration::from_millis((1000.0 / cfg.records_per_second).floor().max(1.0) as u64);
+    }
     cfg.records_per_frame = args.records_per_frame.max(1);
     cfg.duration = Some(Duration::from_secs_f64(args.duration));
     cfg.ramp = Duration::from_secs_f64(args.ramp);

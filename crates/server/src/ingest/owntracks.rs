@@ -156,6 +156,7 @@ pub async fn handle(
         .and_then(|id| registry.lookup(Protocol::Owntracks, &id));
     let Some(device) = device else {
         counters.connections_refused.fetch_add(1, Relaxed);
+        counters.records_rejected.fetch_add(1, Relaxed);
         return reject(
             StatusCode::FORBIDDEN,
             format!(

@@ -1,6 +1,6 @@
 -- Staged fixes the purpose engine could not process, set aside with the reason so that the
--- engine's cursor moves on and no other vehicle waits. For the operator (logs, metrics,
--- `sporvern staging set-aside`), never for users: it holds no position, only which staged row,
+-- engine's cursor moves on and no other vehicle waits. For the operator (logs, metrics and
+-- this table), never for users: it holds no position, only which staged row,
 -- which device, its claimed time and why. Purged with the staging area's lifetime.
 CREATE TABLE staged_set_aside (
     staged_id    INTEGER PRIMARY KEY,
