@@ -33,7 +33,7 @@ awk '
   --teltonika 127.0.0.1:15027 --osmand 127.0.0.1:15055 &
 server=$!
 for _ in $(seq 100); do
-  curl -sf http://127.0.0.1:18080/healthz >/dev/null 2>&1 && break
+  curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break
   sleep 0.1
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"

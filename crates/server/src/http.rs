@@ -71,7 +71,9 @@ pub fn refuse_device(
         .protocol(protocol)
         .frames_rejected
         .fetch_add(1, Relaxed);
-    tracing::warn!(%peer, %status, %protocol, "request refused: {why}");
+    if let Some(more) = crate::throttle::allow("http: device request refused") {
+        tracing::warn!(%peer, %status, %protocol, suppressed_since_last = more, "request refused: {why}");
+    }
     Ok(plain(status, why))
 }
 
@@ -158,34 +160,46 @@ pub async fn serve<H, F>(
     }
 }
 
-/// The web port's routes that need nothing but the metrics: `/metrics`, and `/healthz`, which
-/// fails (503, with the reason) while the purpose engine has not started, has stopped (no
-/// round for `max_lag`), or is more than `max_lag` behind the fixes devices were told are
-/// stored — listeners that acknowledge while nothing reaches the driving log, the fleet view or
-/// the alarm windows are not healthy.
+/// The web port's routes that need nothing but the metrics: `/metrics`, and `/healthz` and
+/// `/readyz`, which fail (503, with the reason) when the purpose engine has stopped (no round
+/// for `max_lag`) or is more than `max_lag` behind the fixes devices were told are stored —
+/// listeners that acknowledge while nothing reaches the driving log, the fleet view or the
+/// alarm windows are not healthy; `/readyz` also while the engine is starting.
 pub fn router(
     metrics: Arc<Metrics>,
     max_lag: Duration,
     logins: Arc<crate::login::Logins>,
 ) -> axum::Router {
     let lag_ms = i64::try_from(max_lag.as_millis()).unwrap_or(i64::MAX);
-    let m = metrics.clone();
+    let check = move |m: &Metrics, need_ready: bool| {
+        let why = if need_ready && !m.engine.ready.load(Relaxed) {
+            Some("the purpose engine is starting".to_owned())
+        } else {
+            m.engine
+                .unhealthy(crate::ingest::now().millis(), lag_ms, lag_ms)
+        };
+        match why {
+            None => (StatusCode::OK, "ok\n".to_owned()).into_response(),
+            Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
+        }
+    };
+    let (m, r) = (metrics.clone(), metrics.clone());
     axum::Router::new()
+        // Liveness: the engine runs (a round within `max_lag`, counted from the start) and
+        // keeps up.
         .route(
             "/healthz",
             get(move || {
                 let m = m.clone();
-                async move {
-                    match m
-                        .engine
-                        .unhealthy(crate::ingest::now().millis(), lag_ms, lag_ms)
-                    {
-                        None => (StatusCode::OK, "ok\n".to_owned()).into_response(),
-                        Some(why) => {
-                            (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response()
-                        }
-                    }
-                }
+                async move { check(&m, false) }
+            }),
+        )
+        // Readiness: as /healthz, and the engine has finished its first round.
+        .route(
+            "/readyz",
+            get(move || {
+                let r = r.clone();
+                async move { check(&r, true) }
             }),
         )
         .route(

@@ -225,6 +225,11 @@ impl Application {
             },
         );
 
+        // The engine counts as running from now: `/healthz` gives it `purpose_max_lag` to start.
+        metrics
+            .engine
+            .last_round_ms
+            .store(ingest::now().millis(), std::sync::atomic::Ordering::Relaxed);
         let (s, sh, m) = (store.clone(), shared.clone(), metrics.clone());
         let lookup = settings
             .address_lookup_url

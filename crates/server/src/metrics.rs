@@ -90,17 +90,18 @@ pub struct EngineStatus {
     pub set_aside: AtomicU64,
     /// Rounds that failed (storage errors); the engine retries them.
     pub failed_rounds: AtomicU64,
+    /// Set once the engine has started (rebuilt its open trips) and finished a round.
+    pub ready: std::sync::atomic::AtomicBool,
 }
 
 impl EngineStatus {
     /// Why the engine is not healthy at `now_ms`, if it is not: stopped (no round for
     /// `stalled_after_ms`) or behind (the oldest unprocessed fix arrived more than
     /// `max_lag_ms` ago).
+    /// `last_round_ms` starts at the server's start, so an engine that never gets going is
+    /// "stopped" after `stalled_after_ms` too.
     pub fn unhealthy(&self, now_ms: i64, stalled_after_ms: i64, max_lag_ms: i64) -> Option<String> {
         let last = self.last_round_ms.load(Relaxed);
-        if last == 0 {
-            return Some("the purpose engine has not started yet".into());
-        }
         if now_ms - last > stalled_after_ms {
             return Some(format!(
                 "the purpose engine is stopped: no round for {} s",

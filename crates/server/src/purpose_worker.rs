@@ -444,6 +444,7 @@ impl Worker {
         e.oldest_unprocessed_ms
             .store(backlog.oldest_received.map_or(0, |t| t.millis()), Relaxed);
         e.last_round_ms.store(now().millis(), Relaxed);
+        e.ready.store(true, Relaxed);
         Ok(rows.len())
     }
 

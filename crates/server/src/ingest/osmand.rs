@@ -105,7 +105,9 @@ pub async fn handle(
         )),
         Ok(_) => Ok(plain(StatusCode::OK, "OK")),
         Err(e) => {
-            tracing::error!(%peer, device = %msg.device_id, error = %e, "osmand fixes not stored");
+            if let Some(more) = crate::throttle::allow("osmand: not stored") {
+                tracing::error!(%peer, device = %msg.device_id, error = %e, suppressed_since_last = more, "osmand fixes not stored");
+            }
             Ok(plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not stored; send again later",

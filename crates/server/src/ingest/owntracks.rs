@@ -196,7 +196,9 @@ pub async fn handle(
     match ingestor.submit(Protocol::Owntracks, device.id, fixes).await {
         Ok(_) => Ok(json(StatusCode::OK, "[]")),
         Err(e) => {
-            tracing::error!(%peer, device = %who, error = %e, "owntracks fix not stored; closing without an answer so the app resends");
+            if let Some(more) = crate::throttle::allow("owntracks: not stored") {
+                tracing::error!(%peer, device = %who, error = %e, suppressed_since_last = more, "owntracks fix not stored; closing without an answer so the app resends");
+            }
             Err(CloseConnection(e.to_string()))
         }
     }

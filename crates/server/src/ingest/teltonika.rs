@@ -124,7 +124,9 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, ctx: &Contex
                         device = Some((d.id, imei.to_string()));
                     }
                     None => {
-                        tracing::warn!(%peer, %imei, "teltonika login refused: IMEI not registered in the organisation");
+                        if let Some(more) = crate::throttle::allow("teltonika: unknown IMEI") {
+                            tracing::warn!(%peer, %imei, suppressed_since_last = more, "teltonika login refused: IMEI not registered in the organisation");
+                        }
                         break End::Refused;
                     }
                 }
@@ -186,10 +188,14 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, ctx: &Contex
         }
         End::Bad(e) => {
             counters.frames_rejected.fetch_add(1, Relaxed);
-            tracing::warn!(%peer, imei, error = %e, "teltonika connection closed: malformed input");
+            if let Some(more) = crate::throttle::allow("teltonika: malformed") {
+                tracing::warn!(%peer, imei, error = %e, suppressed_since_last = more, "teltonika connection closed: malformed input");
+            }
         }
         End::NotStored(e) => {
-            tracing::error!(%peer, imei, error = %e, "teltonika connection closed without ACK: records not stored")
+            if let Some(more) = crate::throttle::allow("teltonika: not stored") {
+                tracing::error!(%peer, imei, error = %e, suppressed_since_last = more, "teltonika connection closed without ACK: records not stored");
+            }
         }
     }
 }
@@ -211,7 +217,9 @@ pub async fn serve_udp(socket: UdpSocket, ctx: Context) {
         let (n, peer) = match socket.recv_from(&mut buf).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(error = %e, "teltonika UDP receive failed");
+                if let Some(more) = crate::throttle::allow("teltonika: udp receive failed") {
+                    tracing::warn!(error = %e, suppressed_since_last = more, "teltonika UDP receive failed");
+                }
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
@@ -220,7 +228,9 @@ pub async fn serve_udp(socket: UdpSocket, ctx: Context) {
             Ok(p) => p,
             Err(e) => {
                 counters.frames_rejected.fetch_add(1, Relaxed);
-                tracing::warn!(%peer, error = %e, "teltonika UDP datagram dropped: malformed");
+                if let Some(more) = crate::throttle::allow("teltonika: udp malformed") {
+                    tracing::warn!(%peer, error = %e, suppressed_since_last = more, "teltonika UDP datagram dropped: malformed");
+                }
                 continue;
             }
         };
@@ -229,7 +239,9 @@ pub async fn serve_udp(socket: UdpSocket, ctx: Context) {
             .lookup(Protocol::Teltonika, &ExternalId::from_imei(packet.imei))
         else {
             counters.connections_refused.fetch_add(1, Relaxed);
-            tracing::warn!(%peer, imei = %packet.imei, "teltonika UDP datagram dropped: IMEI not registered in the organisation");
+            if let Some(more) = crate::throttle::allow("teltonika: udp unknown IMEI") {
+                tracing::warn!(%peer, imei = %packet.imei, suppressed_since_last = more, "teltonika UDP datagram dropped: IMEI not registered in the organisation");
+            }
             continue;
         };
         let records: Vec<_> = packet.avl.records().map(screenable).collect();
@@ -253,7 +265,9 @@ pub async fn serve_udp(socket: UdpSocket, ctx: Context) {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(%peer, %imei, error = %e, "teltonika UDP records not stored; no ACK")
+                    if let Some(more) = crate::throttle::allow("teltonika: udp not stored") {
+                        tracing::error!(%peer, %imei, error = %e, suppressed_since_last = more, "teltonika UDP records not stored; no ACK");
+                    }
                 }
             }
         });
