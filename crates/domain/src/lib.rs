@@ -8,6 +8,7 @@ pub mod changes;
 pub mod drivinglog;
 mod fix;
 mod ids;
+pub mod sane;
 mod time;
 
 pub use fix::{

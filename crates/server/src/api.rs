@@ -5,7 +5,7 @@
 //! (RFC 9457) with a message a person can act on.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use access::ReadPurpose;
 use axum::Json;
@@ -31,7 +31,6 @@ pub const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 struct ApiState {
     reads: Reads,
     shared: Arc<Shared>,
-    limiter: Arc<Mutex<access::LoginLimiter>>,
 }
 
 /// HTTP methods the API uses.
@@ -431,11 +430,7 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
     router
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
         .layer(axum::middleware::map_response(as_problem))
-        .with_state(ApiState {
-            reads,
-            shared,
-            limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
-        })
+        .with_state(ApiState { reads, shared })
 }
 
 async fn no_such_endpoint(uri: axum::http::Uri) -> Response {
@@ -688,33 +683,6 @@ async fn who(
     Ok((who, purpose))
 }
 
-// The limiter is locked only inside these plain functions, so no lock guard can live across
-// an await in a handler.
-fn limiter_check(
-    m: &Mutex<access::LoginLimiter>,
-    name: &str,
-    ip: &str,
-    at: Timestamp,
-) -> Option<access::RetryAfter> {
-    m.lock().ok()?.check_login(name, ip, at.millis()).err()
-}
-
-fn limiter_record(
-    m: &Mutex<access::LoginLimiter>,
-    name: &str,
-    ip: &str,
-    at: Timestamp,
-    success: bool,
-) {
-    if let Ok(mut l) = m.lock() {
-        if success {
-            l.record_login_success(name);
-        } else {
-            l.record_login_failure(name, ip, at.millis());
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Handlers
 // ---------------------------------------------------------------------------------------------
@@ -730,40 +698,49 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Response {
-    let ip = peer.ip().to_string();
     let at = now();
-    if let Some(retry) = limiter_check(&state.limiter, &req.name, &ip, at) {
-        let mut r = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed logins",
-            format!("wait {} seconds before trying again", retry.secs()),
-        );
-        if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
-    }
-    let (store, name, password) = (state.reads.store().clone(), req.name.clone(), req.password);
-    let verified = blocking(move || -> Result<bool, storage::StoreError> {
-        Ok(store
-            .password_hash(&name)?
-            .is_some_and(|hash| access::verify_password(&password, &hash)))
-    })
-    .await;
-    let verified = match verified {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return unexpected(e),
-        Err(r) => return r,
+    let attempt = state
+        .reads
+        .logins()
+        .attempt(state.reads.store(), &req.name, req.password, peer.ip())
+        .await;
+    let refused = |mut r: Response| {
+        r.extensions_mut()
+            .insert(crate::login::Refusal::FailedLogin);
+        r
     };
-    if !verified {
-        limiter_record(&state.limiter, &req.name, &ip, at, false);
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "Login failed",
-            "the user name or the password is wrong",
-        );
+    match attempt {
+        Ok(crate::login::Attempt::Accepted) => {}
+        Ok(crate::login::Attempt::Refused) => {
+            return refused(problem(
+                StatusCode::UNAUTHORIZED,
+                "Login failed",
+                "the user name or the password is wrong",
+            ));
+        }
+        Ok(crate::login::Attempt::Limited(retry)) => {
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed logins",
+                format!("wait {} seconds before trying again", retry.secs()),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return refused(r);
+        }
+        Ok(crate::login::Attempt::Busy) => {
+            let mut r = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "every password check is busy; try again in a few seconds",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            return r;
+        }
+        Err(e) => return unexpected(e),
     }
-    limiter_record(&state.limiter, &req.name, &ip, at, true);
     let (token, hash) = access::new_token();
     let expires = Timestamp::from_millis(at.millis() + TOKEN_LIFETIME_MS);
     let (store, name) = (state.reads.store().clone(), req.name.clone());

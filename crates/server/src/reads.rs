@@ -269,6 +269,8 @@ pub struct Reads {
     /// Kept by the server's hourly ledger check, so that a page does not read the whole
     /// ledger to show its status.
     check: Arc<std::sync::RwLock<Option<LedgerCheck>>>,
+    /// Password logins, shared by the web and the API (one limiter for both).
+    logins: Arc<crate::login::Logins>,
 }
 
 impl Reads {
@@ -279,7 +281,13 @@ impl Reads {
             audit,
             shared,
             check: Arc::default(),
+            logins: Arc::default(),
         }
+    }
+
+    /// The one login door of the web and the API.
+    pub fn logins(&self) -> &Arc<crate::login::Logins> {
+        &self.logins
     }
 
     /// The ledger's verification status: the latest scheduled check, or one made now when

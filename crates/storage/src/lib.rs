@@ -106,7 +106,28 @@ pub trait IngestWriter: Send {
 pub struct StagedRow {
     pub id: i64,
     pub device: DeviceId,
+    /// When the server received (and acknowledged) it: the clock a staged row is judged by.
+    pub received_at: Timestamp,
     pub fix: Fix,
+}
+
+/// A staged fix the purpose engine could not process, and why (for the operator only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetAside {
+    pub staged_id: i64,
+    pub device: DeviceId,
+    pub fix_time: Timestamp,
+    pub received_at: Timestamp,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// What the purpose engine has still to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Backlog {
+    pub rows: u64,
+    /// When the oldest unprocessed fix arrived.
+    pub oldest_received: Option<Timestamp>,
 }
 
 /// What the purpose engine made of a batch of staged fixes, written in one transaction with
@@ -358,6 +379,11 @@ pub trait PurposeFeed: Send {
     /// Vehicles with an open alarm window, and when it was last triggered.
     fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
+    /// Records staged fixes the engine could not process (idempotent: a row set aside twice,
+    /// after a crash before its batch committed, is kept once).
+    fn set_aside(&mut self, rows: &[SetAside]) -> Result<(), StoreError>;
+    /// Staged fixes after `after` (the cursor): how many, and when the oldest arrived.
+    fn backlog(&mut self, after: i64) -> Result<Backlog, StoreError>;
     /// The utilisation facts of closed trips that started before `before` (the weekly
     /// release's input; only the purpose engine reads them).
     fn utilization_facts_before(

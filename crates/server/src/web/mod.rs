@@ -18,7 +18,7 @@ mod pages;
 mod session;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
 use axum::http::{StatusCode, Uri, header};
@@ -35,7 +35,6 @@ pub struct Web {
     /// Every read of personal data goes through here (policy, ledger, then the query).
     reads: Reads,
     shared: Arc<Shared>,
-    limiter: Arc<Mutex<access::LoginLimiter>>,
     /// The key of this process's CSRF tokens (a restart asks open forms to be reloaded).
     secret: Arc<[u8]>,
     /// Map tiles under the fleet map, when configured.
@@ -83,7 +82,6 @@ pub fn router(
     let state = Web {
         reads,
         shared,
-        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
         secret: Arc::from(secret.as_slice()),
         tiles: tiles.map(Arc::new),
         secure_cookies,

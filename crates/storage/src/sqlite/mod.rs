@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(13, "0013_register.sql"),
     migration!(14, "0014_month_review_and_erasure.sql"),
     migration!(15, "0015_driver_correction.sql"),
+    migration!(18, "0018_set_aside.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -147,6 +148,54 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The append-only triggers, as their migrations created them. Re-asserted at every open: a
+/// trigger dropped by someone with the database file is restored (and the log says so), so a
+/// tamperer cannot leave the door open behind them. (What they changed meanwhile is for the
+/// ledger's verification to find.)
+const APPEND_ONLY_TRIGGERS: &[(&str, &str)] = &[
+    (
+        "audit_entry_no_update",
+        "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+         BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;",
+    ),
+    (
+        "audit_entry_no_delete",
+        "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+         BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;",
+    ),
+    (
+        "trip_recorded_values_are_final",
+        "CREATE TRIGGER trip_recorded_values_are_final BEFORE UPDATE ON trip
+         BEGIN SELECT RAISE(ABORT, 'the driving log''s recorded distance, date and time cannot be changed'); END;",
+    ),
+    (
+        "trip_deleted_only_by_retention",
+        "CREATE TRIGGER trip_deleted_only_by_retention BEFORE DELETE ON trip
+         WHEN (SELECT open FROM retention_gate WHERE id = 1) = 0
+         BEGIN SELECT RAISE(ABORT, 'driving log entries are deleted only by retention, after their retention period'); END;",
+    ),
+];
+
+fn reassert_triggers(conn: &Connection) -> Result<(), StoreError> {
+    for (name, sql) in APPEND_ONLY_TRIGGERS {
+        let present: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1)",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        if !present {
+            conn.execute_batch(sql).map_err(db_err)?;
+            tracing::error!(
+                trigger = name,
+                "an append-only trigger was missing from the database and has been restored: someone with the database file removed it; run `sporvern audit verify`"
+            );
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
@@ -156,6 +205,7 @@ impl SqliteStore {
         let path = dir.join("sporvern.db");
         let mut conn = connect(&path)?;
         migrate(&mut conn)?;
+        reassert_triggers(&conn)?;
         Ok(SqliteStore {
             path,
             conn: Mutex::new(conn),
@@ -298,6 +348,12 @@ impl Store for SqliteStore {
                     [before.millis()],
                 )
                 .map_err(db_err)? as u64;
+            // What was set aside goes with the staging area's lifetime.
+            tx.execute(
+                "DELETE FROM staged_set_aside WHERE received_at < ?1",
+                [before.millis()],
+            )
+            .map_err(db_err)?;
             retention::add_receipt(
                 &tx,
                 wall_clock(),

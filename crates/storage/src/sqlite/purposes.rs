@@ -19,8 +19,7 @@ fn parse_date(s: &str) -> Result<time::Date, StoreError> {
     time::Date::parse(s, &fmt).map_err(|_| StoreError::Corrupt(format!("date {s:?}")))
 }
 
-const STAGED_COLUMNS: &str =
-    "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs";
+const STAGED_COLUMNS: &str = "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs, received_at";
 
 fn staged_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StagedRow> {
     let lat: Option<f64> = r.get(3)?;
@@ -29,6 +28,7 @@ fn staged_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StagedRow> {
     Ok(StagedRow {
         id: r.get(0)?,
         device: DeviceId(r.get(1)?),
+        received_at: Timestamp::from_millis(r.get(10)?),
         fix: Fix {
             time: Timestamp::from_millis(r.get(2)?),
             position: lat.zip(lon).and_then(|(a, b)| Position::new(a, b)),
@@ -60,6 +60,52 @@ impl PurposeFeed for SqliteFeed {
         facts_before: Timestamp,
     ) -> Result<(), StoreError> {
         release_utilization(&mut self.conn, weeks, facts_before)
+    }
+
+    fn set_aside(&mut self, rows: &[crate::SetAside]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction().map_err(db_err)?;
+        for r in rows {
+            tx.execute(
+                "INSERT OR REPLACE INTO staged_set_aside (staged_id, device_id, fix_time, received_at, reason, set_aside_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    r.staged_id,
+                    r.device.0,
+                    r.fix_time.millis(),
+                    r.received_at.millis(),
+                    r.reason,
+                    r.at.millis()
+                ],
+            )
+            .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn backlog(&mut self, after: i64) -> Result<crate::Backlog, StoreError> {
+        // Staged ids grow with arrival and are purged from below, so the count after the
+        // cursor is the newest id minus the cursor (ids skipped by a rolled-back insert make
+        // it an upper bound); both lookups are on the primary key.
+        let newest: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM staged_fix", [], |r| r.get(0))
+            .map_err(db_err)?;
+        let oldest: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT received_at FROM staged_fix WHERE id > ?1 ORDER BY id LIMIT 1",
+                [after],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(crate::Backlog {
+            rows: u64::try_from(newest.unwrap_or(after) - after).unwrap_or(0),
+            oldest_received: oldest.map(Timestamp::from_millis),
+        })
     }
 
     fn cursor(&mut self) -> Result<i64, StoreError> {
