@@ -52,24 +52,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The measure as the register knows it on `today`, for documents: where a balancing test
-    /// is on record, a vehicle measure is assessed with `legal_basis_recorded = true`, because
-    /// the register is where the basis is recorded (the gate reads it the same way).
+    /// The measure as the register knows it on `today` ([`crate::assessed`]), for documents.
     pub fn as_recorded(&self, today: Date) -> Measure {
-        let m = &self.measure;
-        let vehicle = matches!(m.assessment, assess::Assessment::VehicleTracking(_));
-        if !vehicle || !self.duties.balancing_test_done(today) {
-            return m.clone();
-        }
-        let Ok(mut table) = m.facts.parse::<toml::Table>() else {
-            return m.clone();
-        };
-        table.insert("legal_basis_recorded".into(), toml::Value::Boolean(true));
-        let mut out = m.clone();
-        match toml::to_string(&table).map(|facts| out.reassess(facts)) {
-            Ok(Ok(())) => out,
-            _ => m.clone(),
-        }
+        crate::gate::assessed(&self.measure, &self.duties, today)
+    }
+
+    /// The measure's one verdict on `today` (the same the gate uses).
+    pub fn verdict(&self, today: Date) -> assess::Verdict {
+        self.as_recorded(today).assessment.verdict()
     }
 }
 

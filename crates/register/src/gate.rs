@@ -78,6 +78,9 @@ pub struct Warning {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateState {
+    /// The measure's verdict as the register knows it ([`assessed`]): the one verdict every
+    /// door (web, API, command line, documents) shows.
+    pub verdict: Verdict,
     pub may_collect: bool,
     pub missing: Vec<Missing>,
     pub warnings: Vec<Warning>,
@@ -216,7 +219,38 @@ pub fn next_evaluation_due(m: &Measure, d: &Duties, now: Date, cfg: &GateConfig)
     Some(add_months(from, cfg.evaluation_interval_months))
 }
 
+/// The measure as the register knows it on `today`: its facts completed with what the register
+/// records about it, and assessed again. This is the single source of a measure's verdict:
+/// the gate, `Entry::verdict`, the web, the API, the command line and the documents all read
+/// it from here.
+///
+/// What the register adds: a balancing test on record answers `legal_basis_recorded = true`
+/// (GDPR art. 5(2): the register is where the basis is documented).
+pub fn assessed(m: &Measure, d: &Duties, today: Date) -> Measure {
+    let vehicle = matches!(m.assessment, Assessment::VehicleTracking(_));
+    let mut extra: Vec<(&str, toml::Value)> = Vec::new();
+    if vehicle && d.balancing_test_done(today) {
+        extra.push(("legal_basis_recorded", toml::Value::Boolean(true)));
+    }
+    if extra.is_empty() {
+        return m.clone();
+    }
+    let Ok(mut table) = m.facts.parse::<toml::Table>() else {
+        return m.clone();
+    };
+    for (k, v) in extra {
+        table.insert(k.into(), v);
+    }
+    let mut out = m.clone();
+    match toml::to_string(&table).map(|facts| out.reassess(facts)) {
+        Ok(Ok(())) => out,
+        _ => m.clone(),
+    }
+}
+
 pub fn gate_with(m: &Measure, d: &Duties, now: Date, cfg: &GateConfig) -> GateState {
+    let recorded = assessed(m, d, now);
+    let m = &recorded;
     let a = &m.assessment;
     let duties = a.duties();
     let needs = |c: Code| duties.contains(&c);
@@ -230,23 +264,14 @@ pub fn gate_with(m: &Measure, d: &Duties, now: Date, cfg: &GateConfig) -> GateSt
         missing.push(own(MEASURE_ENDED));
     }
 
-    // Lawfulness. A `legal_basis_missing` finding is cured by a balancing test on record here:
-    // the register is where the basis is recorded.
+    // Lawfulness, on the facts as the register knows them (`assessed`).
     let basis_on_record = d.balancing_test_done(now);
     let findings: Vec<Code> = match a {
-        Assessment::VehicleTracking(v) => v
-            .findings
-            .iter()
-            .copied()
-            .filter(|f| !(*f == Code::LegalBasisMissing && basis_on_record))
-            .collect(),
+        Assessment::VehicleTracking(v) => v.findings.clone(),
         Assessment::ElectronicEquipment(_) => Vec::new(),
     };
-    let lawful = match a {
-        Assessment::VehicleTracking(_) => findings.is_empty(),
-        Assessment::ElectronicEquipment(e) => is_lawful(e.verdict),
-    };
-    if !lawful {
+    let verdict = a.verdict();
+    if !is_lawful(verdict) {
         let v = a.verdict();
         let (citation, nb, en) = assess::verdict(v)
             .map(|e| (e.citation.clone(), e.text_nb.clone(), e.text_en.clone()))
@@ -360,16 +385,12 @@ pub fn gate_with(m: &Measure, d: &Duties, now: Date, cfg: &GateConfig) -> GateSt
     if m.legal_basis == LegalBasis::Consent {
         warnings.push(warning(CONSENT_BASIS, &[Recipient::PrivacyOfficer]));
     }
-    // The register answers `legal_basis_recorded` itself once a balancing test is on record.
-    let unknown = a
-        .unknown()
-        .iter()
-        .any(|f| !(*f == assess::Fact::LegalBasisRecorded && basis_on_record));
-    if unknown {
+    if !a.unknown().is_empty() {
         warnings.push(warning(UNKNOWN_FACTS, &[Recipient::PrivacyOfficer]));
     }
 
     GateState {
+        verdict,
         may_collect: missing.is_empty(),
         missing,
         warnings,

@@ -43,7 +43,7 @@ pub use duties::{
 };
 pub use file::RegisterFileError;
 pub use gate::{
-    GateConfig, GateState, Missing, Recipient, Warning, add_months, gate, gate_with, is_lawful,
-    next_evaluation_due,
+    GateConfig, GateState, Missing, Recipient, Warning, add_months, assessed, gate, gate_with,
+    is_lawful, next_evaluation_due,
 };
 pub use measure::{Concerned, LegalBasis, Measure, MeasureKind, Status, measures_from_org};

@@ -1197,7 +1197,7 @@ pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
                 "name": m.name,
                 "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
                 "status": format!("{:?}", m.status).to_lowercase(),
-                "verdict": m.assessment.verdict().as_str(),
+                "verdict": g.state.verdict.as_str(),
                 "may_collect": g.state.may_collect,
                 "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),

@@ -474,7 +474,7 @@ pub fn register_command(command: RegisterCommand) -> anyhow::Result<ExitCode> {
                     e.origin.as_str(),
                     m.status.as_str(),
                     if e.retired { " retired" } else { "" },
-                    m.assessment.verdict().as_str(),
+                    e.verdict(today()).as_str(),
                     m.name
                 );
                 if e.duties.information.is_some() {
@@ -659,7 +659,7 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                         "measure": m.id,
                         "name": m.name,
                         "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
-                        "verdict": m.assessment.verdict().as_str(),
+                        "verdict": g.state.verdict.as_str(),
                         "may_collect": g.state.may_collect,
                         "missing": g.state.missing.iter().map(|x| serde_json::json!({
                             "code": x.code, "citation": x.citation,

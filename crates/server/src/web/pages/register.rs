@@ -188,7 +188,7 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
             section.card.measure id={ "measure-" (m.id) } {
                 h2 { (m.name) }
                 p.muted { code { (m.id) } " · " (if g.state.schedule_deletion { lang.t("avsluttet", "ended") } else { status_name(lang, m.status) }) " · "
-                    (lang.t("vurdering: ", "assessment: ")) (verdict_label(lang, m.assessment.verdict().as_str())) }
+                    (lang.t("vurdering: ", "assessment: ")) span.verdict data-verdict=(g.state.verdict.as_str()) { (verdict_label(lang, g.state.verdict.as_str())) } }
                 @if g.state.may_collect {
                     p.gate.open { span.badge.signed { (lang.t("Får samle inn", "May collect")) } }
                 } @else {
