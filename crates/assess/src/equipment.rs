@@ -155,11 +155,7 @@ fn decide(f: &EquipmentFacts) -> (Verdict, Option<Purpose>, Vec<Code>, Vec<Code>
         duties.push(StopMeasure);
         return (Verdict::Prohibited, None, reasons, duties);
     };
-    let exception = purposes
-        .iter()
-        .copied()
-        .filter(|p| covered(*p, f))
-        .min();
+    let exception = purposes.iter().copied().filter(|p| covered(*p, f)).min();
     if purposes.contains(&Purpose::NetworkAdministration) {
         reasons.push(ExceptionNetworkAdministration);
     }

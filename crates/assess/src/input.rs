@@ -554,9 +554,7 @@ pub fn load(source: &str) -> Result<Measure, LoadError> {
             (Kind::ElectronicEquipment, "employee_requested") => {
                 eq.employee_requested = Some(ctx.boolean(k, v)?)
             }
-            (Kind::ElectronicEquipment, "private_use") => {
-                eq.private_use = Some(ctx.boolean(k, v)?)
-            }
+            (Kind::ElectronicEquipment, "private_use") => eq.private_use = Some(ctx.boolean(k, v)?),
             (Kind::ElectronicEquipment, "call_recording") => {
                 eq.call_recording = Some(ctx.boolean(k, v)?)
             }
@@ -578,13 +576,8 @@ pub fn load(source: &str) -> Result<Measure, LoadError> {
                 ve.legal_basis_recorded = Some(ctx.boolean(k, v)?)
             }
             (Kind::VehicleTracking, "legal_basis") => {
-                ve.legal_basis = Some(ctx.word(
-                    k,
-                    v,
-                    LegalBasis::WHAT,
-                    LegalBasis::ALL,
-                    LegalBasis::parse,
-                )?)
+                ve.legal_basis =
+                    Some(ctx.word(k, v, LegalBasis::WHAT, LegalBasis::ALL, LegalBasis::parse)?)
             }
             // `allowed` lists exactly the keys matched above.
             _ => {

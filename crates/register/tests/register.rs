@@ -67,6 +67,7 @@ fn all_done(on: Date) -> Duties {
             done_on: on,
             employees_views: "De tillitsvalgte støtter tiltaket".into(),
             dpo_advice: Some("Begrens tilgangen".into()),
+            residual_risk: None,
         }),
         discussions: vec![Discussion {
             by: "HR".into(),
@@ -79,8 +80,35 @@ fn all_done(on: Date) -> Duties {
             by: "IT".into(),
             done_on: on,
             conclusion: "Akseptabel risiko".into(),
+            shows_necessity: None,
+        }),
+        private_driving_routine: Some(register::PrivateDrivingRoutine {
+            by: "HR".into(),
+            reviewer: "Kjørebokfører".into(),
+            interval_months: 1,
+            how: "Antall turer, km og uklassifiserte turer per måned".into(),
+            adopted_on: on,
         }),
         ..Duties::default()
+    }
+}
+
+/// The organisation's security records, all adopted long ago.
+fn security() -> register::Security {
+    let rec = || register::SecurityRecord {
+        by: "IT".into(),
+        adopted_on: date!(2020 - 01 - 01),
+        text: "Skrevet ned".into(),
+    };
+    register::Security {
+        acceptance_criteria: Some(rec()),
+        goals_and_strategy: Some(rec()),
+        deviation_routine: Some(register::DeviationRoutine {
+            by: "IT".into(),
+            adopted_on: date!(2020 - 01 - 01),
+            text: "Meld avvik til personvernombudet".into(),
+            made_known: "På intranettet og i opplæringen".into(),
+        }),
     }
 }
 
@@ -133,13 +161,13 @@ fn generated_driver_behaviour_needs_balancing_test_and_dpia_in_the_register() {
     let mut d = all_done(now);
     d.balancing_test = None;
     d.dpia = None;
-    let g = gate(&m, &d, now);
+    let g = gate(&m, &d, &security(), now);
     assert!(!g.may_collect);
     assert_eq!(
         g.missing_codes(),
         ["driver_behaviour_basis", "balancing_test", "dpia"]
     );
-    assert!(gate(&m, &all_done(now), now).may_collect);
+    assert!(gate(&m, &all_done(now), &security(), now).may_collect);
 }
 
 #[test]
@@ -148,7 +176,7 @@ fn a_record_dated_after_now_is_not_done() {
     let now = date!(2025 - 03 - 01);
     let mut d = all_done(now);
     d.information = Some(information(now + Duration::days(1)));
-    let g = gate(&m, &d, now);
+    let g = gate(&m, &d, &security(), now);
     assert_eq!(g.missing_codes(), ["information"]);
     // Each missing item carries its citation and both languages.
     let i = &g.missing[0];
@@ -166,7 +194,7 @@ fn reassess_keeps_the_measure_when_the_facts_are_bad() {
     m.reassess(longer).expect("valid facts");
     let now = date!(2025 - 03 - 01);
     assert!(
-        gate(&m, &all_done(now), now)
+        gate(&m, &all_done(now), &security(), now)
             .missing_codes()
             .contains(&"retention_too_long")
     );
@@ -185,7 +213,7 @@ fn evaluation_clock_and_overdue_warning_recipients() {
         Some(date!(2024 - 01 - 31))
     );
     let late = date!(2024 - 03 - 02); // more than 30 days after the due date
-    let g = gate(&m, &d, late);
+    let g = gate(&m, &d, &security(), late);
     assert!(
         g.may_collect,
         "an overdue evaluation does not stop collection"
@@ -218,8 +246,9 @@ fn evaluation_clock_and_overdue_warning_recipients() {
         with_representatives: vec!["Kari".into()],
         need_still_present: false,
         decision: Decision::End,
+        reason_to_continue: None,
     });
-    let g = gate(&m, &d, late);
+    let g = gate(&m, &d, &security(), late);
     assert!(!g.may_collect);
     assert!(g.schedule_deletion);
     assert!(g.missing[0].text_en.contains("deletion"));
@@ -240,6 +269,7 @@ fn breach() -> Breach {
         personal_data_affected: true,
         notified_datatilsynet_at: None,
         employees_informed: None,
+        not_notified: None,
     }
 }
 
@@ -502,7 +532,7 @@ fn every_vehicle_purpose_generates_a_lawful_measure() {
     let now = date!(2025 - 03 - 01);
     for m in &ms {
         // With every duty on record, Sporvern's own collection passes its own gate.
-        let g = gate(m, &all_done(now), now);
+        let g = gate(m, &all_done(now), &security(), now);
         assert!(g.may_collect, "{}: {:?}", m.id, g.missing_codes());
     }
 }

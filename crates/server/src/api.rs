@@ -1176,21 +1176,25 @@ async fn register_measures(
 ) -> Response {
     let (w, purpose) = acting!(state, headers, q);
     let reads = state.reads.clone();
+    let cfg = state.shared.gate_config();
     run(
         move || reads.register(&w, purpose),
-        |reg| Json(register_json(&reg, trips::oslo_date(now()))).into_response(),
+        move |reg| Json(register_json(&reg, trips::oslo_date(now()), &cfg)).into_response(),
     )
     .await
 }
 
 /// The register's measures with their gate today: may the purpose collect, what is missing
 /// (with citations, in bokmål and English), warnings, the next evaluation.
-pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
-    let cfg = register::GateConfig::default();
+pub fn register_json(
+    reg: &register::Register,
+    today: time::Date,
+    cfg: &register::GateConfig,
+) -> Value {
     let text = |code: &str, citation: &str, nb: &str, en: &str| json!({ "code": code, "citation": citation, "nb": nb, "en": en });
     json!({
         "today": today.to_string(),
-        "measures": reg.gates(today, &cfg).iter().map(|g| {
+        "measures": reg.gates(today, cfg).iter().map(|g| {
             let m = &g.entry.measure;
             json!({
                 "id": m.id,

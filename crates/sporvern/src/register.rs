@@ -240,6 +240,20 @@ pub enum BreachCommand {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Record the art. 33(1) decision not to notify Datatilsynet: the breach is unlikely to
+    /// result in a risk to the employees' rights and freedoms, with the reason (art. 33(5)).
+    NotNotified {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+        /// Why the breach is unlikely to result in a risk.
+        #[arg(long)]
+        reason: String,
+        /// When it was decided (RFC 3339); now by default.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Record the art. 34 decision: inform the employees, or why it is not required.
     Decide {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
@@ -625,6 +639,14 @@ fn lang_text(lang: Lang, nb: String, en: String) -> String {
     }
 }
 
+/// The server's gate configuration for the data folder (its `sporvern.toml`): the same the
+/// running server, the web and the API use (`server::gate_config`).
+fn gate_config_of(data: &Path) -> anyhow::Result<register::GateConfig> {
+    let mut s = server::Settings::defaults(data.to_path_buf());
+    s.apply_file(None)?;
+    Ok(server::gate_config(&s))
+}
+
 pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
     let day = args
         .today
@@ -634,7 +656,7 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(today);
     let cfg = register::GateConfig {
         evaluation_grace_days: args.grace_days,
-        ..register::GateConfig::default()
+        ..gate_config_of(&args.data)?
     };
     let lang = args.lang.lang();
     let store = open_existing(&args.data)?;
@@ -776,6 +798,24 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
             save(store.as_ref(), &reg, version, &changes, ACTOR)?;
             Ok(ExitCode::SUCCESS)
         }
+        BreachCommand::NotNotified {
+            data,
+            id,
+            reason,
+            at,
+        } => {
+            let at = at
+                .map(|t| parse_time(&t, "--at"))
+                .transpose()?
+                .unwrap_or_else(now_utc);
+            let store = open_existing(&data)?;
+            let (version, mut reg) = store.register().load_register()?;
+            let changes = [reg
+                .record_not_notified(&id, &reason, at)
+                .map_err(|e| anyhow::anyhow!("{e} (--id, --reason)"))?];
+            save(store.as_ref(), &reg, version, &changes, ACTOR)?;
+            Ok(ExitCode::SUCCESS)
+        }
         BreachCommand::Decide {
             data,
             id,
@@ -836,6 +876,9 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
                             ("overdue", Some(hours_over))
                         }
                         register::BreachStatus::Notified => ("notified", None),
+                        register::BreachStatus::RiskUnlikely => {
+                            ("not_notified_risk_unlikely", None)
+                        }
                         register::BreachStatus::NotNotifiable => ("not_notifiable", None),
                     };
                     serde_json::json!({

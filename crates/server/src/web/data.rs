@@ -881,6 +881,8 @@ pub struct EvaluationForm<'a> {
     pub need_still_present: bool,
     /// `continue` or `end`.
     pub decision: &'a str,
+    /// Why the measure continues although the need is gone (seed 001 3.2); empty = none.
+    pub reason_to_continue: &'a str,
 }
 
 /// The privacy officer records an evaluation of a measure held with the representatives
@@ -898,6 +900,7 @@ pub fn record_evaluation(
         with,
         need_still_present,
         decision,
+        reason_to_continue,
     } = *form;
     let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
         None => today(at),
@@ -956,6 +959,8 @@ pub fn record_evaluation(
                 with_representatives,
                 need_still_present,
                 decision,
+                reason_to_continue: Some(reason_to_continue.trim().to_owned())
+                    .filter(|r| !r.is_empty()),
             },
         )
         .map_err(|e| invalid(&e, &e))?;

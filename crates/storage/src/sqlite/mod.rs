@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(10, "0010_tokens.sql"),
     migration!(11, "0011_declared_users.sql"),
     migration!(13, "0013_register.sql"),
+    migration!(32, "0032_register_extra.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {

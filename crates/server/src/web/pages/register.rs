@@ -46,7 +46,7 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
             @if f.done.as_deref() == Some("notified") {
                 p.notice role="status" { (lang.t("Meldingen til Datatilsynet er registrert.", "The notification to Datatilsynet is recorded.")) }
             }
-            (body(lang, &view, viewer.holds(access::Role::PrivacyOfficer).then_some(viewer.csrf.as_str())))
+            (body(lang, &view, &state.shared.gate_config(), viewer.holds(access::Role::PrivacyOfficer).then_some(viewer.csrf.as_str())))
         })
         .render(Some(&viewer))
 }
@@ -90,6 +90,7 @@ pub async fn record_evaluation(
                 with: field("with").unwrap_or(""),
                 need_still_present: field("need") == Some("1"),
                 decision: field("decision").unwrap_or(""),
+                reason_to_continue: field("reason").unwrap_or(""),
             },
             now(),
         )
@@ -151,10 +152,14 @@ fn doc_link(kind: &str, measure: Option<&str>, pdf: bool) -> String {
 }
 
 /// `officer_csrf`: the privacy officer's form token (the forms are theirs alone).
-fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
+fn body(
+    lang: Lang,
+    view: &RegisterView,
+    cfg: &register::GateConfig,
+    officer_csrf: Option<&str>,
+) -> Markup {
     let privacy_officer = officer_csrf.is_some();
-    let cfg = register::GateConfig::default();
-    let gates = view.register.gates(view.today, &cfg);
+    let gates = view.register.gates(view.today, cfg);
     let current: Vec<&str> = view
         .org
         .employees
@@ -251,6 +256,8 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
                                 input type="checkbox" name="need" value="1" checked;
                                 " " (lang.t("Behovet for tiltaket er fortsatt til stede", "The need for the measure is still present"))
                             }
+                            label for={ "ev-reason-" (m.id) } { (lang.t("Er behovet borte, men tiltaket skal fortsette: hvorfor? (uten grunn avsluttes tiltaket)", "If the need is gone but the measure is to continue: why? (without a reason the measure ends)")) }
+                            input id={ "ev-reason-" (m.id) } type="text" name="reason";
                             label for={ "ev-decision-" (m.id) } { (lang.t("Beslutning", "Decision")) }
                             select id={ "ev-decision-" (m.id) } name="decision" {
                                 option value="continue" { (lang.t("Tiltaket fortsetter", "The measure continues")) }
@@ -345,6 +352,12 @@ fn clock(lang: Lang, s: register::BreachStatus) -> String {
             format!("DEADLINE PASSED by {hours_over} hours")
         }
         (l, register::BreachStatus::Notified) => l.t("meldt", "notified").to_owned(),
+        (l, register::BreachStatus::RiskUnlikely) => l
+            .t(
+                "ikke meldt: vurdert som lite sannsynlig at bruddet medfører risiko (art. 33 nr. 1)",
+                "not notified: judged unlikely to result in a risk (art. 33(1))",
+            )
+            .to_owned(),
         (l, register::BreachStatus::NotNotifiable) => l
             .t(
                 "ingen personopplysninger berørt",
