@@ -176,6 +176,11 @@ pub struct Information {
     /// Art. 13 (1) e: recipients, who has access.
     pub access: String,
     pub published_on: Date,
+    /// Art. 13 (1) b: the data protection officer's contact, where there is one.
+    pub dpo_contact: Option<String>,
+    /// Art. 13 (1) f: transfers to countries outside the EU/EEA, and on what basis; `None`
+    /// when none is stated.
+    pub transfers_abroad: Option<String>,
 }
 duty!(
     Information,

@@ -196,6 +196,8 @@ struct RawInformation {
     retention: String,
     access: String,
     published_on: Spanned<Datetime>,
+    dpo_contact: Option<String>,
+    transfers_abroad: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -707,6 +709,8 @@ fn apply_measure(
             retention: x.retention.clone(),
             access: x.access.clone(),
             published_on: ctx.date("published_on", &x.published_on)?,
+            dpo_contact: x.dpo_contact.clone().filter(|v| !v.trim().is_empty()),
+            transfers_abroad: x.transfers_abroad.clone().filter(|v| !v.trim().is_empty()),
         };
         record("information to employees", replace(&mut d.information, v));
     }

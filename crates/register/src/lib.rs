@@ -36,8 +36,8 @@ pub use breach::{
     NotNotified, breach_deadline, breach_status,
 };
 pub use documents::{
-    access_case_record, discussion_agenda, dpia_draft, escape, information_notice,
-    records_of_processing,
+    NoticePage, access_case_record, discussion_agenda, dpia_draft, escape, information_notice,
+    information_notice_page, kind_label, records_of_processing, retention_words, verdict_label,
 };
 pub use duties::{
     ART28_POINTS, Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Duty,

@@ -43,6 +43,10 @@ struct MeasureExtras {
     private_driving_routine: Option<PrivateDrivingRoutine>,
     #[serde(default)]
     private_driving_reviews: Vec<PrivateDrivingReview>,
+    #[serde(default)]
+    dpo_contact: Option<String>,
+    #[serde(default)]
+    transfers_abroad: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -83,6 +87,11 @@ pub fn extras_json(reg: &Register) -> String {
             late_closures: d.late_closures.clone(),
             private_driving_routine: d.private_driving_routine.clone(),
             private_driving_reviews: d.private_driving_reviews.clone(),
+            dpo_contact: d.information.as_ref().and_then(|i| i.dpo_contact.clone()),
+            transfers_abroad: d
+                .information
+                .as_ref()
+                .and_then(|i| i.transfers_abroad.clone()),
         };
         if m != MeasureExtras::default() {
             x.measures.insert(e.measure.id.clone(), m);
@@ -128,6 +137,10 @@ pub fn apply_extras(reg: &mut Register, json: &str) -> Result<(), String> {
                 p.processor_security = a.processor_security;
                 p.services = a.services;
             }
+        }
+        if let Some(i) = &mut d.information {
+            i.dpo_contact = m.dpo_contact;
+            i.transfers_abroad = m.transfers_abroad;
         }
         d.prior_consultation = m.prior_consultation;
         d.late_closures = m.late_closures;

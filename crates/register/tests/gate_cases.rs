@@ -176,6 +176,8 @@ fn duties(c: &Case, done: &[String]) -> Duties {
                     retention: "Seks år".into(),
                     access: "Regnskap".into(),
                     published_on: on,
+                    dpo_contact: None,
+                    transfers_abroad: None,
                 })
             }
             "information_incomplete" => {
@@ -190,6 +192,8 @@ fn duties(c: &Case, done: &[String]) -> Duties {
                     retention: "Seks år".into(),
                     access: "Regnskap".into(),
                     published_on: on,
+                    dpo_contact: None,
+                    transfers_abroad: None,
                 })
             }
             "processor_agreement" => d.processor_agreements.push(ProcessorAgreement {

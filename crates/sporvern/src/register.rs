@@ -551,7 +551,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
                 );
             };
             (
-                register::information_notice(&e.measure, info, lang),
+                register::information_notice(e, info, lang),
                 e.measure.name.clone(),
                 None,
             )
@@ -559,7 +559,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
         DocumentKind::Dpia => {
             let e = entry()?;
             (
-                register::dpia_draft(&e.as_recorded(today()), &e.duties, lang),
+                register::dpia_draft(e, today(), lang),
                 e.measure.name.clone(),
                 None,
             )
@@ -567,24 +567,16 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
         DocumentKind::Agenda => {
             let e = entry()?;
             (
-                register::discussion_agenda(&e.as_recorded(today()), lang),
+                register::discussion_agenda(e, today(), lang),
                 e.measure.name.clone(),
                 None,
             )
         }
-        DocumentKind::Records => {
-            let measures: Vec<register::Measure> = reg
-                .entries
-                .iter()
-                .filter(|e| !e.retired)
-                .map(|e| e.as_recorded(today()))
-                .collect();
-            (
-                register::records_of_processing(&org, &measures, lang),
-                org.organisation.name.clone(),
-                None,
-            )
-        }
+        DocumentKind::Records => (
+            register::records_of_processing(&org, &reg, today(), lang),
+            org.organisation.name.clone(),
+            None,
+        ),
         DocumentKind::AccessCase => {
             let Some(id) = &args.case else {
                 bail!("an access-case record needs --case ID");
@@ -727,19 +719,26 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     lang_text(lang, "samler ikke inn".into(), "collects nothing".into())
                 };
-                println!("{} ({}): {verdict}", m.id, m.name);
+                println!(
+                    "{} ({}): {verdict}; {} {}",
+                    m.id,
+                    m.name,
+                    lang_text(lang, "vurdering:".into(), "assessment:".into()),
+                    register::verdict_label(g.state.verdict, lang)
+                );
+                // Codes are in `--format json`; the text says it in the language asked for.
                 for x in &g.state.missing {
                     println!(
-                        "  mangler/missing {}: {} [{}]",
-                        x.code,
+                        "  {} {} [{}]",
+                        lang_text(lang, "mangler:".into(), "missing:".into()),
                         lang_text(lang, x.text_nb.clone(), x.text_en.clone()),
                         x.citation
                     );
                 }
                 for w in &g.state.warnings {
                     println!(
-                        "  warning {}: {} [{}]",
-                        w.code,
+                        "  {} {} [{}]",
+                        lang_text(lang, "advarsel:".into(), "warning:".into()),
                         lang_text(lang, w.text_nb.clone(), w.text_en.clone()),
                         w.citation
                     );

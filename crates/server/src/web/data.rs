@@ -561,36 +561,25 @@ pub fn register_document(
                 )
             })?;
             (
-                register::information_notice(&e.measure, info, lang_r),
+                register::information_notice(e, info, lang_r),
                 e.measure.name.clone(),
             )
         }
         "dpia" => {
             let e = entry()?;
-            (
-                register::dpia_draft(&e.as_recorded(day), &e.duties, lang_r),
-                e.measure.name.clone(),
-            )
+            (register::dpia_draft(e, day, lang_r), e.measure.name.clone())
         }
         "agenda" => {
             let e = entry()?;
             (
-                register::discussion_agenda(&e.as_recorded(day), lang_r),
+                register::discussion_agenda(e, day, lang_r),
                 e.measure.name.clone(),
             )
         }
-        "records" => {
-            let measures: Vec<register::Measure> = reg
-                .entries
-                .iter()
-                .filter(|e| !e.retired)
-                .map(|e| e.as_recorded(day))
-                .collect();
-            (
-                register::records_of_processing(&org, &measures, lang_r),
-                org.organisation.name.clone(),
-            )
-        }
+        "records" => (
+            register::records_of_processing(&org, &reg, day, lang_r),
+            org.organisation.name.clone(),
+        ),
         _ => {
             return Err(invalid("Ukjent dokument.", "Unknown document."));
         }
@@ -669,8 +658,9 @@ pub fn notice_html(
     viewer: &Viewer,
     measure: &str,
     lang: super::Lang,
+    pdf: bool,
     at: Timestamp,
-) -> Result<String, DataError> {
+) -> Result<(String, Vec<u8>), DataError> {
     let g = reads.authorise(
         &who(viewer, Role::Employee),
         access::ReadPurpose::OwnData,
@@ -680,9 +670,10 @@ pub fn notice_html(
         format!("information notice {measure}"),
     )?;
     let (_, reg) = reads.store().register().load_register()?;
+    let day = today(at);
     let e = reg
         .entry(measure)
-        .filter(|e| e.duties.published_information(today(at)).is_some())
+        .filter(|e| e.duties.published_information(day).is_some())
         .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
     let info = e
         .duties
@@ -693,7 +684,40 @@ pub fn notice_html(
         super::Lang::Nb => register::Lang::Nb,
         super::Lang::En => register::Lang::En,
     };
-    Ok(g.finish(register::information_notice(&e.measure, info, lang_r))?)
+    if pdf {
+        let org = reads.store().load_org()?;
+        let html = register::information_notice(e, info, lang_r);
+        let bytes = report::html_document_pdf(
+            &html,
+            &report::pdf::Info {
+                title: e.measure.name.clone(),
+                author: org.organisation.name.clone(),
+                subject: "Sporvern".to_owned(),
+            },
+            &format!("{} · Sporvern", org.organisation.name),
+        );
+        return Ok(("application/pdf".to_owned(), g.finish(bytes)?));
+    }
+    // The phone page: back to «Mine data», a PDF copy, and the «I have read it» button that
+    // posts to the acknowledgement the employee's own page uses.
+    let acknowledged_on = viewer.employee.as_deref().and_then(|n| {
+        e.duties
+            .acknowledgements
+            .iter()
+            .find(|a| a.employee == n)
+            .map(|a| a.on)
+    });
+    let page = register::NoticePage {
+        back: Some("/me".to_owned()),
+        acknowledge: Some((format!("/me/notice/{measure}/ack"), viewer.csrf.clone())),
+        acknowledged_on,
+        pdf: Some(format!("/me/notice/{measure}?format=pdf")),
+    };
+    let html = register::information_notice_page(e, info, lang_r, &page);
+    Ok((
+        "text/html; charset=utf-8".to_owned(),
+        g.finish(html)?.into_bytes(),
+    ))
 }
 
 /// The employee acknowledges having read a notice: recorded in the register with its ledger

@@ -259,6 +259,8 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
             retention,
             access,
             published_on: date(&on)?,
+            dpo_contact: None,
+            transfers_abroad: None,
         });
     }
     let acks: Vec<(String, String, String)> = rows(
