@@ -867,6 +867,41 @@ pub fn notify_breach(
     Ok(())
 }
 
+/// The privacy officer records the art. 33(1) decision not to notify Datatilsynet of a breach
+/// that is unlikely to result in a risk, with the reason (`Register::record_not_notified`,
+/// shared with `sporvern breach not-notified`).
+pub fn not_notify_breach(
+    reads: &Reads,
+    viewer: &Viewer,
+    id: &str,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    reads
+        .authorise(
+            &who(viewer, Role::PrivacyOfficer),
+            access::ReadPurpose::Register,
+            access::Scope::All,
+            None,
+            Action::Change,
+            format!("record that breach {id} is not notified"),
+        )?
+        .recorded()?;
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let when = at
+        .to_offset_date_time()
+        .ok_or_else(|| invalid("Klokken er ugyldig.", "The clock is out of range."))?;
+    let change = reg.record_not_notified(id, reason, when).map_err(|e| {
+        invalid(
+            "Skriv hvorfor bruddet neppe medfører risiko for de ansatte; et meldt brudd eller et avvik uten personopplysninger har ingenting å avgjøre.",
+            &e.to_string(),
+        )
+    })?;
+    store.save_register(&reg, version, vec![register_audit(viewer, &change, at)])?;
+    Ok(())
+}
+
 fn register_audit(
     viewer: &Viewer,
     change: &register::Change,

@@ -43,6 +43,9 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
             @if f.done.as_deref() == Some("evaluated") {
                 p.notice role="status" { (lang.t("Evalueringen er registrert.", "The evaluation is recorded.")) }
             }
+            @if f.done.as_deref() == Some("not-notified") {
+                p.notice role="status" { (lang.t("Avgjørelsen om ikke å melde bruddet er registrert med begrunnelsen.", "The decision not to notify the breach is recorded with its reason.")) }
+            }
             @if f.done.as_deref() == Some("notified") {
                 p.notice role="status" { (lang.t("Meldingen til Datatilsynet er registrert.", "The notification to Datatilsynet is recorded.")) }
             }
@@ -116,6 +119,25 @@ pub async fn notify_breach(
     .await;
     match r {
         Ok(id) => Redirect::to(&format!("/register?done=notified#breach-{id}")).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The privacy officer records that a breach is unlikely to result in a risk, so Datatilsynet
+/// is not notified (GDPR art. 33(1)), with the reason.
+pub async fn not_notify_breach(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: FormResult,
+) -> Response {
+    let r = super::me::act(&state, &viewer, form, move |reads, v, form| {
+        let reason = form.get("reason").map(String::as_str).unwrap_or("");
+        data::not_notify_breach(reads, v, &id, reason, now()).map(|()| id)
+    })
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/register?done=not-notified#breach-{id}")).into_response(),
         Err(r) => r,
     }
 }
@@ -231,7 +253,8 @@ fn body(
                         @for ev in &e.duties.evaluations {
                             p.entry { (ev.date) " · " (ev.with_representatives.join(", ")) " · "
                                 (match ev.decision { register::Decision::Continue => lang.t("fortsetter", "continues"), register::Decision::End => lang.t("avsluttes", "ends") })
-                                @if !ev.need_still_present { " · " (lang.t("behovet er ikke lenger til stede", "the need is no longer present")) } }
+                                @if !ev.need_still_present { " · " (lang.t("behovet er ikke lenger til stede", "the need is no longer present")) }
+                                @if let Some(r) = &ev.reason_to_continue { " · " (lang.t("fortsetter fordi: ", "continues because: ")) (r) } }
                         }
                     } }
                     div { dt { (lang.t("Informasjon til de ansatte", "Information to employees")) } dd {
@@ -285,12 +308,21 @@ fn body(
                 ul.looked { @for b in &view.register.breaches {
                     li id={ "breach-" (b.id) } {
                         div.when { code { (b.id) } " · " (b.breach.discovered_at.date()) }
-                        div.what { (b.breach.description) " — " (clock(lang, register::breach_status(&b.breach, now_utc))) }
+                        div.what { (b.breach.description) " — " (clock(lang, register::breach_status(&b.breach, now_utc)))
+                            @if let Some(n) = &b.breach.not_notified { br; span.muted { (n.reason) } } }
                         @if let Some(csrf) = officer_csrf {
                             @if b.breach.personal_data_affected && b.breach.notified_datatilsynet_at.is_none() {
                                 form method="post" action={ "/register/breaches/" (b.id) "/notify" } {
                                     input type="hidden" name="csrf" value=(csrf);
                                     button type="submit" { (lang.t("Registrer: meldt til Datatilsynet nå", "Record: Datatilsynet notified now")) }
+                                }
+                                @if b.breach.not_notified.is_none() {
+                                    form.stack method="post" action={ "/register/breaches/" (b.id) "/not-notified" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        label for={ "nn-" (b.id) } { (lang.t("Eller: bruddet medfører neppe risiko for de ansatte (art. 33 nr. 1). Begrunnelse:", "Or: the breach is unlikely to result in a risk to the employees (art. 33(1)). Reason:")) }
+                                        input id={ "nn-" (b.id) } type="text" name="reason" required;
+                                        button type="submit" { (lang.t("Registrer: meldes ikke", "Record: not notified")) }
+                                    }
                                 }
                             }
                         }

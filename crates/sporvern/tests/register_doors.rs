@@ -1,9 +1,11 @@
-//! One measure, one verdict, through every door. `register::assessed` is the single source of
+//! The register through its doors. One measure, one verdict, through every door. `register::assessed` is the single source of
 //! a measure's verdict (its facts completed by what the register records, e.g. a balancing
 //! test on record answers `legal_basis_recorded`); the web register, `GET
 //! /api/v1/register/measures`, `sporvern register show`, `sporvern gate` and the art. 30 record
 //! must all say the same. Issue 10: `vehicle.utilization` was "lovlig" on the web and in the
-//! art. 30 record but `non_compliant` in the API and the CLI.
+//! art. 30 record but `non_compliant` in the API and the CLI. The information notice as the
+//! employee reads it on a phone, acknowledged through the existing acknowledgement path; a
+//! breach's art. 33(1) decision not to notify recorded on the web.
 
 mod common;
 
@@ -203,4 +205,120 @@ async fn every_door_shows_the_same_verdict_for_each_measure() {
         })
         .collect();
     assert_eq!(gate, want, "CLI gate");
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_employee_reads_the_notice_on_a_phone_and_acknowledges_it() {
+    let app = spawn_app(|_| {}).await;
+    user_token(&app, "kari", "employee", Some("1001")).await;
+    let cookie = web_login(&app, "kari").await;
+    let path = "/me/notice/vehicle.fleet_view";
+    let (status, _, page) = exchange(&app, "GET", path, &cookie, "").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("name=\"viewport\""), "phone-ready");
+    assert!(page.contains("<nav><a href=\"/me\">"), "a way back");
+    assert!(
+        page.contains("data-article=\"art13-2-d\""),
+        "the art. 13 items"
+    );
+    assert!(page.contains("format=pdf"));
+    assert!(
+        page.contains("action=\"/me/notice/vehicle.fleet_view/ack\""),
+        "the button posts to the acknowledgement path: {page}"
+    );
+    let csrf = csrf_in(&page);
+    let (status, head, _) = exchange(
+        &app,
+        "POST",
+        "/me/notice/vehicle.fleet_view/ack",
+        &cookie,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}");
+    let store = storage::open(app.data()).expect("open");
+    let (_, reg) = store.register().load_register().expect("register");
+    let acks = &reg
+        .entry("vehicle.fleet_view")
+        .expect("fleet view")
+        .duties
+        .acknowledgements;
+    assert!(acks.iter().any(|a| a.employee == "1001"), "{acks:?}");
+    let (_, _, page) = exchange(&app, "GET", path, &cookie, "").await;
+    assert!(
+        !page.contains("<form") && page.contains("Du bekreftet"),
+        "{page}"
+    );
+    let (status, _, pdf) = exchange(&app, "GET", &format!("{path}?format=pdf"), &cookie, "").await;
+    assert_eq!(status, 200);
+    assert!(pdf.starts_with("%PDF"), "a PDF");
+}
+
+#[tokio::test]
+async fn the_privacy_officer_records_on_the_web_that_a_breach_is_not_notified() {
+    let app = spawn_app(|_| {}).await;
+    user_token(&app, "pvo", "privacy_officer", None).await;
+    let cookie = web_login(&app, "pvo").await;
+    let (_, _, page) = exchange(&app, "GET", "/register", &cookie, "").await;
+    let csrf = csrf_in(&page);
+    let (status, head, _) = exchange(
+        &app,
+        "POST",
+        "/register/breaches",
+        &cookie,
+        &format!(
+            "csrf={csrf}&description={}&personal=1",
+            form_encode("Rapport sendt til feil kollega")
+        ),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}");
+    let id = "avvik-1";
+    let (status, _, body) = exchange(
+        &app,
+        "POST",
+        &format!("/register/breaches/{id}/not-notified"),
+        &cookie,
+        &format!("csrf={csrf}&reason=+"),
+    )
+    .await;
+    assert_eq!(status, 400, "a decision needs its reason: {body}");
+    let (status, head, _) = exchange(
+        &app,
+        "POST",
+        &format!("/register/breaches/{id}/not-notified"),
+        &cookie,
+        &format!(
+            "csrf={csrf}&reason={}",
+            form_encode("Mottakeren har taushetsplikt og slettet rapporten straks")
+        ),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}");
+    let store = storage::open(app.data()).expect("open");
+    let (_, reg) = store.register().load_register().expect("register");
+    let b = &reg
+        .breaches
+        .iter()
+        .find(|b| b.id == id)
+        .expect("breach")
+        .breach;
+    assert!(b.not_notified.is_some());
+    let (_, _, page) = exchange(&app, "GET", "/register", &cookie, "").await;
+    assert!(
+        page.contains("ikke meldt: vurdert som lite sannsynlig"),
+        "{page}"
+    );
 }
