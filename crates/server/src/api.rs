@@ -1206,6 +1206,7 @@ pub fn register_json(
                 "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+                "late": g.state.late.iter().map(|l| json!({ "duty": l.duty, "from": l.from.to_string(), "until": l.until.to_string(), "closed": l.closed })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
     })

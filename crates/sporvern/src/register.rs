@@ -689,6 +689,10 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                         })).collect::<Vec<_>>(),
                         "schedule_deletion": g.state.schedule_deletion,
                         "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+                        "late": g.state.late.iter().map(|l| serde_json::json!({
+                            "duty": l.duty, "from": l.from.to_string(),
+                            "until": l.until.to_string(), "closed": l.closed,
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect();

@@ -205,6 +205,16 @@ async fn every_door_shows_the_same_verdict_for_each_measure() {
         })
         .collect();
     assert_eq!(gate, want, "CLI gate");
+    // The text says it in bokmål, codes left to the JSON.
+    let o = Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args(["gate", "--data", data, "--lang", "nb"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("vurdering: lovlig"), "{text}");
+    for english in ["missing", "warning", "evaluation_overdue", "compliant"] {
+        assert!(!text.contains(english), "{english:?} in bokmål: {text}");
+    }
 }
 
 fn form_encode(s: &str) -> String {
