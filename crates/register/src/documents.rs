@@ -703,56 +703,69 @@ pub fn dpia_draft(e: &Entry, today: Date, lang: Lang) -> String {
         .fields()
         .iter()
         .any(|f| !matches!(f.as_str(), "position" | "time" | "odometer" | "driver_id"));
-    let rows: [(&str, &str, &str, &str, &str, &str, &str, &str); 4] = [
+    // (risk, likelihood, consequence, what reduces it), each in bokmål and English.
+    type Pair = (&'static str, &'static str);
+    let more = if sensor {
+        ("middels", "medium")
+    } else {
+        ("lav", "low")
+    };
+    let rows: [(Pair, Pair, Pair, Pair); 4] = [
         (
-            "Opplysningene brukes til noe annet enn formålet, for eksempel kontroll av arbeidstid",
-            "The data is used for something other than its purpose, such as checking working hours",
-            "lav",
-            "low",
-            "høy",
-            "high",
-            "Lesing bare for oppgitt formål og rolle; uforenlig bruk avvises og logges.",
-            "Reads only for a stated purpose and role; incompatible use is refused and logged.",
+            (
+                "Opplysningene brukes til noe annet enn formålet, for eksempel kontroll av arbeidstid",
+                "The data is used for something other than its purpose, such as checking working hours",
+            ),
+            ("lav", "low"),
+            ("høy", "high"),
+            (
+                "Lesing bare for oppgitt formål og rolle; uforenlig bruk avvises og logges.",
+                "Reads only for a stated purpose and role; incompatible use is refused and logged.",
+            ),
         ),
         (
-            "Uvedkommende får tilgang",
-            "Unauthorised access",
-            "lav",
-            "low",
-            "høy",
-            "high",
-            "Tilgang per rolle, innlogging, revisjonslogg, kort mellomlagring.",
-            "Access per role, login, audit ledger, short staging.",
+            ("Uvedkommende får tilgang", "Unauthorised access"),
+            ("lav", "low"),
+            ("høy", "high"),
+            (
+                "Tilgang per rolle, innlogging, revisjonslogg, kort mellomlagring.",
+                "Access per role, login, audit ledger, short staging.",
+            ),
         ),
         (
-            "Det samles inn mer enn nødvendig",
-            "More is collected than necessary",
-            if sensor { "middels" } else { "lav" },
-            if sensor { "medium" } else { "low" },
-            "middels",
-            "medium",
-            "Opplysninger formålet ikke trenger, forkastes ved mottak.",
-            "Data the purpose does not need is dropped on arrival.",
+            (
+                "Det samles inn mer enn nødvendig",
+                "More is collected than necessary",
+            ),
+            more,
+            ("middels", "medium"),
+            (
+                "Opplysninger formålet ikke trenger, forkastes ved mottak.",
+                "Data the purpose does not need is dropped on arrival.",
+            ),
         ),
         (
-            "De ansatte føler seg overvåket, også i private ærend",
-            "Employees feel watched, also on private errands",
-            "middels",
-            "medium",
-            "middels",
-            "medium",
-            "Privatmodus, ingen historikk i kartet, informasjon og drøfting med de tillitsvalgte.",
-            "Privacy mode, no history on the map, information and discussion with the representatives.",
+            (
+                "De ansatte føler seg overvåket, også i private ærend",
+                "Employees feel watched, also on private errands",
+            ),
+            ("middels", "medium"),
+            ("middels", "medium"),
+            (
+                "Privatmodus, ingen historikk i kartet, informasjon og drøfting med de tillitsvalgte.",
+                "Privacy mode, no history on the map, information and discussion with the representatives.",
+            ),
         ),
     ];
-    for (nb, en, lnb, len, cnb, cen, snb, sen) in rows {
+    for (risk, likelihood, consequence, reduces) in rows {
+        let w = |p: Pair| t(lang, p.0, p.1);
         let _ = writeln!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(t(lang, nb, en)),
-            t(lang, lnb, len),
-            t(lang, cnb, cen),
-            escape(t(lang, snb, sen))
+            escape(w(risk)),
+            w(likelihood),
+            w(consequence),
+            escape(w(reduces))
         );
     }
     b.push_str("</table></div>\n");
