@@ -63,6 +63,10 @@ struct Case {
     /// The date of the last private-driving review.
     #[serde(default)]
     private_driving_review: Option<String>,
+    /// Whom the measure concerns, as the register records it (current_employees,
+    /// former_employees, contractors_or_customers); the default is current and former employees.
+    #[serde(default)]
+    concerns: Vec<String>,
     /// The date each duty in `done` was recorded, when not the day before `now`.
     #[serde(default)]
     done_on: Option<String>,
@@ -121,6 +125,13 @@ fn measure(c: &Case) -> Measure {
         Some(x) => panic!("unknown status {x}"),
     };
     m.started_on = c.started_on.as_deref().map(date);
+    if !c.concerns.is_empty() {
+        m.concerns = c
+            .concerns
+            .iter()
+            .map(|x| register::Concerned::parse(x).expect("a known group"))
+            .collect();
+    }
     m
 }
 
