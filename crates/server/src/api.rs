@@ -1319,32 +1319,37 @@ async fn register_measures(
 ) -> Response {
     let (w, purpose) = acting!(state, headers, q);
     let reads = state.reads.clone();
+    let cfg = state.shared.gate_config();
     run(
         move || reads.register(&w, purpose),
-        |reg| Json(register_json(&reg, trips::oslo_date(now()))).into_response(),
+        move |reg| Json(register_json(&reg, trips::oslo_date(now()), &cfg)).into_response(),
     )
     .await
 }
 
 /// The register's measures with their gate today: may the purpose collect, what is missing
 /// (with citations, in bokmål and English), warnings, the next evaluation.
-pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
-    let cfg = register::GateConfig::default();
+pub fn register_json(
+    reg: &register::Register,
+    today: time::Date,
+    cfg: &register::GateConfig,
+) -> Value {
     let text = |code: &str, citation: &str, nb: &str, en: &str| json!({ "code": code, "citation": citation, "nb": nb, "en": en });
     json!({
         "today": today.to_string(),
-        "measures": reg.gates(today, &cfg).iter().map(|g| {
+        "measures": reg.gates(today, cfg).iter().map(|g| {
             let m = &g.entry.measure;
             json!({
                 "id": m.id,
                 "name": m.name,
                 "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
                 "status": format!("{:?}", m.status).to_lowercase(),
-                "verdict": m.assessment.verdict().as_str(),
+                "verdict": g.state.verdict.as_str(),
                 "may_collect": g.state.may_collect,
                 "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+                "late": g.state.late.iter().map(|l| json!({ "duty": l.duty, "from": l.from.to_string(), "until": l.until.to_string(), "closed": l.closed })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
     })

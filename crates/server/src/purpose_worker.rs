@@ -39,6 +39,8 @@ pub struct Shared {
     pub fleet_changes: tokio::sync::broadcast::Sender<FleetChange>,
     /// Registration numbers, for showing the fleet view.
     pub names: RwLock<HashMap<VehicleId, String>>,
+    /// The gate's configuration (`crate::gate_config`), the same for every door.
+    pub gate_config: RwLock<register::GateConfig>,
 }
 
 impl Shared {
@@ -50,7 +52,13 @@ impl Shared {
             )),
             fleet_changes,
             names: RwLock::new(HashMap::new()),
+            gate_config: RwLock::new(register::GateConfig::default()),
         })
+    }
+
+    /// The gate's configuration every door uses.
+    pub fn gate_config(&self) -> register::GateConfig {
+        self.gate_config.read().map(|c| *c).unwrap_or_default()
     }
 }
 

@@ -603,36 +603,25 @@ pub fn register_document(
                 )
             })?;
             (
-                register::information_notice(&e.measure, info, lang_r),
+                register::information_notice(e, info, lang_r),
                 e.measure.name.clone(),
             )
         }
         "dpia" => {
             let e = entry()?;
-            (
-                register::dpia_draft(&e.as_recorded(day), &e.duties, lang_r),
-                e.measure.name.clone(),
-            )
+            (register::dpia_draft(e, day, lang_r), e.measure.name.clone())
         }
         "agenda" => {
             let e = entry()?;
             (
-                register::discussion_agenda(&e.as_recorded(day), lang_r),
+                register::discussion_agenda(e, day, lang_r),
                 e.measure.name.clone(),
             )
         }
-        "records" => {
-            let measures: Vec<register::Measure> = reg
-                .entries
-                .iter()
-                .filter(|e| !e.retired)
-                .map(|e| e.as_recorded(day))
-                .collect();
-            (
-                register::records_of_processing(&org, &measures, lang_r),
-                org.organisation.name.clone(),
-            )
-        }
+        "records" => (
+            register::records_of_processing(&org, &reg, day, lang_r),
+            org.organisation.name.clone(),
+        ),
         _ => {
             return Err(invalid("Ukjent dokument.", "Unknown document."));
         }
@@ -711,8 +700,9 @@ pub fn notice_html(
     viewer: &Viewer,
     measure: &str,
     lang: super::Lang,
+    pdf: bool,
     at: Timestamp,
-) -> Result<String, DataError> {
+) -> Result<(String, Vec<u8>), DataError> {
     let g = reads.authorise(
         &who(viewer, Role::Employee),
         access::ReadPurpose::OwnData,
@@ -722,9 +712,10 @@ pub fn notice_html(
         format!("information notice {measure}"),
     )?;
     let (_, reg) = reads.store().register().load_register()?;
+    let day = today(at);
     let e = reg
         .entry(measure)
-        .filter(|e| e.duties.published_information(today(at)).is_some())
+        .filter(|e| e.duties.published_information(day).is_some())
         .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
     let info = e
         .duties
@@ -735,7 +726,40 @@ pub fn notice_html(
         super::Lang::Nb => register::Lang::Nb,
         super::Lang::En => register::Lang::En,
     };
-    Ok(g.finish(register::information_notice(&e.measure, info, lang_r))?)
+    if pdf {
+        let org = reads.store().load_org()?;
+        let html = register::information_notice(e, info, lang_r);
+        let bytes = report::html_document_pdf(
+            &html,
+            &report::pdf::Info {
+                title: e.measure.name.clone(),
+                author: org.organisation.name.clone(),
+                subject: "Sporvern".to_owned(),
+            },
+            &format!("{} · Sporvern", org.organisation.name),
+        );
+        return Ok(("application/pdf".to_owned(), g.finish(bytes)?));
+    }
+    // The phone page: back to «Mine data», a PDF copy, and the «I have read it» button that
+    // posts to the acknowledgement the employee's own page uses.
+    let acknowledged_on = viewer.employee.as_deref().and_then(|n| {
+        e.duties
+            .acknowledgements
+            .iter()
+            .find(|a| a.employee == n)
+            .map(|a| a.on)
+    });
+    let page = register::NoticePage {
+        back: Some("/me".to_owned()),
+        acknowledge: Some((format!("/me/notice/{measure}/ack"), viewer.csrf.clone())),
+        acknowledged_on,
+        pdf: Some(format!("/me/notice/{measure}?format=pdf")),
+    };
+    let html = register::information_notice_page(e, info, lang_r, &page);
+    Ok((
+        "text/html; charset=utf-8".to_owned(),
+        g.finish(html)?.into_bytes(),
+    ))
 }
 
 /// The employee acknowledges having read a notice: recorded in the register with its ledger
@@ -841,6 +865,41 @@ pub fn notify_breach(
     Ok(())
 }
 
+/// The privacy officer records the art. 33(1) decision not to notify Datatilsynet of a breach
+/// that is unlikely to result in a risk, with the reason (`Register::record_not_notified`,
+/// shared with `sporvern breach not-notified`).
+pub fn not_notify_breach(
+    reads: &Reads,
+    viewer: &Viewer,
+    id: &str,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    reads
+        .authorise(
+            &who(viewer, Role::PrivacyOfficer),
+            access::ReadPurpose::Register,
+            access::Scope::All,
+            None,
+            Action::Change,
+            format!("record that breach {id} is not notified"),
+        )?
+        .recorded()?;
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let when = at
+        .to_offset_date_time()
+        .ok_or_else(|| invalid("Klokken er ugyldig.", "The clock is out of range."))?;
+    let change = reg.record_not_notified(id, reason, when).map_err(|e| {
+        invalid(
+            "Skriv hvorfor bruddet neppe medfører risiko for de ansatte; et meldt brudd eller et avvik uten personopplysninger har ingenting å avgjøre.",
+            &e.to_string(),
+        )
+    })?;
+    store.save_register(&reg, version, vec![register_audit(viewer, &change, at)])?;
+    Ok(())
+}
+
 fn register_audit(
     viewer: &Viewer,
     change: &register::Change,
@@ -879,6 +938,8 @@ pub struct EvaluationForm<'a> {
     pub need_still_present: bool,
     /// `continue` or `end`.
     pub decision: &'a str,
+    /// Why the measure continues although the need is gone (seed 001 3.2); empty = none.
+    pub reason_to_continue: &'a str,
 }
 
 /// The privacy officer records an evaluation of a measure held with the representatives
@@ -896,6 +957,7 @@ pub fn record_evaluation(
         with,
         need_still_present,
         decision,
+        reason_to_continue,
     } = *form;
     let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
         None => today(at),
@@ -954,6 +1016,8 @@ pub fn record_evaluation(
                 with_representatives,
                 need_still_present,
                 decision,
+                reason_to_continue: Some(reason_to_continue.trim().to_owned())
+                    .filter(|r| !r.is_empty()),
             },
         )
         .map_err(|e| invalid(&e, &e))?;

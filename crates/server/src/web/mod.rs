@@ -123,6 +123,10 @@ pub fn router(
             "/register/breaches/{id}/notify",
             post(pages::register::notify_breach),
         )
+        .route(
+            "/register/breaches/{id}/not-notified",
+            post(pages::register::not_notify_breach),
+        )
         .route("/register/document", get(pages::register::document))
         .route(
             "/register/assess",

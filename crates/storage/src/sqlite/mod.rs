@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(14, "0014_month_review_and_erasure.sql"),
     migration!(15, "0015_driver_correction.sql"),
     migration!(18, "0018_set_aside.sql"),
+    migration!(32, "0032_register_extra.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {

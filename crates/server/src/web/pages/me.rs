@@ -572,19 +572,26 @@ pub async fn export(State(state): State<Web>, viewer: Viewer) -> Response {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    format: Option<String>,
+}
+
 pub async fn notice(
     State(state): State<Web>,
     viewer: Viewer,
     Path(measure): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> Response {
     let (reads, v, lang) = (state.reads.clone(), viewer.clone(), viewer.lang);
-    match blocking(move || data::notice_html(&reads, &v, &measure, lang, now())).await {
-        Ok(Ok(html)) => (
+    let pdf = q.format.as_deref() == Some("pdf");
+    match blocking(move || data::notice_html(&reads, &v, &measure, lang, pdf, now())).await {
+        Ok(Ok((content_type, body))) => (
             [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
             ],
-            html,
+            body,
         )
             .into_response(),
         Ok(Err(e)) => failed(&viewer, e),
