@@ -369,6 +369,16 @@ pub trait Store: Send + Sync {
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<RecordedDeviation>, StoreError>;
+    /// The vehicle's monthly odometer readings between two dates: per calendar month the
+    /// last real vehicle odometer reading with its date (`domain::drivinglog::OdometerReading`;
+    /// never a phone's GPS distance, never an estimate). `cap` as for [`Store::driving_log`].
+    fn monthly_odometer(
+        &self,
+        cap: &Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError>;
     /// Classifies a trip; every change is kept. Recorded values never change. With an "own"
     /// capability only the holder's own trips.
     fn classify_trip(

@@ -54,6 +54,7 @@ impl Trace {
             odometer_m: self.ignition.then_some(self.odo),
             driver_id: None,
             private: false,
+            rank: 0,
         }
     }
 }

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(10, "0010_tokens.sql"),
     migration!(11, "0011_declared_users.sql"),
     migration!(13, "0013_register.sql"),
+    migration!(22, "0022_drivinglog_integrity.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -342,6 +343,30 @@ impl Store for SqliteStore {
                 return Ok(Vec::new());
             }
             purposes::deviations(conn, vehicle, from, to)
+        })
+    }
+
+    fn monthly_odometer(
+        &self,
+        cap: &crate::Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "the odometer readings")?;
+        self.with(|conn| {
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "the odometer readings",
+            )?;
+            if let capability::Rows::Employee(e) = &rows
+                && !purposes::assigned_between(conn, e, vehicle, from, to)?
+            {
+                return Ok(Vec::new());
+            }
+            purposes::monthly_odometer(conn, vehicle, from, to)
         })
     }
 
