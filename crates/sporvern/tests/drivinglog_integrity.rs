@@ -195,7 +195,7 @@ async fn an_odometer_reset_and_a_jump_are_deviations_with_both_readings() {
     let a = (59.9100, 10.7500);
     let b = (59.9370, 10.7500); // 3 km north
     let c = (59.9370, 10.8040); // 3 km east
-    let t0 = now_ms() - 3 * 3600_000;
+    let t0 = now_ms() - 3 * 3_600_000;
     let mut records = Vec::new();
     // First trip: 10 090.4 km → 10 093.4 km by odometer.
     let mut odo = 10_090_400u32;
@@ -214,7 +214,7 @@ async fn an_odometer_reset_and_a_jump_are_deviations_with_both_readings() {
         records.push(point(t0 + 300_000 + i * 10_000, b, false, odo));
     }
     // Second trip, 30 minutes later: mid-way the odometer is reset to 10 000.5 km.
-    let t1 = t0 + 1800_000;
+    let t1 = t0 + 1_800_000;
     for i in 0..=30 {
         if i == 15 {
             odo = 10_000_500;
