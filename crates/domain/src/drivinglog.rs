@@ -77,6 +77,15 @@ impl LogEntry {
         }
     }
 
+    /// The trip's id in the driving log.
+    pub fn id(&self) -> i64 {
+        match self {
+            LogEntry::Trip(t) => t.id,
+            LogEntry::Private(p) => p.id,
+            LogEntry::Unclassified(p) => p.id,
+        }
+    }
+
     pub fn km(&self) -> f64 {
         match self {
             LogEntry::Trip(t) => t.km,
@@ -136,6 +145,34 @@ pub struct RecordedDeviation {
     pub note: String,
     /// For an odometer deviation: the reading before and after, in km.
     pub odometer_km: Option<(f64, f64)>,
+}
+
+/// Why a trip is on the log keeper's follow-up list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowUp {
+    /// Started outside the organisation's working hours and has no business purpose yet
+    /// (unclassified, or business without a purpose).
+    OutsideWorkingHoursWithoutPurpose,
+    /// Still unclassified this many days after it was driven.
+    UnclassifiedTooLong,
+}
+
+impl FollowUp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUp::OutsideWorkingHoursWithoutPurpose => "outside_working_hours_without_purpose",
+            FollowUp::UnclassifiedTooLong => "unclassified_too_long",
+        }
+    }
+}
+
+/// A trip on the log keeper's follow-up list: the vehicle, date and km, and nothing else (the
+/// keeper sees an unclassified trip as date and km; a private trip is never on the list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FollowUpTrip {
+    pub why: FollowUp,
+    pub vehicle: String,
+    pub trip: PendingTrip,
 }
 
 /// A monthly odometer reading (Skatteetaten: the total is read at least monthly): the last

@@ -379,6 +379,19 @@ pub trait Store: Send + Sync {
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError>;
+    /// The log keeper's follow-up lists over every vehicle, trips driven between two dates:
+    /// trips that started outside working hours (`outside_hours` says, from the start time)
+    /// and have no business purpose, and trips still unclassified on or before
+    /// `unclassified_before`. Only date and km leave storage; private trips never appear.
+    /// `cap` must be the log keeper's (driving log, all vehicles).
+    fn followups(
+        &self,
+        cap: &Capability,
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError>;
     /// Classifies a trip; every change is kept. Recorded values never change. With an "own"
     /// capability only the holder's own trips.
     fn classify_trip(

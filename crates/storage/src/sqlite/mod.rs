@@ -346,6 +346,27 @@ impl Store for SqliteStore {
         })
     }
 
+    fn followups(
+        &self,
+        cap: &crate::Capability,
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError> {
+        let rows = capability::rows_for(
+            cap,
+            &[access::ReadPurpose::DrivingLog],
+            "the follow-up lists",
+        )?;
+        if rows != capability::Rows::Any || !matches!(cap.scope(), access::Scope::All) {
+            return Err(StoreError::Refused(
+                "the follow-up lists cover every vehicle: the log keeper's".into(),
+            ));
+        }
+        self.with(|conn| purposes::followups(conn, from, to, outside_hours, unclassified_before))
+    }
+
     fn monthly_odometer(
         &self,
         cap: &crate::Capability,

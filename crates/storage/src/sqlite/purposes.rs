@@ -513,6 +513,65 @@ pub fn deviations(
     Ok(out)
 }
 
+/// The keeper's follow-up lists (see `Store::followups`). Times are read to decide and never
+/// returned.
+pub fn followups(
+    conn: &Connection,
+    from: time::Date,
+    to: time::Date,
+    outside_hours: &dyn Fn(Timestamp) -> bool,
+    unclassified_before: time::Date,
+) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError> {
+    use domain::drivinglog::{FollowUp, FollowUpTrip, PendingTrip};
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.id, t.local_date, t.km, t.start_time, v.reg, c.class, c.purpose FROM trip t
+             JOIN vehicle v ON v.id = t.vehicle_id
+             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+             WHERE t.local_date BETWEEN ?1 AND ?2 AND t.private = 0
+               AND (c.class IS NULL OR c.class <> 'private')
+             ORDER BY t.local_date, t.id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![date_text(from), date_text(to)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, date, km, start, reg, class, purpose) = row.map_err(db_err)?;
+        let date = parse_date(&date)?;
+        let unclassified = matches!(class.as_deref(), None | Some("unclassified"));
+        let without_purpose =
+            unclassified || purpose.as_deref().is_none_or(|p| p.trim().is_empty());
+        let trip = PendingTrip { id, date, km };
+        if without_purpose && start.is_some_and(|s| outside_hours(Timestamp::from_millis(s))) {
+            out.push(FollowUpTrip {
+                why: FollowUp::OutsideWorkingHoursWithoutPurpose,
+                vehicle: reg.clone(),
+                trip: trip.clone(),
+            });
+        }
+        if unclassified && date <= unclassified_before {
+            out.push(FollowUpTrip {
+                why: FollowUp::UnclassifiedTooLong,
+                vehicle: reg,
+                trip,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The vehicle's monthly odometer readings between two dates (`domain::drivinglog::
 /// monthly_readings` over the readings at the end of its trips). Only trips that keep their
 /// readings count: a private trip (by privacy mode or by classification) has none to give,
