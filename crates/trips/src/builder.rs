@@ -63,8 +63,9 @@ pub struct TripBuilder {
     devs: VecDeque<(u64, Deviation)>,
     announced: Option<Timestamp>,
     scratch: Vec<Record>,
-    /// How many points of the window come from a device of rank above 0.
-    ranked: usize,
+    /// How many points of the window from a device of rank above 0 are in use (not covered):
+    /// while there are none, a point covers nothing and the fast path skips the search.
+    uncovered_ranked: usize,
 }
 
 impl TripBuilder {
@@ -87,7 +88,7 @@ impl TripBuilder {
             devs: VecDeque::new(),
             announced: None,
             scratch: Vec::new(),
-            ranked: 0,
+            uncovered_ranked: 0,
         }
     }
 
@@ -115,20 +116,22 @@ impl TripBuilder {
     /// Sorts a point into the fast path, the window without effect (covered, dropped or a
     /// duplicate), or a rebuild from a time.
     fn admit(&mut self, p: TrackPoint, out: &mut Vec<Event>) -> Admit {
-        // One device only (the common case): nothing to cover, nothing covered.
-        let single = p.rank == 0 && self.ranked == 0;
-        let covered = !single && self.is_covered(&p);
-        if !covered && self.fast_path_takes(&p) && (single || !self.covers_used(p.time, p.rank)) {
+        // One device, or a phone wholly covered by the tracker (the common cases): nothing to
+        // cover, and only a phone's point can be covered.
+        let may_cover = self.uncovered_ranked > 0;
+        let covered = p.rank > 0 && self.is_covered(&p);
+        if !covered && self.fast_path_takes(&p) && !(may_cover && self.covers_used(p.time, p.rank))
+        {
             return Admit::Step(p);
         }
         let (t, rank) = (p.time, p.rank);
         if self.insert_late(p, covered, out).is_none() {
             return Admit::Held;
         }
-        let uncovered_from = if single {
-            None
-        } else {
+        let uncovered_from = if may_cover {
             self.cover_higher_ranks(t, rank)
+        } else {
+            None
         };
         match (uncovered_from, covered) {
             (Some(u), false) => Admit::Rebuild(u.min(t)),
@@ -164,6 +167,7 @@ impl TripBuilder {
         for h in self.buf.range_mut(lo..hi) {
             if h.p.rank > rank && !h.covered {
                 h.covered = true;
+                self.uncovered_ranked = self.uncovered_ranked.saturating_sub(1);
                 earliest = Some(earliest.map_or(h.p.time, |e: Timestamp| e.min(h.p.time)));
             }
         }
@@ -229,7 +233,7 @@ impl TripBuilder {
         self.scratch.clear();
         self.live.step(&p, &self.lim, &mut self.scratch);
         if p.rank > 0 {
-            self.ranked += 1;
+            self.uncovered_ranked += 1;
         }
         self.buf.push_back(Held { p, covered: false });
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
@@ -282,8 +286,8 @@ impl TripBuilder {
             return None;
         }
         let t = p.time;
-        if p.rank > 0 {
-            self.ranked += 1;
+        if p.rank > 0 && !covered {
+            self.uncovered_ranked += 1;
         }
         self.buf.insert(at, Held { p, covered });
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
@@ -402,8 +406,8 @@ impl TripBuilder {
             return;
         };
         while self.buf.front().is_some_and(|h| h.p.time <= base.key) {
-            if self.buf.pop_front().is_some_and(|h| h.p.rank > 0) {
-                self.ranked = self.ranked.saturating_sub(1);
+            if self.buf.pop_front().is_some_and(|h| h.p.rank > 0 && !h.covered) {
+                self.uncovered_ranked = self.uncovered_ranked.saturating_sub(1);
             }
         }
         let (ts, ds) = (base.machine.trips_closed, base.machine.devs_closed);
