@@ -110,6 +110,78 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     serde_json::from_str(&body).expect("json")
 }
 
+/// Logs in through the web's login form (the password `user_token` gave the user); returns
+/// the session cookie.
+async fn web_login(app: &TestApp, name: &str) -> String {
+    let (status, head, body) = raw(app, "GET", "/login", "", "").await;
+    assert_eq!(status, 200);
+    let pre = cookie_in(&head, "sporvern_prelogin");
+    let form = format!(
+        "csrf={}&name={name}&password=correct+horse+battery+staple",
+        csrf_in(&body)
+    );
+    let (status, head, _) = raw(
+        app,
+        "POST",
+        "/login",
+        &format!("sporvern_prelogin={pre}"),
+        &form,
+    )
+    .await;
+    assert_eq!(status, 303, "{head}");
+    format!("sporvern_session={}", cookie_in(&head, "sporvern_session"))
+}
+
+/// One HTTP exchange with a cookie and a form body: (status, head, body).
+async fn raw(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    form: &str,
+) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.http)
+        .await
+        .expect("connect");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("send");
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn cookie_in(head: &str, name: &str) -> String {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .filter_map(|l| l.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_else(|| panic!("no {name} cookie in {head}"))
+}
+
+fn csrf_in(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token in the form")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn rules_propose_the_driver_confirms_or_overrides_and_the_keeper_follows_up() {
     let today = trips::oslo_date(Timestamp::from_millis(
@@ -233,6 +305,31 @@ async fn rules_propose_the_driver_confirms_or_overrides_and_the_keeper_follows_u
     );
     assert_eq!(trips[0]["proposed"]["rule_nb"], "periode: Fridag");
     assert_eq!(trips[7]["proposed"]["rule_en"], "outside working hours");
+
+    // The driver's web page shows the proposals; the keeper's shows the follow-up counts.
+    let kari_web = web_login(&app, "kari").await;
+    let (status, _, page) = raw(&app, "GET", &format!("/me?month={month}"), &kari_web, "").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Forslag: ") && page.contains("periode: Fridag"),
+        "{page}"
+    );
+    assert!(page.contains("utenfor arbeidstiden"));
+    let lars_web = web_login(&app, "lars").await;
+    let (status, _, page) = raw(
+        &app,
+        "GET",
+        &format!("/drivinglog?vehicle=EK12345&month={month}"),
+        &lars_web,
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Utenfor arbeidstid uten formål (1)")
+            && page.contains("Uklassifisert for lenge (7)"),
+        "{page}"
+    );
 
     // The keeper's lists: the evening errand has no purpose; seven trips are unclassified
     // after more than a day. Date and km only.

@@ -406,7 +406,11 @@ impl TripBuilder {
             return;
         };
         while self.buf.front().is_some_and(|h| h.p.time <= base.key) {
-            if self.buf.pop_front().is_some_and(|h| h.p.rank > 0 && !h.covered) {
+            if self
+                .buf
+                .pop_front()
+                .is_some_and(|h| h.p.rank > 0 && !h.covered)
+            {
                 self.uncovered_ranked = self.uncovered_ranked.saturating_sub(1);
             }
         }
