@@ -331,6 +331,32 @@ async fn rules_propose_the_driver_confirms_or_overrides_and_the_keeper_follows_u
         "{page}"
     );
 
+    // The command line, the third door, says the same.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args([
+            "drivinglog",
+            "followups",
+            "--month",
+            &month,
+            "--as",
+            "lars",
+            "--data",
+        ])
+        .arg(app.data())
+        .output()
+        .expect("run sporvern");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("outside working hours without a purpose: 1")
+            && text.contains("unclassified too long: 7"),
+        "{text}"
+    );
+
     // The keeper's lists: the evening errand has no purpose; seven trips are unclassified
     // after more than a day. Date and km only.
     let lists_path = format!("/api/v1/driving-log/followups?month={month}");
