@@ -21,8 +21,12 @@ fn main() {
         Some(n) => (0..n).map(|i| fixture::business(i, "Kundebesøk")).collect(),
         None => fixture::month(),
     };
-    let (devs, reads) = (fixture::deviations(), fixture::readings());
-    let pdf = driving_log_pdf(&fixture::report(&entries, &devs, &reads), lang);
+    let (devs, reads, x) = (
+        fixture::deviations(),
+        fixture::readings(),
+        fixture::extras(),
+    );
+    let pdf = driving_log_pdf(&fixture::report(&entries, &devs, &reads, &x), lang);
     std::fs::write(&out, pdf).expect("write the sample PDF");
     println!("wrote {out}");
 }

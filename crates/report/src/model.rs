@@ -1,0 +1,157 @@
+//! What the driving-log documents show: one vehicle's period as the reader's capability
+//! returned it, with the names, signatures and readings around it.
+
+use domain::drivinglog::{LogEntry, RecordedDeviation};
+use domain::{Timestamp, VehicleKind};
+use purposes::tax::YearTotals;
+
+use crate::Lang;
+
+/// A person the log names: the employer's employee number and the name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub number: String,
+    pub name: String,
+}
+
+/// Who signed a month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signer {
+    Driver,
+    Keeper,
+}
+
+impl Signer {
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Signer::Driver => lang.pick("Sjåfør", "Driver"),
+            Signer::Keeper => lang.pick("Kjørebokfører", "Log keeper"),
+        }
+    }
+
+    /// What a signature in this role confirms (the sign-off's meaning, as the server enforces
+    /// it: the driver signs first; the keeper's signature makes the month's classifications
+    /// final).
+    pub fn confirms(self, lang: Lang) -> &'static str {
+        match self {
+            Signer::Driver => lang.pick(
+                "Bekrefter at turene i måneden og klassifiseringen av dem (yrke eller privat, med formål) er riktige.",
+                "Confirms that the month's trips and their classification (business or private, with purpose) are correct.",
+            ),
+            Signer::Keeper => lang.pick(
+                "Bekrefter at kjøreboken for måneden er kontrollert; klassifiseringene kan deretter ikke endres.",
+                "Confirms that the month's driving log has been reviewed; the classifications can no longer be changed.",
+            ),
+        }
+    }
+}
+
+/// A month's signature: the role, the user who signed, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    pub signer: Signer,
+    /// The user name that signed.
+    pub user: String,
+    /// The signer's name and employee number, when the user is an employee.
+    pub person: Option<Person>,
+    pub at: Timestamp,
+}
+
+/// A reading of the vehicle's own odometer (CAN/OBD or a configured virtual odometer): the
+/// last one of a month, with the moment it was read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OdometerReading {
+    pub at: Timestamp,
+    pub km: f64,
+}
+
+/// Everything the driving log documents show about one vehicle in one period. The caller
+/// reads it under the `driving_log` purpose; this crate only lays it out.
+#[derive(Clone, Copy, Debug)]
+pub struct DrivingLogReport<'a> {
+    pub organisation: &'a str,
+    pub org_number: Option<&'a str>,
+    /// The registration number.
+    pub vehicle: &'a str,
+    pub vehicle_kind: VehicleKind,
+    /// `YYYY-MM` or `YYYY`.
+    pub period: &'a str,
+    pub generated_at: Timestamp,
+    /// In the order the log lists them (chronological).
+    pub entries: &'a [LogEntry],
+    pub deviations: &'a [RecordedDeviation],
+    /// The last vehicle-odometer reading of each month; may be empty.
+    pub odometer_readings: &'a [OdometerReading],
+    /// The employees assigned the vehicle in the period; also how a trip's driver number is
+    /// given its name.
+    pub drivers: &'a [Person],
+    /// The month's sign-offs (none for a year).
+    pub signatures: &'a [Signature],
+    /// The calendar year to the end of the period, for the tax thresholds.
+    pub year: &'a YearTotals,
+}
+
+impl DrivingLogReport<'_> {
+    /// `Kari Nordmann (1001)` for a driver number the period's drivers name, else the number.
+    pub fn driver_label(&self, number: &str) -> String {
+        match self.drivers.iter().find(|p| p.number == number) {
+            Some(p) => format!("{} ({})", p.name, p.number),
+            None => number.to_owned(),
+        }
+    }
+
+    /// The driver's name for a number, when the period's drivers name it.
+    pub fn driver_name(&self, number: &str) -> Option<&str> {
+        self.drivers
+            .iter()
+            .find(|p| p.number == number)
+            .map(|p| p.name.as_str())
+    }
+
+    pub fn signed_by(&self, signer: Signer) -> Option<&Signature> {
+        self.signatures.iter().find(|s| s.signer == signer)
+    }
+}
+
+/// The vehicle kind in words.
+pub fn kind_label(kind: VehicleKind, lang: Lang) -> &'static str {
+    match kind {
+        VehicleKind::Car => lang.pick("personbil", "car"),
+        VehicleKind::Van => lang.pick("varebil", "van"),
+    }
+}
+
+/// The credit line for place names (GeoNames, CC BY 4.0) in the document's language.
+pub fn attribution(lang: Lang) -> &'static str {
+    lang.pick(places::ATTRIBUTION_NB, places::ATTRIBUTION)
+}
+
+/// The last vehicle-odometer reading of each month in `entries` (Skatteetaten: the total is
+/// read at least monthly), with the moment it was read: the end reading of the month's last
+/// trip measured by the vehicle's odometer. Trips whose distance came from the GPS track carry
+/// no reading, and private trips carry none at all, so a month without an odometer trip has no
+/// reading rather than an estimate.
+pub fn odometer_readings(entries: &[LogEntry]) -> Vec<OdometerReading> {
+    let mut out: Vec<(time::Date, OdometerReading)> = Vec::new();
+    for e in entries {
+        let LogEntry::Trip(t) = e else { continue };
+        if t.distance_source != "odometer" {
+            continue;
+        }
+        let Some(km) = t.odometer_end_km.filter(|k| k.is_finite()) else {
+            continue;
+        };
+        let month = (t.date.year(), t.date.month());
+        let reading = OdometerReading { at: t.end, km };
+        match out.last_mut() {
+            Some((d, r)) if (d.year(), d.month()) == month => {
+                if t.end >= r.at {
+                    *r = reading;
+                    *d = t.date;
+                }
+            }
+            _ => out.push((t.date, reading)),
+        }
+    }
+    out.into_iter().map(|(_, r)| r).collect()
+}
