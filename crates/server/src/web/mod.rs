@@ -104,6 +104,7 @@ pub fn router(
         .route("/fleet/stream", get(fleet::stream))
         .route("/drivinglog", get(pages::drivinglog::page))
         .route("/drivinglog/export", get(pages::drivinglog::export))
+        .route("/drivinglog/accounts", get(pages::drivinglog::accounts))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
