@@ -303,10 +303,11 @@ pub fn attribute(e: &LogEntry, vehicle: &str, assignments: &[org::Assignment]) -
         return Some(d.to_owned());
     }
     let date = e.date();
+    let reg = domain::RegNo::parse(vehicle).ok();
     let mut who: Vec<&str> = assignments
         .iter()
         .filter(|a| {
-            a.vehicle.as_str() == vehicle && a.from <= date && a.to.is_none_or(|to| date < to)
+            reg.as_ref() == Some(&a.vehicle) && a.from <= date && a.to.is_none_or(|to| date < to)
         })
         .map(|a| a.employee.as_str())
         .collect();
@@ -474,10 +475,17 @@ pub fn payroll(
             by.entry((who, v.vehicle.to_owned())).or_default().push(e);
         }
     }
+    // A vehicle is named as the caller names it; an assignment names it by its number.
+    let name_of_vehicle = |reg: &domain::RegNo| {
+        vehicles
+            .iter()
+            .find(|v| domain::RegNo::parse(v.vehicle).ok().as_ref() == Some(reg))
+            .map_or_else(|| reg.to_string(), |v| v.vehicle.to_owned())
+    };
     for &(first, last) in months {
         for a in assignments {
             if a.from <= last && a.to.is_none_or(|to| first < to) {
-                by.entry((a.employee.clone(), a.vehicle.to_string()))
+                by.entry((a.employee.clone(), name_of_vehicle(&a.vehicle)))
                     .or_default();
             }
         }
@@ -485,9 +493,10 @@ pub fn payroll(
     let mut rows = Vec::new();
     for &(first, last) in months {
         for ((employee, vehicle), entries) in &by {
+            let reg = domain::RegNo::parse(vehicle).ok();
             let assigned = assignments.iter().any(|a| {
                 &a.employee == employee
-                    && a.vehicle.as_str() == vehicle
+                    && reg.as_ref() == Some(&a.vehicle)
                     && a.from <= last
                     && a.to.is_none_or(|to| first < to)
             });
