@@ -53,6 +53,8 @@ pub enum Cell {
     Date(Date),
     /// A moment, shown in Norwegian local time (`HH:MM` for people, ISO 8601 for machines).
     Time(Timestamp),
+    /// A moment with its date, in Norwegian local time.
+    DateTime(Timestamp),
     Yes(bool),
     /// A value from a fixed vocabulary: its machine name for RFC 4180, its words for people.
     Word {
@@ -191,7 +193,14 @@ fn csv_value(cell: &Cell, dialect: Dialect, lang: Lang) -> String {
         (Cell::Date(d), Dialect::Excel) => crate::drivinglog::fmt_date(*d, Lang::Nb),
         (Cell::Date(d), Dialect::Rfc4180) => d.to_string(),
         (Cell::Time(t), Dialect::Excel) => crate::drivinglog::clock(*t),
-        (Cell::Time(t), Dialect::Rfc4180) => local_iso(*t),
+        (Cell::Time(t) | Cell::DateTime(t), Dialect::Rfc4180) => local_iso(*t),
+        (Cell::DateTime(t), Dialect::Excel) => {
+            format!(
+                "{} {}",
+                crate::drivinglog::fmt_date(trips::oslo_date(*t), Lang::Nb),
+                crate::drivinglog::clock(*t)
+            )
+        }
         (Cell::Yes(b), Dialect::Excel) => match (b, lang) {
             (true, Lang::Nb) => "ja",
             (false, Lang::Nb) => "nei",
@@ -278,6 +287,14 @@ pub fn xlsx(tables: &[&Table], lang: Lang) -> Result<Vec<u8>, String> {
                         sheet
                             .write_string(r, c, crate::drivinglog::clock(*t))
                             .map_err(err)?;
+                    }
+                    Cell::DateTime(t) => {
+                        let s = format!(
+                            "{} {}",
+                            crate::drivinglog::fmt_date(trips::oslo_date(*t), Lang::Nb),
+                            crate::drivinglog::clock(*t)
+                        );
+                        sheet.write_string(r, c, s).map_err(err)?;
                     }
                     Cell::Word { nb, en, .. } => {
                         sheet.write_string(r, c, lang.pick(nb, en)).map_err(err)?;

@@ -300,7 +300,7 @@ fn long_text_wraps_and_is_never_cut() {
     // Every word is there, in order, spread over the cell's lines.
     let shown = shown_strings(&text).join(" ");
     for needle in [PURPOSE_120, place] {
-        let words: Vec<String> = needle.split(' ').map(|w| winansi(w)).collect();
+        let words: Vec<String> = needle.split(" ").map(winansi).collect();
         let joined = words.join(" ");
         assert!(shown.contains(&joined), "{needle} is not there in full");
     }

@@ -146,7 +146,7 @@ fn csv_for_norwegian_excel() {
         dev[1][col(&dev, "Avvik")],
         "Enheten var uten forbindelse mens kjøretøyet var i bevegelse"
     );
-    assert_eq!(dev[1][col(&dev, "Start")], "10:00");
+    assert_eq!(dev[1][col(&dev, "Start")], "04.11.2026 10:00");
     assert_eq!(dev[1][col(&dev, "Km")], "7,2");
 }
 

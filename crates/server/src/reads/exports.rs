@@ -258,7 +258,7 @@ pub fn tables_json(tables: &[Table]) -> serde_json::Value {
                         Cell::Km(v) => json!((v * 10.0).round() / 10.0 + 0.0),
                         Cell::Count(n) => json!(n),
                         Cell::Date(d) => json!(d.to_string()),
-                        Cell::Time(t) => json!(t.rfc3339()),
+                        Cell::Time(t) | Cell::DateTime(t) => json!(t.rfc3339()),
                         Cell::Yes(b) => json!(b),
                         Cell::Word { key, .. } => json!(key),
                     };
@@ -421,8 +421,7 @@ impl Reads {
         who: &Who,
         asked: Option<ReadPurpose>,
         org: &org::Org,
-        from: time::Date,
-        to: time::Date,
+        (from, to): (time::Date, time::Date),
         format: &Format,
         what: String,
     ) -> Result<super::Granted, ReadError> {
@@ -474,8 +473,7 @@ impl Reads {
             who,
             asked,
             &org,
-            from,
-            to,
+            (from, to),
             format,
             format!("driving log, all vehicles {month}"),
         )?;
@@ -566,8 +564,7 @@ impl Reads {
             who,
             asked,
             &org,
-            from,
-            to,
+            (from, to),
             format,
             format!("tax year {} to {to}, all vehicles and employees", to.year()),
         )?;
@@ -609,8 +606,7 @@ impl Reads {
             who,
             asked,
             &org,
-            from,
-            to,
+            (from, to),
             format,
             format!("payroll private km {period}, all employees"),
         )?;
