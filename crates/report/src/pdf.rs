@@ -83,16 +83,33 @@ pub fn winansi_byte(c: char) -> Option<u8> {
     }
 }
 
-/// `s` as WinAnsi bytes: whitespace controls (tab, newline) become a space, anything the
-/// encoding cannot show becomes `?`.
+/// `s` as WinAnsi bytes: whitespace controls (tab, newline) become a space, a few common
+/// symbols their ASCII look-alikes (`→` is `->`), anything else the encoding cannot show `?`.
 pub fn encode_winansi(s: &str) -> Vec<u8> {
-    s.chars()
-        .map(|c| match winansi_byte(c) {
-            Some(b) => b,
-            None if c.is_whitespace() => b' ',
-            None => b'?',
-        })
-        .collect()
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match (winansi_byte(c), substitute(c)) {
+            (Some(b), _) => out.push(b),
+            (None, Some(sub)) => out.extend_from_slice(sub),
+            (None, None) if c.is_whitespace() => out.push(b' '),
+            (None, None) => out.push(b'?'),
+        }
+    }
+    out
+}
+
+/// What a few common characters outside WinAnsi print as, instead of `?` (an arrow in a
+/// deviation's note: "10 091,8 → 10 000,5").
+fn substitute(c: char) -> Option<&'static [u8]> {
+    Some(match c {
+        '→' | '⟶' => b"->",
+        '←' => b"<-",
+        '≥' => b">=",
+        '≤' => b"<=",
+        '−' | '‐' | '‑' => b"-",
+        '\u{2009}' | '\u{202f}' => b" ",
+        _ => return None,
+    })
 }
 
 fn bytes_width(bytes: &[u8], font: Font, size: f32) -> f32 {
@@ -443,6 +460,10 @@ mod tests {
         assert_eq!(encode_winansi("–…€"), b"\x96\x85\x80");
         assert_eq!(encode_winansi("a\u{0101}b🚗č"), b"a?b??");
         assert_eq!(encode_winansi("a\tb\nc\u{7}"), b"a b c?");
+        assert_eq!(
+            encode_winansi("10 091,8 → 10 000,5"),
+            b"10 091,8 -> 10 000,5"
+        );
     }
 
     #[test]
