@@ -199,7 +199,6 @@ fn body(
                     @else { span.badge.unclassified { (lang.t("nei", "no")) } }
                 } }
             }
-            (downloads(lang, &q, &log.period))
             @if log.entries.is_empty() {
                 p { (lang.t("Ingen turer i denne måneden.", "No trips in this month.")) }
             } @else {
@@ -222,6 +221,7 @@ fn body(
                     }
                 }
             }
+            (downloads(lang, &q, &log.period))
         }
         section.card aria-labelledby="dev-h" {
             h2 #dev-h { (lang.t("Avvik", "Deviations")) }
