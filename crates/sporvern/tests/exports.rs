@@ -213,6 +213,21 @@ async fn the_accountants_month_through_the_api_and_the_command_line() {
     assert_eq!(json["payroll"][0]["employee_number"], "1001");
     assert_eq!(json["payroll"][0]["private_km"], 0.0);
 
+    // The driver downloads her own month, in English for a change.
+    let (status, _, own) = get(
+        &app,
+        "/api/v1/vehicles/EK12345/driving-log?month=2026-11&format=csv&lang=en",
+        &kari,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let own = String::from_utf8(own).expect("utf-8");
+    assert!(own.starts_with("\u{feff}Vehicle;Trip id;Date;"), "{own}");
+    assert!(
+        own.contains(";Odometer;1001;Kari Nordmann;Business;"),
+        "{own}"
+    );
+
     // A driver cannot read every vehicle; the refusal is on the ledger.
     let (status, _, body) = get(&app, "/api/v1/driving-log?month=2026-11&format=zip", &kari).await;
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));

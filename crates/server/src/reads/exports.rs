@@ -391,8 +391,13 @@ impl Reads {
         let (from, to) = report::period(period).map_err(ReadError::Invalid)?;
         let org = self.store.load_org()?;
         let users = self.store.users()?;
+        let mut drivers = people_of(&org, &log.vehicle, from, to, &log.entries);
+        if who.role == access::Role::Employee {
+            // A driver's own copy names the driver, not the colleagues who shared the vehicle.
+            drivers.retain(|p| who.employee() == Some(p.number.as_str()));
+        }
         let doc = LogDoc {
-            drivers: people_of(&org, &log.vehicle, from, to, &log.entries),
+            drivers,
             signatures: signatures_of(&org, &users, &log.signoffs),
             readings: report::odometer_readings(&log.entries),
             log,
