@@ -228,6 +228,33 @@ async fn the_accountants_month_through_the_api_and_the_command_line() {
         "{own}"
     );
 
+    // Bad requests say what to fix.
+    for (path, says) in [
+        (
+            "/api/v1/driving-log?month=2026-11&format=docx",
+            "format is json, pdf, csv, xlsx or zip",
+        ),
+        ("/api/v1/driving-log?month=2026", "per month, YYYY-MM"),
+        (
+            "/api/v1/tax-year?month=2026&format=csv&part=nope",
+            "part is one of per-vehicle, per-employee",
+        ),
+        ("/api/v1/payroll?month=2026-13", "a period is YYYY-MM"),
+        (
+            "/api/v1/payroll?month=2026&format=csv&dialect=tsv",
+            "a CSV dialect is excel",
+        ),
+        (
+            "/api/v1/driving-log?month=2026-11&format=pdf",
+            "for several vehicles ask for zip",
+        ),
+    ] {
+        let (status, _, body) = get(&app, path, &lars).await;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains(says), "{path}: {body}");
+    }
+
     // A driver cannot read every vehicle; the refusal is on the ledger.
     let (status, _, body) = get(&app, "/api/v1/driving-log?month=2026-11&format=zip", &kari).await;
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));

@@ -471,6 +471,11 @@ impl Reads {
                 "all vehicles are exported per month, YYYY-MM, not {month:?}"
             )));
         }
+        if *format == Format::Pdf {
+            return Err(ReadError::Invalid(
+                "a PDF is one vehicle's driving log; for several vehicles ask for zip".to_owned(),
+            ));
+        }
         let (from, to) = report::period(month).map_err(ReadError::Invalid)?;
         let org = self.store.load_org()?;
         let users = self.store.users()?;
@@ -564,6 +569,11 @@ impl Reads {
     ) -> Result<Download, ReadError> {
         let (_, to) = report::period(period).map_err(ReadError::Invalid)?;
         let from = year_start(to)?;
+        if *format == Format::Pdf {
+            return Err(ReadError::Invalid(
+                "there is no PDF of this table; ask for csv, xlsx, zip or json".to_owned(),
+            ));
+        }
         let org = self.store.load_org()?;
         let g = self.authorise_all(
             who,
@@ -606,6 +616,11 @@ impl Reads {
     ) -> Result<Download, ReadError> {
         let (first, to) = report::period(period).map_err(ReadError::Invalid)?;
         let from = year_start(to)?;
+        if *format == Format::Pdf {
+            return Err(ReadError::Invalid(
+                "there is no PDF of this table; ask for csv, xlsx, zip or json".to_owned(),
+            ));
+        }
         let org = self.store.load_org()?;
         let g = self.authorise_all(
             who,
