@@ -203,6 +203,7 @@ impl<'r, 'a> Writer<'r, 'a> {
         };
         left.push((lang.pick("Sjåfør", "Driver"), drivers));
 
+        let year_status;
         let status = match (r.signed_by(Signer::Driver), r.signed_by(Signer::Keeper)) {
             (_, Some(_)) => lang.pick(
                 "signert av sjåfør og kjørebokfører",
@@ -213,10 +214,18 @@ impl<'r, 'a> Writer<'r, 'a> {
                 "signed by the driver, awaiting the log keeper",
             ),
             (None, None) if r.period.len() == 7 => lang.pick("ikke signert", "not signed"),
-            (None, None) => lang.pick(
-                "signeres per måned (se hver måneds kjørebok)",
-                "signed per month (see each month's log)",
-            ),
+            (None, None) => {
+                let keeper = r
+                    .signatures
+                    .iter()
+                    .filter(|s| s.signer == Signer::Keeper)
+                    .count();
+                year_status = match lang {
+                    Lang::Nb => format!("{keeper} av 12 måneder signert av kjørebokføreren"),
+                    Lang::En => format!("{keeper} of 12 months signed by the log keeper"),
+                };
+                year_status.as_str()
+            }
         };
         let right: Vec<(&str, String)> = vec![
             (lang.pick("Periode", "Period"), period_range(r.period, lang)),
@@ -660,14 +669,15 @@ impl<'r, 'a> Writer<'r, 'a> {
                 )
             } else {
                 lang.pick(
-                    "Kjøreboken signeres per måned; signaturene står i hver måneds kjørebok.",
-                    "The log is signed per month; the signatures are in each month's log.",
+                    "Kjøreboken signeres per måned; ingen måned i perioden er signert ennå.",
+                    "The log is signed per month; no month of the period is signed yet.",
                 )
             });
             return;
         }
-        let fixed = 80.0 + 150.0 + 70.0 + 90.0;
+        let fixed = 70.0 + 80.0 + 150.0 + 70.0 + 90.0;
         let cols = [
+            col(lang.pick("Måned", "Month"), 70.0, Align::Left),
             col(lang.pick("Rolle", "Role"), 80.0, Align::Left),
             col(
                 lang.pick("Navn (ansattnr.)", "Name (employee no.)"),
@@ -688,6 +698,7 @@ impl<'r, 'a> Writer<'r, 'a> {
             .iter()
             .map(|s| {
                 Row::plain(vec![
+                    period_label(&s.month, lang),
                     s.signer.label(lang).to_owned(),
                     s.person
                         .as_ref()

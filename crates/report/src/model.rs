@@ -46,9 +46,11 @@ impl Signer {
     }
 }
 
-/// A month's signature: the role, the user who signed, and when.
+/// A month's signature: the month, the role, the user who signed, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
+    /// The month signed, `YYYY-MM`.
+    pub month: String,
     pub signer: Signer,
     /// The user name that signed.
     pub user: String,
@@ -85,7 +87,7 @@ pub struct DrivingLogReport<'a> {
     /// The employees assigned the vehicle in the period; also how a trip's driver number is
     /// given its name.
     pub drivers: &'a [Person],
-    /// The month's sign-offs (none for a year).
+    /// The sign-offs of the period's months (a year's: every month's).
     pub signatures: &'a [Signature],
     /// The calendar year to the end of the period, for the tax thresholds.
     pub year: &'a YearTotals,
@@ -108,8 +110,11 @@ impl DrivingLogReport<'_> {
             .map(|p| p.name.as_str())
     }
 
+    /// The month's signature in a role; none for a year, which is signed month by month.
     pub fn signed_by(&self, signer: Signer) -> Option<&Signature> {
-        self.signatures.iter().find(|s| s.signer == signer)
+        self.signatures
+            .iter()
+            .find(|s| s.signer == signer && s.month == self.period)
     }
 }
 

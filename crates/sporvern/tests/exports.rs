@@ -143,6 +143,28 @@ async fn the_accountants_month_through_the_api_and_the_command_line() {
         }
     }
 
+    // The year's PDF carries every month's signatures.
+    let (status, _, pdf) = get(
+        &app,
+        "/api/v1/vehicles/EK12345/driving-log?month=2026&format=pdf",
+        &lars,
+    )
+    .await;
+    assert_eq!(status, 200);
+    if let Some(text) = pdftotext(&pdf) {
+        let flat = squash(&text);
+        for needle in [
+            "1 av 12 måneder signert av kjørebokføreren",
+            "november 2026 Sjåfør Kari Nordmann (1001) kari",
+            "november 2026 Kjørebokfører – lars",
+        ] {
+            assert!(
+                flat.contains(needle),
+                "the year's PDF lacks {needle:?}:\n{text}"
+            );
+        }
+    }
+
     // Every vehicle's month in one ZIP.
     let (status, head, zip) =
         get(&app, "/api/v1/driving-log?month=2026-11&format=zip", &lars).await;

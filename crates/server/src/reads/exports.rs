@@ -186,11 +186,13 @@ fn everyone(org: &org::Org) -> Vec<Person> {
 fn signatures_of(
     org: &org::Org,
     users: &[storage::UserRow],
+    month: &str,
     signoffs: &[(SignRole, String, domain::Timestamp)],
 ) -> Vec<Signature> {
     signoffs
         .iter()
         .map(|(role, by, at)| Signature {
+            month: month.to_owned(),
             signer: match role {
                 SignRole::Driver => Signer::Driver,
                 SignRole::Keeper => Signer::Keeper,
@@ -396,9 +398,26 @@ impl Reads {
             // A driver's own copy names the driver, not the colleagues who shared the vehicle.
             drivers.retain(|p| who.employee() == Some(p.number.as_str()));
         }
+        // A year is signed month by month: every month's signatures.
+        let signatures = if period.len() == 4 {
+            let (_, id) = self.vehicle(reg)?;
+            let mut all = Vec::new();
+            for m in 1..=12 {
+                let month = format!("{period}-{m:02}");
+                all.extend(signatures_of(
+                    &org,
+                    &users,
+                    &month,
+                    &self.store.signoffs(id, &month)?,
+                ));
+            }
+            all
+        } else {
+            signatures_of(&org, &users, period, &log.signoffs)
+        };
         let doc = LogDoc {
             drivers,
-            signatures: signatures_of(&org, &users, &log.signoffs),
+            signatures,
             readings: report::odometer_readings(&log.entries),
             log,
         };
@@ -496,7 +515,7 @@ impl Reads {
                 purposes::tax::totals(&self.store.driving_log(&g.cap, id, year_start(to)?, to)?);
             docs.push(LogDoc {
                 drivers: people_of(&org, &reg, from, to, &entries),
-                signatures: signatures_of(&org, &users, &signoffs),
+                signatures: signatures_of(&org, &users, month, &signoffs),
                 readings: report::odometer_readings(&entries),
                 log: DrivingLogPeriod {
                     notices: purposes::tax::notices(kind, &year),
