@@ -15,7 +15,7 @@ use super::super::i18n::{Lang, km, month_name};
 use super::super::layout::Page;
 use super::super::session::{Viewer, encode};
 use super::super::{FormResult, Web, blocking};
-use super::{failed, local};
+use super::failed;
 use crate::ingest::now;
 use crate::reads::DrivingLogPeriod as Log;
 use crate::reads::Who;
@@ -238,7 +238,7 @@ fn body(
                         th scope="col" { (lang.t("Merknad", "Note")) }
                     } }
                     tbody { @for d in &log.deviations { tr {
-                        td.nowrap { (local(d.from)) } td.nowrap { (local(d.to)) }
+                        td.nowrap { (moment(lang, d.from)) } td.nowrap { (moment(lang, d.to)) }
                         td { (deviation(lang, &d.kind)) }
                         td.num { (km(lang, d.km)) } td { (d.note) }
                     } } }
@@ -249,9 +249,9 @@ fn body(
             h2 #sign-h { (lang.t("Signering", "Sign-off")) }
             ul {
                 li { (lang.t("Sjåfør: ", "Driver: "))
-                    @if let Some((_, by, at)) = driver_signed { (names.user(by)) ", " (local(*at)) } @else { (lang.t("ikke signert", "not signed")) } }
+                    @if let Some((_, by, at)) = driver_signed { (names.user(by)) ", " (moment(lang, *at)) } @else { (lang.t("ikke signert", "not signed")) } }
                 li { (lang.t("Kjørebokfører: ", "Log keeper: "))
-                    @if let Some((_, by, at)) = keeper_signed { (names.user(by)) ", " (local(*at)) } @else { (lang.t("ikke signert", "not signed")) } }
+                    @if let Some((_, by, at)) = keeper_signed { (names.user(by)) ", " (moment(lang, *at)) } @else { (lang.t("ikke signert", "not signed")) } }
             }
             @if keeper_signed.is_none() && viewer.holds(access::Role::LogKeeper) {
                 form method="post" action="/drivinglog/sign" {
@@ -282,6 +282,11 @@ fn date(lang: Lang, d: time::Date) -> String {
         Lang::Nb => format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year()),
         Lang::En => d.to_string(),
     }
+}
+
+/// A moment in Norwegian time, its date as the page's language writes it.
+fn moment(lang: Lang, t: domain::Timestamp) -> String {
+    format!("{} {}", date(lang, data::today(t)), data::clock(t))
 }
 
 fn deviation(lang: Lang, kind: &str) -> &'static str {
