@@ -69,7 +69,9 @@ pub fn trips_table(logs: &[DrivingLogReport]) -> Table {
                 }
                 LogEntry::Trip(t) => {
                     let (src_nb, src_en) = words::distance_source(&t.distance_source);
-                    let driver = t.driver.as_deref().filter(|d| !d.trim().is_empty());
+                    let driver =
+                        log.driver_of(t.id, t.driver.as_deref().filter(|d| !d.trim().is_empty()));
+                    let driver = driver.as_deref();
                     vec![
                         reg,
                         Cell::Count(t.id),

@@ -43,6 +43,7 @@ pub fn driving_log_pdf(r: &DrivingLogReport, lang: Lang) -> Vec<u8> {
     w.totals();
     w.odometer();
     w.deviations();
+    w.supplements();
     w.signatures();
     w.footers();
     let info = Info {
@@ -658,6 +659,68 @@ impl<'r, 'a> Writer<'r, 'a> {
         self.table(&cols, &rows);
     }
 
+    /// Corrections of a trip's driver: the recorded driver stays visible here.
+    fn supplements(&mut self) {
+        if self.r.supplements.is_empty() {
+            return;
+        }
+        let lang = self.lang;
+        self.heading(
+            lang.pick("Tillegg: rettet sjåfør", "Supplements: corrected drivers"),
+            3.0 * LINE,
+        );
+        let r = self.r;
+        let fixed = 60.0 + 60.0 + 140.0 + 140.0 + 80.0 + 90.0;
+        let cols = [
+            col(lang.pick("Tur", "Trip"), 60.0, Align::Left),
+            col(lang.pick("Dato", "Date"), 60.0, Align::Left),
+            col(
+                lang.pick("Registrert sjåfør", "Recorded driver"),
+                140.0,
+                Align::Left,
+            ),
+            col(
+                lang.pick("Riktig sjåfør", "Right driver"),
+                140.0,
+                Align::Left,
+            ),
+            col(lang.pick("Rettet av", "Corrected by"), 80.0, Align::Left),
+            col(lang.pick("Tidspunkt", "When"), 90.0, Align::Left),
+            col(
+                lang.pick("Begrunnelse", "Reason"),
+                CONTENT_W - fixed,
+                Align::Left,
+            ),
+        ];
+        let rows: Vec<Row> = r
+            .supplements
+            .iter()
+            .map(|s| {
+                let date = r
+                    .entries
+                    .iter()
+                    .find(|e| entry_id(e) == s.trip)
+                    .map_or_else(|| DASH.to_owned(), |e| fmt_date(e.date(), lang));
+                Row::plain(vec![
+                    s.trip.to_string(),
+                    date,
+                    s.recorded
+                        .as_deref()
+                        .map_or_else(|| DASH.to_owned(), |d| r.driver_label(d)),
+                    r.driver_label(&s.driver),
+                    s.by.clone(),
+                    fmt_datetime(s.at, lang),
+                    s.reason.clone(),
+                ])
+            })
+            .collect();
+        self.table(&cols, &rows);
+        self.note(lang.pick(
+            "Rettelsen står ved siden av turen; registrert sjåfør, distanse, dato og klokkeslett er uendret.",
+            "The correction stands beside the trip; the recorded driver, distance, date and time are unchanged.",
+        ));
+    }
+
     fn signatures(&mut self) {
         let lang = self.lang;
         self.heading(lang.pick("Signaturer", "Signatures"), 3.0 * LINE);
@@ -705,7 +768,7 @@ impl<'r, 'a> Writer<'r, 'a> {
                         .map_or_else(|| DASH.to_owned(), |p| format!("{} ({})", p.name, p.number)),
                     s.user.clone(),
                     fmt_datetime(s.at, lang),
-                    s.signer.confirms(lang).to_owned(),
+                    s.says(lang),
                 ])
             })
             .collect();
@@ -811,10 +874,15 @@ pub(crate) fn trip_row(r: &DrivingLogReport, e: &LogEntry, lang: Lang) -> TripRo
         odo(t.odometer_end_km),
         fmt_km(t.km, lang),
         lang.pick(src_nb, src_en).to_owned(),
-        t.driver
-            .as_deref()
-            .filter(|d| !d.trim().is_empty())
-            .map_or_else(|| DASH.to_owned(), |d| r.driver_label(d)),
+        match r.driver_of(t.id, t.driver.as_deref().filter(|d| !d.trim().is_empty())) {
+            Some(d) if r.supplements.iter().any(|s| s.trip == t.id) => format!(
+                "{} {}",
+                r.driver_label(&d),
+                lang.pick("(rettet, se tillegg)", "(corrected, see supplements)")
+            ),
+            Some(d) => r.driver_label(&d),
+            None => DASH.to_owned(),
+        },
         kind.to_owned(),
         purpose,
     ];
@@ -823,6 +891,14 @@ pub(crate) fn trip_row(r: &DrivingLogReport, e: &LogEntry, lang: Lang) -> TripRo
         private: false,
         pending: t.classification == Classification::Unclassified,
         by_track,
+    }
+}
+
+fn entry_id(e: &LogEntry) -> i64 {
+    match e {
+        LogEntry::Trip(t) => t.id,
+        LogEntry::Private(p) => p.id,
+        LogEntry::Unclassified(p) => p.id,
     }
 }
 
@@ -993,6 +1069,7 @@ mod tests {
             drivers: &drivers,
             signatures: &[],
             year: &year,
+            supplements: &[],
         };
         f(&r)
     }

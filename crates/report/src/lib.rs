@@ -29,8 +29,8 @@ pub use csv::{csv_field, period};
 pub use drivinglog::driving_log_pdf;
 pub use htmldoc::html_document_pdf;
 pub use model::{
-    DrivingLogReport, OdometerReading, Person, Signature, Signer, attribution, kind_label,
-    odometer_readings,
+    DrivingLogReport, OdometerReading, Person, Signature, Signer, Supplement, attribution,
+    kind_label, odometer_readings,
 };
 pub use table::{Cell, Column, Dialect, Table, xlsx};
 pub use words::{deviation as deviation_words, distance_source, entry_type};

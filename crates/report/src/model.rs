@@ -57,6 +57,37 @@ pub struct Signature {
     /// The signer's name and employee number, when the user is an employee.
     pub person: Option<Person>,
     pub at: Timestamp,
+    /// The log keeper sent the month back to the driver with this comment (not a signature
+    /// of the month, but a step of its review the log keeps).
+    pub returned: Option<String>,
+}
+
+impl Signature {
+    /// What this step says: the role's confirmation, or the keeper's comment when returned.
+    pub fn says(&self, lang: Lang) -> String {
+        match &self.returned {
+            Some(comment) => match lang {
+                Lang::Nb => format!("Sendte måneden tilbake til sjåføren: «{comment}»"),
+                Lang::En => format!("Returned the month to the driver: “{comment}”"),
+            },
+            None => self.signer.confirms(lang).to_owned(),
+        }
+    }
+}
+
+/// A correction of a trip's driver, recorded beside the trip (the recorded driver, distance,
+/// date and time never change): the log shows it as a supplement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supplement {
+    pub trip: i64,
+    /// The employee number recorded first (none when the unit knew no driver).
+    pub recorded: Option<String>,
+    /// The right driver's employee number.
+    pub driver: String,
+    pub reason: String,
+    /// The user who recorded the correction.
+    pub by: String,
+    pub at: Timestamp,
 }
 
 /// A reading of the vehicle's own odometer (CAN/OBD or a configured virtual odometer): the
@@ -91,6 +122,8 @@ pub struct DrivingLogReport<'a> {
     pub signatures: &'a [Signature],
     /// The calendar year to the end of the period, for the tax thresholds.
     pub year: &'a YearTotals,
+    /// Corrections of trips' drivers, oldest first.
+    pub supplements: &'a [Supplement],
 }
 
 impl DrivingLogReport<'_> {
@@ -110,11 +143,34 @@ impl DrivingLogReport<'_> {
             .map(|p| p.name.as_str())
     }
 
-    /// The month's signature in a role; none for a year, which is signed month by month.
+    /// The month's signature in a role; none for a year, which is signed month by month. A
+    /// month sent back to the driver is not signed by the keeper, nor by the driver until the
+    /// driver signs again.
     pub fn signed_by(&self, signer: Signer) -> Option<&Signature> {
-        self.signatures
+        let month: Vec<&Signature> = self
+            .signatures
             .iter()
-            .find(|s| s.signer == signer && s.month == self.period)
+            .filter(|s| s.month == self.period)
+            .collect();
+        let after_return = month
+            .iter()
+            .rposition(|s| s.returned.is_some())
+            .map_or(0, |i| i + 1);
+        month[after_return..]
+            .iter()
+            .rev()
+            .find(|s| s.signer == signer)
+            .copied()
+    }
+
+    /// The driver a trip is attributed to now: the latest correction, else the recorded one.
+    pub fn driver_of(&self, trip: i64, recorded: Option<&str>) -> Option<String> {
+        self.supplements
+            .iter()
+            .rev()
+            .find(|s| s.trip == trip)
+            .map(|s| s.driver.clone())
+            .or_else(|| recorded.map(str::to_owned))
     }
 }
 

@@ -430,3 +430,44 @@ fn pdftotext_reads_every_page_of_a_long_log() {
     assert!(text.contains(&format!("Side 1 av {pages}")));
     assert!(text.contains(&format!("Side {pages} av {pages}")));
 }
+
+/// A corrected driver shows beside the trip, and the recorded one stays in the supplements;
+/// a month the keeper sent back shows the comment and is not signed by the keeper.
+#[test]
+fn supplements_and_a_returned_month() {
+    let entries = month();
+    let (devs, reads) = (deviations(), readings());
+    let mut x = extras();
+    x.drivers.push(report::Person {
+        number: "E-2001".into(),
+        name: "Bjørn Bokholder".into(),
+    });
+    x.supplements.push(report::Supplement {
+        trip: 1,
+        recorded: Some("E-1042".into()),
+        driver: "E-2001".into(),
+        reason: "Byttet bil med Åse den dagen".into(),
+        by: "bokholder".into(),
+        // 2026-11-20 12:00 UTC = 13:00 CET.
+        at: domain::Timestamp::from_secs(1_795_176_000),
+    });
+    let mut returned = x.signatures[1].clone();
+    returned.returned = Some("Tur 2 mangler formål".into());
+    let mut again = x.signatures[0].clone();
+    again.at = domain::Timestamp::from_secs(returned.at.millis() / 1000 + 600);
+    x.signatures = vec![x.signatures[0].clone(), returned, again];
+    let pdf = driving_log_pdf(&report(&entries, &devs, &reads, &x), Lang::Nb);
+    let text = all_text(&pdf);
+    for s in [
+        "Tillegg: rettet sjåfør",
+        "Bjørn Bokholder (E-2001) (rettet, se tillegg)",
+        "Åse Kjærstad-Øvrebø (E-1042)",
+        "Byttet bil med Åse den dagen",
+        "20.11.2026 kl. 13:00",
+        "Sendte måneden tilbake til sjåføren: «Tur 2 mangler formål»",
+        "signert av sjåføren, venter på kjørebokføreren",
+    ] {
+        assert!(has(&text, s), "missing {s}");
+    }
+    assert!(!has(&text, "signert av sjåfør og kjørebokfører"));
+}

@@ -127,6 +127,7 @@ impl LogDoc {
             drivers: &self.drivers,
             signatures: &self.signatures,
             year: &self.log.year,
+            supplements: &[],
         }
     }
 }
@@ -208,6 +209,7 @@ fn signatures_of(
                     name: e.name.clone(),
                 }),
             at: *at,
+            returned: None,
         })
         .collect()
 }
