@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::ingest::now;
 use crate::purpose_worker::Shared;
+use crate::reads::exports::{Download, Format};
 use crate::reads::{ReadError, Reads, Who};
 
 /// How long a token from `POST /api/v1/login` is valid.
@@ -91,6 +92,9 @@ pub enum Op {
     MyExport,
     AccessReport,
     Followups,
+    FleetMonthExport,
+    TaxYear,
+    Payroll,
 }
 
 /// A query parameter, for the OpenAPI document.
@@ -137,7 +141,32 @@ const MONTH: Param = Param {
 const FORMAT: Param = Param {
     name: "format",
     required: false,
-    description: "json (default), csv or pdf (an export, recorded as one).",
+    description: "json (default), pdf, csv, xlsx or zip (pdf, every table as csv, the workbook); every file is an export, recorded as one.",
+};
+const FILE_FORMAT: Param = Param {
+    name: "format",
+    required: false,
+    description: "json (default), csv, xlsx or zip (every table as csv, the workbook; for all vehicles also each vehicle's pdf); every file is an export, recorded as one.",
+};
+const DIALECT: Param = Param {
+    name: "dialect",
+    required: false,
+    description: "For csv and zip: excel (default: semicolon, decimal comma, UTF-8 with BOM, for Norwegian Excel) or rfc4180 (comma, decimal point, ISO dates, for programs).",
+};
+const PART: Param = Param {
+    name: "part",
+    required: false,
+    description: "For csv: which table (driving log: trips (default), summary, deviations; tax year: per-vehicle (default), per-employee). Columns in docs/exports.md.",
+};
+const YEAR_MONTH: Param = Param {
+    name: "month",
+    required: true,
+    description: "YYYY for the whole year, or YYYY-MM for the year up to the end of that month.",
+};
+const ONE_MONTH: Param = Param {
+    name: "month",
+    required: true,
+    description: "YYYY-MM.",
 };
 const SUBJECT: Param = Param {
     name: "subject",
@@ -248,7 +277,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
-        query: &[ROLE, PURPOSE, MONTH, FORMAT, LANG],
+        query: &[ROLE, PURPOSE, MONTH, FORMAT, DIALECT, PART, LANG],
         ..ep(
             Method::Get,
             "/api/v1/vehicles/{reg}/driving-log",
@@ -432,6 +461,39 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Reach::AccessRequest,
         )
     },
+    Endpoint {
+        query: &[ROLE, PURPOSE, ONE_MONTH, FILE_FORMAT, DIALECT, PART, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/driving-log",
+            Op::FleetMonthExport,
+            "Every vehicle's driving log for one month in one download (the log keeper's): trips, summary and deviations of all vehicles; as zip also each vehicle's PDF.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, YEAR_MONTH, FILE_FORMAT, DIALECT, PART, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/tax-year",
+            Op::TaxYear,
+            "The tax year per vehicle and per employee: business and private km, private days, and the thresholds (occasional private use at most 10 days and 1,000 km; 40,000 km of business driving).",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, MONTH, FILE_FORMAT, DIALECT, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/payroll",
+            Op::Payroll,
+            "Private km per employee per month and vehicle, with the year so far: the payroll's input to the benefit taxation of company cars (firmabilbeskatning).",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
 ];
 
 pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
@@ -522,6 +584,9 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::MyExport => get(my_export),
         Op::AccessReport => get(access_report),
         Op::Followups => get(followups),
+        Op::FleetMonthExport => get(fleet_month_export),
+        Op::TaxYear => get(tax_year),
+        Op::Payroll => get(payroll),
     }
 }
 
@@ -837,7 +902,113 @@ struct LogQuery {
     purpose: Option<String>,
     month: Option<String>,
     format: Option<String>,
+    dialect: Option<String>,
+    part: Option<String>,
     lang: Option<String>,
+}
+
+fn report_lang(lang: Option<&str>) -> report::Lang {
+    match lang {
+        Some("en") => report::Lang::En,
+        _ => report::Lang::Nb,
+    }
+}
+
+/// A file as an attachment.
+fn download(d: Download) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, d.content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", d.file_name),
+            ),
+        ],
+        d.bytes,
+    )
+        .into_response()
+}
+
+/// Which all-vehicle export a handler serves.
+#[derive(Clone, Copy)]
+enum Accounts {
+    FleetMonth,
+    TaxYear,
+    Payroll,
+}
+
+/// The log keeper's all-vehicle exports: one read each, through `reads::exports`.
+async fn accounts(state: ApiState, headers: HeaderMap, q: LogQuery, which: Accounts) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let Some(month) = q.month.clone() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Month missing",
+            match which {
+                Accounts::FleetMonth => "add ?month=YYYY-MM",
+                Accounts::TaxYear => {
+                    "add ?month=YYYY (the year) or YYYY-MM (the year to the end of that month)"
+                }
+                Accounts::Payroll => {
+                    "add ?month=YYYY-MM (a month) or YYYY (every month of the year)"
+                }
+            },
+        );
+    };
+    let format = match Format::parse(
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        q.part.as_deref(),
+        Format::Json,
+    ) {
+        Ok(f) => f,
+        Err(e) => return read_problem(e),
+    };
+    let lang = report_lang(q.lang.as_deref());
+    let reads = state.reads.clone();
+    run(
+        move || match which {
+            Accounts::FleetMonth => reads.fleet_month_download(&w, purpose, &month, &format, lang),
+            Accounts::TaxYear => reads.tax_year_download(&w, purpose, &month, &format, lang),
+            Accounts::Payroll => reads.payroll_download(&w, purpose, &month, &format, lang),
+        },
+        |d| {
+            if d.content_type == "application/json" {
+                ([(header::CONTENT_TYPE, d.content_type)], d.bytes).into_response()
+            } else {
+                download(d)
+            }
+        },
+    )
+    .await
+}
+
+async fn fleet_month_export(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    accounts(state, headers, q, Accounts::FleetMonth).await
+}
+
+async fn tax_year(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    accounts(state, headers, q, Accounts::TaxYear).await
+}
+
+async fn payroll(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    accounts(state, headers, q, Accounts::Payroll).await
 }
 
 async fn driving_log(
@@ -858,65 +1029,47 @@ async fn driving_log(
             "add ?month=YYYY-MM (or YYYY for a year)",
         );
     };
-    let format = q.format.clone().unwrap_or_else(|| "json".to_owned());
-    let action = match format.as_str() {
-        "json" => Action::Read,
-        "csv" | "pdf" => Action::Export,
-        other => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Unknown format",
-                format!("format is json, csv or pdf, not {other:?}"),
-            );
-        }
+    let format = match Format::parse(
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        q.part.as_deref(),
+        Format::Json,
+    ) {
+        Ok(f) => f,
+        Err(e) => return read_problem(e),
     };
-    let lang = match q.lang.as_deref() {
-        Some("en") => report::Lang::En,
-        _ => report::Lang::Nb,
-    };
+    let lang = report_lang(q.lang.as_deref());
     let reads = state.reads.clone();
-    run(move || reads.driving_log(&w, purpose, &reg, &month, action), move |log| {
-        let file = format!("kjorebok-{}-{}", log.vehicle.as_str().replace(' ', ""), log.period);
-        match format.as_str() {
-            "csv" => (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.csv\"")),
-                ],
-                log.csv(),
-            )
-                .into_response(),
-            "pdf" => (
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.pdf\"")),
-                ],
-                log.pdf(lang),
-            )
-                .into_response(),
-            _ => Json(json!({
-                "vehicle": log.vehicle.to_string(),
-                "period": log.period,
-                "entries": log.entries.iter().map(entry_json).collect::<Vec<_>>(),
-                "deviations": log.deviations.iter().map(|d| json!({
-                    "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
-                    "kind": d.kind, "km": d.km, "note": d.note,
-                    "odometer_before_km": d.odometer_km.map(|o| o.0),
-                    "odometer_after_km": d.odometer_km.map(|o| o.1),
-                })).collect::<Vec<_>>(),
-                "odometer_readings": log.odometer_readings.iter().map(|r| json!({
-                    "date": r.date.to_string(), "km": r.km,
-                })).collect::<Vec<_>>(),
-                "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
-                "driver_corrections": log.driver_corrections.iter().map(|c| json!({
-                    "trip": c.trip, "recorded_driver": c.recorded, "driver": c.driver,
-                    "reason": c.reason, "by": c.by, "at": c.at.rfc3339(),
-                })).collect::<Vec<_>>(),
-                "year_to_date": totals_json(&log.year),
-                "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
-            }))
-            .into_response(),
-        }
+    if format != Format::Json {
+        return run(
+            move || reads.driving_log_download(&w, purpose, &reg, &month, &format, lang),
+            download,
+        )
+        .await;
+    }
+    run(move || reads.driving_log(&w, purpose, &reg, &month, Action::Read), move |log| {
+        Json(json!({
+            "vehicle": log.vehicle.to_string(),
+            "period": log.period,
+            "entries": log.entries.iter().map(entry_json).collect::<Vec<_>>(),
+            "deviations": log.deviations.iter().map(|d| json!({
+                "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
+                "kind": d.kind, "km": d.km, "note": d.note,
+                "odometer_before_km": d.odometer_km.map(|o| o.0),
+                "odometer_after_km": d.odometer_km.map(|o| o.1),
+            })).collect::<Vec<_>>(),
+            "odometer_readings": log.odometer_readings.iter().map(|r| json!({
+                "date": r.date.to_string(), "km": r.km,
+            })).collect::<Vec<_>>(),
+            "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
+            "driver_corrections": log.driver_corrections.iter().map(|c| json!({
+                "trip": c.trip, "recorded_driver": c.recorded, "driver": c.driver,
+                "reason": c.reason, "by": c.by, "at": c.at.rfc3339(),
+            })).collect::<Vec<_>>(),
+            "year_to_date": totals_json(&log.year),
+            "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
+        }))
+        .into_response()
     })
     .await
 }

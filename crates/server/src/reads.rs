@@ -19,6 +19,8 @@ use crate::audit_log::{AuditError, AuditLog};
 use crate::ingest::now;
 use crate::purpose_worker::Shared;
 
+pub mod exports;
+
 /// Norwegian local time at `t`, for the classification rules.
 fn oslo_local(t: Timestamp) -> time::PrimitiveDateTime {
     let utc = t
@@ -208,48 +210,6 @@ pub struct DrivingLogPeriod {
     /// The calendar year to the end of the period, for the tax thresholds.
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
-}
-
-impl DrivingLogPeriod {
-    pub fn csv(&self) -> String {
-        let mut out =
-            report::driving_log_csv(&self.vehicle.to_string(), &self.entries, &self.deviations);
-        for (date, km) in self.readings() {
-            out.push_str(&format!("# kilometerstand/odometer {date}: {km:.1}\n"));
-        }
-        out
-    }
-
-    /// The monthly odometer readings as the documents list them: (date read, km).
-    pub fn readings(&self) -> Vec<(time::Date, f64)> {
-        self.odometer_readings
-            .iter()
-            .map(|r| (r.date, r.km))
-            .collect()
-    }
-
-    pub fn pdf(&self, lang: report::Lang) -> Vec<u8> {
-        let generated = now().rfc3339();
-        let vehicle = self.vehicle.to_string();
-        report::driving_log_pdf(
-            &report::DrivingLogReport {
-                organisation: &self.organisation,
-                org_number: self.org_number.as_deref(),
-                vehicle: &vehicle,
-                vehicle_kind: match self.kind {
-                    domain::VehicleKind::Car => "personbil",
-                    domain::VehicleKind::Van => "varebil",
-                },
-                period: &self.period,
-                generated_at: &generated,
-                entries: &self.entries,
-                deviations: &self.deviations,
-                odometer_readings: &self.readings(),
-                attribution: places::ATTRIBUTION,
-            },
-            lang,
-        )
-    }
 }
 
 /// Everything held about one employee, for GDPR art. 15 and 20.

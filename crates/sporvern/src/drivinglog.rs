@@ -15,7 +15,8 @@ use crate::cli::open_existing;
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Export a vehicle's driving log for a month (or a whole year) as CSV.
+    /// Export a vehicle's driving log for a month (or a whole year): CSV (trips, or
+    /// `--part summary|deviations`), PDF, XLSX or a ZIP of all of them.
     Export {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
@@ -24,14 +25,54 @@ pub enum Command {
         /// YYYY-MM for a month, YYYY for a year.
         #[arg(long)]
         month: String,
-        #[arg(long, value_enum, default_value_t = Format::Csv)]
-        format: Format,
+        #[command(flatten)]
+        file: FileArgs,
         /// The user the export is made by (on the audit ledger).
         #[arg(long = "as")]
         as_user: String,
         /// One of the user's roles (log_keeper, or employee for one's own vehicle).
         #[arg(long)]
         role: Option<String>,
+    },
+    /// Every vehicle's driving log for one month in one file (the log keeper's): a ZIP of each
+    /// vehicle's PDF and the trips, summary and deviations as CSV and XLSX, or one of them.
+    ExportAll {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// YYYY-MM
+        #[arg(long)]
+        month: String,
+        #[command(flatten)]
+        file: FileArgs,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// The tax year per vehicle and per employee: business and private km, private days, and
+    /// the thresholds (10 days / 1,000 km of occasional private use, 40,000 km of business
+    /// driving). `--part per-employee` for the second table as CSV.
+    TaxYear {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// YYYY for the year, YYYY-MM for the year to the end of that month.
+        #[arg(long)]
+        year: String,
+        #[command(flatten)]
+        file: FileArgs,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// The payroll file: private km per employee per month and vehicle (the input to the
+    /// benefit taxation of company cars). Columns in docs/exports.md.
+    Payroll {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// YYYY-MM for one month, YYYY for every month of the year.
+        #[arg(long)]
+        month: String,
+        #[command(flatten)]
+        file: FileArgs,
+        #[arg(long = "as")]
+        as_user: String,
     },
     /// Sign a month that has ended, with every trip classified: the driver submits it
     /// (`--role driver`), then the log keeper approves it (`--role keeper`), which makes it
@@ -119,12 +160,96 @@ pub enum Role {
     Keeper,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// One table as CSV (see --dialect and --part).
     Csv,
-    /// A PDF a driver can hand to the tax office (written to standard output).
+    /// A PDF a driver can hand to the tax office (one vehicle).
     Pdf,
+    /// Every table as a sheet of one workbook.
+    Xlsx,
+    /// Every table as CSV, the workbook and the PDFs.
+    Zip,
+    Json,
 }
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Dialect {
+    /// Semicolon, decimal comma, UTF-8 with BOM: for Norwegian Excel.
+    Excel,
+    /// Comma, decimal point, ISO dates: RFC 4180, for programs.
+    Rfc4180,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    Nb,
+    En,
+}
+
+/// How an export is written.
+#[derive(Args)]
+pub struct FileArgs {
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    #[arg(long, value_enum, default_value_t = Dialect::Excel)]
+    dialect: Dialect,
+    /// For CSV: which table (trips, summary, deviations; per-vehicle, per-employee).
+    #[arg(long)]
+    part: Option<String>,
+    /// The language of the headings and the PDF.
+    #[arg(long, value_enum, default_value_t = LangArg::Nb)]
+    lang: LangArg,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl FileArgs {
+    fn format(&self) -> server::reads::exports::Format {
+        use server::reads::exports::Format as F;
+        let dialect = match self.dialect {
+            Dialect::Excel => report::Dialect::Excel,
+            Dialect::Rfc4180 => report::Dialect::Rfc4180,
+        };
+        match self.format {
+            Format::Csv => F::Csv {
+                dialect,
+                part: self.part.clone(),
+            },
+            Format::Pdf => F::Pdf,
+            Format::Xlsx => F::Xlsx,
+            Format::Zip => F::Zip { dialect },
+            Format::Json => F::Json,
+        }
+    }
+
+    fn lang(&self) -> report::Lang {
+        match self.lang {
+            LangArg::Nb => report::Lang::Nb,
+            LangArg::En => report::Lang::En,
+        }
+    }
+
+    /// Writes the download to `--out` or standard output, and says so on standard error.
+    fn write(&self, d: &server::reads::exports::Download) -> anyhow::Result<()> {
+        use std::io::Write;
+        match &self.out {
+            Some(path) => {
+                std::fs::write(path, &d.bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote {} ({})", path.display(), d.file_name);
+            }
+            None => std::io::stdout()
+                .write_all(&d.bytes)
+                .context("writing to standard output")?,
+        }
+        Ok(())
+    }
+}
+
+/// The all-vehicle exports act as the log keeper.
+const KEEPER: Option<&str> = Some("log_keeper");
 
 #[derive(Args)]
 pub struct PrivacyArgs {
@@ -175,52 +300,63 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             data,
             vehicle: reg,
             month,
-            format,
+            file,
             as_user,
             role,
         } => {
             period(&month)?;
             let (reads, who) = acting(open_existing(&data)?, &as_user, role.as_deref())?;
-            let log = reads.driving_log(&who, None, &reg, &month, ledger::Action::Export)?;
+            let d = reads.driving_log_download(
+                &who,
+                None,
+                &reg,
+                &month,
+                &file.format(),
+                file.lang(),
+            )?;
             eprintln!(
-                "driving log of {} {month}, read as {as_user} ({}); on the audit ledger",
-                log.vehicle, who.role
+                "driving log of {reg} {month}, read as {as_user} ({}); on the audit ledger",
+                who.role
             );
-            use std::io::Write;
-            if let Format::Pdf = format {
-                std::io::stdout()
-                    .write_all(&log.pdf(report::Lang::Nb))
-                    .context("writing the PDF")?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            print!("{}", log.csv());
-            for s in &log.signoffs {
-                println!(
-                    "# {}/{} {} {}{}",
-                    match s.kind {
-                        domain::changes::StepKind::Submitted => "signert av sjåfør",
-                        domain::changes::StepKind::Returned => "sendt tilbake",
-                        domain::changes::StepKind::Approved => "godkjent av kjørebokfører",
-                    },
-                    s.kind.as_str(),
-                    s.by,
-                    s.at,
-                    s.comment
-                        .as_deref()
-                        .map(|c| format!(": {c}"))
-                        .unwrap_or_default()
-                );
-            }
-            println!(
-                "# hittil i år/year to date: yrke/business {:.1} km, privat/private {:.1} km over {} dager/days, ikke klassifisert/unclassified {:.1} km",
-                log.year.business_km,
-                log.year.private_km,
-                log.year.private_days,
-                log.year.unclassified_km
+            file.write(&d)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportAll {
+            data,
+            month,
+            file,
+            as_user,
+        } => {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, KEEPER)?;
+            let d = reads.fleet_month_download(&who, None, &month, &file.format(), file.lang())?;
+            eprintln!(
+                "every vehicle's driving log {month}, read as {as_user}; on the audit ledger"
             );
-            for n in &log.notices {
-                println!("# skatt/tax: {} / {}", n.nb, n.en);
-            }
+            file.write(&d)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::TaxYear {
+            data,
+            year,
+            file,
+            as_user,
+        } => {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, KEEPER)?;
+            let d = reads.tax_year_download(&who, None, &year, &file.format(), file.lang())?;
+            eprintln!("tax year {year}, read as {as_user}; on the audit ledger");
+            file.write(&d)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Payroll {
+            data,
+            month,
+            file,
+            as_user,
+        } => {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, KEEPER)?;
+            let d = reads.payroll_download(&who, None, &month, &file.format(), file.lang())?;
+            eprintln!("payroll file {month}, read as {as_user}; on the audit ledger");
+            file.write(&d)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign {

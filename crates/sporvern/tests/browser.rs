@@ -657,6 +657,28 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .filter(|e| e.entry.actor == "bokholder" && e.entry.action == ledger::Action::Export)
         .count();
     assert_eq!(exports, 1, "the export is on the ledger");
+    // The table names the driver and the distance source; every vehicle's month is one ZIP.
+    let table = text(&desk, "#log-table").await;
+    assert!(
+        table.contains("Kari Nordmann (1001)") && table.contains("Kilometerteller"),
+        "driver and distance source: {table}"
+    );
+    let zip = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-fleet').href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status,
+                   type: r.headers.get('content-type'),
+                   size: b.byteLength })))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the ZIP");
+    assert_eq!(zip["status"], 200, "{}", zip["error"]);
+    assert_eq!(zip["type"], "application/zip");
+    assert!(zip["size"].as_u64().is_some_and(|n| n > 1000), "{zip}");
 
     // Every other role's page, for the screenshots, and in English once.
     // The security operator sees the open alarm window with its positions, and resolves it.

@@ -102,6 +102,7 @@ pub fn router(
         .route("/fleet/stream", get(fleet::stream))
         .route("/drivinglog", get(pages::drivinglog::page))
         .route("/drivinglog/export", get(pages::drivinglog::export))
+        .route("/drivinglog/accounts", get(pages::drivinglog::accounts))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
         .route("/drivinglog/return", post(pages::drivinglog::return_month))
         .route(

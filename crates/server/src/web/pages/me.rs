@@ -252,7 +252,7 @@ fn body(
                     }
                 }
             }
-            (super::drivinglog::steps(lang, &own.signoffs))
+            (super::drivinglog::steps(lang, &own.signoffs, &|u: &str| u.to_owned()))
         }
 
         section.card aria-labelledby="tax-h" {
