@@ -11,7 +11,7 @@ mod model;
 mod show;
 
 pub use diff::{Change, ChangeKind, Changes, diff};
-pub use file::{OrgFileError, parse};
+pub use file::{OrgFileError, parse, valid_phone};
 pub use model::{
     Assignment, Device, Employee, EmployeeStatus, Geometry, LegalBasis, Org, Organisation, Purpose,
     ROLES, Site, SiteKind, User, Vehicle,

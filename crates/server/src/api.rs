@@ -1056,6 +1056,9 @@ async fn alarm_positions(
 struct ResolveRequest {
     #[serde(default)]
     incident: bool,
+    /// How the alarm ended (required).
+    #[serde(default)]
+    note: String,
 }
 
 async fn resolve_alarm(
@@ -1068,7 +1071,7 @@ async fn resolve_alarm(
     let (w, _) = acting!(state, headers, q);
     let reads = state.reads.clone();
     run(
-        move || reads.resolve_alarm(&w, id, req.incident),
+        move || reads.resolve_alarm(&w, id, req.incident, &req.note),
         move |()| {
             Json(json!({ "window": id, "resolved": true, "incident": req.incident }))
                 .into_response()

@@ -1,4 +1,5 @@
-//! The live fleet view as JSON and as a server-sent event stream for the dispatcher's map.
+//! The live fleet view as JSON and as a server-sent event stream for the dispatcher's map, and
+//! the alarm windows' changes for the security operator's page, over the same mechanism.
 //! Positions and registration numbers only — no driver, no speed, no history. Who may read it
 //! is decided (and recorded) by `reads` before these are called: `api` serves them at
 //! `GET /api/v1/fleet` and `GET /api/v1/fleet/stream`.
@@ -10,7 +11,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::purpose_worker::{FleetChange, Shared};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::purpose_worker::{AlarmChange, FleetChange, Shared};
 
 fn moved_json(
     shared: &Shared,
@@ -81,6 +84,77 @@ pub fn stream_changes(
     let first = Event::default()
         .event("snapshot")
         .data(snapshot_json(&shared).to_string());
+    live(rx, first, store, token_hash, move |change| match change {
+        Ok(FleetChange::Moved {
+            vehicle,
+            lat,
+            lon,
+            time,
+        }) => Some(
+            Event::default()
+                .event("moved")
+                .data(moved_json(&shared, vehicle, lat, lon, time).to_string()),
+        ),
+        Ok(FleetChange::Gone { vehicle }) => {
+            let reg = shared
+                .names
+                .read()
+                .ok()
+                .and_then(|n| n.get(&vehicle).cloned())
+                .unwrap_or_default();
+            Some(
+                Event::default()
+                    .event("gone")
+                    .data(serde_json::json!({ "vehicle": reg }).to_string()),
+            )
+        }
+        // A slow client missed changes: send a fresh snapshot instead.
+        Err(RecvError::Lagged(_)) => Some(
+            Event::default()
+                .event("snapshot")
+                .data(snapshot_json(&shared).to_string()),
+        ),
+        Err(RecvError::Closed) => None,
+    })
+}
+
+/// The live stream of alarm windows opening and closing, for the security operator's page
+/// (already allowed and on the ledger): `alarm` events naming the window and whether it
+/// `opened` or was `resolved` — never a vehicle's position, which the page then reads through
+/// `reads` like any other view of the window.
+pub fn stream_alarm_changes(
+    shared: Arc<Shared>,
+    store: Arc<dyn storage::Store>,
+    token_hash: String,
+) -> Response {
+    let rx = shared.alarm_changes.subscribe();
+    let first = Event::default().event("ready").data("{}");
+    live(rx, first, store, token_hash, |change| {
+        let (window, change) = match change {
+            Ok(AlarmChange::Opened { window, .. }) => (Some(window), "opened"),
+            Ok(AlarmChange::Resolved { window }) => (Some(window), "resolved"),
+            // Missed changes: the page reloads its list.
+            Err(RecvError::Lagged(_)) => (None, "missed"),
+            Err(RecvError::Closed) => return None,
+        };
+        Some(
+            Event::default()
+                .event("alarm")
+                .data(serde_json::json!({ "window": window, "change": change }).to_string()),
+        )
+    })
+}
+
+/// One live mechanism for every feed: `first`, then each change as `to_event` makes it (`None`
+/// ends the stream), with keep-alives, ended when the login behind `token_hash` is no longer
+/// valid.
+fn live<T: Clone + Send + 'static>(
+    rx: tokio::sync::broadcast::Receiver<T>,
+    first: Event,
+    store: Arc<dyn storage::Store>,
+    token_hash: String,
+    to_event: impl Fn(Result<T, RecvError>) -> Option<Event> + Send + Sync + 'static,
+) -> Response {
     let mut recheck = tokio::time::interval(SESSION_RECHECK);
     recheck.reset();
     let still_valid = move || {
@@ -93,9 +167,10 @@ pub fn stream_changes(
             )
         }
     };
+    let to_event = Arc::new(to_event);
     let changes = stream::unfold(
-        (rx, shared, recheck, still_valid),
-        |(mut rx, shared, mut recheck, still_valid)| async move {
+        (rx, recheck, still_valid, to_event),
+        |(mut rx, mut recheck, still_valid, to_event)| async move {
             let change = loop {
                 tokio::select! {
                     change = rx.recv() => break change,
@@ -106,35 +181,10 @@ pub fn stream_changes(
                     }
                 }
             };
-            let event = match change {
-                Ok(FleetChange::Moved {
-                    vehicle,
-                    lat,
-                    lon,
-                    time,
-                }) => Event::default()
-                    .event("moved")
-                    .data(moved_json(&shared, vehicle, lat, lon, time).to_string()),
-                Ok(FleetChange::Gone { vehicle }) => {
-                    let reg = shared
-                        .names
-                        .read()
-                        .ok()
-                        .and_then(|n| n.get(&vehicle).cloned())
-                        .unwrap_or_default();
-                    Event::default()
-                        .event("gone")
-                        .data(serde_json::json!({ "vehicle": reg }).to_string())
-                }
-                // A slow client missed changes: send a fresh snapshot instead.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Event::default()
-                    .event("snapshot")
-                    .data(snapshot_json(&shared).to_string()),
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            };
+            let event = to_event(change)?;
             Some((
                 Ok::<Event, Infallible>(event),
-                (rx, shared, recheck, still_valid),
+                (rx, recheck, still_valid, to_event),
             ))
         },
     );

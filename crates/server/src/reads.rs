@@ -530,9 +530,21 @@ impl Reads {
         g.finish(switches)
     }
 
-    /// Opens an alarm window by hand (a reported theft); returns its id.
-    pub fn open_alarm(&self, who: &Who, reg: &str, reason: &str) -> Result<i64, ReadError> {
+    /// Opens an alarm window by hand for a reported theft, with the police report's reference
+    /// when there is one; returns its id. It stays open until an operator resolves it.
+    pub fn open_alarm(
+        &self,
+        who: &Who,
+        reg: &str,
+        reference: Option<&str>,
+    ) -> Result<i64, ReadError> {
         let (reg, id) = self.vehicle(reg)?;
+        let reference = reference.map(str::trim).filter(|r| !r.is_empty());
+        if reference.is_some_and(|r| r.chars().count() > 100) {
+            return Err(ReadError::Invalid(
+                "the police report's reference is at most 100 characters".to_owned(),
+            ));
+        }
         let org = self.store.load_org()?;
         let today = today();
         self.authorise(
@@ -541,12 +553,16 @@ impl Reads {
             Scope::All,
             drivers_of(&org, &reg, today, today),
             Action::Change,
-            format!("open alarm window for {reg}: {reason}"),
+            format!("open alarm window for {reg}: reported theft"),
         )?
         .recorded()?;
         Ok(self.store.open_alarm(
             id,
-            &format!("{reason} (reported by {})", who.user.name),
+            &storage::AlarmReport {
+                trigger: "theft".to_owned(),
+                reference: reference.map(str::to_owned),
+                by: who.user.name.clone(),
+            },
             now(),
         )?)
     }
@@ -576,6 +592,40 @@ impl Reads {
         g.finish(windows)
     }
 
+    /// Who drove the vehicle when an alarm window opened (the assignment that day), with the
+    /// phone number the operator calls: the driver may be the one in danger.
+    pub fn alarm_driver(
+        &self,
+        who: &Who,
+        reg: &str,
+        opened_at: Timestamp,
+    ) -> Result<Option<AlarmDriver>, ReadError> {
+        let (reg, _) = self.vehicle(reg)?;
+        let org = self.store.load_org()?;
+        let day = trips::oslo_date(opened_at);
+        let driver = org
+            .assignments
+            .iter()
+            .filter(|a| a.vehicle == reg && a.from <= day && a.to.is_none_or(|t| day < t))
+            .find_map(|a| org.employees.iter().find(|e| e.number == a.employee));
+        let Some(e) = driver else {
+            return Ok(None);
+        };
+        let g = self.authorise(
+            who,
+            ReadPurpose::Alarm,
+            Scope::All,
+            Some(e.number.clone()),
+            Action::Read,
+            format!("driver of {reg} in an alarm window"),
+        )?;
+        g.finish(Some(AlarmDriver {
+            number: e.number.clone(),
+            name: e.name.clone(),
+            phone: e.phone.clone(),
+        }))
+    }
+
     /// The positions kept inside one alarm window.
     pub fn alarm_positions(
         &self,
@@ -600,8 +650,27 @@ impl Reads {
         }
     }
 
-    /// Resolves an alarm window (security operator); `incident` keeps it longer.
-    pub fn resolve_alarm(&self, who: &Who, window: i64, incident: bool) -> Result<(), ReadError> {
+    /// Resolves an alarm window (security operator) with a note saying how it ended, which is
+    /// kept with the window (not on the ledger: the ledger holds no free text); `incident`
+    /// keeps its positions longer.
+    pub fn resolve_alarm(
+        &self,
+        who: &Who,
+        window: i64,
+        incident: bool,
+        note: &str,
+    ) -> Result<(), ReadError> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(ReadError::Invalid(
+                "write a note saying how the alarm ended before resolving it".to_owned(),
+            ));
+        }
+        if note.chars().count() > 2000 {
+            return Err(ReadError::Invalid(
+                "the note is at most 2000 characters".to_owned(),
+            ));
+        }
         self.authorise(
             who,
             ReadPurpose::Alarm,
@@ -615,7 +684,7 @@ impl Reads {
         )?
         .recorded()?;
         self.store
-            .resolve_alarm(window, &who.user.name, incident, now())?;
+            .resolve_alarm(window, &who.user.name, incident, note, now())?;
         Ok(())
     }
 
@@ -859,6 +928,14 @@ fn drove(org: &org::Org, employee: &str, reg: &RegNo, from: time::Date, to: time
 }
 
 /// The employees who drove `reg` (by assignment) in the period, as employee numbers.
+/// The driver an alarm window concerns, as the security operator sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmDriver {
+    pub number: String,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
 pub fn drivers_of(org: &org::Org, reg: &RegNo, from: time::Date, to: time::Date) -> Option<String> {
     let mut numbers: Vec<&str> = org
         .assignments

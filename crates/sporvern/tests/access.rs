@@ -69,7 +69,15 @@ fn seed(app: &TestApp) -> (i64, i64) {
     let at = domain::Timestamp::from_secs(day.midnight().assume_utc().unix_timestamp() + 36_000);
     let window = storage::open(app.data())
         .expect("open")
-        .open_alarm(vehicle, "test", at)
+        .open_alarm(
+            vehicle,
+            &storage::AlarmReport {
+                trigger: "theft".to_owned(),
+                reference: None,
+                by: "vakt".to_owned(),
+            },
+            at,
+        )
         .expect("alarm");
     (1, window)
 }

@@ -396,7 +396,15 @@ async fn drive(app: &TestApp) {
 
     // Theft is reported: an alarm window opens, and the van's next positions are kept in it.
     let window = store
-        .open_alarm(vehicle, "theft", Timestamp::from_millis(now_ms() - 5_000))
+        .open_alarm(
+            vehicle,
+            &storage::AlarmReport {
+                trigger: "theft".to_owned(),
+                reference: Some("23-4711".to_owned()),
+                by: "vakt".to_owned(),
+            },
+            Timestamp::from_millis(now_ms() - 5_000),
+        )
         .expect("alarm");
     let mut path = Vec::new();
     for i in 0..4 {

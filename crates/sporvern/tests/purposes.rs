@@ -369,6 +369,7 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
             windows[0].id,
             "vakt",
             false,
+            "the driver pressed it by mistake",
             Timestamp::from_millis(now_ms()),
         )
         .expect("resolve");

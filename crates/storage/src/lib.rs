@@ -207,6 +207,30 @@ pub struct AlarmWindow {
     pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
     pub incident: bool,
+    /// The user who opened it by hand (a reported theft); `None` when a device's alarm did.
+    pub opened_by: Option<String>,
+    /// The police report's reference, for a reported theft.
+    pub reference: Option<String>,
+    /// The operator's note when resolving it.
+    pub note: Option<String>,
+}
+
+/// A window opened by hand: the trigger (`theft`), the police report's reference, and who.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmReport {
+    pub trigger: String,
+    pub reference: Option<String>,
+    pub by: String,
+}
+
+/// An open alarm window as the purpose engine tracks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenAlarm {
+    pub window: i64,
+    pub vehicle: VehicleId,
+    pub last_trigger_at: Timestamp,
+    /// Opened by hand: it stays open until an operator resolves it.
+    pub by_hand: bool,
 }
 
 /// A closed, non-private trip as the utilisation statistics take it: no driver, cells not
@@ -307,8 +331,8 @@ pub trait PurposeFeed: Send {
     fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError>;
     /// Each vehicle's privacy mode now (the latest switch).
     fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError>;
-    /// Vehicles with an open alarm window, and when it was last triggered.
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
+    /// The open alarm windows: vehicle, when last triggered, opened by hand or not.
+    fn open_alarms(&mut self) -> Result<Vec<OpenAlarm>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
     /// The utilisation facts of closed trips that started before `before` (the weekly
     /// release's input; only the purpose engine reads them).
@@ -454,19 +478,22 @@ pub trait Store: Send + Sync {
     fn revoke_token(&self, hash_hex: &str) -> Result<bool, StoreError>;
     /// Revokes every token of a user (a lost phone, a user leaving); returns how many.
     fn revoke_user_tokens(&self, user: &str) -> Result<u64, StoreError>;
-    /// Opens an alarm window by hand (theft reported); returns its id.
+    /// Opens an alarm window by hand (theft reported); returns its id (the open window's, when
+    /// the vehicle already has one). A window opened by hand stays open until it is resolved.
     fn open_alarm(
         &self,
         vehicle: VehicleId,
-        reason: &str,
+        report: &AlarmReport,
         at: Timestamp,
     ) -> Result<i64, StoreError>;
-    /// Resolves an alarm window; `incident` keeps its positions longer.
+    /// Resolves an alarm window with the operator's note; `incident` keeps its positions
+    /// longer.
     fn resolve_alarm(
         &self,
         window: i64,
         by: &str,
         incident: bool,
+        note: &str,
         at: Timestamp,
     ) -> Result<(), StoreError>;
     /// Alarm windows, newest first; `cap` must be for alarms (an "own" capability: windows of

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(10, "0010_tokens.sql"),
     migration!(11, "0011_declared_users.sql"),
     migration!(13, "0013_register.sql"),
+    migration!(28, "0028_alarm_desk.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -624,10 +625,10 @@ impl Store for SqliteStore {
     fn open_alarm(
         &self,
         vehicle: VehicleId,
-        reason: &str,
+        report: &crate::AlarmReport,
         at: Timestamp,
     ) -> Result<i64, StoreError> {
-        self.with(|conn| purposes::open_alarm(conn, vehicle, reason, at))
+        self.with(|conn| purposes::open_alarm(conn, vehicle, report, at))
     }
 
     fn resolve_alarm(
@@ -635,9 +636,10 @@ impl Store for SqliteStore {
         window: i64,
         by: &str,
         incident: bool,
+        note: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.with(|conn| purposes::resolve_alarm(conn, window, by, incident, at))
+        self.with(|conn| purposes::resolve_alarm(conn, window, by, incident, note, at))
     }
 
     fn alarm_windows(

@@ -135,16 +135,21 @@ impl PurposeFeed for SqliteFeed {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
+    fn open_alarms(&mut self) -> Result<Vec<crate::OpenAlarm>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
+                "SELECT id, vehicle_id, last_trigger_at, opened_by IS NOT NULL FROM alarm_window WHERE resolved_at IS NULL ORDER BY id",
             )
             .map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((VehicleId(r.get(0)?), Timestamp::from_millis(r.get(1)?)))
+                Ok(crate::OpenAlarm {
+                    window: r.get(0)?,
+                    vehicle: VehicleId(r.get(1)?),
+                    last_trigger_at: Timestamp::from_millis(r.get(2)?),
+                    by_hand: r.get::<_, i64>(3)? == 1,
+                })
             })
             .map_err(db_err)?;
         rows.collect::<Result<_, _>>().map_err(db_err)
@@ -273,7 +278,7 @@ impl PurposeFeed for SqliteFeed {
                 }
                 crate::AlarmAction::AutoResolve { vehicle, at } => {
                     tx.execute(
-                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL",
+                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL AND opened_by IS NULL",
                         params![vehicle.0, at.millis()],
                     )
                     .map_err(db_err)?;
@@ -548,7 +553,8 @@ pub fn alarm_windows(
     };
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident
+            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident,
+               w.opened_by, w.reference, w.note
              FROM alarm_window w{filter} ORDER BY w.id DESC"
         ))
         .map_err(db_err)?;
@@ -563,6 +569,9 @@ pub fn alarm_windows(
                 resolved_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
                 resolved_by: r.get(6)?,
                 incident: r.get::<_, i64>(7)? == 1,
+                opened_by: r.get(8)?,
+                reference: r.get(9)?,
+                note: r.get(10)?,
             })
         })
         .map_err(db_err)?;
@@ -598,7 +607,7 @@ pub fn alarm_positions(
 pub fn open_alarm(
     conn: &Connection,
     vehicle: VehicleId,
-    reason: &str,
+    report: &crate::AlarmReport,
     at: Timestamp,
 ) -> Result<i64, StoreError> {
     let open: Option<i64> = conn
@@ -613,8 +622,9 @@ pub fn open_alarm(
         return Ok(id);
     }
     conn.execute(
-        "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at) VALUES (?1, ?2, ?3, ?2)",
-        params![vehicle.0, at.millis(), reason],
+        "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at, opened_by, reference)
+         VALUES (?1, ?2, ?3, ?2, ?4, ?5)",
+        params![vehicle.0, at.millis(), report.trigger, report.by, report.reference],
     )
     .map_err(db_err)?;
     Ok(conn.last_insert_rowid())
@@ -625,13 +635,15 @@ pub fn resolve_alarm(
     window: i64,
     by: &str,
     incident: bool,
+    note: &str,
     at: Timestamp,
 ) -> Result<(), StoreError> {
+    let note = Some(note.trim()).filter(|n| !n.is_empty());
     let n = conn
         .execute(
             "UPDATE alarm_window SET resolved_at = COALESCE(resolved_at, ?2), resolved_by = COALESCE(resolved_by, ?3),
-               incident = MAX(incident, ?4) WHERE id = ?1",
-            params![window, at.millis(), by, i64::from(incident)],
+               incident = MAX(incident, ?4), note = COALESCE(note, ?5) WHERE id = ?1",
+            params![window, at.millis(), by, i64::from(incident), note],
         )
         .map_err(db_err)?;
     if n == 0 {
