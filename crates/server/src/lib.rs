@@ -14,6 +14,7 @@ pub mod fleet_api;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod purpose_worker;
 pub mod reads;
 pub mod web;
@@ -197,6 +198,9 @@ impl Application {
             evaluation_grace_days: settings.evaluation_grace_days,
             ..register::GateConfig::default()
         };
+        // Subscribed before the purpose engine starts, so no opened window is missed.
+        notify::start(settings.notify.clone(), shared.clone(), store.clone())
+            .context("starting the notifications")?;
         std::thread::Builder::new()
             .name("purposes".into())
             .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg))

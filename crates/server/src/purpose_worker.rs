@@ -38,6 +38,9 @@ pub enum AlarmChange {
     Opened {
         window: i64,
         vehicle: VehicleId,
+        opened_at: Timestamp,
+        /// What opened it (`panic`, `theft` …, comma-separated).
+        triggers: String,
         by_hand: bool,
     },
     Resolved {
@@ -437,6 +440,8 @@ impl Worker {
                 let _ = self.shared.alarm_changes.send(AlarmChange::Opened {
                     window: *id,
                     vehicle: a.vehicle,
+                    opened_at: a.opened_at,
+                    triggers: a.triggers.clone(),
                     by_hand: a.by_hand,
                 });
             }

@@ -224,10 +224,13 @@ pub struct AlarmReport {
 }
 
 /// An open alarm window as the purpose engine tracks it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenAlarm {
     pub window: i64,
     pub vehicle: VehicleId,
+    pub opened_at: Timestamp,
+    /// What opened it (`panic`, `crash`, `theft` …, comma-separated).
+    pub triggers: String,
     pub last_trigger_at: Timestamp,
     /// Opened by hand: it stays open until an operator resolves it.
     pub by_hand: bool,

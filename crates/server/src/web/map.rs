@@ -58,7 +58,7 @@ fn places_json(points: &[(f64, f64)]) -> String {
         .iter()
         .filter(|l| l.lat >= s && l.lat <= n && l.lon >= w && l.lon <= e)
         .collect();
-    near.sort_by(|a, b| b.population.cmp(&a.population));
+    near.sort_by_key(|l| std::cmp::Reverse(l.population));
     near.truncate(40);
     serde_json::Value::Array(
         near.iter()

@@ -139,7 +139,7 @@ impl PurposeFeed for SqliteFeed {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, vehicle_id, last_trigger_at, opened_by IS NOT NULL FROM alarm_window WHERE resolved_at IS NULL ORDER BY id",
+                "SELECT id, vehicle_id, last_trigger_at, opened_by IS NOT NULL, opened_at, triggers FROM alarm_window WHERE resolved_at IS NULL ORDER BY id",
             )
             .map_err(db_err)?;
         let rows = stmt
@@ -149,6 +149,8 @@ impl PurposeFeed for SqliteFeed {
                     vehicle: VehicleId(r.get(1)?),
                     last_trigger_at: Timestamp::from_millis(r.get(2)?),
                     by_hand: r.get::<_, i64>(3)? == 1,
+                    opened_at: Timestamp::from_millis(r.get(4)?),
+                    triggers: r.get(5)?,
                 })
             })
             .map_err(db_err)?;
