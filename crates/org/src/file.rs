@@ -22,6 +22,14 @@ pub struct OrgFileError {
     pub message: String,
 }
 
+impl OrgFileError {
+    /// The field and what is wrong with it, without the line (for a change made in a form,
+    /// which has no file lines).
+    pub fn field_message(&self) -> String {
+        format!("field \"{}\": {}", self.field, self.message)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {

@@ -67,6 +67,7 @@ pub fn refuse_device(
         .protocol(protocol)
         .frames_rejected
         .fetch_add(1, Relaxed);
+    metrics.health.refused(protocol, None, &why);
     tracing::warn!(%peer, %status, %protocol, "request refused: {why}");
     Ok(plain(status, why))
 }

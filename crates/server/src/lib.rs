@@ -11,10 +11,12 @@ pub mod audit_log;
 pub mod config;
 pub mod export;
 pub mod fleet_api;
+pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod notify;
+pub mod org_admin;
 pub mod purpose_worker;
 pub mod reads;
 pub mod web;
@@ -115,7 +117,7 @@ impl Application {
             shared,
             reads,
         } = self;
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::with_health(shared.health.clone()));
         let registry = Registry::default();
         registry
             .refresh(store.as_ref())

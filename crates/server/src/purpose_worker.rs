@@ -56,6 +56,8 @@ pub struct Shared {
     pub alarm_changes: tokio::sync::broadcast::Sender<AlarmChange>,
     /// Registration numbers, for showing the fleet view.
     pub names: RwLock<HashMap<VehicleId, String>>,
+    /// Device health, which the listeners report and the admin's page shows.
+    pub health: Arc<crate::health::DeviceHealth>,
 }
 
 impl Shared {
@@ -69,6 +71,7 @@ impl Shared {
             fleet_changes,
             alarm_changes,
             names: RwLock::new(HashMap::new()),
+            health: Arc::default(),
         })
     }
 }

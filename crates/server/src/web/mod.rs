@@ -98,6 +98,7 @@ pub fn router(
         .route("/static/fleet.js", get(fleet_js))
         .route("/static/map.js", get(map_js))
         .route("/static/alarms.js", get(alarms_js))
+        .route("/static/admin.js", get(admin_js))
         .route("/static/leaflet.js", get(leaflet_js))
         .route("/static/leaflet.css", get(leaflet_css))
         .route("/me", get(pages::me::page))
@@ -136,6 +137,8 @@ pub fn router(
         .route("/me/notice/{measure}", get(pages::me::notice))
         .route("/me/notice/{measure}/ack", post(pages::me::acknowledge))
         .route("/admin", get(pages::admin::page))
+        .route("/admin/{what}", post(pages::admin::submit))
+        .route("/admin/{what}/{sub}", post(pages::admin::submit_sub))
         .fallback(not_found)
         .with_state(state)
 }
@@ -198,6 +201,10 @@ async fn fleet_js() -> Response {
 
 async fn map_js() -> Response {
     script(include_str!("../../static/map.js"))
+}
+
+async fn admin_js() -> Response {
+    script(include_str!("../../static/admin.js"))
 }
 
 async fn alarms_js() -> Response {
