@@ -95,7 +95,7 @@ impl DeviceHealth {
             .lock()
             .map(|i| i.refusals.clone())
             .unwrap_or_default();
-        out.sort_by(|a, b| b.last_day.cmp(&a.last_day));
+        out.sort_by_key(|r| std::cmp::Reverse(r.last_day));
         out
     }
 }

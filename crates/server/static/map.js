@@ -26,11 +26,14 @@
     var span = document.createElement("span");
     span.className = "smap-label smap-label-" + kind;
     span.textContent = text;
+    if (kind === "vehicle") span.setAttribute("data-vehicle", text);
     return L.divIcon({ className: "smap-label-box", html: span, iconSize: null });
   }
 
   function create(el) {
-    if (el._smap) return el._smap;
+    if (el._smap && !el._smap.pending) return el._smap;
+    if (el._smap) return null;
+    el._smap = { pending: true };
     var en = el.getAttribute("data-lang") === "en";
     var tiles = el.getAttribute("data-tiles");
     var attribution = el.getAttribute("data-attribution") || "";
@@ -43,6 +46,8 @@
       maxZoom: 19,
       tap: false
     });
+    // A view first: layers are projected as they are added.
+    map.setView([59.91, 10.75], 11, { animate: false });
     L.control.zoom({
       zoomInTitle: en ? "Zoom in" : "Zoom inn",
       zoomOutTitle: en ? "Zoom out" : "Zoom ut"
@@ -62,6 +67,8 @@
 
     var labels = [];   // {marker, rank}
     var bounds = L.latLngBounds([]);
+    // A map of a track or of marked points frames those; the sites are drawn around them.
+    var focus = L.latLngBounds([]);
     function label(lat, lon, text, kind, rank) {
       var m = L.marker([lat, lon], { icon: labelIcon(text, kind), interactive: false, keyboard: false });
       m.addTo(map);
@@ -108,7 +115,7 @@
     var track = parse(el, "data-track") || [];
     if (track.length) {
       var line = L.polyline(track, { color: "#b3261e", weight: 4, interactive: false }).addTo(map);
-      bounds.extend(line.getBounds());
+      focus.extend(line.getBounds());
     }
     (parse(el, "data-marks") || []).forEach(function (m) {
       L.circleMarker([m.lat, m.lon], {
@@ -117,7 +124,7 @@
         fillOpacity: 1, interactive: false
       }).addTo(map);
       label(m.lat, m.lon, m.label, m.kind || "mark", 0);
-      bounds.extend([m.lat, m.lon]);
+      focus.extend([m.lat, m.lon]);
     });
 
     var vehicles = {};   // reg -> {dot, label}
@@ -158,7 +165,8 @@
       return following;
     }
     function fitAll() {
-      var b = L.latLngBounds(bounds.getSouthWest() ? [bounds.getSouthWest(), bounds.getNorthEast()] : []);
+      var from = focus.isValid() ? focus : bounds;
+      var b = L.latLngBounds(from.isValid() ? [from.getSouthWest(), from.getNorthEast()] : []);
       Object.keys(vehicles).forEach(function (k) { b.extend(vehicles[k].dot.getLatLng()); });
       if (b.isValid()) {
         map.fitBounds(b.pad(0.15), { maxZoom: 15, animate: false });
@@ -171,13 +179,16 @@
     // view leaves room for it.
     function declutter() {
       var placed = [];
+      var frame = canvas.getBoundingClientRect();
       labels.slice().sort(function (a, b) { return a.rank - b.rank; }).forEach(function (l) {
         var node = l.marker.getElement();
         if (!node) return;
         var box = node.firstChild || node;
         box.classList.remove("smap-hidden");
         var r = box.getBoundingClientRect();
-        var hit = placed.some(function (p) {
+        // Cut off at the map's edge counts as a collision too (vehicles excepted: they stay).
+        var outside = l.rank > 1 && (r.left < frame.left || r.right > frame.right || r.top < frame.top || r.bottom > frame.bottom);
+        var hit = outside || placed.some(function (p) {
           return r.left < p.right && r.right > p.left && r.top < p.bottom && r.bottom > p.top;
         });
         if (hit) { box.classList.add("smap-hidden"); } else { placed.push(r); }

@@ -141,7 +141,7 @@ fn lists(lang: Lang, alarms: &Alarms, tiles: Option<&MapTiles>, csrf: &str) -> M
                     @if a.positions.is_empty() {
                         p.muted { (lang.t("Ingen posisjoner i vinduet ennå.", "No positions in the window yet.")) }
                     } @else {
-                        @let last = a.positions.last().map(|(t, p)| (p.lat(), p.lon(), local(*t)));
+                        @let last = a.positions.last().map(|(t, p)| (p.lat(), p.lon(), super::short(*t)));
                         (map(lang, None, lang.t("Posisjoner i alarmvinduet", "Positions in the alarm window"),
                             &MapData {
                                 sites: &alarms.sites,
