@@ -583,7 +583,14 @@ impl Worker {
                 });
                 self.alarms.insert(vehicle, a.time);
             } else if open {
-                if let Some(position) = a.position {
+                // Only positions from inside the window: a buffered fix from before it opened
+                // (a unit sending its backlog, a theft reported after the fact) is not kept.
+                let opened_at = self
+                    .open_windows
+                    .values()
+                    .find(|w| w.vehicle == vehicle)
+                    .map_or(a.time, |w| w.opened_at);
+                if let Some(position) = a.position.filter(|_| a.time >= opened_at) {
                     batch.alarms.push(AlarmAction::Position {
                         vehicle,
                         at: a.time,
