@@ -324,7 +324,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Method::Post,
             "/api/v1/alarms/{id}/resolve",
             Op::ResolveAlarm,
-            "Resolve an alarm window; an incident keeps its positions for a year instead of 30 days.",
+            "Resolve an alarm window with a note saying how it ended (`{\"note\": …, \"incident\": false}`; the note is required); an incident keeps its positions for a year instead of 30 days.",
             Some(ReadPurpose::Alarm),
             Reach::All,
         )

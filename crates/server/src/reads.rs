@@ -661,12 +661,22 @@ impl Reads {
         note: &str,
     ) -> Result<(), ReadError> {
         let note = note.trim();
-        if note.is_empty() {
+        // Who may comes first: a role that may not resolve is refused (and that is on the
+        // ledger) whatever the note says.
+        let may = Policy::authorise(
+            &who.user,
+            who.role,
+            ReadPurpose::Alarm,
+            Scope::All,
+            now().millis(),
+        )
+        .is_ok();
+        if may && note.is_empty() {
             return Err(ReadError::Invalid(
                 "write a note saying how the alarm ended before resolving it".to_owned(),
             ));
         }
-        if note.chars().count() > 2000 {
+        if may && note.chars().count() > 2000 {
             return Err(ReadError::Invalid(
                 "the note is at most 2000 characters".to_owned(),
             ));
