@@ -93,15 +93,39 @@ pub fn apply(
 /// A TOML table for one `[[section]]` entry, from (key, value) pairs; empty values are left
 /// out, so the parser's own defaults and checks apply.
 pub fn entry(section: &str, fields: &[(&str, toml::Value)]) -> String {
-    let mut t = toml::Table::new();
+    let mut out = format!("\n[[{section}]]\n");
     for (k, v) in fields {
         if matches!(v, toml::Value::String(s) if s.trim().is_empty()) {
             continue;
         }
-        t.insert((*k).to_owned(), v.clone());
+        // One line per key, nested values inline (`circle = { lat = …, … }`), so nothing
+        // opens a table of its own outside this entry.
+        out.push_str(&format!("{k} = {v}\n"));
     }
-    format!(
-        "\n[[{section}]]\n{}",
-        toml::to_string(&t).unwrap_or_default()
-    )
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_keeps_nested_values_inside_it() {
+        let mut circle = toml::Table::new();
+        circle.insert("lat".into(), toml::Value::Float(59.9));
+        let text = entry(
+            "sites",
+            &[
+                ("name", toml::Value::String("Lager \"Nord\"".into())),
+                ("address", toml::Value::String(" ".into())),
+                ("circle", toml::Value::Table(circle)),
+            ],
+        );
+        let parsed: toml::Table = toml::from_str(&text).expect("toml");
+        let site = &parsed["sites"].as_array().expect("array")[0];
+        assert_eq!(site["name"].as_str(), Some("Lager \"Nord\""));
+        assert!(site.get("address").is_none(), "empty values are left out");
+        assert_eq!(site["circle"]["lat"].as_float(), Some(59.9));
+        assert_eq!(parsed.len(), 1, "nothing outside the entry: {text}");
+    }
 }

@@ -138,6 +138,46 @@ async fn the_operations_desk_works_in_a_real_browser() {
         "{refusal}"
     );
 
+    // Sites drawn on the map: a click sets a circle's centre; a polygon by its corners.
+    desk.goto(&format!("{base}/admin")).await.expect("admin");
+    open_details(&desk, "#site-form").await;
+    desk.find(Locator::Css("#sites-map .smap-canvas"))
+        .await
+        .expect("the sites map")
+        .click()
+        .await
+        .expect("click the map");
+    until(
+        &desk,
+        "the click to set the centre",
+        "return document.getElementById('s-lat').value !== '' && document.getElementById('s-lon').value !== ''",
+    )
+    .await;
+    fill(&desk, "#s-name", "Kunde: Sirkelen").await;
+    click_through(&desk, "#site-form button[type=submit]").await;
+    let after = text(&desk, "main").await;
+    assert!(after.contains("Kunde: Sirkelen"), "{after}");
+    open_details(&desk, "#site-form").await;
+    fill(&desk, "#s-name", "Byggeplass Trekanten").await;
+    desk.find(Locator::Css("#site-form input[name=shape][value=polygon]"))
+        .await
+        .expect("polygon")
+        .click()
+        .await
+        .expect("choose polygon");
+    fill(
+        &desk,
+        "#s-points",
+        "59.9100, 10.7600\n59.9120, 10.7650\n59.9080, 10.7660",
+    )
+    .await;
+    click_through(&desk, "#site-form button[type=submit]").await;
+    assert!(
+        text(&desk, "#site-list")
+            .await
+            .contains("Byggeplass Trekanten")
+    );
+
     // The unit's next fix is accepted (the registry reloads within seconds).
     let deadline = Instant::now() + PATIENCE;
     let unit = loop {
@@ -175,6 +215,11 @@ async fn the_operations_desk_works_in_a_real_browser() {
     );
     assert!(shown.contains(NEW_IMEI), "{shown}");
     assert!(shown.contains("phone = \"+47 400 00 001\""), "{shown}");
+    assert!(
+        shown.contains("Byggeplass Trekanten") && shown.contains("polygon"),
+        "{shown}"
+    );
+    assert!(shown.contains("Kunde: Sirkelen"), "{shown}");
     let file = app.data().join("from-the-browser.toml");
     std::fs::write(&file, &shown).expect("write");
     let again = sporvern(&[

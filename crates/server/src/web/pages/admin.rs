@@ -355,7 +355,7 @@ fn sites(
                 }
             } } }
             details {
-                summary { (lang.t("Legg til eller endre et sted (sirkel)", "Add or change a site (circle)")) }
+                summary { (lang.t("Legg til eller endre et sted", "Add or change a site")) }
                 form.stack #site-form method="post" action="/admin/sites" {
                     input type="hidden" name="csrf" value=(csrf);
                     label for="s-name" { (lang.t("Navn", "Name")) }
@@ -370,12 +370,19 @@ fn sites(
                     }
                     label for="s-address" { (lang.t("Adresse", "Address")) }
                     input #s-address name="address" maxlength="120";
-                    label for="s-lat" { (lang.t("Breddegrad", "Latitude")) }
-                    input #s-lat name="lat" required inputmode="decimal";
-                    label for="s-lon" { (lang.t("Lengdegrad", "Longitude")) }
-                    input #s-lon name="lon" required inputmode="decimal";
-                    label for="s-radius" { (lang.t("Radius i meter", "Radius in metres")) }
-                    input #s-radius name="radius_m" required inputmode="numeric" value="100";
+                    fieldset {
+                        legend { (lang.t("Form", "Shape")) }
+                        label.check { input type="radio" name="shape" value="circle" checked; " " (lang.t("sirkel: klikk midten i kartet", "circle: click its centre on the map")) }
+                        label.check { input type="radio" name="shape" value="polygon"; " " (lang.t("mangekant: klikk hjørnene i kartet etter tur", "polygon: click its corners on the map in turn")) }
+                    }
+                    label for="s-lat" { (lang.t("Breddegrad (sirkel)", "Latitude (circle)")) }
+                    input #s-lat name="lat" inputmode="decimal";
+                    label for="s-lon" { (lang.t("Lengdegrad (sirkel)", "Longitude (circle)")) }
+                    input #s-lon name="lon" inputmode="decimal";
+                    label for="s-radius" { (lang.t("Radius i meter (sirkel)", "Radius in metres (circle)")) }
+                    input #s-radius name="radius_m" inputmode="numeric" value="100";
+                    label for="s-points" { (lang.t("Hjørner (mangekant): «breddegrad, lengdegrad» per linje, minst tre", "Corners (polygon): \"latitude, longitude\" per line, at least three")) }
+                    textarea #s-points name="points" rows="4" {}
                     button.primary type="submit" { (lang.t("Lagre sted", "Save site")) }
                 }
             }
@@ -608,35 +615,67 @@ fn edit(what: &str, form: &HashMap<String, String>, org: &org::Org) -> Result<St
         "sites" => {
             let name = field(form, "name");
             org.sites.retain(|x| x.name != name);
-            let lat = number(
-                form,
-                "lat",
-                "Breddegraden er et tall, som 59.91.",
-                "The latitude is a number, such as 59.91.",
-            )?;
-            let lon = number(
-                form,
-                "lon",
-                "Lengdegraden er et tall, som 10.75.",
-                "The longitude is a number, such as 10.75.",
-            )?;
-            let radius = number(
-                form,
-                "radius_m",
-                "Radien er et tall i meter.",
-                "The radius is a number of metres.",
-            )?;
-            let mut circle = toml::Table::new();
-            circle.insert("lat".into(), Value::Float(lat));
-            circle.insert("lon".into(), Value::Float(lon));
-            circle.insert("radius_m".into(), Value::Float(radius));
+            let geometry = if field(form, "shape") == "polygon" {
+                let mut ring = Vec::new();
+                for line in field(form, "points")
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                {
+                    let point = line
+                        .split(',')
+                        .map(|n| n.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+                        .collect::<Option<Vec<f64>>>()
+                        .filter(|p| p.len() == 2)
+                        .ok_or_else(|| {
+                            invalid(
+                                &format!(
+                                    "Et hjørne skrives «breddegrad, lengdegrad», ikke «{}».",
+                                    line.trim()
+                                ),
+                                &format!(
+                                    "A corner is written \"latitude, longitude\", not \"{}\".",
+                                    line.trim()
+                                ),
+                            )
+                        })?;
+                    ring.push(Value::Array(vec![
+                        Value::Float(point[0]),
+                        Value::Float(point[1]),
+                    ]));
+                }
+                ("polygon", Value::Array(ring))
+            } else {
+                let lat = number(
+                    form,
+                    "lat",
+                    "Breddegraden er et tall, som 59.91.",
+                    "The latitude is a number, such as 59.91.",
+                )?;
+                let lon = number(
+                    form,
+                    "lon",
+                    "Lengdegraden er et tall, som 10.75.",
+                    "The longitude is a number, such as 10.75.",
+                )?;
+                let radius = number(
+                    form,
+                    "radius_m",
+                    "Radien er et tall i meter.",
+                    "The radius is a number of metres.",
+                )?;
+                let mut circle = toml::Table::new();
+                circle.insert("lat".into(), Value::Float(lat));
+                circle.insert("lon".into(), Value::Float(lon));
+                circle.insert("radius_m".into(), Value::Float(radius));
+                ("circle", Value::Table(circle))
+            };
             entry(
                 "sites",
                 &[
                     ("name", s(&name)),
                     ("kind", s(&field(form, "kind"))),
                     ("address", s(&field(form, "address"))),
-                    ("circle", Value::Table(circle)),
+                    geometry,
                 ],
             )
         }
