@@ -337,6 +337,36 @@ async fn the_operations_desk_works_in_a_real_browser() {
     )
     .await;
     shot(&desk, "21-dispatcher-map-desktop").await;
+    // The dispatcher cannot change the organisation, even with a valid form; the attempt is
+    // on the ledger.
+    let status = desk
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const csrf = document.querySelector('input[name=csrf]').value;
+             fetch('/admin/vehicles', { method: 'POST', credentials: 'same-origin',
+                 headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+                 body: 'csrf=' + encodeURIComponent(csrf) + '&reg=XX11111&kind=car' })
+               .then(r => done(r.status)).catch(e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("post");
+    assert_eq!(status, serde_json::json!(403));
+    let store = storage::open(app.data()).expect("open");
+    assert!(
+        store
+            .audit_entries()
+            .expect("ledger")
+            .iter()
+            .any(|e| e.entry.actor == "disp"
+                && e.entry.action == ledger::Action::Denied
+                && e.entry.object.contains("change the organisation")),
+        "the refused change is on the ledger"
+    );
+    assert!(
+        !sporvern(&["org", "show", "--data", &data]).contains("XX11111"),
+        "and nothing changed"
+    );
     log_in(&phone, &base, "disp").await;
     until(
         &phone,

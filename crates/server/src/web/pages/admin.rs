@@ -742,6 +742,21 @@ fn change(
     form: &HashMap<String, String>,
 ) -> Result<Done, DataError> {
     if !viewer.holds(access::Role::Admin) {
+        // A refused attempt to change the configuration is on the ledger too.
+        reads.store().audit_append(storage::AuditRecord {
+            at: crate::ingest::now(),
+            actor: viewer.name.clone(),
+            role: viewer
+                .roles
+                .first()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+            purpose: "organisation".to_owned(),
+            subject: None,
+            action: ledger::Action::Denied,
+            object: format!("change the organisation in the browser ({what})"),
+            outcome: "refused: only the administrator changes the configuration".to_owned(),
+        })?;
         return Err(DataError::Refused {
             nb: "Bare administratoren endrer oppsettet av organisasjonen.".into(),
             en: "Only the administrator changes the organisation's configuration.".into(),
