@@ -243,6 +243,7 @@ async fn the_operations_desk_works_in_a_real_browser() {
     click_through(&desk, "#user-form button[type=submit]").await;
     let password = text(&desk, "#new-password").await;
     assert_eq!(password.len(), 16, "{password}");
+    shot(&desk, "20-admin-new-password-desktop").await;
     {
         let other = browser(&driver, &chromium, 1280, 900).await;
         other.goto(&format!("{base}/login")).await.expect("login");

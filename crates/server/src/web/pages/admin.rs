@@ -22,7 +22,7 @@ use super::super::layout::{Page, html_response};
 use super::super::map::{MapData, SCRIPTS, map};
 use super::super::session::Viewer;
 use super::super::{FormResult, Web, blocking};
-use super::{failed, local};
+use super::failed;
 use crate::org_admin::{self, Changer, entry};
 
 pub async fn page(
@@ -162,12 +162,12 @@ fn devices(lang: Lang, a: &data::Admin, csrf: &str) -> Markup {
                         div.scroll tabindex="0" { table {
                             thead { tr {
                                 th scope="col" { (lang.t("Felt", "Field")) }
-                                th scope="col" { (lang.t("Sist sett", "Last seen")) }
+                                th scope="col" { (lang.t("Sist sett (dag)", "Last seen (day)")) }
                                 @for p in &purposes { th scope="col" { (purpose_name(lang, p.as_str())) } }
                             } }
                             tbody { @for f in inv { tr {
                                 td { (field_name(lang, f.kind)) " " small.muted { "(" (f.key) ")" } }
-                                td.nowrap { (local(f.last_seen)) }
+                                td.nowrap { (data::today(f.last_seen)) }
                                 @for p in &purposes {
                                     td { @if purposes::policy::allowed(*p, f.kind) { (lang.t("får", "receives")) } @else { span.muted { (lang.t("kastes", "dropped")) } } }
                                 }
