@@ -25,6 +25,14 @@ pub struct OrgFileError {
     pub message: String,
 }
 
+impl OrgFileError {
+    /// The field and what is wrong with it, without the line (for a change made in a form,
+    /// which has no file lines).
+    pub fn field_message(&self) -> String {
+        format!("field \"{}\": {}", self.field, self.message)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
@@ -118,6 +126,7 @@ struct RawEmployee {
     number: Spanned<String>,
     name: Spanned<String>,
     email: Option<Spanned<String>>,
+    phone: Option<Spanned<String>>,
     status: Option<Spanned<String>>,
     driver_id: Option<Spanned<String>>,
 }
@@ -586,6 +595,15 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         {
             return Err(ctx.err(email.span(), "email", "not an e-mail address"));
         }
+        if let Some(phone) = &e.phone
+            && !valid_phone(phone.get_ref())
+        {
+            return Err(ctx.err(
+                phone.span(),
+                "phone",
+                "not a phone number: digits and spaces, optionally starting with +, such as \"+47 912 34 567\"",
+            ));
+        }
         let status = match &e.status {
             Some(s) => EmployeeStatus::parse(s.get_ref())
                 .ok_or_else(|| ctx.err(s.span(), "status", "expected current or former"))?,
@@ -604,6 +622,7 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
             number,
             name,
             email: e.email.as_ref().map(|s| s.get_ref().clone()),
+            phone: e.phone.as_ref().map(|s| s.get_ref().trim().to_owned()),
             status,
             driver_id: e.driver_id.as_ref().map(|s| s.get_ref().clone()),
         });
@@ -808,4 +827,13 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         assignments,
         sites,
     })
+}
+
+/// A phone number as people write it: an optional `+`, then 5 to 15 digits, spaces allowed
+/// between them (E.164 has at most 15 digits).
+pub fn valid_phone(s: &str) -> bool {
+    let s = s.trim();
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    let count = digits.chars().filter(char::is_ascii_digit).count();
+    digits.chars().all(|c| c.is_ascii_digit() || c == ' ') && (5..=15).contains(&count)
 }

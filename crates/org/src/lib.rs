@@ -13,7 +13,7 @@ mod show;
 
 pub use classify::ClassificationRules;
 pub use diff::{Change, ChangeKind, Changes, diff};
-pub use file::{OrgFileError, parse, parse_classification};
+pub use file::{OrgFileError, parse, parse_classification, valid_phone};
 pub use model::{
     Assignment, Device, Employee, EmployeeStatus, Geometry, LegalBasis, Org, Organisation, Purpose,
     ROLES, Site, SiteKind, User, Vehicle,

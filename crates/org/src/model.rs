@@ -167,6 +167,8 @@ pub struct Employee {
     pub number: String,
     pub name: String,
     pub email: Option<String>,
+    /// A phone number, for the security operator to reach the driver during an alarm.
+    pub phone: Option<String>,
     pub status: EmployeeStatus,
     /// The iButton / driver card id the vehicle units read, when the employee has one.
     pub driver_id: Option<String>,

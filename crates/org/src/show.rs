@@ -145,6 +145,9 @@ pub fn to_toml(org: &Org) -> String {
         if let Some(m) = &e.email {
             let _ = writeln!(s, "email = {}", q(m));
         }
+        if let Some(p) = &e.phone {
+            let _ = writeln!(s, "phone = {}", q(p));
+        }
         let _ = writeln!(s, "status = {}", q(e.status.as_str()));
         if let Some(d) = &e.driver_id {
             let _ = writeln!(s, "driver_id = {}", q(d));

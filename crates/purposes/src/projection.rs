@@ -114,6 +114,23 @@ fn identifier(v: &AttrValue) -> Option<String> {
     }
 }
 
+/// A named alarm (`alarm=sos`, as Traccar Client's SOS button and the OsmAnd protocol send it;
+/// the names are Traccar's alarm vocabulary). Only alarms about the vehicle's or the driver's
+/// safety open a window; speeding, harsh driving, geofences, idling and battery warnings are
+/// not security alarms and open none (seed 001, Sikkerhetshensyn: positions only when the
+/// situation occurs; no driver surveillance through the alarm purpose).
+fn named_alarm(name: &str) -> Option<AlarmTrigger> {
+    match name.trim() {
+        "sos" => Some(AlarmTrigger::Panic),
+        "accident" => Some(AlarmTrigger::Crash),
+        "tow" => Some(AlarmTrigger::Towing),
+        "jamming" => Some(AlarmTrigger::Jamming),
+        "powerCut" | "removing" | "tampering" => Some(AlarmTrigger::Unplug),
+        "general" => Some(AlarmTrigger::Alarm),
+        _ => None,
+    }
+}
+
 /// Projects one fix onto the active purposes.
 pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
     let active = |p: Purpose| inputs.purposes.contains(&p);
@@ -151,6 +168,13 @@ pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
                 match (panic_priority, number(&a.value)) {
                     (true, Some(2.0)) => triggers.push(AlarmTrigger::Panic),
                     (true, _) => {}
+                    (false, _) if matches!(a.value, AttrValue::Text(_)) => {
+                        if let AttrValue::Text(t) = &a.value
+                            && let Some(t) = named_alarm(t)
+                        {
+                            triggers.push(t);
+                        }
+                    }
                     (false, _) if truthy(&a.value) == Some(true) => {
                         triggers.push(AlarmTrigger::Alarm)
                     }
@@ -375,6 +399,40 @@ mod tests {
             alarm.triggers,
             vec![AlarmTrigger::Panic, AlarmTrigger::Crash]
         );
+    }
+
+    #[test]
+    fn traccar_client_sos_opens_an_alarm_and_driving_alarms_do_not() {
+        let inputs = Inputs {
+            purposes: &[Purpose::Alarm],
+            kind_of: &|k: &AttrKey| match k {
+                AttrKey::Named(n) if n == "alarm" => FieldKind::Alarm,
+                _ => FieldKind::Other,
+            },
+            privacy_input: None,
+            panic_input: None,
+            vehicle_odometer: &vehicle_odometer,
+        };
+        let named = |v: &str| {
+            fix(vec![Attribute {
+                key: AttrKey::Named("alarm".into()),
+                value: AttrValue::Text(v.into()),
+            }])
+        };
+        let triggers = |v: &str| project(&named(v), &inputs).alarm.map(|a| a.triggers);
+        assert_eq!(triggers("sos"), Some(vec![AlarmTrigger::Panic]));
+        assert_eq!(triggers("accident"), Some(vec![AlarmTrigger::Crash]));
+        assert_eq!(triggers("tow"), Some(vec![AlarmTrigger::Towing]));
+        assert_eq!(triggers("tampering"), Some(vec![AlarmTrigger::Unplug]));
+        for not_security in [
+            "overspeed",
+            "hardBraking",
+            "geofenceEnter",
+            "lowBattery",
+            "idle",
+        ] {
+            assert_eq!(triggers(not_security), Some(vec![]), "{not_security}");
+        }
     }
 
     #[test]

@@ -391,7 +391,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Method::Post,
             "/api/v1/alarms/{id}/resolve",
             Op::ResolveAlarm,
-            "Resolve an alarm window; an incident keeps its positions for a year instead of 30 days.",
+            "Resolve an alarm window with a note saying how it ended (`{\"note\": …, \"incident\": false}`; the note is required); an incident keeps its positions for a year instead of 30 days.",
             Some(ReadPurpose::Alarm),
             Reach::All,
         )
@@ -1426,6 +1426,9 @@ async fn alarm_positions(
 struct ResolveRequest {
     #[serde(default)]
     incident: bool,
+    /// How the alarm ended (required).
+    #[serde(default)]
+    note: String,
 }
 
 async fn resolve_alarm(
@@ -1438,7 +1441,11 @@ async fn resolve_alarm(
     let (w, _) = acting!(state, headers, q);
     let reads = state.reads.clone();
     run(
-        move || reads.changes().resolve_alarm(&w, id, req.incident),
+        move || {
+            reads
+                .changes()
+                .resolve_alarm(&w, id, req.incident, &req.note)
+        },
         move |()| {
             Json(json!({ "window": id, "resolved": true, "incident": req.incident }))
                 .into_response()

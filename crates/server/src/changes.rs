@@ -378,7 +378,13 @@ impl Changes {
     }
 
     /// Opens an alarm window by hand (a reported theft); returns its id.
-    pub fn open_alarm(&self, who: &Who, reg: &str, reason: &str) -> Result<i64, ReadError> {
+    pub fn open_alarm(
+        &self,
+        who: &Who,
+        reg: &str,
+        reason: &str,
+        reference: Option<&str>,
+    ) -> Result<i64, ReadError> {
         let (reg, id) = self.vehicle(reg)?;
         let org = self.store().load_org()?;
         let day = today();
@@ -398,12 +404,24 @@ impl Changes {
             );
             return Err(self.refuse(a, r));
         }
-        let triggers = format!("{reason} (reported by {})", who.user.name);
+        let reference = reference.map(str::trim).filter(|r| !r.is_empty());
+        if reference.is_some_and(|r| r.chars().count() > 100) {
+            let r = refusal(
+                RefusalKind::Invalid,
+                "politianmeldelsens referanse er på høyst 100 tegn".to_owned(),
+                "the police report's reference is at most 100 characters".to_owned(),
+            );
+            return Err(self.refuse(a, r));
+        }
         match self.commit(
             a,
             Change::OpenAlarm {
                 vehicle: id,
-                reason: triggers,
+                report: storage::AlarmReport {
+                    trigger: reason.to_owned(),
+                    reference: reference.map(str::to_owned),
+                    by: who.user.name.clone(),
+                },
             },
         )? {
             Applied::AlarmWindow(w) => Ok(w),
@@ -413,8 +431,15 @@ impl Changes {
         }
     }
 
-    /// Resolves an alarm window (security operator); `incident` keeps it longer.
-    pub fn resolve_alarm(&self, who: &Who, window: i64, incident: bool) -> Result<(), ReadError> {
+    /// Resolves an alarm window (security operator) with a note saying how it ended, kept with
+    /// the window (the ledger holds no free text); `incident` keeps it longer.
+    pub fn resolve_alarm(
+        &self,
+        who: &Who,
+        window: i64,
+        incident: bool,
+        note: &str,
+    ) -> Result<(), ReadError> {
         let a = self.attempt(
             who,
             ReadPurpose::Alarm,
@@ -445,7 +470,25 @@ impl Changes {
         if let Err(r) = rules::may_resolve(window, facts, incident) {
             return Err(self.refuse(a, r));
         }
-        self.commit(a, Change::ResolveAlarm { window, incident })?;
+        let note = note.trim();
+        if note.is_empty() || note.chars().count() > 2000 {
+            let r = refusal(
+                RefusalKind::Invalid,
+                "skriv en merknad (høyst 2000 tegn) om hvordan alarmen endte før du lukker den"
+                    .to_owned(),
+                "write a note (at most 2000 characters) saying how the alarm ended before resolving it"
+                    .to_owned(),
+            );
+            return Err(self.refuse(a, r));
+        }
+        self.commit(
+            a,
+            Change::ResolveAlarm {
+                window,
+                incident,
+                note: note.to_owned(),
+            },
+        )?;
         Ok(())
     }
 

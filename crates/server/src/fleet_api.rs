@@ -1,4 +1,5 @@
-//! The live fleet view as JSON and as a server-sent event stream for the dispatcher's map.
+//! The live fleet view as JSON and as a server-sent event stream for the dispatcher's map, and
+//! the alarm windows' changes for the security operator's page, over the same mechanism.
 //! Positions and registration numbers only — no driver, no speed, no history. Who may read it
 //! is decided (and recorded) by `reads` before these are called: `api` serves them at
 //! `GET /api/v1/fleet` and `GET /api/v1/fleet/stream`.
@@ -8,9 +9,11 @@ use std::sync::Arc;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::purpose_worker::{FleetChange, Shared};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::purpose_worker::{AlarmChange, FleetChange, Shared};
 
 fn moved_json(
     shared: &Shared,
@@ -186,6 +189,83 @@ pub fn stream_changes(
     );
     let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
         Box::pin(changes);
+    Sse::new(body)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// The live stream of alarm windows opening and closing, for the security operator's page
+/// (already allowed and on the ledger): `alarm` events naming the window and whether it
+/// `opened` or was `resolved` — never a vehicle's position, which the page then reads through
+/// `reads` like any other view of the window.
+pub fn stream_alarm_changes(
+    shared: Arc<Shared>,
+    store: Arc<dyn storage::Store>,
+    token_hash: String,
+) -> Response {
+    let rx = shared.alarm_changes.subscribe();
+    let first = Event::default().event("ready").data("{}");
+    live(rx, first, store, token_hash, |change| {
+        let (window, change) = match change {
+            Ok(AlarmChange::Opened { window, .. }) => (Some(window), "opened"),
+            Ok(AlarmChange::Resolved { window }) => (Some(window), "resolved"),
+            // Missed changes: the page reloads its list.
+            Err(RecvError::Lagged(_)) => (None, "missed"),
+            Err(RecvError::Closed) => return None,
+        };
+        Some(
+            Event::default()
+                .event("alarm")
+                .data(serde_json::json!({ "window": window, "change": change }).to_string()),
+        )
+    })
+}
+
+/// One live mechanism for every feed: `first`, then each change as `to_event` makes it (`None`
+/// ends the stream), with keep-alives, ended when the login behind `token_hash` is no longer
+/// valid.
+fn live<T: Clone + Send + 'static>(
+    rx: tokio::sync::broadcast::Receiver<T>,
+    first: Event,
+    store: Arc<dyn storage::Store>,
+    token_hash: String,
+    to_event: impl Fn(Result<T, RecvError>) -> Option<Event> + Send + Sync + 'static,
+) -> Response {
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    recheck.reset();
+    let still_valid = move || {
+        let (store, hash) = (store.clone(), token_hash.clone());
+        async move {
+            matches!(
+                tokio::task::spawn_blocking(move || store.token_user(&hash, crate::ingest::now()))
+                    .await,
+                Ok(Ok(Some(_)))
+            )
+        }
+    };
+    let to_event = Arc::new(to_event);
+    let changes = stream::unfold(
+        (rx, recheck, still_valid, to_event),
+        |(mut rx, mut recheck, still_valid, to_event)| async move {
+            let change = loop {
+                tokio::select! {
+                    change = rx.recv() => break change,
+                    _ = recheck.tick() => {
+                        if !still_valid().await {
+                            return None;
+                        }
+                    }
+                }
+            };
+            let event = to_event(change)?;
+            Some((
+                Ok::<Event, Infallible>(event),
+                (rx, recheck, still_valid, to_event),
+            ))
+        },
+    );
+    let body: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
+        Box::pin(stream::once(async move { Ok(first) }).chain(changes));
     Sse::new(body)
         .keep_alive(KeepAlive::default())
         .into_response()

@@ -71,6 +71,7 @@ pub fn refuse_device(
         .protocol(protocol)
         .frames_rejected
         .fetch_add(1, Relaxed);
+    metrics.health.refused(protocol, None, &why);
     if let Some(more) = crate::throttle::allow("http: device request refused") {
         tracing::warn!(%peer, %status, %protocol, suppressed_since_last = more, "request refused: {why}");
     }

@@ -13,10 +13,13 @@ pub mod config;
 pub mod descriptors;
 pub mod export;
 pub mod fleet_api;
+pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod login;
 pub mod metrics;
+pub mod notify;
+pub mod org_admin;
 pub mod purpose_worker;
 pub mod reads;
 pub mod throttle;
@@ -118,7 +121,7 @@ impl Application {
             shared,
             reads,
         } = self;
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::with_health(shared.health.clone()));
         let registry = Registry::default();
         registry
             .refresh(store.as_ref())
@@ -240,6 +243,9 @@ impl Application {
         if let Ok(mut c) = shared.gate_config.write() {
             *c = gate_cfg;
         }
+        // Subscribed before the purpose engine starts, so no opened window is missed.
+        notify::start(settings.notify.clone(), shared.clone(), store.clone())
+            .context("starting the notifications")?;
         std::thread::Builder::new()
             .name("purposes".into())
             .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg, m))

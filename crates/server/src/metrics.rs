@@ -122,6 +122,8 @@ impl EngineStatus {
 
 pub struct Metrics {
     per_protocol: [ProtocolCounters; 3],
+    /// Which units are connected, and what was refused and why (for the admin's page).
+    pub health: std::sync::Arc<crate::health::DeviceHealth>,
     pub commit_rows: Histogram,
     pub commit_seconds: Histogram,
     pub commit_failures: AtomicU64,
@@ -135,6 +137,7 @@ impl Default for Metrics {
     fn default() -> Metrics {
         Metrics {
             per_protocol: Default::default(),
+            health: Default::default(),
             commit_rows: Histogram::new(&[1.0, 10.0, 100.0, 1_000.0, 5_000.0, 20_000.0]),
             commit_seconds: Histogram::new(&[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0]),
             commit_failures: AtomicU64::new(0),
@@ -147,6 +150,14 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Metrics that report device health into `health` (shared with the web's admin page).
+    pub fn with_health(health: std::sync::Arc<crate::health::DeviceHealth>) -> Metrics {
+        Metrics {
+            health,
+            ..Metrics::default()
+        }
+    }
+
     pub fn protocol(&self, p: Protocol) -> &ProtocolCounters {
         &self.per_protocol[p as usize]
     }

@@ -33,26 +33,50 @@ pub enum FleetChange {
     },
 }
 
+/// A change to the set of open alarm windows, for the live alarms page and the notifications.
+/// It names the window, never a position.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlarmChange {
+    Opened {
+        window: i64,
+        vehicle: VehicleId,
+        opened_at: Timestamp,
+        /// What opened it (`panic`, `theft` …, comma-separated).
+        triggers: String,
+        by_hand: bool,
+    },
+    Resolved {
+        window: i64,
+    },
+}
+
 /// What the purpose engine shares with the rest of the server: the in-memory fleet view.
 pub struct Shared {
     pub fleet: RwLock<FleetView>,
     pub fleet_changes: tokio::sync::broadcast::Sender<FleetChange>,
+    /// Alarm windows opening and closing (whoever opened or resolved them).
+    pub alarm_changes: tokio::sync::broadcast::Sender<AlarmChange>,
     /// Registration numbers, for showing the fleet view.
     pub names: RwLock<HashMap<VehicleId, String>>,
     /// The gate's configuration (`crate::gate_config`), the same for every door.
     pub gate_config: RwLock<register::GateConfig>,
+    /// Device health, which the listeners report and the admin's page shows.
+    pub health: Arc<crate::health::DeviceHealth>,
 }
 
 impl Shared {
     pub fn new(stale_after: Duration) -> Arc<Shared> {
         let (fleet_changes, _) = tokio::sync::broadcast::channel(1024);
+        let (alarm_changes, _) = tokio::sync::broadcast::channel(256);
         Arc::new(Shared {
             fleet: RwLock::new(FleetView::new(
                 i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
             )),
             fleet_changes,
+            alarm_changes,
             names: RwLock::new(HashMap::new()),
             gate_config: RwLock::new(register::GateConfig::default()),
+            health: Arc::default(),
         })
     }
 
@@ -257,6 +281,8 @@ pub struct Worker {
     privacy: HashMap<VehicleId, bool>,
     /// Vehicles with an open alarm window, and when it was last triggered.
     alarms: HashMap<VehicleId, Timestamp>,
+    /// The open windows as last read from the store, by id (to announce what changed).
+    open_windows: HashMap<i64, storage::OpenAlarm>,
     /// The last state of each vehicle's privacy input (button), to act on changes only.
     privacy_input: HashMap<VehicleId, bool>,
     /// The configured address service, if any.
@@ -283,8 +309,17 @@ impl Worker {
         let org = load_org(store.as_ref())?;
         publish_names(&shared, &org);
         let privacy = feed.privacy_states()?.into_iter().collect();
-        let alarms = feed.open_alarms()?.into_iter().collect();
+        let open_windows: HashMap<i64, storage::OpenAlarm> = feed
+            .open_alarms()?
+            .into_iter()
+            .map(|a| (a.window, a))
+            .collect();
+        let alarms = open_windows
+            .values()
+            .map(|a| (a.vehicle, a.last_trigger_at))
+            .collect();
         let mut w = Worker {
+            open_windows,
             privacy_input: HashMap::new(),
             lookup: None,
             utilization_checked: Timestamp::from_millis(0),
@@ -369,7 +404,7 @@ impl Worker {
             self.set_privacy(vehicle, private);
         }
         // Windows opened or resolved outside the stream (operators).
-        self.alarms = self.feed.open_alarms()?.into_iter().collect();
+        self.reload_alarms()?;
         let rows = self.feed.next(self.cursor, self.batch_size)?;
         let mut batch = self.empty_batch();
         let mut set_aside = Vec::new();
@@ -409,20 +444,7 @@ impl Worker {
             let mark = batch.up_to;
             self.handle_events(v, &events, mark, &mut batch);
         }
-        // An alarm window with no new trigger for a while closes by itself: alarm tracking must
-        // not turn into continuous tracking (seed 001, Sikkerhetshensyn).
-        let quiet: Vec<VehicleId> = self
-            .alarms
-            .iter()
-            .filter(|(_, last)| clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS)
-            .map(|(v, _)| *v)
-            .collect();
-        for vehicle in quiet {
-            self.alarms.remove(&vehicle);
-            batch
-                .alarms
-                .push(AlarmAction::AutoResolve { vehicle, at: clock });
-        }
+        self.close_quiet_alarms(clock, &mut batch);
         self.release_utilization(clock)?;
         if let Ok(mut fleet) = self.shared.fleet.write() {
             for vehicle in fleet.expire(clock) {
@@ -497,6 +519,70 @@ impl Worker {
                 .unwrap_or_else(|| "unknown".to_owned());
             format!("internal error while processing it: {what}")
         })
+    }
+
+    /// Reads the open alarm windows and announces each one that opened or closed since the
+    /// last round, whoever opened or resolved it (a device, the web, the API, the command line
+    /// in another process): the live alarms page and the notifications listen here.
+    fn reload_alarms(&mut self) -> Result<(), StoreError> {
+        let now_open: HashMap<i64, storage::OpenAlarm> = self
+            .feed
+            .open_alarms()?
+            .into_iter()
+            .map(|a| (a.window, a))
+            .collect();
+        for (id, a) in &now_open {
+            if !self.open_windows.contains_key(id) {
+                let _ = self.shared.alarm_changes.send(AlarmChange::Opened {
+                    window: *id,
+                    vehicle: a.vehicle,
+                    opened_at: a.opened_at,
+                    triggers: a.triggers.clone(),
+                    by_hand: a.by_hand,
+                });
+            }
+        }
+        for id in self.open_windows.keys() {
+            if !now_open.contains_key(id) {
+                let _ = self
+                    .shared
+                    .alarm_changes
+                    .send(AlarmChange::Resolved { window: *id });
+            }
+        }
+        self.alarms = now_open
+            .values()
+            .map(|a| (a.vehicle, a.last_trigger_at))
+            .collect();
+        self.open_windows = now_open;
+        Ok(())
+    }
+
+    /// An alarm window a device opened closes by itself when no new trigger came for a while:
+    /// alarm tracking must not turn into continuous tracking (seed 001, Sikkerhetshensyn). A
+    /// window opened by hand (a reported theft) stays open until an operator resolves it: the
+    /// stolen vehicle sends no new alarm, and its positions are what the police need.
+    fn close_quiet_alarms(&mut self, clock: Timestamp, batch: &mut PurposeBatch) {
+        let by_hand: std::collections::HashSet<VehicleId> = self
+            .open_windows
+            .values()
+            .filter(|a| a.by_hand)
+            .map(|a| a.vehicle)
+            .collect();
+        let quiet: Vec<VehicleId> = self
+            .alarms
+            .iter()
+            .filter(|(v, last)| {
+                !by_hand.contains(v) && clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS
+            })
+            .map(|(v, _)| *v)
+            .collect();
+        for vehicle in quiet {
+            self.alarms.remove(&vehicle);
+            batch
+                .alarms
+                .push(AlarmAction::AutoResolve { vehicle, at: clock });
+        }
     }
 
     fn set_privacy(&mut self, vehicle: VehicleId, private: bool) {
@@ -601,7 +687,14 @@ impl Worker {
                 });
                 self.alarms.insert(vehicle, a.time);
             } else if open {
-                if let Some(position) = a.position {
+                // Only positions from inside the window: a buffered fix from before it opened
+                // (a unit sending its backlog, a theft reported after the fact) is not kept.
+                let opened_at = self
+                    .open_windows
+                    .values()
+                    .find(|w| w.vehicle == vehicle)
+                    .map_or(a.time, |w| w.opened_at);
+                if let Some(position) = a.position.filter(|_| a.time >= opened_at) {
                     batch.alarms.push(AlarmAction::Position {
                         vehicle,
                         at: a.time,
@@ -867,7 +960,7 @@ fn week_start(t: Timestamp) -> Option<Timestamp> {
     Some(Timestamp::from_secs(midnight.unix_timestamp()))
 }
 
-/// An alarm window closes by itself this long after its last trigger.
+/// An alarm window a device opened closes by itself this long after its last trigger.
 const ALARM_AUTO_RESOLVE_MS: i64 = 30 * 60_000;
 
 /// What a deviation says, in English (the driving log's documents put it in words per

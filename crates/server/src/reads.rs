@@ -628,6 +628,40 @@ impl Reads {
         self.granted(cap, record)?.finish(windows)
     }
 
+    /// Who drove the vehicle when an alarm window opened (the assignment that day), with the
+    /// phone number the operator calls: the driver may be the one in danger.
+    pub fn alarm_driver(
+        &self,
+        who: &Who,
+        reg: &str,
+        opened_at: Timestamp,
+    ) -> Result<Option<AlarmDriver>, ReadError> {
+        let (reg, _) = self.vehicle(reg)?;
+        let org = self.store.load_org()?;
+        let day = trips::oslo_date(opened_at);
+        let driver = org
+            .assignments
+            .iter()
+            .filter(|a| a.vehicle == reg && a.from <= day && a.to.is_none_or(|t| day < t))
+            .find_map(|a| org.employees.iter().find(|e| e.number == a.employee));
+        let Some(e) = driver else {
+            return Ok(None);
+        };
+        let g = self.authorise(
+            who,
+            ReadPurpose::Alarm,
+            Scope::All,
+            Some(e.number.clone()),
+            Action::Read,
+            format!("driver of {reg} in an alarm window"),
+        )?;
+        g.finish(Some(AlarmDriver {
+            number: e.number.clone(),
+            name: e.name.clone(),
+            phone: e.phone.clone(),
+        }))
+    }
+
     /// The positions kept inside one alarm window: its subject is the drivers assigned to the
     /// vehicle while the window was open.
     pub fn alarm_positions(
@@ -922,6 +956,14 @@ fn window_drivers(org: &org::Org, reg: &str, w: &storage::AlarmWindow) -> Option
 }
 
 /// The employees who drove `reg` (by assignment) in the period, as employee numbers.
+/// The driver an alarm window concerns, as the security operator sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmDriver {
+    pub number: String,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
 pub fn drivers_of(org: &org::Org, reg: &RegNo, from: time::Date, to: time::Date) -> Option<String> {
     let mut numbers: Vec<&str> = org
         .assignments

@@ -514,18 +514,21 @@ pub enum AlarmCommand {
         #[arg(long = "as")]
         as_user: String,
     },
-    /// Open a window for a vehicle by hand, e.g. when a theft is reported.
+    /// Open a window for a vehicle by hand when a theft is reported; it stays open until it
+    /// is resolved.
     Open {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
         #[arg(long)]
         vehicle: String,
-        #[arg(long, default_value = "theft")]
-        reason: String,
+        /// The police report's reference (anmeldelsesnummer), when there is one.
+        #[arg(long)]
+        police_report: Option<String>,
         #[arg(long = "as")]
         as_user: String,
     },
-    /// Resolve a window; --incident keeps its positions for a year instead of 30 days.
+    /// Resolve a window with a note; --incident keeps its positions for a year instead of 30
+    /// days.
     Resolve {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
@@ -533,6 +536,9 @@ pub enum AlarmCommand {
         window: i64,
         #[arg(long)]
         incident: bool,
+        /// How the alarm ended (kept with the window).
+        #[arg(long)]
+        note: String,
         #[arg(long = "as")]
         as_user: String,
     },
@@ -575,11 +581,13 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
         AlarmCommand::Open {
             data,
             vehicle: reg,
-            reason,
+            police_report,
             as_user,
         } => {
             let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
-            let w = reads.changes().open_alarm(&who, &reg, &reason)?;
+            let w = reads
+                .changes()
+                .open_alarm(&who, &reg, "theft", police_report.as_deref())?;
             println!("alarm window {w} open for {reg}: positions are kept until it is resolved");
             Ok(ExitCode::SUCCESS)
         }
@@ -587,10 +595,13 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
             data,
             window,
             incident,
+            note,
             as_user,
         } => {
             let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
-            reads.changes().resolve_alarm(&who, window, incident)?;
+            reads
+                .changes()
+                .resolve_alarm(&who, window, incident, &note)?;
             println!(
                 "alarm window {window} resolved; its positions are deleted after {} days",
                 if incident { 365 } else { 30 }

@@ -154,7 +154,7 @@ async fn every_role_endpoint_and_purpose_is_allowed_or_refused_as_the_policy_tab
                 let body = match e.op {
                     Op::Classify => r#"{"business": "Service"}"#,
                     Op::Privacy => r#"{"on": true}"#,
-                    Op::ResolveAlarm => r#"{"incident": false}"#,
+                    Op::ResolveAlarm => r#"{"incident": false, "note": "checked with the driver"}"#,
                     Op::ReturnMonth => r#"{"comment": "trip 1 needs a purpose"}"#,
                     Op::CorrectDriver => r#"{"driver": "1002", "reason": "swapped vans"}"#,
                     _ => "",

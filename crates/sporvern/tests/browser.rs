@@ -545,7 +545,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     until(
         &desk,
         "both vans on the map",
-        "return !!document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+        "return !!document.querySelector('.smap-label[data-vehicle=EK12345]') && !!document.querySelector('.smap-label[data-vehicle=BR34567]')",
     )
     .await;
     shot(&desk, "03-dispatcher-map").await;
@@ -567,7 +567,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     until(
         &desk,
         "the van to leave the map",
-        "return !document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+        "return !document.querySelector('.smap-label[data-vehicle=EK12345]') && !!document.querySelector('.smap-label[data-vehicle=BR34567]')",
     )
     .await;
     let same = desk
@@ -691,12 +691,20 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the open window with its positions: {alarm}"
     );
     assert!(
-        desk.find(Locator::Css("article.alarm svg.track polyline"))
-            .await
-            .is_ok(),
+        desk.find(Locator::Css(
+            "article.alarm .smap .leaflet-overlay-pane path"
+        ))
+        .await
+        .is_ok(),
         "the positions are drawn"
     );
     shot(&desk, "09-security-alarms").await;
+    desk.find(Locator::Css("article.alarm textarea[name=note]"))
+        .await
+        .expect("the note")
+        .send_keys("Tyveriet er meldt; bilen er funnet på Alnabru.")
+        .await
+        .expect("type the note");
     click_through(&desk, "article.alarm button[value='1']").await;
     assert!(
         text(&desk, "#open-h").await.contains("(0)"),
@@ -1186,14 +1194,14 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     until(
         &c,
         "tiles drawn and loaded",
-        "return document.querySelectorAll('#fleet-svg image.tile').length > 0",
+        "return document.querySelectorAll('#fleet-map img.leaflet-tile').length > 0",
     )
     .await;
     // Every tile the page draws comes from the configured server, at one zoom level, in the
     // Oslo area (zoom 10–14 puts Oslo near x ≈ 0.53·2^z, y ≈ 0.29·2^z).
     let hrefs = c
         .execute(
-            "return Array.from(document.querySelectorAll('#fleet-svg image.tile')).map(i => i.getAttribute('href'))",
+            "return Array.from(document.querySelectorAll('#fleet-map img.leaflet-tile')).map(i => i.getAttribute('src'))",
             vec![],
         )
         .await
@@ -1224,13 +1232,13 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        text(&c, "#fleet-svg .attribution")
+        text(&c, "#fleet-map .leaflet-control-attribution")
             .await
             .contains("© test tiles")
     );
     shot(&c, "14-dispatcher-map-with-tiles").await;
 
-    // The security operator's alarm window is drawn over the same tiles (server-rendered).
+    // The security operator's alarm window is drawn over the same tiles, by the same map.
     {
         let store = storage::open(app.data()).expect("open");
         let vehicle = store
@@ -1263,10 +1271,12 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     log_in(&c, &base, "vakt").await;
     c.goto(&format!("{base}/alarms")).await.expect("alarms");
     let tile = c
-        .find(Locator::Css("svg.track image.tile"))
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("article.alarm img.leaflet-tile"))
         .await
         .expect("a tile under the alarm window")
-        .attr("href")
+        .attr("src")
         .await
         .expect("href")
         .unwrap_or_default();

@@ -369,6 +369,7 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
         storage::Change::ResolveAlarm {
             window: windows[0].id,
             incident: false,
+            note: "the driver pressed it by mistake".to_owned(),
         },
         "vakt",
     );

@@ -237,6 +237,33 @@ pub struct AlarmWindow {
     pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
     pub incident: bool,
+    /// The user who opened it by hand (a reported theft); `None` when a device's alarm did.
+    pub opened_by: Option<String>,
+    /// The police report's reference, for a reported theft.
+    pub reference: Option<String>,
+    /// The operator's note when resolving it.
+    pub note: Option<String>,
+}
+
+/// A window opened by hand: the trigger (`theft`), the police report's reference, and who.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmReport {
+    pub trigger: String,
+    pub reference: Option<String>,
+    pub by: String,
+}
+
+/// An open alarm window as the purpose engine tracks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAlarm {
+    pub window: i64,
+    pub vehicle: VehicleId,
+    pub opened_at: Timestamp,
+    /// What opened it (`panic`, `crash`, `theft` …, comma-separated).
+    pub triggers: String,
+    pub last_trigger_at: Timestamp,
+    /// Opened by hand: it stays open until an operator resolves it.
+    pub by_hand: bool,
 }
 
 /// A closed, non-private trip as the utilisation statistics take it: no driver, cells not
@@ -318,10 +345,19 @@ pub enum Change {
         private: bool,
         source: String,
     },
-    /// An alarm window opened by hand (a reported theft); an open window is kept.
-    OpenAlarm { vehicle: VehicleId, reason: String },
-    /// An alarm window resolved; `incident` keeps its positions longer.
-    ResolveAlarm { window: i64, incident: bool },
+    /// An alarm window opened by hand (a reported theft, with the police report's reference);
+    /// an open window is kept. A window opened by hand stays open until it is resolved.
+    OpenAlarm {
+        vehicle: VehicleId,
+        report: AlarmReport,
+    },
+    /// An alarm window resolved with the operator's note on how it ended (kept with the
+    /// window, never on the ledger); `incident` keeps its positions longer.
+    ResolveAlarm {
+        window: i64,
+        incident: bool,
+        note: String,
+    },
     /// The right driver of a trip, with the reason: a supplement beside the recorded driver,
     /// which stays. Distance, date and time never change.
     CorrectDriver {
@@ -376,8 +412,8 @@ pub trait PurposeFeed: Send {
     fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError>;
     /// Each vehicle's privacy mode now (the latest switch).
     fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError>;
-    /// Vehicles with an open alarm window, and when it was last triggered.
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
+    /// The open alarm windows: vehicle, when last triggered, opened by hand or not.
+    fn open_alarms(&mut self) -> Result<Vec<OpenAlarm>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
     /// Records staged fixes the engine could not process (idempotent: a row set aside twice,
     /// after a crash before its batch committed, is kept once).

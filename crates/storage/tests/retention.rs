@@ -482,6 +482,7 @@ fn the_plan_covers_every_store_of_personal_data_and_the_run_leaves_a_receipt_for
                 &storage::Change::ResolveAlarm {
                     window: w.id,
                     incident: w.vehicle == ek,
+                    note: "checked".to_owned(),
                 },
                 record("vakt", t(14)),
             )

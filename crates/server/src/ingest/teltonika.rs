@@ -121,9 +121,19 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, ctx: &Contex
                 match known {
                     Some(d) => {
                         tracing::debug!(%peer, %imei, "teltonika device logged in");
-                        device = Some((d.id, imei.to_string()));
+                        let imei = imei.to_string();
+                        ctx.ingestor
+                            .metrics()
+                            .health
+                            .connected(Protocol::Teltonika, &imei);
+                        device = Some((d.id, imei));
                     }
                     None => {
+                        ctx.ingestor.metrics().health.refused(
+                            Protocol::Teltonika,
+                            Some(&imei.to_string()),
+                            "login refused: IMEI not registered in the organisation",
+                        );
                         if let Some(more) = crate::throttle::allow("teltonika: unknown IMEI") {
                             tracing::warn!(%peer, %imei, suppressed_since_last = more, "teltonika login refused: IMEI not registered in the organisation");
                         }
@@ -179,6 +189,23 @@ async fn handle_connection(mut stream: TcpStream, peer: SocketAddr, ctx: &Contex
     };
     let imei = device.as_ref().map(|(_, i)| i.as_str()).unwrap_or("-");
     let counters = ctx.ingestor.metrics().protocol(Protocol::Teltonika);
+    let health = &ctx.ingestor.metrics().health;
+    if device.is_some() {
+        health.disconnected(Protocol::Teltonika, imei);
+        match &end {
+            End::Bad(e) => health.refused(
+                Protocol::Teltonika,
+                Some(imei),
+                &format!("malformed input: {e}"),
+            ),
+            End::NotStored(_) => health.refused(
+                Protocol::Teltonika,
+                Some(imei),
+                "records not stored (storage failed); the unit resends",
+            ),
+            _ => {}
+        }
+    }
     match end {
         End::Closed => tracing::debug!(%peer, imei, "teltonika connection closed by the device"),
         End::Silent(why) => tracing::info!(%peer, imei, "teltonika connection closed: {why}"),

@@ -399,30 +399,71 @@ pub fn return_keeper(
     )?)
 }
 
-/// An alarm window with its vehicle and, for an open one, the positions kept inside it.
+/// An alarm window with its vehicle and, for an open one, the positions kept inside it, the
+/// nearest site or place, and the driver assigned that day with their phone.
 pub struct Alarm {
     pub window: storage::AlarmWindow,
     pub reg: String,
     pub positions: Vec<(Timestamp, domain::Position)>,
+    pub place: Option<(String, String)>,
+    pub driver: Option<crate::reads::AlarmDriver>,
 }
 
-pub fn alarm_windows(reads: &Reads, viewer: &Viewer) -> Result<Vec<Alarm>, DataError> {
+/// What the alarms page shows: the windows, the sites (for the maps), and the vehicles whose
+/// theft can be reported (those with the alarm purpose).
+pub struct Alarms {
+    pub windows: Vec<Alarm>,
+    pub sites: Vec<org::Site>,
+    pub alarm_vehicles: Vec<RegNo>,
+}
+
+pub fn alarm_windows(reads: &Reads, viewer: &Viewer) -> Result<Alarms, DataError> {
     let me = who(viewer, viewer.acting(Role::SecurityOperator));
+    let org = reads.store().load_org()?;
+    let namer = places::PlaceNamer::new(&org.sites);
     let mut out = Vec::new();
     for (reg, window) in reads.alarms(&me, None)? {
-        // Positions are read (and ledgered) only for the windows still open.
-        let positions = if window.resolved_at.is_none() {
-            reads.alarm_positions(&me, None, window.id)?
+        // Positions and the driver are read (and ledgered) only for the windows still open.
+        let (positions, driver) = if window.resolved_at.is_none() {
+            (
+                reads.alarm_positions(&me, None, window.id)?,
+                reads.alarm_driver(&me, &reg, window.opened_at)?,
+            )
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
+        let place = positions.last().map(|(_, p)| {
+            let name = namer.name_position(*p);
+            (
+                name.render(places::Lang::Norwegian),
+                name.render(places::Lang::English),
+            )
+        });
         out.push(Alarm {
             window,
             reg,
             positions,
+            place,
+            driver,
         });
     }
-    Ok(out)
+    let alarm_vehicles = org
+        .vehicles
+        .iter()
+        .filter(|v| v.purposes.contains(&org::Purpose::Alarm))
+        .map(|v| v.reg.clone())
+        .collect();
+    Ok(Alarms {
+        windows: out,
+        sites: org.sites,
+        alarm_vehicles,
+    })
+}
+
+/// Authorises the live feed of alarm changes (one ledger entry per feed opened).
+pub fn alarm_feed(reads: &Reads, viewer: &Viewer) -> Result<(), DataError> {
+    reads.alarms(&who(viewer, viewer.acting(Role::SecurityOperator)), None)?;
+    Ok(())
 }
 
 pub fn resolve_alarm(
@@ -430,11 +471,28 @@ pub fn resolve_alarm(
     viewer: &Viewer,
     window: i64,
     incident: bool,
+    note: &str,
 ) -> Result<(), DataError> {
     Ok(reads.changes().resolve_alarm(
         &who(viewer, viewer.acting(Role::SecurityOperator)),
         window,
         incident,
+        note,
+    )?)
+}
+
+/// A reported theft: a window opened by hand, with the police report's reference.
+pub fn open_theft(
+    reads: &Reads,
+    viewer: &Viewer,
+    reg: &str,
+    reference: Option<&str>,
+) -> Result<i64, DataError> {
+    Ok(reads.changes().open_alarm(
+        &who(viewer, viewer.acting(Role::SecurityOperator)),
+        reg,
+        "theft",
+        reference,
     )?)
 }
 

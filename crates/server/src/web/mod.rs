@@ -14,6 +14,7 @@ mod data;
 mod fleet;
 mod i18n;
 mod layout;
+mod map;
 mod pages;
 mod session;
 
@@ -93,6 +94,11 @@ pub fn router(
         .route("/lang", get(session::switch_lang))
         .route("/static/app.css", get(css))
         .route("/static/fleet.js", get(fleet_js))
+        .route("/static/map.js", get(map_js))
+        .route("/static/alarms.js", get(alarms_js))
+        .route("/static/admin.js", get(admin_js))
+        .route("/static/leaflet.js", get(leaflet_js))
+        .route("/static/leaflet.css", get(leaflet_css))
         .route("/me", get(pages::me::page))
         .route("/me/privacy", post(pages::me::privacy))
         .route("/me/trips/{id}", post(pages::me::classify))
@@ -111,6 +117,9 @@ pub fn router(
         )
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
+        .route("/alarms/live", get(pages::alarms::live))
+        .route("/alarms/stream", get(pages::alarms::stream))
+        .route("/alarms/theft", post(pages::alarms::open_theft))
         .route("/stats", get(pages::stats::page))
         .route("/ledger", get(pages::ledger::page))
         .route("/ledger/report", get(pages::ledger::report))
@@ -136,6 +145,8 @@ pub fn router(
         .route("/me/notice/{measure}", get(pages::me::notice))
         .route("/me/notice/{measure}/ack", post(pages::me::acknowledge))
         .route("/admin", get(pages::admin::page))
+        .route("/admin/{what}", post(pages::admin::submit))
+        .route("/admin/{what}/{sub}", post(pages::admin::submit_sub))
         .fallback(not_found)
         .with_state(state)
 }
@@ -181,13 +192,45 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn fleet_js() -> Response {
+fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
-        include_str!("../../static/fleet.js"),
+        body,
+    )
+        .into_response()
+}
+
+async fn fleet_js() -> Response {
+    script(include_str!("../../static/fleet.js"))
+}
+
+async fn map_js() -> Response {
+    script(include_str!("../../static/map.js"))
+}
+
+async fn admin_js() -> Response {
+    script(include_str!("../../static/admin.js"))
+}
+
+async fn alarms_js() -> Response {
+    script(include_str!("../../static/alarms.js"))
+}
+
+/// Leaflet 1.9.4, vendored unmodified (`static/vendor/leaflet/ATTRIBUTION.md`).
+async fn leaflet_js() -> Response {
+    script(include_str!("../../static/vendor/leaflet/leaflet.js"))
+}
+
+async fn leaflet_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/vendor/leaflet/leaflet.css"),
     )
         .into_response()
 }

@@ -389,7 +389,11 @@ pub fn open_alarm(store: &dyn storage::Store, vehicle: domain::VehicleId, at: Ti
         store,
         storage::Change::OpenAlarm {
             vehicle,
-            reason: "theft".to_owned(),
+            report: storage::AlarmReport {
+                trigger: "theft".to_owned(),
+                reference: None,
+                by: "vakt".to_owned(),
+            },
         },
         "vakt",
         at,

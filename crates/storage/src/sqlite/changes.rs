@@ -66,7 +66,7 @@ pub fn apply(
             .map_err(guarded)?;
             Ok((Applied::Done, false))
         }
-        Change::OpenAlarm { vehicle, reason } => {
+        Change::OpenAlarm { vehicle, report } => {
             let open: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM alarm_window WHERE vehicle_id = ?1 AND resolved_at IS NULL",
@@ -79,8 +79,9 @@ pub fn apply(
                 return Ok((Applied::AlarmWindow(id), false));
             }
             tx.execute(
-                "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at) VALUES (?1, ?2, ?3, ?2)",
-                params![vehicle.0, at.millis(), reason],
+                "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at, opened_by, reference)
+                 VALUES (?1, ?2, ?3, ?2, ?4, ?5)",
+                params![vehicle.0, at.millis(), report.trigger, report.by, report.reference],
             )
             .map_err(guarded)?;
             Ok((Applied::AlarmWindow(tx.last_insert_rowid()), false))
@@ -116,12 +117,17 @@ pub fn apply(
             .map_err(guarded)?;
             Ok((Applied::Done, false))
         }
-        Change::ResolveAlarm { window, incident } => {
+        Change::ResolveAlarm {
+            window,
+            incident,
+            note,
+        } => {
+            let note = Some(note.trim()).filter(|n| !n.is_empty());
             let n = tx
                 .execute(
                     "UPDATE alarm_window SET resolved_at = COALESCE(resolved_at, ?2), resolved_by = COALESCE(resolved_by, ?3),
-                       incident = MAX(incident, ?4) WHERE id = ?1",
-                    params![window, at.millis(), by, i64::from(*incident)],
+                       incident = MAX(incident, ?4), note = COALESCE(note, ?5) WHERE id = ?1",
+                    params![window, at.millis(), by, i64::from(*incident), note],
                 )
                 .map_err(guarded)?;
             if n == 0 {

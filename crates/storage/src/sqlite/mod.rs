@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(15, "0015_driver_correction.sql"),
     migration!(18, "0018_set_aside.sql"),
     migration!(22, "0022_drivinglog_integrity.sql"),
+    migration!(28, "0028_alarm_desk.sql"),
     migration!(32, "0032_register_extra.sql"),
 ];
 

@@ -154,7 +154,7 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
 
     let mut employees = Vec::new();
     let mut stmt = conn
-        .prepare("SELECT number, name, email, status, driver_id FROM employee WHERE active = 1 ORDER BY id")
+        .prepare("SELECT number, name, email, status, driver_id, phone FROM employee WHERE active = 1 ORDER BY id")
         .map_err(db_err)?;
     let rows = stmt
         .query_map([], |r| {
@@ -164,15 +164,17 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
                 r.get(2)?,
                 r.get::<_, String>(3)?,
                 r.get(4)?,
+                r.get(5)?,
             ))
         })
         .map_err(db_err)?;
     for row in rows {
-        let (number, name, email, status, driver_id) = row.map_err(db_err)?;
+        let (number, name, email, status, driver_id, phone) = row.map_err(db_err)?;
         employees.push(Employee {
             number,
             name,
             email,
+            phone,
             status: EmployeeStatus::parse(&status)
                 .ok_or_else(|| corrupt(format!("status {status:?}")))?,
             driver_id,
@@ -338,10 +340,10 @@ pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     }
     for e in &org.employees {
         conn.execute(
-            "INSERT INTO employee (number, name, email, status, driver_id, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+            "INSERT INTO employee (number, name, email, status, driver_id, phone, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
              ON CONFLICT (number) DO UPDATE SET name = excluded.name, email = excluded.email,
-               status = excluded.status, driver_id = excluded.driver_id, active = 1",
-            params![e.number, e.name, e.email, e.status.as_str(), e.driver_id],
+               status = excluded.status, driver_id = excluded.driver_id, phone = excluded.phone, active = 1",
+            params![e.number, e.name, e.email, e.status.as_str(), e.driver_id, e.phone],
         )
         .map_err(db_err)?;
     }

@@ -181,16 +181,23 @@ impl PurposeFeed for SqliteFeed {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
+    fn open_alarms(&mut self) -> Result<Vec<crate::OpenAlarm>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
+                "SELECT id, vehicle_id, last_trigger_at, opened_by IS NOT NULL, opened_at, triggers FROM alarm_window WHERE resolved_at IS NULL ORDER BY id",
             )
             .map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((VehicleId(r.get(0)?), Timestamp::from_millis(r.get(1)?)))
+                Ok(crate::OpenAlarm {
+                    window: r.get(0)?,
+                    vehicle: VehicleId(r.get(1)?),
+                    last_trigger_at: Timestamp::from_millis(r.get(2)?),
+                    by_hand: r.get::<_, i64>(3)? == 1,
+                    opened_at: Timestamp::from_millis(r.get(4)?),
+                    triggers: r.get(5)?,
+                })
             })
             .map_err(db_err)?;
         rows.collect::<Result<_, _>>().map_err(db_err)
@@ -325,7 +332,7 @@ impl PurposeFeed for SqliteFeed {
                 }
                 crate::AlarmAction::AutoResolve { vehicle, at } => {
                     tx.execute(
-                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL",
+                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL AND opened_by IS NULL",
                         params![vehicle.0, at.millis()],
                     )
                     .map_err(db_err)?;
@@ -678,7 +685,8 @@ pub fn alarm_windows(
     };
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident
+            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident,
+               w.opened_by, w.reference, w.note
              FROM alarm_window w{filter} ORDER BY w.id DESC"
         ))
         .map_err(db_err)?;
@@ -693,6 +701,9 @@ pub fn alarm_windows(
                 resolved_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
                 resolved_by: r.get(6)?,
                 incident: r.get::<_, i64>(7)? == 1,
+                opened_by: r.get(8)?,
+                reference: r.get(9)?,
+                note: r.get(10)?,
             })
         })
         .map_err(db_err)?;
