@@ -8,6 +8,7 @@
 pub mod address;
 pub mod api;
 pub mod audit_log;
+pub mod changes;
 pub mod config;
 pub mod descriptors;
 pub mod export;
@@ -235,10 +236,10 @@ impl Application {
             .address_lookup_url
             .as_deref()
             .map(address::AddressLookup::new);
-        let gate_cfg = register::GateConfig {
-            evaluation_grace_days: settings.evaluation_grace_days,
-            ..register::GateConfig::default()
-        };
+        let gate_cfg = gate_config(&settings);
+        if let Ok(mut c) = shared.gate_config.write() {
+            *c = gate_cfg;
+        }
         std::thread::Builder::new()
             .name("purposes".into())
             .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg, m))
@@ -483,6 +484,21 @@ pub fn warn_about_checkpoint_dir(settings: &Settings) {
         Err(e) => {
             tracing::error!(error = %e, checkpoint_dir = %dir.display(), "AUDIT CHECKPOINT FOLDER CANNOT BE READ")
         }
+    }
+}
+
+/// The compliance gate's configuration from the settings: the grace before an overdue
+/// evaluation is warned about, and the third-party services configured (each needs a
+/// processor agreement, GDPR art. 28). Web, API, command line and the purpose engine all use
+/// this one.
+pub fn gate_config(settings: &Settings) -> register::GateConfig {
+    register::GateConfig {
+        evaluation_grace_days: settings.evaluation_grace_days,
+        services: register::Services {
+            address_lookup: settings.address_lookup_url.is_some(),
+            map_tiles: settings.map_tiles_url.is_some(),
+        },
+        ..register::GateConfig::default()
     }
 }
 

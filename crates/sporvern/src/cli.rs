@@ -633,7 +633,8 @@ fn retention_command(command: RetentionCommand) -> anyhow::Result<ExitCode> {
                 println!("nothing is held that retention will delete");
             }
             for p in plan {
-                println!("{}  {:>8}  {:<22} {}", p.due, p.count, p.kind, p.rule);
+                let due = p.due.map_or_else(|| "kept".to_owned(), |d| d.to_string());
+                println!("{due:<10}  {:>8}  {:<26} {}", p.count, p.kind, p.rule);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -102,7 +102,13 @@ pub fn router(
         .route("/fleet/stream", get(fleet::stream))
         .route("/drivinglog", get(pages::drivinglog::page))
         .route("/drivinglog/export", get(pages::drivinglog::export))
+        .route("/drivinglog/accounts", get(pages::drivinglog::accounts))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
+        .route("/drivinglog/return", post(pages::drivinglog::return_month))
+        .route(
+            "/drivinglog/driver",
+            post(pages::drivinglog::correct_driver),
+        )
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
         .route("/stats", get(pages::stats::page))
@@ -117,6 +123,10 @@ pub fn router(
         .route(
             "/register/breaches/{id}/notify",
             post(pages::register::notify_breach),
+        )
+        .route(
+            "/register/breaches/{id}/not-notified",
+            post(pages::register::not_notify_breach),
         )
         .route("/register/document", get(pages::register::document))
         .route(
