@@ -12,6 +12,9 @@ rate=${2:-150000}
 seconds=${3:-30}
 per_frame=${4:-20}
 bin=${SPORVERN_BIN:-target/release/sporvern}
+# Ports: BENCH_PORT_BASE (default 10000) + 8080 web, + 5027 Teltonika, + 5055 OsmAnd.
+base=${BENCH_PORT_BASE:-10000}
+web=127.0.0.1:$((base + 8080)) tk=127.0.0.1:$((base + 5027)) osm=127.0.0.1:$((base + 5055))
 [ -x "$bin" ] || cargo build --release -p sporvern
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -29,31 +32,33 @@ awk '
   keep && !skip { print }
 ' examples/register.toml > "$work/register.toml"
 "$bin" register apply --data "$work/data" "$work/register.toml" >/dev/null
-"$bin" --log warn serve --data "$work/data" --http 127.0.0.1:18080 \
-  --teltonika 127.0.0.1:15027 --osmand 127.0.0.1:15055 &
+"$bin" --log warn serve --data "$work/data" --http "$web" \
+  --teltonika "$tk" --osmand "$osm" &
 server=$!
 for _ in $(seq 100); do
-  curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break
+  curl -sf http://$web/readyz >/dev/null 2>&1 && break
   sleep 0.1
 done
+kill -0 "$server" 2>/dev/null || { echo "the server did not start (ports in use? set BENCH_PORT_BASE)"; exit 1; }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
 echo "command: $bin simulate --devices $devices --rate $rate --records-per-frame $per_frame --duration $seconds"
 ( while sleep 1; do
-    curl -s http://127.0.0.1:18080/metrics | awk '/^sporvern_purpose_backlog_rows /{b=$2} /^sporvern_purpose_lag_seconds /{l=$2} END{print b, l}'
+    curl -s http://$web/metrics | awk '/^sporvern_purpose_backlog_rows /{b=$2} /^sporvern_purpose_lag_seconds /{l=$2} END{print b, l}'
   done ) > "$work/lag.txt" &
 sampler=$!
-/usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin" --log warn simulate --teltonika 127.0.0.1:15027 --devices "$devices" --rate "$rate" \
+/usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin" --log warn simulate --teltonika "$tk" --devices "$devices" --rate "$rate" \
   --records-per-frame "$per_frame" --duration "$seconds" --ramp 5
 kill "$sampler" 2>/dev/null || true
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 awk '{ if ($1 > mb) mb = $1; if ($2 > ml) ml = $2 } END { printf "purpose engine lag, sampled each second: max backlog %d fixes, max age of the oldest unprocessed %.2f s\n", mb, ml }' "$work/lag.txt"
-for _ in $(seq 30); do
-  sleep 1
-  left=$(curl -s http://127.0.0.1:18080/metrics | awk '/^sporvern_purpose_backlog_rows /{print $2}')
+waited=0
+for _ in $(seq 60); do
+  left=$(curl -s http://$web/metrics | awk '/^sporvern_purpose_backlog_rows /{print $2}')
   [ "${left:-1}" = 0 ] && break
+  sleep 0.5; waited=$((waited + 1))
 done
-echo "purpose engine caught up ${left:-?} fixes left, after the load stopped"
-curl -s http://127.0.0.1:18080/metrics | awk '
+echo "after the load stopped: ${left:-?} fixes left unprocessed after $((waited / 2)).$((waited % 2 * 5)) s"
+curl -s http://$web/metrics | awk '
   /^sporvern_fix_to_fleet_view_seconds_bucket/ { match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5); n++; les[n] = le; cum[n] = $2 }
   /^sporvern_fix_to_fleet_view_seconds_count/ { total = $2 }
   END {
@@ -65,4 +70,4 @@ ticks=$(getconf CLK_TCK)
 echo "server CPU: $(awk -v t="$ticks" '{printf "%.1f s user, %.1f s system", $14/t, $15/t}' /proc/$server/stat)"
 echo "server peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"
 echo "server RSS now:  $(awk '/VmRSS/{print $2, $3}' /proc/$server/status)"
-curl -s http://127.0.0.1:18080/metrics | grep -E '^sporvern_(commit_batch_rows_(sum|count)|commit_seconds_(sum|count)|records_acknowledged_total\{protocol="teltonika"\})'
+curl -s http://$web/metrics | grep -E '^sporvern_(commit_batch_rows_(sum|count)|commit_seconds_(sum|count)|records_acknowledged_total\{protocol="teltonika"\})'
