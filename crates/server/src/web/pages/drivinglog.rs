@@ -285,7 +285,13 @@ fn row(lang: Lang, e: &LogEntry) -> Markup {
                     td { (t.start_place) }
                     td { (t.end_place) }
                     td.num { @if let (Some(a), Some(b)) = (t.odometer_start_km, t.odometer_end_km) { (km(lang, a)) "–" (km(lang, b)) } }
-                    td.num { (km(lang, t.km)) }
+                    td.num {
+                        (km(lang, t.km))
+                        // Measured by the GPS track: no vehicle odometer reading for this trip.
+                        @if t.distance_source == "track" {
+                            " " abbr title=(lang.t("målt etter GPS-sporet, ikke kilometertelleren", "measured by the GPS track, not the odometer")) { "GPS" }
+                        }
+                    }
                     td { (purpose) }
                 }
             },
