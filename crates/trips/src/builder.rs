@@ -235,7 +235,14 @@ impl TripBuilder {
         if p.rank > 0 {
             self.uncovered_ranked += 1;
         }
-        self.buf.push_back(Held { p, covered: false });
+        // Covered points of another device may already lie after it in the window.
+        let key = (p.time, p.rank);
+        if self.buf.back().is_some_and(|h| (h.p.time, h.p.rank) > key) {
+            let at = self.buf.partition_point(|h| (h.p.time, h.p.rank) < key);
+            self.buf.insert(at, Held { p, covered: false });
+        } else {
+            self.buf.push_back(Held { p, covered: false });
+        }
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
         self.clock_closed = false;
         if self

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 
 use domain::{Position, Timestamp};
 
-use crate::{Deviation, Event, TrackPoint, Trip, TripBuilder};
+use crate::{Deviation, DeviationKind, Event, TrackPoint, Trip, TripBuilder};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
@@ -167,7 +167,8 @@ pub fn run(builder: &mut TripBuilder, items: &[Item]) -> Vec<Event> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Folded {
     pub trips: BTreeMap<Timestamp, Trip>,
-    pub deviations: BTreeMap<Timestamp, Deviation>,
+    /// Keyed by start and kind: an odometer deviation can start where a silence does.
+    pub deviations: BTreeMap<(Timestamp, DeviationKind), Deviation>,
 }
 
 /// Applies events the way a driving log would store them.
@@ -191,10 +192,10 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Folded {
                 }
             }
             Event::Deviation(d) => {
-                f.deviations.insert(d.from, d.clone());
+                f.deviations.insert((d.from, d.kind), d.clone());
             }
             Event::DeviationWithdrawn(d) => {
-                f.deviations.remove(&d.from);
+                f.deviations.remove(&(d.from, d.kind));
             }
             Event::TripOpened { .. }
             | Event::OpenTripWithdrawn { .. }

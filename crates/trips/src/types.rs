@@ -72,7 +72,7 @@ impl Trip {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeviationKind {
     /// No records at all for longer than `device_silent_after`, while the vehicle moved.
     DeviceSilent,
