@@ -19,7 +19,23 @@
 //! tax authorities and surprise drivers, dispatchers and representatives alike. The remedy is
 //! the warning, to the people who can hold the evaluation, and the option they have there to
 //! end the measure: an evaluation with decision `end` (or status `Ended`) does stop collection,
-//! and the gate then says that deletion must be scheduled.
+//! and the gate then says that deletion must be scheduled. So does an evaluation that records
+//! the need as gone without a reason to continue (seed 001 3.2: «Hvis behovet ikke lenger er
+//! tilstede, må tiltaket bringes til opphør»).
+//!
+//! Also before start: the private-driving routine of a driving log (seed 001 4: the
+//! internal-control system is in place «forut for behandlingen»); the organisation's criteria
+//! for acceptable risk before a risk assessment counts (seed 001 5.1), and for the
+//! security-breach exception the assessment's conclusion that the measure is needed (seed 000,
+//! «Data loss prevention»); the art. 28(3) content of a named processor's agreement (seed 001
+//! 7); prior consultation when the DPIA records a high residual risk (GDPR art. 36(1)).
+//!
+//! Warnings, which never stop collection: a discussion or information recorded after the start
+//! (the period it ran without them is a deviation the privacy officer closes, `late_closures`);
+//! a private-driving review due under the routine; missing security goals and strategy (5.2)
+//! or a deviation routine known to staff (5.4); a configured address lookup or map tile server
+//! (`GateConfig::services`) without a processor agreement linked to it; consent as the basis of
+//! a measure that is not a control measure; unknown facts.
 
 use assess::{Assessment, Code, Verdict};
 use time::{Date, Duration, Month};
