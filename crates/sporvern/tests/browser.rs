@@ -395,9 +395,11 @@ async fn drive(app: &TestApp) {
     }
 
     // Theft is reported: an alarm window opens, and the van's next positions are kept in it.
-    let window = store
-        .open_alarm(vehicle, "theft", Timestamp::from_millis(now_ms() - 5_000))
-        .expect("alarm");
+    let window = open_alarm(
+        store.as_ref(),
+        vehicle,
+        Timestamp::from_millis(now_ms() - 5_000),
+    );
     let mut path = Vec::new();
     for i in 0..4 {
         let at = (
@@ -520,10 +522,21 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
             .is_empty()
     );
 
-    // Every trip classified: she signs the month.
-    click_through(&phone, "form[action='/me/sign'] button").await;
-    assert!(text(&phone, "p.notice").await.contains("signert"));
-    assert!(text(&phone, "#sign-h + p").await.contains("Du signerte"));
+    // Every trip classified, but the month is still running: it is signed once it has ended.
+    assert!(
+        text(&phone, "#sign-h + p")
+            .await
+            .contains("Den kan signeres fra"),
+        "the running month says when it can be signed"
+    );
+    assert!(
+        phone
+            .find_all(Locator::Css("form[action='/me/sign']"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no sign form for the running month"
+    );
 
     // The dispatcher's map, open in another browser, shows both vans.
     let desk = browser(&driver, &chromium, 1280, 1000).await;
@@ -532,7 +545,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     until(
         &desk,
         "both vans on the map",
-        "return !!document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+        "return !!document.querySelector('.smap-label[data-vehicle=EK12345]') && !!document.querySelector('.smap-label[data-vehicle=BR34567]')",
     )
     .await;
     shot(&desk, "03-dispatcher-map").await;
@@ -554,7 +567,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     until(
         &desk,
         "the van to leave the map",
-        "return !document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+        "return !document.querySelector('.smap-label[data-vehicle=EK12345]') && !!document.querySelector('.smap-label[data-vehicle=BR34567]')",
     )
     .await;
     let same = desk
@@ -606,12 +619,13 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the classified trip with its places: {table}"
     );
     shot(&desk, "08-log-keeper-driving-log").await;
-    // The driver has signed; the keeper signs after her.
-    click_through(&desk, "form[action='/drivinglog/sign'] button").await;
-    let signed = text(&desk, "#sign-h + ul").await;
+    // The running month is not submitted yet: nothing for the keeper to approve.
     assert!(
-        signed.contains("kari") && signed.contains("bokholder"),
-        "both signatures: {signed}"
+        desk.find_all(Locator::Css("form[action='/drivinglog/sign']"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no approval before the driver submits"
     );
     let pdf = desk
         .execute_async(
@@ -643,6 +657,28 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .filter(|e| e.entry.actor == "bokholder" && e.entry.action == ledger::Action::Export)
         .count();
     assert_eq!(exports, 1, "the export is on the ledger");
+    // The table names the driver and the distance source; every vehicle's month is one ZIP.
+    let table = text(&desk, "#log-table").await;
+    assert!(
+        table.contains("Kari Nordmann (1001)") && table.contains("Kilometerteller"),
+        "driver and distance source: {table}"
+    );
+    let zip = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-fleet').href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status,
+                   type: r.headers.get('content-type'),
+                   size: b.byteLength })))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the ZIP");
+    assert_eq!(zip["status"], 200, "{}", zip["error"]);
+    assert_eq!(zip["type"], "application/zip");
+    assert!(zip["size"].as_u64().is_some_and(|n| n > 1000), "{zip}");
 
     // Every other role's page, for the screenshots, and in English once.
     // The security operator sees the open alarm window with its positions, and resolves it.
@@ -655,12 +691,20 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the open window with its positions: {alarm}"
     );
     assert!(
-        desk.find(Locator::Css("article.alarm svg.track polyline"))
-            .await
-            .is_ok(),
+        desk.find(Locator::Css(
+            "article.alarm .smap .leaflet-overlay-pane path"
+        ))
+        .await
+        .is_ok(),
         "the positions are drawn"
     );
     shot(&desk, "09-security-alarms").await;
+    desk.find(Locator::Css("article.alarm textarea[name=note]"))
+        .await
+        .expect("the note")
+        .send_keys("Tyveriet er meldt; bilen er funnet på Alnabru.")
+        .await
+        .expect("type the note");
     click_through(&desk, "article.alarm button[value='1']").await;
     assert!(
         text(&desk, "#open-h").await.contains("(0)"),
@@ -1150,14 +1194,14 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     until(
         &c,
         "tiles drawn and loaded",
-        "return document.querySelectorAll('#fleet-svg image.tile').length > 0",
+        "return document.querySelectorAll('#fleet-map img.leaflet-tile').length > 0",
     )
     .await;
     // Every tile the page draws comes from the configured server, at one zoom level, in the
     // Oslo area (zoom 10–14 puts Oslo near x ≈ 0.53·2^z, y ≈ 0.29·2^z).
     let hrefs = c
         .execute(
-            "return Array.from(document.querySelectorAll('#fleet-svg image.tile')).map(i => i.getAttribute('href'))",
+            "return Array.from(document.querySelectorAll('#fleet-map img.leaflet-tile')).map(i => i.getAttribute('src'))",
             vec![],
         )
         .await
@@ -1188,13 +1232,13 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        text(&c, "#fleet-svg .attribution")
+        text(&c, "#fleet-map .leaflet-control-attribution")
             .await
             .contains("© test tiles")
     );
     shot(&c, "14-dispatcher-map-with-tiles").await;
 
-    // The security operator's alarm window is drawn over the same tiles (server-rendered).
+    // The security operator's alarm window is drawn over the same tiles, by the same map.
     {
         let store = storage::open(app.data()).expect("open");
         let vehicle = store
@@ -1227,10 +1271,12 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     log_in(&c, &base, "vakt").await;
     c.goto(&format!("{base}/alarms")).await.expect("alarms");
     let tile = c
-        .find(Locator::Css("svg.track image.tile"))
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("article.alarm img.leaflet-tile"))
         .await
         .expect("a tile under the alarm window")
-        .attr("href")
+        .attr("src")
         .await
         .expect("href")
         .unwrap_or_default();
@@ -1332,9 +1378,10 @@ async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
         .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
         .expect("query")
         .expect("vehicle");
-    let signed = store.signoffs(vehicle, &month).expect("signoffs");
+    let signed = store.month_review(vehicle, &month).expect("review");
     assert_eq!(signed.len(), 1, "{signed:?}");
-    assert_eq!(signed[0].1, "kari");
+    assert_eq!(signed[0].by, "kari");
+    assert_eq!(signed[0].kind, domain::changes::StepKind::Submitted);
     // Back on this month, nothing waits any more.
     phone.goto(&format!("{base}/me")).await.expect("goto");
     assert!(
