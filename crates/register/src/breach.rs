@@ -7,7 +7,8 @@ use time::{Date, Duration, OffsetDateTime};
 /// GDPR art. 33 (1): notify the supervisory authority without undue delay and, where feasible,
 /// not later than 72 hours after having become aware of the breach.
 pub const NOTIFICATION_HOURS: i64 = 72;
-pub const BREACH_CITATION: &str = "GDPR art. 33 og 34; «Sporingsteknologi i kjøretøy» pkt. 5.4";
+pub const BREACH_CITATION: &str =
+    "GDPR art. 33 og 34; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.4";
 
 /// The art. 34 decision: must the employees concerned be told?
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -688,7 +688,7 @@ pub fn dpia_draft(e: &Entry, today: Date, lang: Lang) -> String {
     // (c) the risks to the employees' rights and freedoms.
     let _ = writeln!(
         b,
-        "<section data-article=\"art35-7-c\">\n<h2>{}</h2>\n<div class=\"table\"><table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<section data-article=\"art35-7-c\">\n<h2>{}</h2>\n<div class=\"table\" tabindex=\"0\"><table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         t(
             lang,
             "Risiko for de ansattes rettigheter og friheter (art. 35 nr. 7 c)",
@@ -869,7 +869,7 @@ pub fn records_of_processing(o: &org::Org, reg: &Register, today: Date, lang: La
     );
     let _ = writeln!(
         b,
-        "<div class=\"table\"><table>\n<tr><th data-article=\"art30-1-a\">{}</th><th data-article=\"art30-1-b\">{}</th><th data-article=\"art30-1-c\">{}</th><th data-article=\"art30-1-d\">{}</th><th data-article=\"art30-1-e\">{}</th><th data-article=\"art30-1-f\">{}</th><th data-article=\"art30-1-g\">{}</th></tr>",
+        "<div class=\"table\" tabindex=\"0\"><table>\n<tr><th data-article=\"art30-1-a\">{}</th><th data-article=\"art30-1-b\">{}</th><th data-article=\"art30-1-c\">{}</th><th data-article=\"art30-1-d\">{}</th><th data-article=\"art30-1-e\">{}</th><th data-article=\"art30-1-f\">{}</th><th data-article=\"art30-1-g\">{}</th></tr>",
         t(
             lang,
             "a) Behandlingsansvarlig og kontakt",

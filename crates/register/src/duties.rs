@@ -126,7 +126,7 @@ pub struct PrivateDrivingRoutine {
 duty!(
     PrivateDrivingRoutine,
     "private_driving_routine",
-    "GDPR art. 5(2) og 24; «Sporingsteknologi i kjøretøy» pkt. 4",
+    "GDPR art. 5(2) og 24; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 4",
     adopted_on
 );
 
@@ -373,7 +373,7 @@ pub struct RiskAssessment {
 duty!(
     RiskAssessment,
     "risk_assessment",
-    "GDPR art. 32; «Overvåking av ansattes bruk av elektronisk utstyr», råd nr. 4; «Sporingsteknologi i kjøretøy» pkt. 5.1",
+    "GDPR art. 32; Datatilsynet, «Overvåking av ansattes bruk av elektronisk utstyr», råd nr. 4; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.1",
     done_on
 );
 
@@ -389,7 +389,7 @@ pub struct TariffCheck {
 duty!(
     TariffCheck,
     "tariff_check",
-    "«Overvåking av ansattes bruk av elektronisk utstyr», råd til arbeidsgiveren nr. 5",
+    "Datatilsynet, «Overvåking av ansattes bruk av elektronisk utstyr», råd til arbeidsgiveren nr. 5",
     checked_on
 );
 
@@ -403,7 +403,7 @@ pub struct RoleReview {
 duty!(
     RoleReview,
     "role_review",
-    "GDPR art. 32; «Sporingsteknologi i kjøretøy» pkt. 5.3",
+    "GDPR art. 32; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.3",
     date
 );
 

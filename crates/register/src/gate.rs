@@ -19,7 +19,23 @@
 //! tax authorities and surprise drivers, dispatchers and representatives alike. The remedy is
 //! the warning, to the people who can hold the evaluation, and the option they have there to
 //! end the measure: an evaluation with decision `end` (or status `Ended`) does stop collection,
-//! and the gate then says that deletion must be scheduled.
+//! and the gate then says that deletion must be scheduled. So does an evaluation that records
+//! the need as gone without a reason to continue (seed 001 3.2: «Hvis behovet ikke lenger er
+//! tilstede, må tiltaket bringes til opphør»).
+//!
+//! Also before start: the private-driving routine of a driving log (seed 001 4: the
+//! internal-control system is in place «forut for behandlingen»); the organisation's criteria
+//! for acceptable risk before a risk assessment counts (seed 001 5.1), and for the
+//! security-breach exception the assessment's conclusion that the measure is needed (seed 000,
+//! «Data loss prevention»); the art. 28(3) content of a named processor's agreement (seed 001
+//! 7); prior consultation when the DPIA records a high residual risk (GDPR art. 36(1)).
+//!
+//! Warnings, which never stop collection: a discussion or information recorded after the start
+//! (the period it ran without them is a deviation the privacy officer closes, `late_closures`);
+//! a private-driving review due under the routine; missing security goals and strategy (5.2)
+//! or a deviation routine known to staff (5.4); a configured address lookup or map tile server
+//! (`GateConfig::services`) without a processor agreement linked to it; consent as the basis of
+//! a measure that is not a control measure; unknown facts.
 
 use assess::{Assessment, Code, Verdict};
 use time::{Date, Duration, Month};
@@ -137,7 +153,7 @@ const MEASURE_ENDED: (&str, &str, &str, &str) = (
 );
 const DRIVER_BEHAVIOUR: (&str, &str, &str, &str) = (
     "driver_behaviour_basis",
-    "GDPR art. 6(1)(f) og 35; «Sporingsteknologi i kjøretøy» pkt. 2.2.5 «Registrering av detaljopplysninger»",
+    "GDPR art. 6(1)(f) og 35; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 2.2.5 «Registrering av detaljopplysninger»",
     "Kjøreatferd (sensordata) krever alltid en dokumentert interesseavveining og en DPIA før innsamling.",
     "Driver behaviour (sensor data) always needs a documented balancing test and a DPIA before collection.",
 );
@@ -147,7 +163,7 @@ const PROCESSOR: (&str, &str) = (
     "No data processing agreement is on record with ",
 );
 const TARIFF_DISCUSSION: (&str, &str, &str) = (
-    "«Overvåking av ansattes bruk av elektronisk utstyr», råd til arbeidsgiveren nr. 5; arbeidsmiljøloven § 9-2 (1)",
+    "Datatilsynet, «Overvåking av ansattes bruk av elektronisk utstyr», råd til arbeidsgiveren nr. 5; arbeidsmiljøloven § 9-2 (1)",
     "Tariffavtalen krever drøfting med de tillitsvalgte før tiltaket settes i gang.",
     "The collective agreement requires discussion with the representatives before the measure starts.",
 );
@@ -159,19 +175,19 @@ const EVALUATION_OVERDUE: (&str, &str, &str, &str) = (
 );
 const ROLE_REVIEW_OVERDUE: (&str, &str, &str, &str) = (
     "role_review_overdue",
-    "GDPR art. 32; «Sporingsteknologi i kjøretøy» pkt. 5.3",
+    "GDPR art. 32; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.3",
     "Gjennomgangen av hvem som har hvilken rolle og tilgang, er forfalt.",
     "The review of who holds which role and access is overdue.",
 );
 const CONSENT_BASIS: (&str, &str, &str, &str) = (
     "consent_basis",
-    "GDPR art. 4(11) og 7; «Sporingsteknologi i kjøretøy» pkt. 2.2.1",
+    "GDPR art. 4(11) og 7; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 2.2.1",
     "Samtykke er valgt som behandlingsgrunnlag. I et arbeidsforhold er samtykke sjelden frivillig; bruk normalt en interesseavveining (art. 6(1)(f)).",
     "Consent is chosen as the legal basis. In employment consent is rarely free; normally use a balancing test (art. 6(1)(f)).",
 );
 const NEED_GONE: (&str, &str, &str, &str) = (
     "need_gone",
-    "arbeidsmiljøloven § 9-2 (3); «Sporingsteknologi i kjøretøy» pkt. 3.2",
+    "arbeidsmiljøloven § 9-2 (3); Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 3.2",
     "Evalueringen fant at behovet for tiltaket ikke lenger er til stede, og ingen grunn til å fortsette er registrert. Da må tiltaket bringes til opphør: det samles ikke inn mer, og sletting må planlegges.",
     "The evaluation found the need for the measure no longer present, and no reason to continue is recorded. The measure must then end: nothing more is collected, and deletion must be scheduled.",
 );
@@ -187,25 +203,25 @@ const RISK_NECESSITY_UNRECORDED: (&str, &str) = (
 );
 const ACCEPTANCE_CRITERIA: (&str, &str, &str, &str) = (
     "risk_acceptance_criteria",
-    "GDPR art. 32; «Sporingsteknologi i kjøretøy» pkt. 5.1",
+    "GDPR art. 32; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.1",
     "Virksomheten har ikke fastlagt kriterier for akseptabel risiko. Risikovurderingen skal måles mot dem.",
     "The organisation has not set criteria for acceptable risk. The risk assessment is to be measured against them.",
 );
 const GOALS_STRATEGY: (&str, &str, &str, &str) = (
     "security_goals_missing",
-    "GDPR art. 24 og 32; «Sporingsteknologi i kjøretøy» pkt. 5.2",
+    "GDPR art. 24 og 32; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.2",
     "Sikkerhetsmål og sikkerhetsstrategi er ikke registrert: formålet med behandlingen, føringene for bruk av informasjonsteknologi og valgene som er gjort.",
     "No security goals and strategy are recorded: the purpose of the processing, the principles for using information technology and the choices made.",
 );
 const DEVIATION_ROUTINE: (&str, &str, &str, &str) = (
     "deviation_routine_missing",
-    "GDPR art. 33 (5); «Sporingsteknologi i kjøretøy» pkt. 5.4",
+    "GDPR art. 33 (5); Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.4",
     "Det er ikke registrert en rutine for avvikshåndtering som de ansatte kjenner til: hva et avvik er, og hvordan det rapporteres og følges opp.",
     "No deviation routine known to staff is recorded: what a deviation is, and how it is reported and followed up.",
 );
 const PRIVATE_DRIVING_REVIEW_DUE: (&str, &str, &str, &str) = (
     "private_driving_review_due",
-    "GDPR art. 5(2) og 24; «Sporingsteknologi i kjøretøy» pkt. 4",
+    "GDPR art. 5(2) og 24; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 4",
     "Gjennomgangen av kjøreboken for å fange opp privat kjøring er forfalt etter rutinen.",
     "The review of the driving log to catch private driving is due under the routine.",
 );

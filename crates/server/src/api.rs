@@ -427,7 +427,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Method::Get,
         "/api/v1/register/measures",
         Op::Register,
-        "The compliance register: the monitoring measures (kontrolltiltak) with their assessments and their gate today (may the purpose collect, what is missing, warnings).",
+        "The compliance register: the monitoring measures (kontrolltiltak) with their verdict (the same on every door) and their gate today (may the purpose collect, what is missing, warnings, duties that came after the start).",
         Some(ReadPurpose::Register),
         Reach::All,
     ),

@@ -285,7 +285,7 @@ fn an_overdue_evaluation_warns_but_does_not_stop_collection() {
         "en",
     ]);
     assert!(
-        out(&o).contains("warning evaluation_overdue"),
+        out(&o).contains("warning: The evaluation of the need for the measure"),
         "{}",
         out(&o)
     );
