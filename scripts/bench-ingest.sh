@@ -2,7 +2,9 @@
 # End-to-end durable ingest over loopback: a release server on a fresh data folder, and
 # `sporvern simulate` as the device fleet (real Teltonika TCP, ACK after commit).
 # Usage: scripts/bench-ingest.sh [DEVICES] [RATE] [SECONDS] [RECORDS_PER_FRAME]
-# Prints the simulator's report and the server's peak RSS. Results go in BENCHMARKS.md.
+# Prints the simulator's report, the server's peak RSS, and the purpose engine's lag (sampled
+# each second) and fix-to-fleet-view latency: the fleet's organisation gets a completed
+# compliance register, so the purposes collect. Results go in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-1000}
@@ -17,17 +19,48 @@ work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$bin" simulate --devices "$devices" --write-org "$work/org.toml" >/dev/null
 "$bin" org apply --data "$work/data" "$work/org.toml" >/dev/null
+# The demo's completed register, for the two purposes the load fleet has (acknowledgements
+# name the demo's employees, whom this fleet does not have: they are left out).
+awk '
+  /^\[\[measures\]\]/ { keep = 0; block = $0; next_is_id = 1; next }
+  next_is_id && /^id = / { next_is_id = 0; keep = ($0 ~ /vehicle\.(driving_log|fleet_view)"/); if (keep) print block; }
+  /^\[\[measures\.acknowledgements\]\]/ { skip = 1; next }
+  /^\[/ { skip = 0 }
+  keep && !skip { print }
+' examples/register.toml > "$work/register.toml"
+"$bin" register apply --data "$work/data" "$work/register.toml" >/dev/null
 "$bin" --log warn serve --data "$work/data" --http 127.0.0.1:18080 \
   --teltonika 127.0.0.1:15027 --osmand 127.0.0.1:15055 &
 server=$!
 for _ in $(seq 100); do
-  curl -sf http://127.0.0.1:18080/healthz >/dev/null 2>&1 && break
+  curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break
   sleep 0.1
 done
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(uname -sr)"
 echo "command: $bin simulate --devices $devices --rate $rate --records-per-frame $per_frame --duration $seconds"
+( while sleep 1; do
+    curl -s http://127.0.0.1:18080/metrics | awk '/^sporvern_purpose_backlog_rows /{b=$2} /^sporvern_purpose_lag_seconds /{l=$2} END{print b, l}'
+  done ) > "$work/lag.txt" &
+sampler=$!
 /usr/bin/time -f "simulator CPU: %U s user, %S s system" "$bin" --log warn simulate --teltonika 127.0.0.1:15027 --devices "$devices" --rate "$rate" \
   --records-per-frame "$per_frame" --duration "$seconds" --ramp 5
+kill "$sampler" 2>/dev/null || true
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+awk '{ if ($1 > mb) mb = $1; if ($2 > ml) ml = $2 } END { printf "purpose engine lag, sampled each second: max backlog %d fixes, max age of the oldest unprocessed %.2f s\n", mb, ml }' "$work/lag.txt"
+for _ in $(seq 30); do
+  sleep 1
+  left=$(curl -s http://127.0.0.1:18080/metrics | awk '/^sporvern_purpose_backlog_rows /{print $2}')
+  [ "${left:-1}" = 0 ] && break
+done
+echo "purpose engine caught up ${left:-?} fixes left, after the load stopped"
+curl -s http://127.0.0.1:18080/metrics | awk '
+  /^sporvern_fix_to_fleet_view_seconds_bucket/ { match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5); n++; les[n] = le; cum[n] = $2 }
+  /^sporvern_fix_to_fleet_view_seconds_count/ { total = $2 }
+  END {
+    if (total == 0) { print "fix to fleet view: no fixes reached the fleet view"; exit }
+    for (i = 1; i <= n; i++) { if (!p50 && cum[i] >= 0.5 * total) p50 = les[i]; if (!p99 && cum[i] >= 0.99 * total) p99 = les[i] }
+    printf "fix to fleet view (%d fixes): p50 <= %s s, p99 <= %s s (histogram bucket bounds)\n", total, p50, p99
+  }'
 ticks=$(getconf CLK_TCK)
 echo "server CPU: $(awk -v t="$ticks" '{printf "%.1f s user, %.1f s system", $14/t, $15/t}' /proc/$server/stat)"
 echo "server peak RSS: $(awk '/VmHWM/{print $2, $3}' /proc/$server/status)"

@@ -5,7 +5,7 @@
 //! (RFC 9457) with a message a person can act on.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use access::ReadPurpose;
 use axum::Json;
@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use domain::Timestamp;
+use domain::changes::RefusalKind;
 use domain::drivinglog::{Classification, LogEntry};
 use ledger::Action;
 use serde::Deserialize;
@@ -31,7 +32,6 @@ pub const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 struct ApiState {
     reads: Reads,
     shared: Arc<Shared>,
-    limiter: Arc<Mutex<access::LoginLimiter>>,
 }
 
 /// HTTP methods the API uses.
@@ -76,8 +76,10 @@ pub enum Op {
     FleetStream,
     DrivingLog,
     SignMonth,
+    ReturnMonth,
     OwnTrips,
     Classify,
+    CorrectDriver,
     Privacy,
     Alarms,
     AlarmPositions,
@@ -290,7 +292,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Method::Post,
             "/api/v1/vehicles/{reg}/driving-log/{month}/sign",
             Op::SignMonth,
-            "Sign a month: the driver (employee role) first, then the log keeper.",
+            "Sign a month that has ended, with every trip classified: the driver (employee role) submits it, then the log keeper approves it, which makes it final.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"comment": "Trip 17 was a customer visit: classify it as business"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/vehicles/{reg}/driving-log/{month}/return",
+            Op::ReturnMonth,
+            "The log keeper returns a submitted month to its driver with a comment the driver sees; the driver corrects it and submits again.",
             Some(ReadPurpose::DrivingLog),
             Reach::Vehicle,
         )
@@ -319,8 +333,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"driver": "1002", "reason": "We swapped vans that day"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/trips/{id}/driver",
+            Op::CorrectDriver,
+            "Correct a wrong driver attribution: the log keeper for any trip, an employee for a trip attributed to them. A supplement: the recorded driver, distance, date and time stay, and the correction is shown beside them.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
         query: &[],
-        body: Some(r#"{"on": true}"#),
+        body: Some(r#"{"on": true} or {"on": true, "vehicle": "EK 12345"}"#),
         ..ep(
             Method::Post,
             "/api/v1/me/privacy",
@@ -463,11 +489,61 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
     for e in ENDPOINTS {
         router = router.route(e.path, handler(e.op));
     }
-    router.with_state(ApiState {
-        reads,
-        shared,
-        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
-    })
+    router
+        .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
+        .layer(axum::middleware::map_response(as_problem))
+        .with_state(ApiState { reads, shared })
+}
+
+async fn no_such_endpoint(uri: axum::http::Uri) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "No such endpoint",
+        format!(
+            "there is no endpoint {}; the endpoints are listed in /api/v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+/// The largest body of an error answer that is turned into a problem document.
+const REJECTION_LIMIT: usize = 16 * 1024;
+
+/// Every error answer of the API is a problem document with the same fields, also those made
+/// by axum itself before a handler runs (a path parameter that does not parse, a body that is
+/// not the JSON asked for, a method the path does not take): their text becomes the detail.
+async fn as_problem(r: Response) -> Response {
+    let status = r.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return r;
+    }
+    let is_problem = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return r;
+    }
+    let (parts, body) = r.into_parts();
+    let text = axum::body::to_bytes(body, REJECTION_LIMIT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = if text.is_empty() {
+        format!("{title}; see /api/v1/openapi.json for what this endpoint takes")
+    } else {
+        format!("{text}; see /api/v1/openapi.json for what this endpoint takes")
+    };
+    let mut out = problem(status, title, detail);
+    // Keep what the client needs from the original answer (Allow, Retry-After).
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 fn handler(op: Op) -> MethodRouter<ApiState> {
@@ -480,8 +556,10 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::FleetStream => get(fleet_stream),
         Op::DrivingLog => get(driving_log),
         Op::SignMonth => post(sign_month),
+        Op::ReturnMonth => post(return_month),
         Op::OwnTrips => get(own_trips),
         Op::Classify => post(classify),
+        Op::CorrectDriver => post(correct_driver),
         Op::Privacy => post(privacy),
         Op::Alarms => get(alarms),
         Op::AlarmPositions => get(alarm_positions),
@@ -562,6 +640,15 @@ pub fn read_problem(e: ReadError) -> Response {
                 "Audit ledger unavailable",
                 "the access could not be recorded, so nothing is shown; try again shortly",
             )
+        }
+        ReadError::Refused(r) => {
+            let (status, title) = match r.kind {
+                RefusalKind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+                RefusalKind::NotYours => (StatusCode::FORBIDDEN, "Not yours to change"),
+                RefusalKind::Conflict => (StatusCode::CONFLICT, "Not possible now"),
+                RefusalKind::Invalid => (StatusCode::BAD_REQUEST, "Bad request"),
+            };
+            problem_with(status, title, r.en, json!({ "detail_nb": r.nb }))
         }
         ReadError::Store(storage::StoreError::Refused(m)) => {
             problem(StatusCode::CONFLICT, "Not possible", m)
@@ -661,33 +748,6 @@ async fn who(
     Ok((who, purpose))
 }
 
-// The limiter is locked only inside these plain functions, so no lock guard can live across
-// an await in a handler.
-fn limiter_check(
-    m: &Mutex<access::LoginLimiter>,
-    name: &str,
-    ip: &str,
-    at: Timestamp,
-) -> Option<access::RetryAfter> {
-    m.lock().ok()?.check_login(name, ip, at.millis()).err()
-}
-
-fn limiter_record(
-    m: &Mutex<access::LoginLimiter>,
-    name: &str,
-    ip: &str,
-    at: Timestamp,
-    success: bool,
-) {
-    if let Ok(mut l) = m.lock() {
-        if success {
-            l.record_login_success(name);
-        } else {
-            l.record_login_failure(name, ip, at.millis());
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Handlers
 // ---------------------------------------------------------------------------------------------
@@ -703,40 +763,49 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Response {
-    let ip = peer.ip().to_string();
     let at = now();
-    if let Some(retry) = limiter_check(&state.limiter, &req.name, &ip, at) {
-        let mut r = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed logins",
-            format!("wait {} seconds before trying again", retry.secs()),
-        );
-        if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
-    }
-    let (store, name, password) = (state.reads.store().clone(), req.name.clone(), req.password);
-    let verified = blocking(move || -> Result<bool, storage::StoreError> {
-        Ok(store
-            .password_hash(&name)?
-            .is_some_and(|hash| access::verify_password(&password, &hash)))
-    })
-    .await;
-    let verified = match verified {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return unexpected(e),
-        Err(r) => return r,
+    let attempt = state
+        .reads
+        .logins()
+        .attempt(state.reads.store(), &req.name, req.password, peer.ip())
+        .await;
+    let refused = |mut r: Response| {
+        r.extensions_mut()
+            .insert(crate::login::Refusal::FailedLogin);
+        r
     };
-    if !verified {
-        limiter_record(&state.limiter, &req.name, &ip, at, false);
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "Login failed",
-            "the user name or the password is wrong",
-        );
+    match attempt {
+        Ok(crate::login::Attempt::Accepted) => {}
+        Ok(crate::login::Attempt::Refused) => {
+            return refused(problem(
+                StatusCode::UNAUTHORIZED,
+                "Login failed",
+                "the user name or the password is wrong",
+            ));
+        }
+        Ok(crate::login::Attempt::Limited(retry)) => {
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed logins",
+                format!("wait {} seconds before trying again", retry.secs()),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return refused(r);
+        }
+        Ok(crate::login::Attempt::Busy) => {
+            let mut r = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "every password check is busy; try again in a few seconds",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            return r;
+        }
+        Err(e) => return unexpected(e),
     }
-    limiter_record(&state.limiter, &req.name, &ip, at, true);
     let (token, hash) = access::new_token();
     let expires = Timestamp::from_millis(at.millis() + TOKEN_LIFETIME_MS);
     let (store, name) = (state.reads.store().clone(), req.name.clone());
@@ -808,8 +877,8 @@ async fn fleet_stream(
     let store = state.reads.store().clone();
     let token_hash = access::TokenHash::of(bearer(&headers)).to_hex();
     run(
-        move || reads.fleet(&w, purpose),
-        move |_| crate::fleet_api::stream_changes(shared, store, token_hash),
+        move || reads.fleet_view(&w, purpose),
+        move |(_, watch)| crate::fleet_api::stream_changes(shared, store, token_hash, watch),
     )
     .await
 }
@@ -974,8 +1043,10 @@ async fn driving_log(
                 "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
                 "kind": d.kind, "km": d.km, "note": d.note,
             })).collect::<Vec<_>>(),
-            "signoffs": log.signoffs.iter().map(|(r, by, at)| json!({
-                "role": r.as_str(), "by": by, "at": at.rfc3339(),
+            "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
+            "driver_corrections": log.driver_corrections.iter().map(|c| json!({
+                "trip": c.trip, "recorded_driver": c.recorded, "driver": c.driver,
+                "reason": c.reason, "by": c.by, "at": c.at.rfc3339(),
             })).collect::<Vec<_>>(),
             "year_to_date": totals_json(&log.year),
             "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
@@ -1032,8 +1103,45 @@ async fn sign_month(
     let reads = state.reads.clone();
     let (r, m) = (reg.clone(), month.clone());
     run(
-        move || reads.sign_month(&w, &r, &m),
+        move || reads.changes().sign_month(&w, &r, &m),
         |()| Json(json!({ "vehicle": reg, "month": month, "signed": true })).into_response(),
+    )
+    .await
+}
+
+/// A step of a month's review as JSON: submitted (the driver's signature), returned (with
+/// the keeper's comment) or approved (the keeper's signature: final).
+fn step_json(s: &domain::changes::MonthStep) -> Value {
+    json!({
+        "step": s.kind.as_str(),
+        "role": match s.kind {
+            domain::changes::StepKind::Submitted => "driver",
+            _ => "keeper",
+        },
+        "by": s.by,
+        "at": s.at.rfc3339(),
+        "comment": s.comment,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReturnRequest {
+    comment: String,
+}
+
+async fn return_month(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path((reg, month)): Path<(String, String)>,
+    Query(q): Query<Acting>,
+    Json(req): Json<ReturnRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let (r, m) = (reg.clone(), month.clone());
+    run(
+        move || reads.changes().return_month(&w, &r, &m, &req.comment),
+        |()| Json(json!({ "vehicle": reg, "month": month, "returned": true })).into_response(),
     )
     .await
 }
@@ -1117,7 +1225,7 @@ async fn classify(
     };
     let reads = state.reads.clone();
     run(
-        move || reads.classify(&w, trip, &class).map(|()| class),
+        move || reads.changes().classify(&w, trip, &class).map(|()| class),
         move |class| {
             Json(json!({ "trip": trip, "classification": class.as_str() })).into_response()
         },
@@ -1126,8 +1234,38 @@ async fn classify(
 }
 
 #[derive(Deserialize)]
+struct DriverRequest {
+    driver: String,
+    reason: String,
+}
+
+async fn correct_driver(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(trip): Path<i64>,
+    Query(q): Query<Acting>,
+    Json(req): Json<DriverRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let driver = req.driver.clone();
+    run(
+        move || {
+            reads
+                .changes()
+                .correct_driver(&w, trip, &req.driver, &req.reason)
+        },
+        move |()| Json(json!({ "trip": trip, "driver": driver })).into_response(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
 struct PrivacyRequest {
     on: bool,
+    /// The vehicle, when the employee has more than one today (default: the first).
+    #[serde(default)]
+    vehicle: Option<String>,
 }
 
 /// The driver's privacy switch: the vehicle assigned to the employee today leaves the fleet
@@ -1147,9 +1285,14 @@ async fn privacy(
     );
     let reads = state.reads.clone();
     let source = format!("app ({})", w.user.name);
+    let (on, vehicle) = (req.on, req.vehicle);
     run(
-        move || reads.switch_privacy(&w, None, req.on, &source),
-        move |reg| Json(json!({ "vehicle": reg, "private": req.on })).into_response(),
+        move || {
+            reads
+                .changes()
+                .switch_privacy(&w, vehicle.as_deref(), on, &source)
+        },
+        move |reg| Json(json!({ "vehicle": reg, "private": on })).into_response(),
     )
     .await
 }
@@ -1221,7 +1364,7 @@ async fn resolve_alarm(
     let (w, _) = acting!(state, headers, q);
     let reads = state.reads.clone();
     run(
-        move || reads.resolve_alarm(&w, id, req.incident),
+        move || reads.changes().resolve_alarm(&w, id, req.incident),
         move |()| {
             Json(json!({ "window": id, "resolved": true, "incident": req.incident }))
                 .into_response()
@@ -1329,32 +1472,37 @@ async fn register_measures(
 ) -> Response {
     let (w, purpose) = acting!(state, headers, q);
     let reads = state.reads.clone();
+    let cfg = state.shared.gate_config();
     run(
         move || reads.register(&w, purpose),
-        |reg| Json(register_json(&reg, trips::oslo_date(now()))).into_response(),
+        move |reg| Json(register_json(&reg, trips::oslo_date(now()), &cfg)).into_response(),
     )
     .await
 }
 
 /// The register's measures with their gate today: may the purpose collect, what is missing
 /// (with citations, in bokmål and English), warnings, the next evaluation.
-pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
-    let cfg = register::GateConfig::default();
+pub fn register_json(
+    reg: &register::Register,
+    today: time::Date,
+    cfg: &register::GateConfig,
+) -> Value {
     let text = |code: &str, citation: &str, nb: &str, en: &str| json!({ "code": code, "citation": citation, "nb": nb, "en": en });
     json!({
         "today": today.to_string(),
-        "measures": reg.gates(today, &cfg).iter().map(|g| {
+        "measures": reg.gates(today, cfg).iter().map(|g| {
             let m = &g.entry.measure;
             json!({
                 "id": m.id,
                 "name": m.name,
                 "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
                 "status": format!("{:?}", m.status).to_lowercase(),
-                "verdict": m.assessment.verdict().as_str(),
+                "verdict": g.state.verdict.as_str(),
                 "may_collect": g.state.may_collect,
                 "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+                "late": g.state.late.iter().map(|l| json!({ "duty": l.duty, "from": l.from.to_string(), "until": l.until.to_string(), "closed": l.closed })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
     })

@@ -65,6 +65,22 @@ pub struct Settings {
     /// overdue before the privacy officer and the representatives are warned. The warning does
     /// not stop collection (see `register::gate`).
     pub evaluation_grace_days: i64,
+    /// `/healthz` fails when the purpose engine has done no round for this long, or when the
+    /// oldest fix it has not processed arrived longer ago than this.
+    pub purpose_max_lag: Duration,
+    /// An absolute deadline for one HTTP request's headers and its body, however slowly the
+    /// bytes drip in (the headers alone have `first_byte_timeout`).
+    pub request_timeout: Duration,
+    /// File descriptors kept back from the device listeners, so that the web, the API, the
+    /// database and the logs always have some: each listener's cap is sized from the process's
+    /// descriptor limit minus this (and never above `max_connections`).
+    pub descriptor_reserve: usize,
+    /// Failed logins, CSRF refusals and 401s go on the audit ledger as one entry per source
+    /// and kind for each window this long (a minute): a flood writes a bounded number.
+    pub refusal_window: Duration,
+    /// OwnTracks payload encryption keys per device (`[owntracks_keys]`, `"user/device" =
+    /// "passphrase"`); an encrypted payload from a device without one is refused and logged.
+    pub owntracks_keys: crate::ingest::owntracks::Keys,
 }
 
 /// The origin (`scheme://host[:port]`) of a tile URL template, for the page's
@@ -104,6 +120,11 @@ impl Settings {
             secure_cookies: false,
             mqtt: None,
             ledger_checkpoint_every: Duration::from_secs(3600),
+            purpose_max_lag: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            descriptor_reserve: 256,
+            refusal_window: crate::login::DEFAULT_WINDOW,
+            owntracks_keys: crate::ingest::owntracks::Keys::default(),
         }
     }
 
@@ -143,6 +164,18 @@ impl Settings {
         }
         if let Some(v) = file.osmand {
             self.osmand = v;
+        }
+        if let Some(v) = file.purpose_max_lag_secs {
+            self.purpose_max_lag = secs(v);
+        }
+        if let Some(v) = file.request_timeout_secs {
+            self.request_timeout = secs(v);
+        }
+        if let Some(v) = file.descriptor_reserve {
+            self.descriptor_reserve = v;
+        }
+        if let Some(keys) = file.owntracks_keys {
+            self.owntracks_keys = crate::ingest::owntracks::Keys::from_passphrases(keys);
         }
         if let Some(v) = file.max_connections {
             self.max_connections = v;
@@ -262,4 +295,8 @@ struct SettingsFile {
     secure_cookies: Option<bool>,
     mqtt_url: Option<String>,
     mqtt_topic: Option<String>,
+    purpose_max_lag_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    descriptor_reserve: Option<usize>,
+    owntracks_keys: Option<std::collections::HashMap<String, String>>,
 }

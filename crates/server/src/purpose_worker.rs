@@ -5,6 +5,7 @@
 //! Runs on its own thread: the storage interface is synchronous.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use storage::{AlarmAction, PurposeBatch, PurposeFeed, StagedRow, Store, StoreErr
 use trips::{Event, TrackPoint, Trip, TripBuilder, TripConfig};
 
 use crate::ingest::{field_kind, now};
+use crate::metrics::Metrics;
 
 /// A change to the fleet view, for live feeds.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +39,8 @@ pub struct Shared {
     pub fleet_changes: tokio::sync::broadcast::Sender<FleetChange>,
     /// Registration numbers, for showing the fleet view.
     pub names: RwLock<HashMap<VehicleId, String>>,
+    /// The gate's configuration (`crate::gate_config`), the same for every door.
+    pub gate_config: RwLock<register::GateConfig>,
 }
 
 impl Shared {
@@ -48,7 +52,13 @@ impl Shared {
             )),
             fleet_changes,
             names: RwLock::new(HashMap::new()),
+            gate_config: RwLock::new(register::GateConfig::default()),
         })
+    }
+
+    /// The gate's configuration every door uses.
+    pub fn gate_config(&self) -> register::GateConfig {
+        self.gate_config.read().map(|c| *c).unwrap_or_default()
     }
 }
 
@@ -251,6 +261,7 @@ pub struct Worker {
     heard: HashMap<VehicleId, (Timestamp, Timestamp)>,
     cursor: i64,
     batch_size: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
@@ -258,6 +269,7 @@ impl Worker {
         store: Arc<dyn Store>,
         shared: Arc<Shared>,
         gate_cfg: register::GateConfig,
+        metrics: Arc<Metrics>,
     ) -> Result<Worker, StoreError> {
         let gate = load_gate(store.as_ref(), &gate_cfg, today())?;
         let mut feed = store.purpose_feed()?;
@@ -282,6 +294,7 @@ impl Worker {
             privacy,
             cursor,
             batch_size: 5000,
+            metrics,
         };
         w.replay()?;
         Ok(w)
@@ -309,7 +322,10 @@ impl Worker {
             let after = marks.get(&vehicle).copied().unwrap_or(0);
             let rows = self.feed.replay(&devices, after, self.cursor)?;
             for row in &rows {
-                self.process(row, &mut batch, Replay::Yes);
+                // A row that fails the check was set aside when it was first read.
+                if self.judge(row).is_ok() {
+                    let _ = self.guarded(row, &mut batch, Replay::Yes);
+                }
             }
         }
         batch.up_to = self.cursor;
@@ -350,8 +366,23 @@ impl Worker {
         self.alarms = self.feed.open_alarms()?.into_iter().collect();
         let rows = self.feed.next(self.cursor, self.batch_size)?;
         let mut batch = self.empty_batch();
+        let mut set_aside = Vec::new();
         for row in &rows {
-            self.process(row, &mut batch, Replay::No);
+            // A row the engine cannot use is set aside with its reason and the cursor moves
+            // on: one bad record never holds up the fleet.
+            let outcome = self
+                .judge(row)
+                .and_then(|()| self.guarded(row, &mut batch, Replay::No));
+            if let Err(reason) = outcome {
+                set_aside.push(storage::SetAside {
+                    staged_id: row.id,
+                    device: row.device,
+                    fix_time: row.fix.time,
+                    received_at: row.received_at,
+                    reason,
+                    at: now(),
+                });
+            }
             batch.up_to = row.id;
         }
         let clock = now();
@@ -395,6 +426,18 @@ impl Worker {
                     .send(FleetChange::Gone { vehicle });
             }
         }
+        if !set_aside.is_empty() {
+            self.feed.set_aside(&set_aside)?;
+            self.metrics
+                .engine
+                .set_aside
+                .fetch_add(set_aside.len() as u64, Relaxed);
+            for r in &set_aside {
+                if let Some(more) = crate::throttle::allow("purposes: row set aside") {
+                    tracing::warn!(staged_id = r.staged_id, device = %r.device, fix_time = r.fix_time.millis(), set_aside_since_last = more, "purpose engine: staged fix set aside, not used: {}", r.reason);
+                }
+            }
+        }
         if !rows.is_empty()
             || !batch.entries.is_empty()
             || !batch.deviations.is_empty()
@@ -403,7 +446,51 @@ impl Worker {
             self.feed.commit(&batch)?;
             self.cursor = batch.up_to;
         }
+        let backlog = self.feed.backlog(self.cursor)?;
+        let e = &self.metrics.engine;
+        e.backlog_rows.store(backlog.rows, Relaxed);
+        e.oldest_unprocessed_ms
+            .store(backlog.oldest_received.map_or(0, |t| t.millis()), Relaxed);
+        e.last_round_ms.store(now().millis(), Relaxed);
+        e.ready.store(true, Relaxed);
         Ok(rows.len())
+    }
+
+    /// The same check the listeners make (`domain::sane`), by the clock of the row's arrival:
+    /// a row staged before that check existed, or written by other means, is judged too.
+    fn judge(&self, row: &StagedRow) -> Result<(), String> {
+        let Some(device) = self.org.devices.get(&row.device) else {
+            return Ok(()); // a device no longer registered: process() skips it
+        };
+        domain::sane::check_fix(device.protocol, &row.fix, row.received_at)
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`Worker::process`], with a panic turned into a reason to set the row aside. The trip
+    /// builder of that vehicle is dropped (its state may be half-updated) and rebuilt from
+    /// the next records; other vehicles are untouched.
+    fn guarded(
+        &mut self,
+        row: &StagedRow,
+        batch: &mut PurposeBatch,
+        replay: Replay,
+    ) -> Result<(), String> {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.process(row, batch, replay)
+        }));
+        caught.map_err(|panic| {
+            if let Some(d) = self.org.devices.get(&row.device) {
+                let v = d.vehicle;
+                self.builders.remove(&v);
+                self.heard.remove(&v);
+            }
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".to_owned());
+            format!("internal error while processing it: {what}")
+        })
     }
 
     fn set_privacy(&mut self, vehicle: VehicleId, private: bool) {
@@ -463,13 +550,17 @@ impl Worker {
         }
         let private = self.privacy.get(&vehicle).copied().unwrap_or(false);
         if let (Some(live), false, Replay::No) = (projected.fleet_view, private, replay) {
+            let clock = now();
             let changed = self
                 .shared
                 .fleet
                 .write()
-                .map(|mut f| f.update(vehicle, live, now()))
+                .map(|mut f| f.update(vehicle, live, clock))
                 .unwrap_or(false);
             if changed {
+                self.metrics
+                    .fix_to_fleet_seconds
+                    .observe((clock.millis() - row.received_at.millis()).max(0) as f64 / 1000.0);
                 let _ = self.shared.fleet_changes.send(FleetChange::Moved {
                     vehicle,
                     lat: live.position.lat(),
@@ -753,7 +844,9 @@ enum Replay {
 
 /// Monday 00:00 (Norwegian time) of the ISO week `t` falls in.
 fn week_start(t: Timestamp) -> Option<Timestamp> {
-    let local = t.to_offset_date_time()?.to_offset(trips::oslo_offset(t));
+    let local = t
+        .to_offset_date_time()?
+        .checked_to_offset(trips::oslo_offset(t))?;
     let monday =
         local.date() - time::Duration::days(i64::from(local.weekday().number_days_from_monday()));
     let midnight = monday.midnight().assume_offset(local.offset());
@@ -773,12 +866,17 @@ pub fn run(
     shared: Arc<Shared>,
     lookup: Option<crate::address::AddressLookup>,
     gate_cfg: register::GateConfig,
+    metrics: Arc<Metrics>,
 ) {
     let mut lookup = lookup;
     let mut worker = loop {
-        match Worker::new(store.clone(), shared.clone(), gate_cfg) {
+        match Worker::new(store.clone(), shared.clone(), gate_cfg, metrics.clone()) {
             Ok(mut w) => {
                 w.lookup = lookup.take();
+                w.metrics
+                    .engine
+                    .last_round_ms
+                    .store(now().millis(), Relaxed);
                 break w;
             }
             Err(e) => {
@@ -792,7 +890,17 @@ pub fn run(
             Ok(n) if n >= worker.batch_size => {}
             Ok(_) => std::thread::sleep(Duration::from_millis(200)),
             Err(e) => {
-                tracing::error!(error = %e, "the purpose engine failed a batch; it will retry");
+                worker.metrics.engine.failed_rounds.fetch_add(1, Relaxed);
+                // The lag keeps being measured while rounds fail, so health can say so.
+                if let Ok(b) = worker.feed.backlog(worker.cursor) {
+                    let e = &worker.metrics.engine;
+                    e.backlog_rows.store(b.rows, Relaxed);
+                    e.oldest_unprocessed_ms
+                        .store(b.oldest_received.map_or(0, |t| t.millis()), Relaxed);
+                }
+                if let Some(more) = crate::throttle::allow("purposes: round failed") {
+                    tracing::error!(error = %e, failed_since_last = more, "the purpose engine failed a batch; it will retry");
+                }
                 std::thread::sleep(Duration::from_secs(1));
             }
         }

@@ -74,8 +74,9 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
-    /// Sign off a month: the driver first, then the log keeper (after which the month's
-    /// classifications are final).
+    /// Sign a month that has ended, with every trip classified: the driver submits it
+    /// (`--role driver`), then the log keeper approves it (`--role keeper`), which makes it
+    /// final. A month without trips is not signed.
     Sign {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
@@ -89,8 +90,43 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
-    /// Classify a trip: business with a purpose, or private. Recorded values never change;
-    /// every classification is kept.
+    /// The log keeper returns a submitted month to its driver, with a comment the driver sees.
+    Return {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        vehicle: String,
+        /// YYYY-MM
+        #[arg(long)]
+        month: String,
+        /// Why the month goes back: what the driver is to correct.
+        #[arg(long)]
+        comment: String,
+        #[arg(long = "as")]
+        as_user: String,
+    },
+    /// Correct a wrong driver attribution (the log keeper, or the employee a trip is wrongly
+    /// attributed to): a supplement beside the recorded driver, whose distance, date and time
+    /// stay as recorded.
+    Driver {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        trip: i64,
+        /// The employee number of the right driver.
+        #[arg(long)]
+        driver: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "as")]
+        as_user: String,
+        /// log_keeper (default: the user's first role) or employee.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Classify a trip: business with a purpose, or private. Private erases the trip's
+    /// places, times, odometer readings and driver for good (date and km stay). Recorded
+    /// distance, date and time never change; every classification is kept.
     Classify {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
@@ -323,8 +359,44 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Role::Keeper => "log_keeper",
             };
             let (reads, who) = acting(open_existing(&data)?, &as_user, Some(role))?;
-            reads.sign_month(&who, &reg, &month)?;
-            println!("{month} of {reg} signed by {as_user} ({role})");
+            reads.changes().sign_month(&who, &reg, &month)?;
+            println!(
+                "{month} of {reg} {} by {as_user} ({role})",
+                if role == "employee" {
+                    "signed and submitted to the log keeper"
+                } else {
+                    "approved: the month is final"
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Return {
+            data,
+            vehicle: reg,
+            month,
+            comment,
+            as_user,
+        } => {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, Some("log_keeper"))?;
+            reads.changes().return_month(&who, &reg, &month, &comment)?;
+            println!("{month} of {reg} returned to its driver by {as_user}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Driver {
+            data,
+            trip,
+            driver,
+            reason,
+            as_user,
+            role,
+        } => {
+            let (reads, who) = acting(open_existing(&data)?, &as_user, role.as_deref())?;
+            reads
+                .changes()
+                .correct_driver(&who, trip, &driver, &reason)?;
+            println!(
+                "trip {trip}: driver corrected to employee {driver} by {as_user}; the recorded attribution stays beside it"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Classify {
@@ -342,7 +414,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 _ => bail!("give --business \"purpose or customer\" or --private"),
             };
             let (reads, who) = acting(open_existing(&data)?, &as_user, Some("employee"))?;
-            reads.classify(&who, trip, &class)?;
+            reads.changes().classify(&who, trip, &class)?;
             println!("trip {trip} classified as {} by {as_user}", class.as_str());
             Ok(ExitCode::SUCCESS)
         }
@@ -362,7 +434,7 @@ pub fn privacy(args: PrivacyArgs) -> anyhow::Result<ExitCode> {
         }
         other => bail!("privacy mode is on or off (or history to list switches), not {other:?}"),
     };
-    let reg = reads.switch_privacy(
+    let reg = reads.changes().switch_privacy(
         &who,
         Some(&args.vehicle),
         on,
@@ -463,7 +535,7 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
             as_user,
         } => {
             let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
-            let w = reads.open_alarm(&who, &reg, &reason)?;
+            let w = reads.changes().open_alarm(&who, &reg, &reason)?;
             println!("alarm window {w} open for {reg}: positions are kept until it is resolved");
             Ok(ExitCode::SUCCESS)
         }
@@ -474,7 +546,7 @@ pub fn alarm(command: AlarmCommand) -> anyhow::Result<ExitCode> {
             as_user,
         } => {
             let (reads, who) = acting(open_existing(&data)?, &as_user, SECURITY)?;
-            reads.resolve_alarm(&who, window, incident)?;
+            reads.changes().resolve_alarm(&who, window, incident)?;
             println!(
                 "alarm window {window} resolved; its positions are deleted after {} days",
                 if incident { 365 } else { 30 }

@@ -395,9 +395,11 @@ async fn drive(app: &TestApp) {
     }
 
     // Theft is reported: an alarm window opens, and the van's next positions are kept in it.
-    let window = store
-        .open_alarm(vehicle, "theft", Timestamp::from_millis(now_ms() - 5_000))
-        .expect("alarm");
+    let window = open_alarm(
+        store.as_ref(),
+        vehicle,
+        Timestamp::from_millis(now_ms() - 5_000),
+    );
     let mut path = Vec::new();
     for i in 0..4 {
         let at = (
@@ -520,10 +522,21 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
             .is_empty()
     );
 
-    // Every trip classified: she signs the month.
-    click_through(&phone, "form[action='/me/sign'] button").await;
-    assert!(text(&phone, "p.notice").await.contains("signert"));
-    assert!(text(&phone, "#sign-h + p").await.contains("Du signerte"));
+    // Every trip classified, but the month is still running: it is signed once it has ended.
+    assert!(
+        text(&phone, "#sign-h + p")
+            .await
+            .contains("Den kan signeres fra"),
+        "the running month says when it can be signed"
+    );
+    assert!(
+        phone
+            .find_all(Locator::Css("form[action='/me/sign']"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no sign form for the running month"
+    );
 
     // The dispatcher's map, open in another browser, shows both vans.
     let desk = browser(&driver, &chromium, 1280, 1000).await;
@@ -606,12 +619,13 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the classified trip with its places: {table}"
     );
     shot(&desk, "08-log-keeper-driving-log").await;
-    // The driver has signed; the keeper signs after her.
-    click_through(&desk, "form[action='/drivinglog/sign'] button").await;
-    let signed = text(&desk, "#sign-h + ul").await;
+    // The running month is not submitted yet: nothing for the keeper to approve.
     assert!(
-        signed.contains("kari") && signed.contains("bokholder"),
-        "both signatures: {signed}"
+        desk.find_all(Locator::Css("form[action='/drivinglog/sign']"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no approval before the driver submits"
     );
     let pdf = desk
         .execute_async(
@@ -1354,9 +1368,10 @@ async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
         .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
         .expect("query")
         .expect("vehicle");
-    let signed = store.signoffs(vehicle, &month).expect("signoffs");
+    let signed = store.month_review(vehicle, &month).expect("review");
     assert_eq!(signed.len(), 1, "{signed:?}");
-    assert_eq!(signed[0].1, "kari");
+    assert_eq!(signed[0].by, "kari");
+    assert_eq!(signed[0].kind, domain::changes::StepKind::Submitted);
     // Back on this month, nothing waits any more.
     phone.goto(&format!("{base}/me")).await.expect("goto");
     assert!(

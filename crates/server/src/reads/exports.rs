@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use access::{ReadPurpose, Scope};
+use domain::changes::{MonthStep, StepKind};
 use domain::drivinglog::LogEntry;
 use domain::{RegNo, VehicleId};
 use ledger::Action;
 use report::{Dialect, Lang, Person, Signature, Signer, Table};
-use storage::SignRole;
 
 use super::{DrivingLogPeriod, ReadError, Reads, Who, declared};
 use crate::ingest::now;
@@ -110,6 +110,7 @@ struct LogDoc {
     drivers: Vec<Person>,
     signatures: Vec<Signature>,
     readings: Vec<report::OdometerReading>,
+    supplements: Vec<report::Supplement>,
 }
 
 impl LogDoc {
@@ -127,7 +128,7 @@ impl LogDoc {
             drivers: &self.drivers,
             signatures: &self.signatures,
             year: &self.log.year,
-            supplements: &[],
+            supplements: &self.supplements,
         }
     }
 }
@@ -183,33 +184,53 @@ fn everyone(org: &org::Org) -> Vec<Person> {
         .collect()
 }
 
-/// The sign-offs with the signer's name and employee number, when the user is an employee.
+/// The month's review steps as the documents show them, with the signer's name and employee
+/// number when the user is an employee: the driver's submission is the driver's signature, the
+/// keeper's approval the keeper's; a return is kept with its comment.
 fn signatures_of(
     org: &org::Org,
     users: &[storage::UserRow],
     month: &str,
-    signoffs: &[(SignRole, String, domain::Timestamp)],
+    steps: &[MonthStep],
 ) -> Vec<Signature> {
-    signoffs
+    steps
         .iter()
-        .map(|(role, by, at)| Signature {
+        .map(|s| Signature {
             month: month.to_owned(),
-            signer: match role {
-                SignRole::Driver => Signer::Driver,
-                SignRole::Keeper => Signer::Keeper,
+            signer: match s.kind {
+                StepKind::Submitted => Signer::Driver,
+                StepKind::Returned | StepKind::Approved => Signer::Keeper,
             },
-            user: by.clone(),
+            user: s.by.clone(),
             person: users
                 .iter()
-                .find(|u| &u.name == by)
+                .find(|u| u.name == s.by)
                 .and_then(|u| u.employee_number.as_deref())
                 .and_then(|n| org.employees.iter().find(|e| e.number == n))
                 .map(|e| Person {
                     number: e.number.clone(),
                     name: e.name.clone(),
                 }),
-            at: *at,
-            returned: None,
+            at: s.at,
+            returned: match s.kind {
+                StepKind::Returned => Some(s.comment.clone().unwrap_or_default()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// The corrections of trips' drivers, as supplements.
+fn supplements_of(corrections: &[storage::DriverCorrection]) -> Vec<report::Supplement> {
+    corrections
+        .iter()
+        .map(|c| report::Supplement {
+            trip: c.trip,
+            recorded: c.recorded.clone(),
+            driver: c.driver.clone(),
+            reason: c.reason.clone(),
+            by: c.by.clone(),
+            at: c.at,
         })
         .collect()
 }
@@ -398,7 +419,7 @@ impl Reads {
         let mut drivers = people_of(&org, &log.vehicle, from, to, &log.entries);
         if who.role == access::Role::Employee {
             // A driver's own copy names the driver, not the colleagues who shared the vehicle.
-            drivers.retain(|p| who.employee() == Some(p.number.as_str()));
+            drivers.retain(|p| who.user.employee.as_deref() == Some(p.number.as_str()));
         }
         // A year is signed month by month: every month's signatures.
         let signatures = if period.len() == 4 {
@@ -410,7 +431,7 @@ impl Reads {
                     &org,
                     &users,
                     &month,
-                    &self.store.signoffs(id, &month)?,
+                    &self.store.month_review(id, &month)?,
                 ));
             }
             all
@@ -420,6 +441,7 @@ impl Reads {
         let doc = LogDoc {
             drivers,
             signatures,
+            supplements: supplements_of(&log.driver_corrections),
             readings: report::odometer_readings(&log.entries),
             log,
         };
@@ -512,12 +534,14 @@ impl Reads {
         for (reg, id, kind) in self.fleet_ids(&org)? {
             let entries = self.store.driving_log(&g.cap, id, from, to)?;
             let deviations = self.store.deviations(&g.cap, id, from, to)?;
-            let signoffs = self.store.signoffs(id, month)?;
+            let signoffs = self.store.month_review(id, month)?;
+            let driver_corrections = self.store.driver_corrections(&g.cap, id, from, to)?;
             let year =
                 purposes::tax::totals(&self.store.driving_log(&g.cap, id, year_start(to)?, to)?);
             docs.push(LogDoc {
                 drivers: people_of(&org, &reg, from, to, &entries),
                 signatures: signatures_of(&org, &users, month, &signoffs),
+                supplements: supplements_of(&driver_corrections),
                 readings: report::odometer_readings(&entries),
                 log: DrivingLogPeriod {
                     notices: purposes::tax::notices(kind, &year),
@@ -529,6 +553,7 @@ impl Reads {
                     entries,
                     deviations,
                     signoffs,
+                    driver_corrections,
                     year,
                 },
             });

@@ -96,12 +96,16 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
 /// The live feed for the map, on the session cookie: a snapshot, then moves and departures,
 /// until the session ends.
 pub async fn stream(State(state): State<Web>, viewer: Viewer) -> Response {
-    if let Err(r) = authorised(&state, &viewer).await {
-        return r;
-    }
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let watch = match blocking(move || data::fleet_view(&reads, &v)).await {
+        Ok(Ok((_, watch))) => watch,
+        Ok(Err(e)) => return failed(&viewer, e),
+        Err(r) => return r,
+    };
     crate::fleet_api::stream_changes(
         state.shared.clone(),
         state.reads.store().clone(),
         viewer.session.clone(),
+        watch,
     )
 }

@@ -18,7 +18,7 @@ mod pages;
 mod session;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
 use axum::http::{StatusCode, Uri, header};
@@ -35,7 +35,6 @@ pub struct Web {
     /// Every read of personal data goes through here (policy, ledger, then the query).
     reads: Reads,
     shared: Arc<Shared>,
-    limiter: Arc<Mutex<access::LoginLimiter>>,
     /// The key of this process's CSRF tokens (a restart asks open forms to be reloaded).
     secret: Arc<[u8]>,
     /// Map tiles under the fleet map, when configured.
@@ -83,7 +82,6 @@ pub fn router(
     let state = Web {
         reads,
         shared,
-        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
         secret: Arc::from(secret.as_slice()),
         tiles: tiles.map(Arc::new),
         secure_cookies,
@@ -106,6 +104,11 @@ pub fn router(
         .route("/drivinglog/export", get(pages::drivinglog::export))
         .route("/drivinglog/accounts", get(pages::drivinglog::accounts))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
+        .route("/drivinglog/return", post(pages::drivinglog::return_month))
+        .route(
+            "/drivinglog/driver",
+            post(pages::drivinglog::correct_driver),
+        )
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
         .route("/stats", get(pages::stats::page))
@@ -120,6 +123,10 @@ pub fn router(
         .route(
             "/register/breaches/{id}/notify",
             post(pages::register::notify_breach),
+        )
+        .route(
+            "/register/breaches/{id}/not-notified",
+            post(pages::register::not_notify_breach),
         )
         .route("/register/document", get(pages::register::document))
         .route(

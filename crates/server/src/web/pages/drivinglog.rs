@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::RegNo;
+use domain::changes::{MonthStep, Review, StepKind};
 use domain::drivinglog::{Classification, LogEntry};
 use maud::{Markup, html};
 
@@ -15,7 +16,7 @@ use super::super::i18n::{Lang, km, month_name};
 use super::super::layout::Page;
 use super::super::session::{Viewer, encode};
 use super::super::{FormResult, Web, blocking};
-use super::failed;
+use super::{failed, local};
 use crate::ingest::now;
 use crate::reads::DrivingLogPeriod as Log;
 use crate::reads::Who;
@@ -63,16 +64,11 @@ async fn load(
                 .unwrap_or_else(|| data::this_month(now()));
             let log = data::driving_log(&reads, &v, &reg, &month, action)?;
             let org = reads.store().load_org()?;
-            let users = reads.store().users()?;
             let names = Names {
                 employees: org
                     .employees
                     .into_iter()
                     .map(|e| (e.number, e.name))
-                    .collect(),
-                users: users
-                    .into_iter()
-                    .filter_map(|u| u.employee_number.map(|n| (u.name, n)))
                     .collect(),
             };
             Ok((log, all, names))
@@ -82,11 +78,9 @@ async fn load(
     r.map_err(|e| failed(viewer, e))
 }
 
-/// Employee names by number, and users' employee numbers: the organisation's configuration,
-/// so the table and the signatures can name people.
+/// Employee names by number: the organisation's configuration, so the table can name drivers.
 pub struct Names {
     employees: Vec<(String, String)>,
-    users: Vec<(String, String)>,
 }
 
 impl Names {
@@ -95,14 +89,6 @@ impl Names {
         match self.employees.iter().find(|(n, _)| n == number) {
             Some((n, name)) => format!("{name} ({n})"),
             None => number.to_owned(),
-        }
-    }
-
-    /// A user with their name and employee number when they are an employee.
-    fn user(&self, user: &str) -> String {
-        match self.users.iter().find(|(u, _)| u == user) {
-            Some((_, n)) => format!("{} · {user}", self.employee(n)),
-            None => user.to_owned(),
         }
     }
 }
@@ -145,14 +131,7 @@ fn body(
             _ => None,
         })
         .sum();
-    let driver_signed = log
-        .signoffs
-        .iter()
-        .find(|(r, _, _)| *r == storage::SignRole::Driver);
-    let keeper_signed = log
-        .signoffs
-        .iter()
-        .find(|(r, _, _)| *r == storage::SignRole::Keeper);
+    let review = domain::changes::review(&log.signoffs);
     let q = format!(
         "vehicle={}&month={}",
         encode(log.vehicle.as_str()),
@@ -168,7 +147,13 @@ fn body(
             "Elektronisk kjørebok for skattemyndighetene. Private turer vises bare som dato og km; uklassifiserte turer bare som km til sjåføren har klassifisert dem. Registrert distanse, dato og tid kan ikke endres.",
             "The electronic driving log (kjørebok) for the tax authorities. Private trips show as date and km only; unclassified trips as km only until the driver classifies them. Recorded distance, date and time cannot be changed.")) }
         @if done == Some("signed") {
-            p.notice role="status" { (lang.t("Måneden er signert.", "The month is signed.")) }
+            p.notice role="status" { (lang.t("Måneden er godkjent.", "The month is approved.")) }
+        }
+        @if done == Some("corrected") {
+            p.notice role="status" { (lang.t("Sjåføren er rettet.", "The driver is corrected.")) }
+        }
+        @if done == Some("returned") {
+            p.notice role="status" { (lang.t("Måneden er sendt tilbake til sjåføren.", "The month is returned to the driver.")) }
         }
         section.card {
             form.pick method="get" action="/drivinglog" {
@@ -194,9 +179,12 @@ fn body(
                 div { dt { (lang.t("Km totalt", "Total km")) } dd { (km(lang, total)) } }
                 div { dt { (lang.t("Yrkeskjøring km", "Business km")) } dd { (km(lang, business)) } }
                 div { dt { (lang.t("Signert", "Signed")) } dd {
-                    @if keeper_signed.is_some() { span.badge.signed { (lang.t("ferdig", "done")) } }
-                    @else if driver_signed.is_some() { span.badge.unclassified { (lang.t("av sjåfør", "by driver")) } }
-                    @else { span.badge.unclassified { (lang.t("nei", "no")) } }
+                    @match review {
+                        Review::Approved(_) => { span.badge.signed { (lang.t("godkjent", "approved")) } }
+                        Review::Submitted(_) => { span.badge.unclassified { (lang.t("venter på godkjenning", "awaiting approval")) } }
+                        Review::Returned(_) => { span.badge.unclassified { (lang.t("sendt tilbake", "returned")) } }
+                        Review::Open => { span.badge.unclassified { (lang.t("nei", "no")) } }
+                    }
                 } }
             }
             @if log.entries.is_empty() {
@@ -245,23 +233,85 @@ fn body(
                 } }
             }
         }
+        section.card aria-labelledby="driver-h" {
+            h2 #driver-h { (lang.t("Rettet sjåfør", "Corrected drivers")) }
+            p.muted { (lang.t(
+                "En feil sjåfør rettes med et tillegg: den registrerte sjåføren, distansen, datoen og tiden står som før.",
+                "A wrong driver is corrected by a supplement: the recorded driver, distance, date and time stay as they were.")) }
+            @if log.driver_corrections.is_empty() {
+                p { (lang.t("Ingen rettelser.", "No corrections.")) }
+            } @else {
+                ul.corrections {
+                    @for c in &log.driver_corrections {
+                        li {
+                            (lang.t("Tur ", "Trip ")) (c.trip) ": "
+                            (c.recorded.as_deref().unwrap_or("—")) " → " strong { (c.driver) }
+                            " («" (c.reason) "», " (c.by) ", " (local(c.at)) ")"
+                        }
+                    }
+                }
+            }
+            @if viewer.holds(access::Role::LogKeeper) && !matches!(review, Review::Approved(_)) {
+                form.correct method="post" action="/drivinglog/driver" {
+                    input type="hidden" name="csrf" value=(viewer.csrf);
+                    input type="hidden" name="vehicle" value=(log.vehicle.as_str());
+                    input type="hidden" name="month" value=(log.period);
+                    label for="correct-trip" { (lang.t("Tur (nummer)", "Trip (number)")) }
+                    input #correct-trip type="number" name="trip" min="1" required;
+                    label for="correct-driver" { (lang.t("Riktig sjåfør (ansattnummer)", "Right driver (employee number)")) }
+                    input #correct-driver type="text" name="driver" required;
+                    label for="correct-reason" { (lang.t("Begrunnelse", "Reason")) }
+                    input #correct-reason type="text" name="reason" required;
+                    button type="submit" { (lang.t("Rett sjåfør", "Correct the driver")) }
+                }
+            }
+        }
         section.card aria-labelledby="sign-h" {
             h2 #sign-h { (lang.t("Signering", "Sign-off")) }
-            ul {
-                li { (lang.t("Sjåfør: ", "Driver: "))
-                    @if let Some((_, by, at)) = driver_signed { (names.user(by)) ", " (moment(lang, *at)) } @else { (lang.t("ikke signert", "not signed")) } }
-                li { (lang.t("Kjørebokfører: ", "Log keeper: "))
-                    @if let Some((_, by, at)) = keeper_signed { (names.user(by)) ", " (moment(lang, *at)) } @else { (lang.t("ikke signert", "not signed")) } }
-            }
-            @if keeper_signed.is_none() && viewer.holds(access::Role::LogKeeper) {
+            p.muted { (lang.t(
+                "Sjåføren sender inn måneden når den er slutt og alle turene er klassifisert. Kjørebokføreren godkjenner den, eller sender den tilbake med en kommentar. Bare godkjenning gjør måneden endelig; etter det endres ingenting i den.",
+                "The driver submits the month once it has ended and every trip is classified. The log keeper approves it, or returns it with a comment. Only approval makes the month final; after it nothing in it changes.")) }
+            (steps(lang, &log.signoffs))
+            @if matches!(review, Review::Submitted(_)) && viewer.holds(access::Role::LogKeeper) {
                 form method="post" action="/drivinglog/sign" {
                     input type="hidden" name="csrf" value=(viewer.csrf);
                     input type="hidden" name="vehicle" value=(log.vehicle.as_str());
                     input type="hidden" name="month" value=(log.period);
-                    button.primary type="submit" disabled[driver_signed.is_none()] { (lang.t("Signer som kjørebokfører", "Sign as log keeper")) }
+                    button.primary type="submit" { (lang.t("Godkjenn som kjørebokfører", "Approve as log keeper")) }
                 }
-                @if driver_signed.is_none() {
-                    p.muted { (lang.t("Sjåføren signerer først.", "The driver signs first.")) }
+                form.return method="post" action="/drivinglog/return" {
+                    input type="hidden" name="csrf" value=(viewer.csrf);
+                    input type="hidden" name="vehicle" value=(log.vehicle.as_str());
+                    input type="hidden" name="month" value=(log.period);
+                    label for="return-comment" { (lang.t("Kommentar til sjåføren", "Comment to the driver")) }
+                    textarea #return-comment name="comment" rows="2" required {}
+                    button type="submit" { (lang.t("Send tilbake til sjåføren", "Return to the driver")) }
+                }
+            } @else if matches!(review, Review::Open | Review::Returned(_)) {
+                p.muted { (lang.t("Sjåføren signerer først.", "The driver signs first.")) }
+            }
+        }
+    }
+}
+
+/// A month's review steps, oldest first: who submitted, returned (with the comment) and
+/// approved it, and when.
+pub(super) fn steps(lang: Lang, steps: &[MonthStep]) -> Markup {
+    html! {
+        @if steps.is_empty() {
+            p { (lang.t("Ikke signert.", "Not signed.")) }
+        } @else {
+            ul.steps {
+                @for s in steps {
+                    li {
+                        (match s.kind {
+                            StepKind::Submitted => lang.t("Signert og sendt inn av sjåføren ", "Signed and submitted by the driver "),
+                            StepKind::Returned => lang.t("Sendt tilbake av kjørebokføreren ", "Returned by the log keeper "),
+                            StepKind::Approved => lang.t("Godkjent av kjørebokføreren ", "Approved by the log keeper "),
+                        })
+                        strong { (s.by) } ", " (local(s.at))
+                        @if let Some(c) = &s.comment { ": «" (c) "»" }
+                    }
                 }
             }
         }
@@ -456,6 +506,49 @@ pub async fn accounts(
 }
 
 pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
+    step(state, viewer, form, StepKind::Approved).await
+}
+
+pub async fn return_month(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
+    step(state, viewer, form, StepKind::Returned).await
+}
+
+/// The keeper corrects a trip's driver, through the changes door.
+pub async fn correct_driver(
+    State(state): State<Web>,
+    viewer: Viewer,
+    form: FormResult,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
+        return super::super::session::csrf_refused(viewer.lang);
+    };
+    if let Some(r) = viewer.check_csrf(&state.secret, &form) {
+        return r;
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (vehicle, month, driver, reason) =
+        (get("vehicle"), get("month"), get("driver"), get("reason"));
+    let Ok(trip) = get("trip").trim().parse::<i64>() else {
+        return failed(
+            &viewer,
+            data::invalid("Skriv turens nummer.", "Write the trip's number."),
+        );
+    };
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    match blocking(move || data::correct_driver(&reads, &v, trip, &driver, &reason)).await {
+        Ok(Ok(())) => Redirect::to(&format!(
+            "/drivinglog?vehicle={}&month={}&done=corrected#driver-h",
+            encode(&vehicle),
+            encode(&month)
+        ))
+        .into_response(),
+        Ok(Err(e)) => failed(&viewer, e),
+        Err(r) => r,
+    }
+}
+
+/// The keeper approves or returns a month, through the changes door.
+async fn step(state: Web, viewer: Viewer, form: FormResult, kind: StepKind) -> Response {
     let Ok(axum::Form(form)) = form else {
         return super::super::session::csrf_refused(viewer.lang);
     };
@@ -463,6 +556,7 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
         return r;
     }
     let month = form.get("month").cloned().unwrap_or_default();
+    let comment = form.get("comment").cloned().unwrap_or_default();
     let Ok(reg) = RegNo::parse(form.get("vehicle").map(String::as_str).unwrap_or("")) else {
         return failed(
             &viewer,
@@ -475,9 +569,18 @@ pub async fn sign(State(state): State<Web>, viewer: Viewer, form: FormResult) ->
         month.clone(),
         reg.clone(),
     );
-    match blocking(move || data::sign_keeper(&reads, &v, &r2, &m)).await {
+    let done = match kind {
+        StepKind::Returned => "returned",
+        _ => "signed",
+    };
+    match blocking(move || match kind {
+        StepKind::Returned => data::return_keeper(&reads, &v, &r2, &m, &comment),
+        _ => data::sign_keeper(&reads, &v, &r2, &m),
+    })
+    .await
+    {
         Ok(Ok(())) => Redirect::to(&format!(
-            "/drivinglog?vehicle={}&month={}&done=signed",
+            "/drivinglog?vehicle={}&month={}&done={done}",
             encode(reg.as_str()),
             encode(&month)
         ))
