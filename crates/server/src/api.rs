@@ -94,6 +94,7 @@ pub enum Op {
     FleetMonthExport,
     TaxYear,
     Payroll,
+    Followups,
 }
 
 /// A query parameter, for the OpenAPI document.
@@ -318,6 +319,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
             "Your own trips in a month or year, in every vehicle, with the tax-threshold totals.",
             Some(ReadPurpose::DrivingLog),
             Reach::Own,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, MONTH],
+        ..ep(
+            Method::Get,
+            "/api/v1/driving-log/followups",
+            Op::Followups,
+            "The log keeper's follow-up lists for a month or year, every vehicle: trips started outside working hours without a business purpose, and trips still unclassified after the organisation's limit. Date and km only; private trips never appear.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
         )
     },
     Endpoint {
@@ -574,6 +586,7 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::FleetMonthExport => get(fleet_month_export),
         Op::TaxYear => get(tax_year),
         Op::Payroll => get(payroll),
+        Op::Followups => get(followups),
     }
 }
 
@@ -1042,6 +1055,11 @@ async fn driving_log(
             "deviations": log.deviations.iter().map(|d| json!({
                 "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
                 "kind": d.kind, "km": d.km, "note": d.note,
+                "odometer_before_km": d.odometer_km.map(|o| o.0),
+                "odometer_after_km": d.odometer_km.map(|o| o.1),
+            })).collect::<Vec<_>>(),
+            "odometer_readings": log.odometer_readings.iter().map(|r| json!({
+                "date": r.date.to_string(), "km": r.km,
             })).collect::<Vec<_>>(),
             "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
             "driver_corrections": log.driver_corrections.iter().map(|c| json!({
@@ -1172,16 +1190,72 @@ async fn own_trips(
     };
     let reads = state.reads.clone();
     run(
-        move || reads.own_trips(&w, purpose, &month),
-        |trips| {
+        move || {
+            let trips = reads.own_trips(&w, purpose, &month)?;
+            let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
+            let proposals = reads.proposals(&entries)?;
+            Ok((trips, proposals))
+        },
+        |(trips, proposals)| {
             let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
             Json(json!({
                 "trips": trips.iter().map(|(reg, e)| {
                     let mut v = entry_json(e);
-                    if let Some(o) = v.as_object_mut() { o.insert("vehicle".into(), json!(reg)); }
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("vehicle".into(), json!(reg));
+                        // What the organisation's rules propose for an unclassified trip: the
+                        // driver confirms it or classifies otherwise.
+                        if let Some((_, p)) = proposals.iter().find(|(id, _)| *id == e.id()) {
+                            o.insert("proposed".into(), json!({
+                                "class": p.class.as_str(),
+                                "purpose": p.purpose,
+                                "rule_nb": p.rule.describe(false),
+                                "rule_en": p.rule.describe(true),
+                            }));
+                        }
+                    }
                     v
                 }).collect::<Vec<_>>(),
                 "totals": totals_json(&purposes::tax::totals(&entries)),
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+async fn followups(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<MonthQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let Some(month) = q.month.clone() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Month missing",
+            "add ?month=YYYY-MM (or YYYY for a year)",
+        );
+    };
+    let reads = state.reads.clone();
+    run(
+        move || reads.followups(&w, purpose, &month),
+        |lists| {
+            let list = |why: domain::drivinglog::FollowUp| {
+                let trips: Vec<Value> = lists
+                    .iter()
+                    .filter(|f| f.why == why)
+                    .map(|f| json!({ "id": f.trip.id, "vehicle": f.vehicle, "date": f.trip.date.to_string(), "km": f.trip.km }))
+                    .collect();
+                json!({ "count": trips.len(), "trips": trips })
+            };
+            Json(json!({
+                "outside_working_hours_without_purpose": list(domain::drivinglog::FollowUp::OutsideWorkingHoursWithoutPurpose),
+                "unclassified_too_long": list(domain::drivinglog::FollowUp::UnclassifiedTooLong),
             }))
             .into_response()
         },

@@ -67,6 +67,10 @@ struct DeviceInfo {
     protocol: Protocol,
     privacy_input: Option<AttrKey>,
     panic_input: Option<AttrKey>,
+    /// The device's rank on its vehicle (0 first): the trip builder merges the devices by it.
+    rank: u8,
+    /// The unit's own odometer counts as the vehicle's (`org::Device::virtual_odometer`).
+    virtual_odometer: bool,
 }
 
 struct VehicleInfo {
@@ -147,6 +151,8 @@ fn load_org(store: &dyn Store) -> Result<OrgView, StoreError> {
                 protocol: d.protocol,
                 privacy_input: key(|s| &s.privacy_input),
                 panic_input: key(|s| &s.panic_input),
+                rank: spec.map_or(0, org::Device::effective_rank),
+                virtual_odometer: spec.is_some_and(|s| s.virtual_odometer),
             },
         );
         if let Some(v) = view.vehicles.get_mut(&d.vehicle) {
@@ -521,6 +527,12 @@ impl Worker {
         let vehicle = device.vehicle;
         let protocol = device.protocol;
         let kind_of = move |k: &AttrKey| -> FieldKind { field_kind(protocol, k) };
+        let virtual_odometer = device.virtual_odometer;
+        let rank = device.rank;
+        let vehicle_odometer = move |k: &AttrKey| {
+            codec::odometer::vehicle_odometer(protocol, k, virtual_odometer)
+                .map(|o| (o.metres_per_unit, o.preference))
+        };
         // The compliance gate decides which configured purposes collect: a purpose whose
         // measure is not lawful or lacks a duty due before start receives nothing.
         let allowed = &self.gate.collecting;
@@ -532,6 +544,7 @@ impl Worker {
                 kind_of: &kind_of,
                 privacy_input: device.privacy_input.as_ref(),
                 panic_input: device.panic_input.as_ref(),
+                vehicle_odometer: &vehicle_odometer,
             },
         );
         if let (Some(on), Replay::No) = (projected.privacy_input, replay) {
@@ -620,6 +633,7 @@ impl Worker {
                     odometer_m: p.odometer_m,
                     driver_id: p.driver_id,
                     private,
+                    rank,
                 },
                 &mut events,
             );
@@ -668,11 +682,10 @@ impl Worker {
                         },
                         kind: d.kind.as_str(),
                         km: d.km_across,
-                        note: format!(
-                            "no positions while the vehicle moved ({} km by {})",
-                            round1(d.km_across),
-                            d.source.as_str()
-                        ),
+                        note: deviation_note(d),
+                        odometer_km: d
+                            .odometer_m
+                            .map(|(a, b)| (round1(a / 1000.0), round1(b / 1000.0))),
                     });
                 }
                 Event::LateDropped { time, window_start } => {
@@ -719,6 +732,7 @@ impl Worker {
                 new.len(),
                 round1(km(new))
             ),
+            odometer_km: None,
         });
     }
 
@@ -855,6 +869,28 @@ fn week_start(t: Timestamp) -> Option<Timestamp> {
 
 /// An alarm window closes by itself this long after its last trigger.
 const ALARM_AUTO_RESOLVE_MS: i64 = 30 * 60_000;
+
+/// What a deviation says, in English (the driving log's documents put it in words per
+/// language from its kind and values).
+fn deviation_note(d: &trips::Deviation) -> String {
+    match (d.kind, d.odometer_m) {
+        (trips::DeviationKind::OdometerBackwards, Some((a, b))) => format!(
+            "the vehicle odometer went backwards from {} km to {} km",
+            round1(a / 1000.0),
+            round1(b / 1000.0)
+        ),
+        (trips::DeviationKind::OdometerJump, Some((a, b))) => format!(
+            "the vehicle odometer jumped from {} km to {} km, more than the vehicle can have driven",
+            round1(a / 1000.0),
+            round1(b / 1000.0)
+        ),
+        _ => format!(
+            "no positions while the vehicle moved ({} km by {})",
+            round1(d.km_across),
+            d.source.as_str()
+        ),
+    }
+}
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0

@@ -9,9 +9,10 @@
 use std::sync::Arc;
 
 use access::{Capability, Denial, Policy, ReadPurpose, Role, Scope};
-use domain::drivinglog::{LogEntry, RecordedDeviation};
+use domain::drivinglog::{Classification, LogEntry, OdometerReading, RecordedDeviation};
 use domain::{RegNo, Timestamp, VehicleId};
 use ledger::Action;
+use org::classify::Proposal;
 use storage::{Store, StoreError};
 
 use crate::audit_log::{AuditError, AuditLog};
@@ -19,6 +20,36 @@ use crate::ingest::now;
 use crate::purpose_worker::Shared;
 
 pub mod exports;
+
+/// Norwegian local time at `t`, for the classification rules.
+fn oslo_local(t: Timestamp) -> time::PrimitiveDateTime {
+    let utc = t
+        .to_offset_date_time()
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let local = utc.to_offset(trips::oslo_offset(t));
+    time::PrimitiveDateTime::new(local.date(), local.time())
+}
+
+/// The rules' proposals for the unclassified trips among `entries`.
+pub fn propose_all(org: &org::Org, entries: &[LogEntry]) -> Vec<(i64, Proposal)> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            LogEntry::Trip(t) if t.classification == Classification::Unclassified => org
+                .classification
+                .propose(
+                    &org.sites,
+                    &org::classify::TripFacts {
+                        start: oslo_local(t.start),
+                        start_place: &t.start_place,
+                        end_place: &t.end_place,
+                    },
+                )
+                .map(|p| (t.id, p)),
+            _ => None,
+        })
+        .collect()
+}
 
 /// How many ledger entries one page of the ledger shows at most.
 pub const LEDGER_PAGE: usize = 500;
@@ -168,6 +199,9 @@ pub struct DrivingLogPeriod {
     pub period: String,
     pub entries: Vec<LogEntry>,
     pub deviations: Vec<RecordedDeviation>,
+    /// Per month of the period, the last real vehicle odometer reading with its date
+    /// (`Store::monthly_odometer`); none for a vehicle without a vehicle odometer.
+    pub odometer_readings: Vec<OdometerReading>,
     /// The month's review steps (submitted, returned, approved), oldest first. Empty for a
     /// year.
     pub signoffs: Vec<domain::changes::MonthStep>,
@@ -453,6 +487,7 @@ impl Reads {
         let entries = self.store.driving_log(&g.cap, id, from, to)?;
         let deviations = self.store.deviations(&g.cap, id, from, to)?;
         let driver_corrections = self.store.driver_corrections(&g.cap, id, from, to)?;
+        let odometer_readings = self.store.monthly_odometer(&g.cap, id, from, to)?;
         let signoffs = if period.len() == 7 {
             self.store.month_review(id, period)?
         } else {
@@ -475,10 +510,52 @@ impl Reads {
             period: period.to_owned(),
             entries,
             deviations,
+            odometer_readings,
             signoffs,
             driver_corrections,
             year,
         })
+    }
+
+    /// What the organisation's classification rules propose for the unclassified trips among
+    /// `entries` (which the caller has read through its own door): (trip id, proposal). A
+    /// private trip (privacy mode or classified so) is never proposed anything; a proposal is
+    /// not a classification: the driver confirms or changes it (`Reads::classify`).
+    pub fn proposals(&self, entries: &[LogEntry]) -> Result<Vec<(i64, Proposal)>, ReadError> {
+        let org = self.store.load_org()?;
+        Ok(propose_all(&org, entries))
+    }
+
+    /// The log keeper's follow-up lists for a month or year over every vehicle: trips that
+    /// started outside working hours without a business purpose, and trips still unclassified
+    /// after the organisation's `unclassified_after_days`. Date and km only.
+    pub fn followups(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        period: &str,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, ReadError> {
+        let purpose = declared(ReadPurpose::DrivingLog, asked)?;
+        let (from, to) = report::period(period).map_err(ReadError::Invalid)?;
+        let org = self.store.load_org()?;
+        let g = self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            format!("driving log follow-up lists {period}"),
+        )?;
+        let rules = &org.classification;
+        let outside = |t: Timestamp| rules.within_working_hours(oslo_local(t)) == Some(false);
+        let today = trips::oslo_date(now());
+        let before = today
+            .checked_sub(time::Duration::days(i64::from(
+                rules.unclassified_after_days,
+            )))
+            .unwrap_or(today);
+        let lists = self.store.followups(&g.cap, from, to, &outside, before)?;
+        g.finish(lists)
     }
 
     /// The acting employee's own trips in a month or year, in every vehicle they drove.

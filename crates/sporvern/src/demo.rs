@@ -131,33 +131,32 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             targets.osmand.map(|a| a.to_string()).unwrap_or_default(),
             logins,
         );
+        // One route per vehicle: the devices of one vehicle (BR 34567's tracker and phone)
+        // ride in it together, so they report the same drive.
         let devices = org
             .devices
             .iter()
-            .enumerate()
-            .map(|(i, d)| simulate::SimDevice { protocol: d.protocol, id: d.external_id.to_string(), seed: 1000 + i as u64 })
+            .map(|d| {
+                let vehicle = org.vehicles.iter().position(|v| v.reg == d.vehicle).unwrap_or(0);
+                simulate::SimDevice { protocol: d.protocol, id: d.external_id.to_string(), seed: 1000 + vehicle as u64 }
+            })
             .collect::<Vec<_>>();
         let teltonika = devices.iter().filter(|d| d.protocol == Protocol::Teltonika).count();
         tracing::info!(devices = devices.len(), teltonika, "starting simulated vehicles");
         let server = tokio::spawn(app.run_until_stopped());
         // First the last three hours, fast-forwarded (a fix every 5 s of the vehicles' time,
         // 60 a second), so the driving log has trips — a private errand and an alarm among
-        // them — within a minute; then real time, one fix every 2 s, for the live fleet view.
-        let mut history = simulate::Config::new(devices.clone(), targets);
+        // them — within a minute; then the same vehicles go on in real time, one fix every
+        // 2 s, for the live fleet view (their odometers and routes carry on across the switch).
+        let mut history = simulate::Config::new(devices, targets);
         history.history = Some(Duration::from_secs(3 * 3600));
         history.fix_step = Duration::from_secs(5);
         history.records_per_second = 60.0;
         history.records_per_frame = 10;
         history.duration = None;
-        let mut live = simulate::Config::new(devices, targets);
-        live.records_per_second = 0.5;
-        live.fix_step = Duration::from_secs(2);
-        live.duration = None;
-        let sim = tokio::spawn(async move {
-            let report = simulate::run(history).await;
-            println!("History of the last three hours sent ({} fixes); try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\n  sporvern gate --data DIR --lang en\nNow driving in real time.", report.acknowledged);
-            simulate::run(live).await
-        });
+        history.then_live = Some(Duration::from_secs(2));
+        println!("The last three hours are being sent first (about a minute); then try:\n  sporvern drivinglog export --data DIR --vehicle \"EK 12345\" --month YYYY-MM --as kari\n  sporvern alarm list --data DIR --as vakt\n  sporvern gate --data DIR --lang en");
+        let sim = tokio::spawn(async move { simulate::run(history).await });
         tokio::select! {
             r = server => r.context("the server task failed")??,
             _ = sim => {}

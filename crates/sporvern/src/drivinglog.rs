@@ -140,6 +140,18 @@ pub enum Command {
         #[arg(long = "as")]
         as_user: String,
     },
+    /// The log keeper's follow-up lists for a month or year, every vehicle: trips started
+    /// outside working hours without a purpose, and trips unclassified too long (the
+    /// organisation's `[classification]` rules). Date and km only.
+    Followups {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// YYYY-MM for a month, YYYY for a year.
+        #[arg(long)]
+        month: String,
+        #[arg(long = "as")]
+        as_user: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -416,6 +428,38 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (reads, who) = acting(open_existing(&data)?, &as_user, Some("employee"))?;
             reads.changes().classify(&who, trip, &class)?;
             println!("trip {trip} classified as {} by {as_user}", class.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Followups {
+            data,
+            month,
+            as_user,
+        } => {
+            period(&month)?;
+            let (reads, who) = acting(open_existing(&data)?, &as_user, Some("log_keeper"))?;
+            let lists = reads.followups(&who, None, &month)?;
+            use domain::drivinglog::FollowUp;
+            for (why, nb, en) in [
+                (
+                    FollowUp::OutsideWorkingHoursWithoutPurpose,
+                    "utenfor arbeidstid uten formål",
+                    "outside working hours without a purpose",
+                ),
+                (
+                    FollowUp::UnclassifiedTooLong,
+                    "uklassifisert for lenge",
+                    "unclassified too long",
+                ),
+            ] {
+                let trips: Vec<_> = lists.iter().filter(|f| f.why == why).collect();
+                println!("{nb} / {en}: {}", trips.len());
+                for f in trips {
+                    println!(
+                        "  {}  {}  {:.1} km  (trip {})",
+                        f.trip.date, f.vehicle, f.trip.km, f.trip.id
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

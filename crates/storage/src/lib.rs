@@ -443,6 +443,29 @@ pub trait Store: Send + Sync {
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<RecordedDeviation>, StoreError>;
+    /// The vehicle's monthly odometer readings between two dates: per calendar month the
+    /// last real vehicle odometer reading with its date (`domain::drivinglog::OdometerReading`;
+    /// never a phone's GPS distance, never an estimate). `cap` as for [`Store::driving_log`].
+    fn monthly_odometer(
+        &self,
+        cap: &Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError>;
+    /// The log keeper's follow-up lists over every vehicle, trips driven between two dates:
+    /// trips that started outside working hours (`outside_hours` says, from the start time)
+    /// and have no business purpose, and trips still unclassified on or before
+    /// `unclassified_before`. Only date and km leave storage; private trips never appear.
+    /// `cap` must be the log keeper's (driving log, all vehicles).
+    fn followups(
+        &self,
+        cap: &Capability,
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError>;
     /// The vehicle's privacy switches, newest first (for an "own" capability, only those made
     /// while the vehicle was assigned to the holder).
     fn privacy_switches(

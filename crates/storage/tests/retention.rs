@@ -418,6 +418,7 @@ fn the_plan_covers_every_store_of_personal_data_and_the_run_leaves_a_receipt_for
                 kind: "device_silent",
                 km: 0.0,
                 note: String::new(),
+                odometer_km: None,
             }],
             privacy_switches: vec![(ek, t(11), true, "test")],
             watermarks: vec![],

@@ -129,6 +129,7 @@ fn build(dev: &Device, segments: &[(Segment, bool)], seed: u64) -> Vec<TrackPoin
             odometer_m: dev.odometer.then_some(odo.round()),
             driver_id: None,
             private: *private,
+            rank: 0,
         };
         match *seg {
             Segment::Park { points, jitter_m } => {

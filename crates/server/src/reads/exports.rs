@@ -109,7 +109,6 @@ struct LogDoc {
     log: DrivingLogPeriod,
     drivers: Vec<Person>,
     signatures: Vec<Signature>,
-    readings: Vec<report::OdometerReading>,
     supplements: Vec<report::Supplement>,
 }
 
@@ -124,7 +123,7 @@ impl LogDoc {
             generated_at: generated,
             entries: &self.log.entries,
             deviations: &self.log.deviations,
-            odometer_readings: &self.readings,
+            odometer_readings: &self.log.odometer_readings,
             drivers: &self.drivers,
             signatures: &self.signatures,
             year: &self.log.year,
@@ -442,7 +441,6 @@ impl Reads {
             drivers,
             signatures,
             supplements: supplements_of(&log.driver_corrections),
-            readings: report::odometer_readings(&log.entries),
             log,
         };
         let generated = now();
@@ -534,6 +532,7 @@ impl Reads {
         for (reg, id, kind) in self.fleet_ids(&org)? {
             let entries = self.store.driving_log(&g.cap, id, from, to)?;
             let deviations = self.store.deviations(&g.cap, id, from, to)?;
+            let odometer_readings = self.store.monthly_odometer(&g.cap, id, from, to)?;
             let signoffs = self.store.month_review(id, month)?;
             let driver_corrections = self.store.driver_corrections(&g.cap, id, from, to)?;
             let year =
@@ -542,7 +541,6 @@ impl Reads {
                 drivers: people_of(&org, &reg, from, to, &entries),
                 signatures: signatures_of(&org, &users, month, &signoffs),
                 supplements: supplements_of(&driver_corrections),
-                readings: report::odometer_readings(&entries),
                 log: DrivingLogPeriod {
                     notices: purposes::tax::notices(kind, &year),
                     organisation: org.organisation.name.clone(),
@@ -552,6 +550,7 @@ impl Reads {
                     period: month.to_owned(),
                     entries,
                     deviations,
+                    odometer_readings,
                     signoffs,
                     driver_corrections,
                     year,

@@ -92,6 +92,8 @@ pub struct Own {
     pub month: String,
     /// This month's trips, (vehicle, entry), oldest first.
     pub trips: Vec<(String, LogEntry)>,
+    /// What the organisation's rules propose for the unclassified ones: (trip id, proposal).
+    pub proposals: Vec<(i64, org::classify::Proposal)>,
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
     /// The month's review steps (submitted, returned, approved), for the vehicle its trips
@@ -229,7 +231,10 @@ pub fn own(
         .collect();
     looked.sort_by_key(|e| std::cmp::Reverse(e.entry.seq));
     looked.truncate(50);
+    let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
+    let proposals = crate::reads::propose_all(&org, &entries);
     Ok(Own {
+        proposals,
         employee_name: data.employee.map(|e| e.name),
         employee,
         current: month == this,
@@ -337,6 +342,15 @@ pub fn driving_log(
     // so the policy's refusal names the real reason.
     let role = viewer.acting(Role::LogKeeper);
     Ok(reads.driving_log(&who(viewer, role), None, reg.as_str(), month, action)?)
+}
+
+/// The log keeper's follow-up lists for a month (date and km only).
+pub fn followups(
+    reads: &Reads,
+    viewer: &Viewer,
+    month: &str,
+) -> Result<Vec<domain::drivinglog::FollowUpTrip>, DataError> {
+    Ok(reads.followups(&who(viewer, Role::LogKeeper), None, month)?)
 }
 
 /// The keeper signs a month (after the driver).

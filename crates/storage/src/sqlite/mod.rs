@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(14, "0014_month_review_and_erasure.sql"),
     migration!(15, "0015_driver_correction.sql"),
     migration!(18, "0018_set_aside.sql"),
+    migration!(22, "0022_drivinglog_integrity.sql"),
     migration!(32, "0032_register_extra.sql"),
 ];
 
@@ -447,6 +448,51 @@ impl Store for SqliteStore {
                 return Ok(Vec::new());
             }
             purposes::deviations(conn, vehicle, from, to)
+        })
+    }
+
+    fn followups(
+        &self,
+        cap: &crate::Capability,
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError> {
+        let rows = capability::rows_for(
+            cap,
+            &[access::ReadPurpose::DrivingLog],
+            "the follow-up lists",
+        )?;
+        if rows != capability::Rows::Any || !matches!(cap.scope(), access::Scope::All) {
+            return Err(StoreError::Refused(
+                "the follow-up lists cover every vehicle: the log keeper's".into(),
+            ));
+        }
+        self.with(|conn| purposes::followups(conn, from, to, outside_hours, unclassified_before))
+    }
+
+    fn monthly_odometer(
+        &self,
+        cap: &crate::Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "the odometer readings")?;
+        self.with(|conn| {
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "the odometer readings",
+            )?;
+            if let capability::Rows::Employee(e) = &rows
+                && !purposes::assigned_between(conn, e, vehicle, from, to)?
+            {
+                return Ok(Vec::new());
+            }
+            purposes::monthly_odometer(conn, vehicle, from, to)
         })
     }
 

@@ -248,8 +248,9 @@ impl PurposeFeed for SqliteFeed {
         }
         for d in &b.deviations {
             tx.execute(
-                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at,
+                   odometer_before_km, odometer_after_km)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     d.vehicle.0,
                     date_text(d.date),
@@ -258,7 +259,9 @@ impl PurposeFeed for SqliteFeed {
                     d.kind,
                     d.km,
                     d.note,
-                    b.recorded_at.millis()
+                    b.recorded_at.millis(),
+                    d.odometer_km.map(|o| o.0),
+                    d.odometer_km.map(|o| o.1)
                 ],
             )
             .map_err(db_err)?;
@@ -527,7 +530,8 @@ pub fn deviations(
 ) -> Result<Vec<RecordedDeviation>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT local_date, from_time, to_time, kind, km, note FROM deviation
+            "SELECT local_date, from_time, to_time, kind, km, note, odometer_before_km, odometer_after_km
+             FROM deviation
              WHERE vehicle_id = ?1 AND local_date BETWEEN ?2 AND ?3 ORDER BY from_time",
         )
         .map_err(db_err)?;
@@ -540,12 +544,13 @@ pub fn deviations(
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get::<_, Option<f64>>(6)?.zip(r.get::<_, Option<f64>>(7)?),
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (date, from, to, kind, km, note) = row.map_err(db_err)?;
+        let (date, from, to, kind, km, note, odometer_km) = row.map_err(db_err)?;
         out.push(RecordedDeviation {
             date: parse_date(&date)?,
             from: Timestamp::from_millis(from),
@@ -553,9 +558,111 @@ pub fn deviations(
             kind,
             km,
             note,
+            odometer_km,
         });
     }
     Ok(out)
+}
+
+/// The keeper's follow-up lists (see `Store::followups`). Times are read to decide and never
+/// returned.
+pub fn followups(
+    conn: &Connection,
+    from: time::Date,
+    to: time::Date,
+    outside_hours: &dyn Fn(Timestamp) -> bool,
+    unclassified_before: time::Date,
+) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError> {
+    use domain::drivinglog::{FollowUp, FollowUpTrip, PendingTrip};
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.id, t.local_date, t.km, t.start_time, v.reg, c.class, c.purpose FROM trip t
+             JOIN vehicle v ON v.id = t.vehicle_id
+             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+             WHERE t.local_date BETWEEN ?1 AND ?2 AND t.private = 0
+               AND (c.class IS NULL OR c.class <> 'private')
+             ORDER BY t.local_date, t.id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![date_text(from), date_text(to)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, date, km, start, reg, class, purpose) = row.map_err(db_err)?;
+        let date = parse_date(&date)?;
+        let unclassified = matches!(class.as_deref(), None | Some("unclassified"));
+        let without_purpose =
+            unclassified || purpose.as_deref().is_none_or(|p| p.trim().is_empty());
+        let trip = PendingTrip { id, date, km };
+        if without_purpose && start.is_some_and(|s| outside_hours(Timestamp::from_millis(s))) {
+            out.push(FollowUpTrip {
+                why: FollowUp::OutsideWorkingHoursWithoutPurpose,
+                vehicle: reg.clone(),
+                trip: trip.clone(),
+            });
+        }
+        if unclassified && date <= unclassified_before {
+            out.push(FollowUpTrip {
+                why: FollowUp::UnclassifiedTooLong,
+                vehicle: reg,
+                trip,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The vehicle's monthly odometer readings between two dates (`domain::drivinglog::
+/// monthly_readings` over the readings at the end of its trips). Only trips that keep their
+/// readings count: a private trip (by privacy mode or by classification) has none to give,
+/// and the purpose engine records an odometer reading only from a vehicle odometer.
+pub fn monthly_odometer(
+    conn: &Connection,
+    vehicle: VehicleId,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.end_time, t.local_date, t.odometer_end_km FROM trip t
+             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+             WHERE t.vehicle_id = ?1 AND t.local_date BETWEEN ?2 AND ?3 AND t.private = 0
+               AND t.odometer_end_km IS NOT NULL AND t.end_time IS NOT NULL
+               AND (c.class IS NULL OR c.class <> 'private')",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![vehicle.0, date_text(from), date_text(to)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut readings = Vec::new();
+    for row in rows {
+        let (end, date, km) = row.map_err(db_err)?;
+        readings.push((
+            Timestamp::from_millis(end),
+            domain::drivinglog::OdometerReading {
+                date: parse_date(&date)?,
+                km,
+            },
+        ));
+    }
+    Ok(domain::drivinglog::monthly_readings(&readings))
 }
 
 pub fn alarm_windows(

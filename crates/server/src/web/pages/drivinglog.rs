@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::RegNo;
 use domain::changes::{MonthStep, Review, StepKind};
-use domain::drivinglog::{Classification, LogEntry};
+use domain::drivinglog::{Classification, FollowUp, FollowUpTrip, LogEntry};
 use maud::{Markup, html};
 
 use super::super::data;
@@ -99,14 +99,67 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(q): Query<LogQ
         Err(r) => return r,
     };
     let lang = viewer.lang;
+    // The keeper's follow-up lists for the month, over every vehicle (only for the keeper, so
+    // that other viewers leave no refused read on the ledger).
+    let lists = if viewer.holds(access::Role::LogKeeper) {
+        let (reads, v, month) = (state.reads.clone(), viewer.clone(), log.period.clone());
+        match blocking(move || data::followups(&reads, &v, &month)).await {
+            Ok(Ok(l)) => Some(l),
+            _ => None,
+        }
+    } else {
+        None
+    };
     Page::new(lang, lang.t("Kjørebok", "Driving log"))
         .path(format!(
             "/drivinglog?vehicle={}&month={}",
             encode(log.vehicle.as_str()),
             log.period
         ))
-        .body(body(lang, &viewer, &log, &all, &names, q.done.as_deref()))
+        .body(html! {
+            (body(lang, &viewer, &log, &all, &names, q.done.as_deref()))
+            @if let Some(l) = &lists { (followups_card(lang, l)) }
+        })
         .render(Some(&viewer))
+}
+
+/// The keeper's follow-up lists: trips outside working hours without a purpose, and trips
+/// unclassified too long — vehicle, date and km only.
+fn followups_card(lang: Lang, lists: &[FollowUpTrip]) -> Markup {
+    let part =
+        |why: FollowUp| -> Vec<&FollowUpTrip> { lists.iter().filter(|f| f.why == why).collect() };
+    let outside = part(FollowUp::OutsideWorkingHoursWithoutPurpose);
+    let late = part(FollowUp::UnclassifiedTooLong);
+    let table = |id: &str, trips: &[&FollowUpTrip]| {
+        html! {
+            @if trips.is_empty() {
+                p { (lang.t("Ingen.", "None.")) }
+            } @else {
+                div.scroll tabindex="0" { table id=(id) {
+                    thead { tr {
+                        th scope="col" { (lang.t("Dato", "Date")) }
+                        th scope="col" { (lang.t("Bil", "Vehicle")) }
+                        th.num scope="col" { "Km" }
+                    } }
+                    tbody { @for f in trips { tr {
+                        td.nowrap { (f.trip.date) } td { (f.vehicle) } td.num { (km(lang, f.trip.km)) }
+                    } } }
+                } }
+            }
+        }
+    };
+    html! {
+        section.card aria-labelledby="follow-h" {
+            h2 #follow-h { (lang.t("Til oppfølging (alle biler)", "To follow up (all vehicles)")) }
+            p.muted { (lang.t(
+                "Forslag fra organisasjonens regler er ikke klassifiseringer: sjåføren bekrefter eller endrer dem. Her vises bare dato og km.",
+                "The organisation's rules only propose; the driver confirms or changes. Only date and km are shown here.")) }
+            h3 { (lang.t("Utenfor arbeidstid uten formål", "Outside working hours without a purpose")) " (" (outside.len()) ")" }
+            (table("follow-outside", &outside))
+            h3 { (lang.t("Uklassifisert for lenge", "Unclassified too long")) " (" (late.len()) ")" }
+            (table("follow-late", &late))
+        }
+    }
 }
 
 fn body(

@@ -206,7 +206,7 @@ fn body(
             }
             ol.trips {
                 @for (reg, e) in own.trips.iter().rev() {
-                    (trip(lang, viewer, reg, e, locked))
+                    (trip(lang, viewer, reg, e, locked, own.proposals.iter().find(|(id, _)| *id == e.id()).map(|(_, p)| p)))
                 }
             }
         }
@@ -353,7 +353,14 @@ fn body(
     }
 }
 
-fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> Markup {
+fn trip(
+    lang: Lang,
+    viewer: &Viewer,
+    reg: &str,
+    e: &LogEntry,
+    locked: bool,
+    proposal: Option<&org::classify::Proposal>,
+) -> Markup {
     match e {
         LogEntry::Unclassified(p) => html! {
             li.trip.unclassified {
@@ -377,7 +384,11 @@ fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> M
                     label.sr for={ "purpose-" (id) } { (lang.t("Formål eller kunde", "Purpose or customer")) }
                     input id={ "purpose-" (id) } type="text" name="purpose" list="purposes"
                         placeholder=(lang.t("Formål eller kunde", "Purpose or customer"))
-                        value=(match &t.classification { Classification::Business { purpose } => purpose.as_str(), _ => "" });
+                        value=(match (&t.classification, proposal) {
+                            (Classification::Business { purpose }, _) => purpose.as_str(),
+                            (_, Some(p)) => p.purpose.as_deref().unwrap_or(""),
+                            _ => "",
+                        });
                     div.choice {
                         button.business type="submit" name="class" value="business" { (lang.t("Jobb", "Business")) }
                         button.private type="submit" name="class" value="private" { (lang.t("Privat", "Private")) }
@@ -390,6 +401,18 @@ fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> M
                     div.what { (t.start_place) " → " (t.end_place) " · " (km(lang, t.km)) " km" }
                     @match &t.classification {
                         Classification::Unclassified => {
+                            // The rules' proposal: the driver confirms it or chooses otherwise.
+                            @if let Some(p) = proposal {
+                                p.proposal {
+                                    (lang.t("Forslag: ", "Proposed: "))
+                                    strong { @match p.class {
+                                        org::classify::RuleClass::Business => (lang.t("jobb", "business")),
+                                        org::classify::RuleClass::Private => (lang.t("privat", "private")),
+                                    } }
+                                    @if let Some(purpose) = &p.purpose { " · " (purpose) }
+                                    " (" (p.rule.describe(lang == Lang::En)) ")"
+                                }
+                            }
                             @if locked { p.muted { (lang.t("Måneden er låst.", "The month is locked.")) } } @else { (form) }
                         }
                         Classification::Business { purpose } => {
