@@ -15,7 +15,7 @@ use domain::drivinglog::{Classification, LogEntry, RecordedDeviation};
 use purposes::tax::{OCCASIONAL_DAYS, OCCASIONAL_KM, WORK_KM, YearTotals};
 use time::Date;
 
-use crate::model::{DrivingLogReport, Person, Signer, odometer_readings};
+use crate::model::{DrivingLogReport, Person, Signer};
 use crate::table::{Cell, Column, Table, col};
 use crate::words;
 
@@ -180,7 +180,7 @@ pub fn summary_table(logs: &[DrivingLogReport]) -> Table {
         col("Km totalt", "Total km", "total_km"),
         col("Avvik", "Deviations", "deviations"),
         col("Siste km-stand", "Last odometer reading", "odometer_km"),
-        col("Km-stand lest", "Odometer read at", "odometer_read_at"),
+        col("Km-stand lest", "Odometer read on", "odometer_date"),
         col("Signert av sjåfør", "Signed by driver", "signed_by_driver"),
         col(
             "Signert av kjørebokfører",
@@ -207,7 +207,7 @@ pub fn summary_table(logs: &[DrivingLogReport]) -> Table {
         .iter()
         .map(|log| {
             let t = Totals::of(log.entries);
-            let reading = odometer_readings(log.entries).last().copied();
+            let reading = log.odometer_readings.last().copied();
             let signed = |s: Signer| {
                 log.signed_by(s).map_or(Cell::Empty, |sig| {
                     Cell::text(match &sig.person {
@@ -230,7 +230,7 @@ pub fn summary_table(logs: &[DrivingLogReport]) -> Table {
                 Cell::Km(t.total_km()),
                 Cell::count(log.deviations.len()),
                 reading.map_or(Cell::Empty, |r| Cell::Km(r.km)),
-                reading.map_or(Cell::Empty, |r| Cell::DateTime(r.at)),
+                reading.map_or(Cell::Empty, |r| Cell::Date(r.date)),
                 signed(Signer::Driver),
                 signed(Signer::Keeper),
                 Cell::Km(log.year.business_km),
@@ -256,6 +256,8 @@ pub fn deviations_table(logs: &[DrivingLogReport]) -> Table {
         col("Start", "Start", "start"),
         col("Slutt", "End", "end"),
         col("Km", "Km", "km"),
+        col("Km-stand før", "Odometer before", "odometer_before_km"),
+        col("Km-stand etter", "Odometer after", "odometer_after_km"),
         col("Merknad", "Note", "note"),
     ];
     let rows = logs
@@ -283,6 +285,8 @@ fn deviation_row(reg: &str, d: &RecordedDeviation) -> Vec<Cell> {
         Cell::DateTime(d.from),
         Cell::DateTime(d.to),
         Cell::Km(d.km),
+        Cell::opt_km(d.odometer_km.map(|o| o.0)),
+        Cell::opt_km(d.odometer_km.map(|o| o.1)),
         Cell::text(d.note.clone()),
     ]
 }

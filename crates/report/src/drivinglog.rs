@@ -557,7 +557,7 @@ impl<'r, 'a> Writer<'r, 'a> {
         }
         let cols = [
             col(lang.pick("Måned", "Month"), 90.0, Align::Left),
-            col(lang.pick("Lest", "Read at"), 110.0, Align::Left),
+            col(lang.pick("Lest", "Read on"), 110.0, Align::Left),
             col(lang.pick("Km-stand", "Odometer"), 80.0, Align::Right),
             col(
                 lang.pick("Kjørt siden forrige", "Since previous"),
@@ -573,10 +573,9 @@ impl<'r, 'a> Writer<'r, 'a> {
             .map(|r| {
                 let diff = prev.map_or(String::new(), |p| fmt_km(r.km - p, lang));
                 prev = Some(r.km);
-                let d = trips::oslo_date(r.at);
                 Row::plain(vec![
-                    month_label(d, lang),
-                    fmt_datetime(r.at, lang),
+                    month_label(r.date, lang),
+                    fmt_date(r.date, lang),
                     fmt_km(r.km, lang),
                     diff,
                 ])
@@ -584,8 +583,8 @@ impl<'r, 'a> Writer<'r, 'a> {
             .collect();
         self.table(&cols, &rows);
         self.note(lang.pick(
-            "Avlesningen er kjøretøyets egen kilometerteller ved slutten av månedens siste tur målt med den.",
-            "The reading is the vehicle's own odometer at the end of the month's last trip measured by it.",
+            "Avlesningen er den siste fra kjøretøyets egen kilometerteller i måneden, med datoen den ble lest; en telefons GPS-distanse er aldri en km-stand.",
+            "The reading is the month's last from the vehicle's own odometer, with the date it was read; a phone's GPS distance is never an odometer reading.",
         ));
     }
 
@@ -599,12 +598,17 @@ impl<'r, 'a> Writer<'r, 'a> {
             ));
             return;
         }
-        let fixed = 230.0 + 78.0 + 78.0 + 44.0;
+        let fixed = 230.0 + 78.0 + 78.0 + 44.0 + 100.0;
         let cols = [
             col(lang.pick("Avvik", "Deviation"), 230.0, Align::Left),
             col(lang.pick("Start", "Start"), 78.0, Align::Left),
             col(lang.pick("Slutt", "End"), 78.0, Align::Left),
             col("Km", 44.0, Align::Right),
+            col(
+                lang.pick("Km-stand\nfør / etter", "Odometer\nbefore / after"),
+                100.0,
+                Align::Right,
+            ),
             col(lang.pick("Merknad", "Note"), CONTENT_W - fixed, Align::Left),
         ];
         let rows: Vec<Row> = self
@@ -618,6 +622,9 @@ impl<'r, 'a> Writer<'r, 'a> {
                     fmt_datetime(d.from, lang),
                     fmt_datetime(d.to, lang),
                     fmt_km(d.km, lang),
+                    d.odometer_km.map_or_else(String::new, |(a, b)| {
+                        format!("{} / {}", fmt_km(a, lang), fmt_km(b, lang))
+                    }),
                     d.note.clone(),
                 ])
             })

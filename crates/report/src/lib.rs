@@ -26,12 +26,10 @@ mod table;
 mod words;
 
 pub use csv::{csv_field, period};
+pub use domain::drivinglog::OdometerReading;
 pub use drivinglog::driving_log_pdf;
 pub use htmldoc::html_document_pdf;
-pub use model::{
-    DrivingLogReport, OdometerReading, Person, Signature, Signer, Supplement, attribution,
-    kind_label, odometer_readings,
-};
+pub use model::{DrivingLogReport, Person, Signature, Signer, Supplement, attribution, kind_label};
 pub use table::{Cell, Column, Dialect, Table, xlsx};
 pub use words::{deviation as deviation_words, distance_source, entry_type};
 

@@ -1,7 +1,7 @@
 //! What the driving-log documents show: one vehicle's period as the reader's capability
 //! returned it, with the names, signatures and readings around it.
 
-use domain::drivinglog::{LogEntry, RecordedDeviation};
+use domain::drivinglog::{LogEntry, OdometerReading, RecordedDeviation};
 use domain::{Timestamp, VehicleKind};
 use purposes::tax::YearTotals;
 
@@ -90,14 +90,6 @@ pub struct Supplement {
     pub at: Timestamp,
 }
 
-/// A reading of the vehicle's own odometer (CAN/OBD or a configured virtual odometer): the
-/// last one of a month, with the moment it was read.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OdometerReading {
-    pub at: Timestamp,
-    pub km: f64,
-}
-
 /// Everything the driving log documents show about one vehicle in one period. The caller
 /// reads it under the `driving_log` purpose; this crate only lays it out.
 #[derive(Clone, Copy, Debug)]
@@ -113,7 +105,8 @@ pub struct DrivingLogReport<'a> {
     /// In the order the log lists them (chronological).
     pub entries: &'a [LogEntry],
     pub deviations: &'a [RecordedDeviation],
-    /// The last vehicle-odometer reading of each month; may be empty.
+    /// The last reading of the vehicle's own odometer in each month, with its date (the rule
+    /// is `domain::drivinglog::monthly_readings`); may be empty.
     pub odometer_readings: &'a [OdometerReading],
     /// The employees assigned the vehicle in the period; also how a trip's driver number is
     /// given its name.
@@ -185,34 +178,4 @@ pub fn kind_label(kind: VehicleKind, lang: Lang) -> &'static str {
 /// The credit line for place names (GeoNames, CC BY 4.0) in the document's language.
 pub fn attribution(lang: Lang) -> &'static str {
     lang.pick(places::ATTRIBUTION_NB, places::ATTRIBUTION)
-}
-
-/// The last vehicle-odometer reading of each month in `entries` (Skatteetaten: the total is
-/// read at least monthly), with the moment it was read: the end reading of the month's last
-/// trip measured by the vehicle's odometer. Trips whose distance came from the GPS track carry
-/// no reading, and private trips carry none at all, so a month without an odometer trip has no
-/// reading rather than an estimate.
-pub fn odometer_readings(entries: &[LogEntry]) -> Vec<OdometerReading> {
-    let mut out: Vec<(time::Date, OdometerReading)> = Vec::new();
-    for e in entries {
-        let LogEntry::Trip(t) = e else { continue };
-        if t.distance_source != "odometer" {
-            continue;
-        }
-        let Some(km) = t.odometer_end_km.filter(|k| k.is_finite()) else {
-            continue;
-        };
-        let month = (t.date.year(), t.date.month());
-        let reading = OdometerReading { at: t.end, km };
-        match out.last_mut() {
-            Some((d, r)) if (d.year(), d.month()) == month => {
-                if t.end >= r.at {
-                    *r = reading;
-                    *d = t.date;
-                }
-            }
-            _ => out.push((t.date, reading)),
-        }
-    }
-    out.into_iter().map(|(_, r)| r).collect()
 }

@@ -171,9 +171,11 @@ fn totals_readings_deviations_signatures_and_footer() {
     assert!(contains(&text, b"(133,5)"));
     assert!(contains(&text, b"(6)"));
     assert!(has(&text, "Månedlig avlesning av kilometerteller"));
-    // The readings carry the moment they were read (16:40 UTC = 17:40 CET), not a month end.
+    // The readings carry the date they were read, not a month end.
     assert!(contains(&text, b"(49 310,4)"));
-    assert!(has(&text, "30.11.2026 kl. 17:40"));
+    assert!(has(&text, "27.11.2026"));
+    // An odometer deviation shows both readings.
+    assert!(has(&text, "10 091,8 / 10 000,5"));
     assert!(has(&text, "november 2026"));
     assert!(contains(&text, b"(1 360,4)"), "km since previous reading");
     // Deviations in words, with start and end.

@@ -133,7 +133,8 @@ fn csv_for_norwegian_excel() {
     assert_eq!(sum[1][col(&sum, "Yrke km")], "94,0");
     assert_eq!(sum[1][col(&sum, "Privat km")], "39,5");
     assert_eq!(sum[1][col(&sum, "Km totalt")], "157,0");
-    assert_eq!(sum[1][col(&sum, "Siste km-stand")], "48235,0");
+    assert_eq!(sum[1][col(&sum, "Siste km-stand")], "49310,4");
+    assert_eq!(sum[1][col(&sum, "Km-stand lest")], "27.11.2026");
     assert_eq!(
         sum[1][col(&sum, "Signert av kjørebokfører")],
         "Bjørn Bokholder (E-2001)"
@@ -148,6 +149,8 @@ fn csv_for_norwegian_excel() {
     );
     assert_eq!(dev[1][col(&dev, "Start")], "04.11.2026 10:00");
     assert_eq!(dev[1][col(&dev, "Km")], "7,2");
+    assert_eq!(dev[2][col(&dev, "Km-stand før")], "10091,8");
+    assert_eq!(dev[2][col(&dev, "Km-stand etter")], "10000,5");
 }
 
 #[test]

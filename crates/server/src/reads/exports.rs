@@ -109,23 +109,7 @@ struct LogDoc {
     log: DrivingLogPeriod,
     drivers: Vec<Person>,
     signatures: Vec<Signature>,
-    readings: Vec<report::OdometerReading>,
-    /// Corrections of a trip's driver, shown beside the recorded driver.
     supplements: Vec<report::Supplement>,
-}
-
-fn supplements_of(log: &DrivingLogPeriod) -> Vec<report::Supplement> {
-    log.driver_corrections
-        .iter()
-        .map(|c| report::Supplement {
-            trip: c.trip,
-            recorded: c.recorded.clone(),
-            driver: c.driver.clone(),
-            reason: c.reason.clone(),
-            by: c.by.clone(),
-            at: c.at,
-        })
-        .collect()
 }
 
 impl LogDoc {
@@ -139,7 +123,7 @@ impl LogDoc {
             generated_at: generated,
             entries: &self.log.entries,
             deviations: &self.log.deviations,
-            odometer_readings: &self.readings,
+            odometer_readings: &self.log.odometer_readings,
             drivers: &self.drivers,
             signatures: &self.signatures,
             year: &self.log.year,
@@ -199,36 +183,53 @@ fn everyone(org: &org::Org) -> Vec<Person> {
         .collect()
 }
 
-/// The sign-offs with the signer's name and employee number, when the user is an employee.
+/// The month's review steps as the documents show them, with the signer's name and employee
+/// number when the user is an employee: the driver's submission is the driver's signature, the
+/// keeper's approval the keeper's; a return is kept with its comment.
 fn signatures_of(
     org: &org::Org,
     users: &[storage::UserRow],
     month: &str,
-    signoffs: &[MonthStep],
+    steps: &[MonthStep],
 ) -> Vec<Signature> {
-    signoffs
+    steps
         .iter()
-        .map(|step| Signature {
+        .map(|s| Signature {
             month: month.to_owned(),
-            signer: match step.kind {
+            signer: match s.kind {
                 StepKind::Submitted => Signer::Driver,
-                StepKind::Approved | StepKind::Returned => Signer::Keeper,
+                StepKind::Returned | StepKind::Approved => Signer::Keeper,
             },
-            user: step.by.clone(),
+            user: s.by.clone(),
             person: users
                 .iter()
-                .find(|u| u.name == step.by)
+                .find(|u| u.name == s.by)
                 .and_then(|u| u.employee_number.as_deref())
                 .and_then(|n| org.employees.iter().find(|e| e.number == n))
                 .map(|e| Person {
                     number: e.number.clone(),
                     name: e.name.clone(),
                 }),
-            at: step.at,
-            returned: match step.kind {
-                StepKind::Returned => Some(step.comment.clone().unwrap_or_default()),
-                StepKind::Submitted | StepKind::Approved => None,
+            at: s.at,
+            returned: match s.kind {
+                StepKind::Returned => Some(s.comment.clone().unwrap_or_default()),
+                _ => None,
             },
+        })
+        .collect()
+}
+
+/// The corrections of trips' drivers, as supplements.
+fn supplements_of(corrections: &[storage::DriverCorrection]) -> Vec<report::Supplement> {
+    corrections
+        .iter()
+        .map(|c| report::Supplement {
+            trip: c.trip,
+            recorded: c.recorded.clone(),
+            driver: c.driver.clone(),
+            reason: c.reason.clone(),
+            by: c.by.clone(),
+            at: c.at,
         })
         .collect()
 }
@@ -439,8 +440,7 @@ impl Reads {
         let doc = LogDoc {
             drivers,
             signatures,
-            readings: report::odometer_readings(&log.entries),
-            supplements: supplements_of(&log),
+            supplements: supplements_of(&log.driver_corrections),
             log,
         };
         let generated = now();
@@ -532,34 +532,29 @@ impl Reads {
         for (reg, id, kind) in self.fleet_ids(&org)? {
             let entries = self.store.driving_log(&g.cap, id, from, to)?;
             let deviations = self.store.deviations(&g.cap, id, from, to)?;
+            let odometer_readings = self.store.monthly_odometer(&g.cap, id, from, to)?;
             let signoffs = self.store.month_review(id, month)?;
             let driver_corrections = self.store.driver_corrections(&g.cap, id, from, to)?;
-            let odometer_readings = self.store.monthly_odometer(&g.cap, id, from, to)?;
             let year =
                 purposes::tax::totals(&self.store.driving_log(&g.cap, id, year_start(to)?, to)?);
-            let drivers = people_of(&org, &reg, from, to, &entries);
-            let signatures = signatures_of(&org, &users, month, &signoffs);
-            let readings = report::odometer_readings(&entries);
-            let log = DrivingLogPeriod {
-                notices: purposes::tax::notices(kind, &year),
-                organisation: org.organisation.name.clone(),
-                org_number: org.organisation.org_number.clone(),
-                vehicle: reg,
-                kind,
-                period: month.to_owned(),
-                entries,
-                deviations,
-                odometer_readings,
-                signoffs,
-                driver_corrections,
-                year,
-            };
             docs.push(LogDoc {
-                drivers,
-                signatures,
-                readings,
-                supplements: supplements_of(&log),
-                log,
+                drivers: people_of(&org, &reg, from, to, &entries),
+                signatures: signatures_of(&org, &users, month, &signoffs),
+                supplements: supplements_of(&driver_corrections),
+                log: DrivingLogPeriod {
+                    notices: purposes::tax::notices(kind, &year),
+                    organisation: org.organisation.name.clone(),
+                    org_number: org.organisation.org_number.clone(),
+                    vehicle: reg,
+                    kind,
+                    period: month.to_owned(),
+                    entries,
+                    deviations,
+                    odometer_readings,
+                    signoffs,
+                    driver_corrections,
+                    year,
+                },
             });
         }
         let generated = now();

@@ -64,16 +64,11 @@ async fn load(
                 .unwrap_or_else(|| data::this_month(now()));
             let log = data::driving_log(&reads, &v, &reg, &month, action)?;
             let org = reads.store().load_org()?;
-            let users = reads.store().users()?;
             let names = Names {
                 employees: org
                     .employees
                     .into_iter()
                     .map(|e| (e.number, e.name))
-                    .collect(),
-                users: users
-                    .into_iter()
-                    .filter_map(|u| u.employee_number.map(|n| (u.name, n)))
                     .collect(),
             };
             Ok((log, all, names))
@@ -83,11 +78,9 @@ async fn load(
     r.map_err(|e| failed(viewer, e))
 }
 
-/// Employee names by number, and users' employee numbers: the organisation's configuration,
-/// so the table and the signatures can name people.
+/// Employee names by number: the organisation's configuration, so the table can name drivers.
 pub struct Names {
     employees: Vec<(String, String)>,
-    users: Vec<(String, String)>,
 }
 
 impl Names {
@@ -96,14 +89,6 @@ impl Names {
         match self.employees.iter().find(|(n, _)| n == number) {
             Some((n, name)) => format!("{name} ({n})"),
             None => number.to_owned(),
-        }
-    }
-
-    /// A user with their name and employee number when they are an employee.
-    fn user(&self, user: &str) -> String {
-        match self.users.iter().find(|(u, _)| u == user) {
-            Some((_, n)) => format!("{} · {user}", self.employee(n)),
-            None => user.to_owned(),
         }
     }
 }
@@ -339,7 +324,7 @@ fn body(
             p.muted { (lang.t(
                 "Sjåføren sender inn måneden når den er slutt og alle turene er klassifisert. Kjørebokføreren godkjenner den, eller sender den tilbake med en kommentar. Bare godkjenning gjør måneden endelig; etter det endres ingenting i den.",
                 "The driver submits the month once it has ended and every trip is classified. The log keeper approves it, or returns it with a comment. Only approval makes the month final; after it nothing in it changes.")) }
-            (steps(lang, &log.signoffs, &|u: &str| names.user(u)))
+            (steps(lang, &log.signoffs))
             @if matches!(review, Review::Submitted(_)) && viewer.holds(access::Role::LogKeeper) {
                 form method="post" action="/drivinglog/sign" {
                     input type="hidden" name="csrf" value=(viewer.csrf);
@@ -364,8 +349,7 @@ fn body(
 
 /// A month's review steps, oldest first: who submitted, returned (with the comment) and
 /// approved it, and when.
-/// A month's review steps, each with who took it (`name` shows a user as the page names them).
-pub(super) fn steps(lang: Lang, steps: &[MonthStep], name: &dyn Fn(&str) -> String) -> Markup {
+pub(super) fn steps(lang: Lang, steps: &[MonthStep]) -> Markup {
     html! {
         @if steps.is_empty() {
             p { (lang.t("Ikke signert.", "Not signed.")) }
@@ -378,7 +362,7 @@ pub(super) fn steps(lang: Lang, steps: &[MonthStep], name: &dyn Fn(&str) -> Stri
                             StepKind::Returned => lang.t("Sendt tilbake av kjørebokføreren ", "Returned by the log keeper "),
                             StepKind::Approved => lang.t("Godkjent av kjørebokføreren ", "Approved by the log keeper "),
                         })
-                        strong { (name(&s.by)) } ", " (local(s.at))
+                        strong { (s.by) } ", " (local(s.at))
                         @if let Some(c) = &s.comment { ": «" (c) "»" }
                     }
                 }

@@ -252,7 +252,7 @@ fn body(
                     }
                 }
             }
-            (super::drivinglog::steps(lang, &own.signoffs, &|u: &str| u.to_owned()))
+            (super::drivinglog::steps(lang, &own.signoffs))
         }
 
         section.card aria-labelledby="tax-h" {
