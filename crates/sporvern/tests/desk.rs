@@ -337,6 +337,13 @@ async fn the_operations_desk_works_in_a_real_browser() {
         "return document.getElementById('fleet-map').getAttribute('data-following') === 'EV99887'",
     )
     .await;
+    until(
+        &desk,
+        "the map to settle",
+        "return !document.querySelector('#fleet-map .leaflet-zoom-anim')",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     shot(&desk, "21-dispatcher-map-desktop").await;
     // The dispatcher cannot change the organisation, even with a valid form; the attempt is
     // on the ledger.

@@ -38,7 +38,7 @@ fn sites_json(sites: &[org::Site]) -> String {
     .to_string()
 }
 
-/// Up to 40 of the largest places in and around the area the map shows (its sites, track and
+/// Up to 120 of the largest places in and around the area the map shows (its sites, track and
 /// marks, or Oslo when it has none), as background labels.
 fn places_json(points: &[(f64, f64)]) -> String {
     let (mut s, mut n, mut w, mut e) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
@@ -59,7 +59,7 @@ fn places_json(points: &[(f64, f64)]) -> String {
         .filter(|l| l.lat >= s && l.lat <= n && l.lon >= w && l.lon <= e)
         .collect();
     near.sort_by_key(|l| std::cmp::Reverse(l.population));
-    near.truncate(40);
+    near.truncate(120);
     serde_json::Value::Array(
         near.iter()
             .map(|l| serde_json::json!({ "name": l.name, "lat": l.lat, "lon": l.lon }))
