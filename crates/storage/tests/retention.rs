@@ -526,8 +526,26 @@ fn the_plan_covers_every_store_of_personal_data_and_the_run_leaves_a_receipt_for
         .expect("query")
         .map(|r| r.expect("name"))
         .collect();
+    // A staged row the purpose engine set aside (no position: device, claimed time, reason)
+    // goes with the staging area's lifetime, and the plan says when.
+    conn.execute(
+        "INSERT INTO staged_set_aside (staged_id, device_id, fix_time, received_at, reason, set_aside_at)
+         VALUES (999999, 1, 253402214400000, ?1, 'dated 9999', ?1)",
+        [at(2026, 11, 10).millis()],
+    )
+    .expect("set aside");
+    let plan_now = store
+        .retention_plan(&RetentionPolicy::default(), at(2026, 11, 10))
+        .expect("plan");
+    assert!(
+        plan_now
+            .iter()
+            .any(|p| p.kind == "staged_set_aside" && p.count == 1 && p.due.is_some()),
+        "{plan_now:#?}"
+    );
     for table in &tables {
         let known = PLANNED.iter().any(|(t, _)| t == table)
+            || table == "staged_set_aside"
             || NOT_TRACKING_DATA.iter().any(|(t, _)| t == table)
             || table.starts_with("register_");
         assert!(

@@ -172,6 +172,13 @@ pub fn plan(
             "staged_fix",
             STAGING_LIFETIME_RULE,
         ),
+        (
+            "SELECT date((received_at + ?1) / 1000, 'unixepoch'), COUNT(*) FROM staged_set_aside GROUP BY 1 ORDER BY 1"
+                .to_owned(),
+            policy.staging_lifetime_hours,
+            "staged_set_aside",
+            STAGING_LIFETIME_RULE,
+        ),
     ] {
         for (due, count) in due_counts(conn, &sql, &[&(hours * hour)])? {
             out.push(PlannedDeletion {
