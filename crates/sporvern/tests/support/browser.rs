@@ -1,7 +1,7 @@
 //! The browser test's helpers, for the browser tests beside `browser.rs` (`desk.rs`): Chromium
 //! and chromedriver found or the test skipped, a fresh browser per user, axe-core's WCAG 2.1 AA
-//! checks on every screenshot, waits that give up after `PATIENCE`. The same functions as in
-//! `browser.rs`, which can switch to this module in one step.
+//! checks on every screenshot, waits that give up after `PATIENCE`; used by `browser.rs` and
+//! `desk.rs`.
 
 #![allow(dead_code)]
 
