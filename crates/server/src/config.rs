@@ -46,6 +46,13 @@ pub struct Settings {
     /// persistent session (`mqtt_url = "mqtt://host:1883"`, `mqtt_topic`, default
     /// `owntracks/+/+`). None by default.
     pub mqtt: Option<crate::ingest::owntracks_mqtt::MqttSettings>,
+    /// Several nodes: the NATS server the live fleet view fans out over between the nodes
+    /// (`nats_url = "nats://10.0.0.5:4222"`; core subjects only, nothing persisted). None by
+    /// default; a second node on a shared database without it is refused at start.
+    pub nats_url: Option<String>,
+    /// This node's name among several on a shared database (`node_name`); default the host
+    /// name and process id. On the embedded database there is one node, `embedded`.
+    pub node_name: Option<String>,
     /// Mark the web's cookies `Secure`: set it when users reach Sporvern over HTTPS (e.g.
     /// behind a TLS proxy), so browsers never send a session over plain HTTP. Off by default,
     /// because the server itself speaks plain HTTP on a trusted network.
@@ -123,6 +130,8 @@ impl Settings {
             map_tiles_attribution: None,
             secure_cookies: false,
             mqtt: None,
+            nats_url: None,
+            node_name: None,
             ledger_checkpoint_every: Duration::from_secs(3600),
             purpose_max_lag: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
@@ -217,6 +226,12 @@ impl Settings {
                     })?,
             );
         }
+        if let Some(v) = file.nats_url {
+            self.nats_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = file.node_name {
+            self.node_name = Some(v.trim().to_owned());
+        }
         if let Some(v) = file.secure_cookies {
             self.secure_cookies = v;
         }
@@ -279,6 +294,24 @@ impl Settings {
                 "map_tiles_url is an http:// or https:// template with {{z}}, {{x}} and {{y}}, not {u:?}"
             )));
         }
+        if let Some(u) = &self.nats_url
+            && !["nats://", "tls://"].iter().any(|p| u.starts_with(p))
+        {
+            return Err(ConfigError(format!(
+                "nats_url is nats://host[:port] (or tls://host[:port]), not {u:?}"
+            )));
+        }
+        if let Some(n) = &self.node_name
+            && (n.is_empty()
+                || n.len() > 64
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        {
+            return Err(ConfigError(format!(
+                "node_name is 1 to 64 letters, digits, '-', '_' or '.', not {n:?}"
+            )));
+        }
         if let Some(u) = &self.address_lookup_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
@@ -321,6 +354,8 @@ struct SettingsFile {
     secure_cookies: Option<bool>,
     mqtt_url: Option<String>,
     mqtt_topic: Option<String>,
+    nats_url: Option<String>,
+    node_name: Option<String>,
     purpose_max_lag_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
     descriptor_reserve: Option<usize>,

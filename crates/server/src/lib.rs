@@ -9,6 +9,7 @@ pub mod address;
 pub mod api;
 pub mod audit_log;
 pub mod changes;
+pub mod cluster;
 pub mod config;
 pub mod descriptors;
 pub mod export;
@@ -178,6 +179,46 @@ impl Application {
 
         let logins = reads.logins().clone();
         logins.set_window(settings.refusal_window);
+        // This node among several (or the one node of the embedded database).
+        let shared_db = shared_database(&settings);
+        shared.cluster.set_node(if shared_db {
+            settings
+                .node_name
+                .clone()
+                .unwrap_or_else(cluster::default_node_name)
+        } else {
+            cluster::EMBEDDED_NODE.to_owned()
+        });
+        if shared_db && settings.nats_url.is_none() {
+            let me = shared.cluster.node().to_owned();
+            let others: Vec<String> = store
+                .leases()?
+                .into_iter()
+                .filter(|l| l.name.starts_with("node/") && l.holder != me && l.expires_in_ms > 0)
+                .map(|l| l.holder)
+                .collect();
+            if !others.is_empty() {
+                anyhow::bail!(
+                    "another Sporvern node ({}) is running on this database; several nodes need NATS so that the live fleet view reaches every node: give every node --nats-url nats://HOST:4222 (or nats_url in sporvern.toml)",
+                    others.join(", ")
+                );
+            }
+        }
+        let fan_out = match &settings.nats_url {
+            Some(url) => {
+                let cluster_secret = store.shared_secret("cluster")?;
+                Some(
+                    cluster::fan_out(url.clone(), shared.clone(), cluster_secret, logins.clone())
+                        .await
+                        .context("starting the fleet view's fan-out between nodes")?,
+                )
+            }
+            None => None,
+        };
+        // The CSRF key is the database's, so a form one node served posts to any node.
+        let csrf_key = store
+            .shared_secret("csrf")
+            .context("reading the web's CSRF key")?;
         let router = http::router(metrics.clone(), settings.purpose_max_lag, logins.clone())
             .merge(api::router(reads.clone(), shared.clone()))
             .merge(web::router(
@@ -185,6 +226,7 @@ impl Application {
                 shared.clone(),
                 web::MapTiles::from_settings(&settings),
                 settings.secure_cookies,
+                csrf_key,
             ));
         let (ing, reg, lg, keys) = (
             ingestor.clone(),
@@ -256,6 +298,11 @@ impl Application {
         tasks.spawn(osmand);
         tasks.spawn(teltonika::serve_tcp(teltonika_tcp, tk_ctx.clone()));
         tasks.spawn(teltonika::serve_udp(teltonika_udp, tk_ctx));
+        if let Some(task) = fan_out {
+            tasks.spawn(async move {
+                let _ = task.await;
+            });
+        }
         if let Some(mqtt) = &settings.mqtt {
             tasks.spawn(ingest::owntracks_mqtt::run(
                 mqtt.clone(),
@@ -266,16 +313,18 @@ impl Application {
         }
         tasks.spawn(reload_registry(store.clone(), registry));
         tasks.spawn(login::flush_refusals(store.clone(), logins));
-        tasks.spawn(retention(store.clone()));
+        tasks.spawn(retention(store.clone(), shared.clone()));
         warn_about_checkpoint_dir(&settings);
         tasks.spawn(ledger_checkpoints(
             store.clone(),
+            shared.clone(),
             reads.clone(),
             settings.ledger_checkpoint_dir.clone(),
             settings.ledger_checkpoint_every,
         ));
         tasks.spawn(purge_staging(
             store.clone(),
+            shared.clone(),
             settings.staging_lifetime,
             settings.staging_keep_after_use,
         ));
@@ -283,6 +332,48 @@ impl Application {
         match tasks.join_next().await {
             Some(Err(e)) => Err(anyhow::anyhow!("a server task failed: {e}")),
             _ => Err(anyhow::anyhow!("a server task stopped unexpectedly")),
+        }
+    }
+}
+
+/// Whether the store is one several nodes may share (PostgreSQL): the node is then named by
+/// `node_name` or its host and process, else it is the embedded database's one node.
+fn shared_database(_settings: &Settings) -> bool {
+    false
+}
+
+/// A piece of scheduled work: due at once on the node that holds the `schedule` lease (at
+/// start, or when it took the lease over), then every `period` while it holds it. Exactly
+/// one node runs it.
+struct Scheduled {
+    period: Duration,
+    last: Option<tokio::time::Instant>,
+    held: bool,
+}
+
+impl Scheduled {
+    fn new(period: Duration) -> Scheduled {
+        Scheduled {
+            period,
+            last: None,
+            held: false,
+        }
+    }
+
+    /// Waits until this node holds the schedule and the work is due.
+    async fn wait(&mut self, shared: &purpose_worker::Shared) {
+        loop {
+            let holds = shared.cluster.runs_schedule();
+            if holds && !self.held {
+                self.last = None; // just taken over: run now
+            }
+            self.held = holds;
+            let due = self.last.is_none_or(|t| t.elapsed() >= self.period);
+            if holds && due {
+                self.last = Some(tokio::time::Instant::now());
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 }
@@ -315,14 +406,15 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
 /// rolled back while it runs is noticed rather than taken as a fresh start.
 async fn ledger_checkpoints(
     store: Arc<dyn storage::Store>,
+    shared: Arc<purpose_worker::Shared>,
     reads: reads::Reads,
     dir: std::path::PathBuf,
     every: Duration,
 ) {
-    let mut tick = tokio::time::interval(every);
+    let mut due = Scheduled::new(every);
     let mut last: Option<ledger::Head> = None;
     loop {
-        tick.tick().await;
+        due.wait(&shared).await;
         let (s, d, l) = (store.clone(), dir.clone(), last);
         let outcome = match tokio::task::spawn_blocking(move || {
             checkpoint_once_remembering(s.as_ref(), &d, l.as_ref())
@@ -532,10 +624,10 @@ pub fn retention_policy(
 }
 
 /// Retention, enforced by the server itself: once at start and then every six hours.
-async fn retention(store: Arc<dyn storage::Store>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+async fn retention(store: Arc<dyn storage::Store>, shared: Arc<purpose_worker::Shared>) {
+    let mut due = Scheduled::new(Duration::from_secs(6 * 3600));
     loop {
-        tick.tick().await;
+        due.wait(&shared).await;
         let s = store.clone();
         match tokio::task::spawn_blocking(move || {
             let policy = retention_policy(s.as_ref())?;
@@ -573,12 +665,13 @@ async fn retention(store: Arc<dyn storage::Store>) {
 /// lifetime are deleted (SPEC.md: "at most a few days").
 async fn purge_staging(
     store: Arc<dyn storage::Store>,
+    shared: Arc<purpose_worker::Shared>,
     lifetime: Duration,
     keep_after_use: Duration,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let mut due = Scheduled::new(Duration::from_secs(600));
     loop {
-        tick.tick().await;
+        due.wait(&shared).await;
         let cutoff = Timestamp::from_millis(
             ingest::now().millis() - i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX),
         );

@@ -72,6 +72,9 @@ pub struct Logins {
     pub checks_total: AtomicU64,
     running: AtomicU64,
     pub checks_peak: AtomicU64,
+    /// Each finished login as (user name, source, accepted), for the other nodes' limiters
+    /// (`cluster::fan_out`).
+    finished: tokio::sync::broadcast::Sender<(String, String, bool)>,
 }
 
 impl Default for Logins {
@@ -89,6 +92,7 @@ impl Default for Logins {
             checks_total: AtomicU64::new(0),
             running: AtomicU64::new(0),
             checks_peak: AtomicU64::new(0),
+            finished: tokio::sync::broadcast::channel(1024).0,
         }
     }
 }
@@ -122,6 +126,24 @@ impl Logins {
             "# HELP sporvern_login_checks_peak Most password checks that ran at once (bounded by the cores)\n# TYPE sporvern_login_checks_peak gauge\nsporvern_login_checks_peak {}",
             self.checks_peak.load(Relaxed)
         );
+    }
+
+    /// Logins as they finish on this node, for the other nodes.
+    pub fn outbound(&self) -> tokio::sync::broadcast::Receiver<(String, String, bool)> {
+        self.finished.subscribe()
+    }
+
+    /// A login another node finished: a failure counts here too (a guesser spreading attempts
+    /// over the nodes behind a load balancer meets one limiter), a success forgets the user
+    /// name's failures as it does there.
+    pub fn remote(&self, login: &crate::cluster::LoginWire) {
+        if let Ok(mut l) = self.limiter.lock() {
+            if login.ok {
+                l.record_login_success(&login.name);
+            } else {
+                l.record_login_failure(&login.name, &login.source, now().millis());
+            }
+        }
     }
 
     /// One login attempt for `name` from `ip`.
@@ -168,6 +190,7 @@ impl Logins {
         if let Ok(mut l) = self.limiter.lock() {
             l.finish_login(name, &source, ok);
         }
+        let _ = self.finished.send((name.to_owned(), source, ok));
         Ok(if ok {
             Attempt::Accepted
         } else {

@@ -140,6 +140,7 @@ pub fn start(
                         vehicle,
                         opened_at,
                         triggers,
+                        ours: true,
                         ..
                     }) => {
                         let reg = shared
@@ -158,7 +159,8 @@ pub fn start(
                         };
                         send_all(&settings, &store, notice);
                     }
-                    Ok(AlarmChange::Resolved { .. }) => {}
+                    // Another node's window (it notifies), or a resolution.
+                    Ok(AlarmChange::Opened { ours: false, .. } | AlarmChange::Resolved { .. }) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                         tracing::error!(missed = n, "notifications: alarm changes were missed");
                     }

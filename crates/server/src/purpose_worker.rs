@@ -3,6 +3,15 @@
 //! transaction per batch, so each staged fix is consumed exactly once.
 //!
 //! Runs on its own thread: the storage interface is synchronous.
+//!
+//! Several nodes on one database: the engine is split by vehicle into
+//! `storage::ENGINE_PARTITIONS` partitions, each with its own cursor, and a node processes
+//! only the partitions it holds the lease of (`PurposeFeed::lease_round`, renewed every
+//! second, lost after `LEASE_TTL`). Every batch is written under a fence: it commits only while
+//! the node still holds those leases. A partition taken over is rebuilt from its vehicles'
+//! watermarks, as after a restart, so a trip that was open on the node that died is completed
+//! once on the node that took it. The node holding the `schedule` lease also runs the
+//! scheduled work (`Cluster::runs_schedule`).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
@@ -44,6 +53,9 @@ pub enum AlarmChange {
         /// What opened it (`panic`, `theft` …, comma-separated).
         triggers: String,
         by_hand: bool,
+        /// Whether this node's engine holds the vehicle's partition: exactly one node sends
+        /// the notifications of a window, every node shows it.
+        ours: bool,
     },
     Resolved {
         window: i64,
@@ -62,12 +74,18 @@ pub struct Shared {
     pub gate_config: RwLock<register::GateConfig>,
     /// Device health, which the listeners report and the admin's page shows.
     pub health: Arc<crate::health::DeviceHealth>,
+    /// This node and the leases its engine holds.
+    pub cluster: crate::cluster::Cluster,
+    /// Changes this node's engine made to the fleet view, for the other nodes
+    /// (`cluster::fan_out`; remote changes arrive on `fleet_changes` only).
+    pub fleet_outbound: tokio::sync::broadcast::Sender<FleetChange>,
 }
 
 impl Shared {
     pub fn new(stale_after: Duration) -> Arc<Shared> {
         let (fleet_changes, _) = tokio::sync::broadcast::channel(1024);
         let (alarm_changes, _) = tokio::sync::broadcast::channel(256);
+        let (fleet_outbound, _) = tokio::sync::broadcast::channel(4096);
         Arc::new(Shared {
             fleet: RwLock::new(FleetView::new(
                 i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
@@ -77,7 +95,16 @@ impl Shared {
             names: RwLock::new(HashMap::new()),
             gate_config: RwLock::new(register::GateConfig::default()),
             health: Arc::default(),
+            cluster: crate::cluster::Cluster::default(),
+            fleet_outbound,
         })
+    }
+
+    /// Announces a change this node's engine made to the fleet view: to this node's live
+    /// feeds and to the other nodes.
+    fn announce(&self, change: FleetChange) {
+        let _ = self.fleet_changes.send(change.clone());
+        let _ = self.fleet_outbound.send(change);
     }
 
     /// The gate's configuration every door uses.
@@ -291,7 +318,15 @@ pub struct Worker {
     utilization_checked: Timestamp,
     /// Per vehicle, its newest fix time and when (wall clock) that was received.
     heard: HashMap<VehicleId, (Timestamp, Timestamp)>,
-    cursor: i64,
+    /// Each partition's cursor (indexed by partition); only those in `held` are current.
+    cursors: Vec<i64>,
+    /// The partitions this node holds the lease of, sorted.
+    held: Vec<u16>,
+    /// Whether this node runs the scheduled work.
+    schedule: bool,
+    /// When the last lease round was tried, and when one last succeeded.
+    lease_tried: Timestamp,
+    lease_ok: Timestamp,
     batch_size: usize,
     metrics: Arc<Metrics>,
 }
@@ -305,7 +340,7 @@ impl Worker {
     ) -> Result<Worker, StoreError> {
         let gate = load_gate(store.as_ref(), &gate_cfg, today())?;
         let mut feed = store.purpose_feed()?;
-        let cursor = feed.cursor()?;
+        let cursors = feed.cursors()?;
         let org = load_org(store.as_ref())?;
         publish_names(&shared, &org);
         let privacy = feed.privacy_states()?.into_iter().collect();
@@ -333,12 +368,127 @@ impl Worker {
             org,
             builders: HashMap::new(),
             privacy,
-            cursor,
+            cursors,
+            held: Vec::new(),
+            schedule: false,
+            lease_tried: Timestamp::from_millis(0),
+            lease_ok: Timestamp::from_millis(0),
             batch_size: 5000,
             metrics,
         };
-        w.replay()?;
+        w.lease_round()?;
         Ok(w)
+    }
+
+    fn holds(&self, p: u16) -> bool {
+        self.held.binary_search(&p).is_ok()
+    }
+
+    /// The lowest cursor of the partitions held (where the next read starts).
+    fn low_cursor(&self) -> Option<i64> {
+        self.held
+            .iter()
+            .filter_map(|p| self.cursors.get(usize::from(*p)).copied())
+            .min()
+    }
+
+    fn cursor_of(&self, p: u16) -> i64 {
+        self.cursors.get(usize::from(p)).copied().unwrap_or(0)
+    }
+
+    /// Renews the leases (at most once a second). Partitions lost are forgotten (their open
+    /// trips are another node's now); partitions gained are rebuilt from their watermarks.
+    /// When the database cannot be reached for longer than the lease, everything is dropped:
+    /// another node may hold it by now.
+    fn lease_round(&mut self) -> Result<(), StoreError> {
+        let clock = now();
+        if clock.millis() - self.lease_tried.millis() < LEASE_RENEW_MS {
+            return Ok(());
+        }
+        self.lease_tried = clock;
+        let grant = match self.feed.lease_round(self.shared.cluster.node(), LEASE_TTL_MS) {
+            Ok(g) => g,
+            Err(e) => {
+                if clock.millis() - self.lease_ok.millis() > LEASE_TTL_MS - LEASE_RENEW_MS {
+                    let all = std::mem::take(&mut self.held);
+                    self.forget_partitions(&all);
+                    self.schedule = false;
+                    self.shared.cluster.set(&[], false, 1, None);
+                }
+                return Err(e);
+            }
+        };
+        self.lease_ok = clock;
+        let lost: Vec<u16> = self
+            .held
+            .iter()
+            .copied()
+            .filter(|p| !grant.partitions.contains(p))
+            .collect();
+        let gained: Vec<u16> = grant
+            .partitions
+            .iter()
+            .copied()
+            .filter(|p| !self.holds(*p))
+            .collect();
+        if !lost.is_empty() {
+            tracing::info!(partitions = ?lost, "purpose engine: partitions given up (another node holds them now)");
+            self.forget_partitions(&lost);
+            self.held.retain(|p| !lost.contains(p));
+        }
+        if !gained.is_empty() {
+            self.cursors = self.feed.cursors()?;
+            self.replay(&gained)?;
+            tracing::info!(partitions = ?gained, "purpose engine: partitions taken");
+            self.held.extend(&gained);
+            self.held.sort_unstable();
+        }
+        self.schedule = grant.schedule;
+        self.shared
+            .cluster
+            .set(&self.held, self.schedule, grant.nodes, Some(clock));
+        Ok(())
+    }
+
+    /// Drops what the engine holds in memory for the vehicles of `partitions`.
+    fn forget_partitions(&mut self, partitions: &[u16]) {
+        let gone = |v: &VehicleId| partitions.contains(&storage::partition_of(*v));
+        self.builders.retain(|v, _| !gone(v));
+        self.heard.retain(|v, _| !gone(v));
+        self.privacy_input.retain(|v, _| !gone(v));
+    }
+
+    /// The partition a staged row belongs to (None: a device no longer registered).
+    fn partition_of_row(&self, row: &StagedRow) -> Option<u16> {
+        self.org
+            .devices
+            .get(&row.device)
+            .map(|d| storage::partition_of(d.vehicle))
+    }
+
+    /// Writes a batch for the partitions held, and moves their cursors.
+    fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError> {
+        let held = self.held.clone();
+        let written = self.feed.commit_leased(
+            batch,
+            storage::Fence {
+                node: self.shared.cluster.node(),
+                partitions: &held,
+            },
+        );
+        if let Err(StoreError::Refused(why)) = &written {
+            tracing::warn!(%why, "purpose engine: leases lost; what it held in memory is dropped");
+            let all = std::mem::take(&mut self.held);
+            self.forget_partitions(&all);
+            self.lease_tried = Timestamp::from_millis(0);
+        }
+        written?;
+        for p in &held {
+            if let Some(c) = self.cursors.get_mut(usize::from(*p)) {
+                *c = (*c).max(batch.up_to);
+            }
+        }
+        Ok(())
     }
 
     fn builder(&mut self, vehicle: VehicleId) -> &mut TripBuilder {
@@ -347,21 +497,32 @@ impl Worker {
             .or_insert_with(|| TripBuilder::new(TripConfig::default()))
     }
 
-    /// After a restart: rebuild each vehicle's open trip from the staged fixes after the
-    /// last one its driving log closed a trip on.
-    fn replay(&mut self) -> Result<(), StoreError> {
+    /// After a restart or a takeover: rebuild the open trip of each vehicle in `partitions`
+    /// from the staged fixes after the last one its driving log closed a trip on, up to the
+    /// partition's cursor.
+    fn replay(&mut self, partitions: &[u16]) -> Result<(), StoreError> {
         let marks: HashMap<VehicleId, i64> = self.feed.watermarks()?.into_iter().collect();
         let vehicles: Vec<(VehicleId, Vec<DeviceId>)> = self
             .org
             .vehicles
             .iter()
-            .filter(|(_, v)| v.purposes.contains(&Purpose::DrivingLog))
+            .filter(|(id, v)| {
+                v.purposes.contains(&Purpose::DrivingLog)
+                    && partitions.contains(&storage::partition_of(**id))
+            })
             .map(|(id, v)| (*id, v.devices.clone()))
             .collect();
+        let low = partitions
+            .iter()
+            .map(|p| self.cursor_of(*p))
+            .min()
+            .unwrap_or(0);
         let mut batch = self.empty_batch();
+        batch.up_to = low;
         for (vehicle, devices) in vehicles {
             let after = marks.get(&vehicle).copied().unwrap_or(0);
-            let rows = self.feed.replay(&devices, after, self.cursor)?;
+            let up_to = self.cursor_of(storage::partition_of(vehicle));
+            let rows = self.feed.replay(&devices, after, up_to)?;
             for row in &rows {
                 // A row that fails the check was set aside when it was first read.
                 if self.judge(row).is_ok() {
@@ -369,16 +530,22 @@ impl Worker {
                 }
             }
         }
-        batch.up_to = self.cursor;
+        batch.up_to = low;
         if !batch.entries.is_empty() || !batch.deviations.is_empty() {
-            self.feed.commit(&batch)?;
+            self.feed.commit_leased(
+                &batch,
+                storage::Fence {
+                    node: self.shared.cluster.node(),
+                    partitions,
+                },
+            )?;
         }
         Ok(())
     }
 
     fn empty_batch(&self) -> PurposeBatch {
         PurposeBatch {
-            up_to: self.cursor,
+            up_to: self.low_cursor().unwrap_or(0),
             entries: Vec::new(),
             deviations: Vec::new(),
             privacy_switches: Vec::new(),
@@ -405,10 +572,20 @@ impl Worker {
         }
         // Windows opened or resolved outside the stream (operators).
         self.reload_alarms()?;
-        let rows = self.feed.next(self.cursor, self.batch_size)?;
+        self.lease_round()?;
+        let rows = match self.low_cursor() {
+            Some(after) => self.feed.next(after, self.batch_size)?,
+            None => Vec::new(),
+        };
         let mut batch = self.empty_batch();
         let mut set_aside = Vec::new();
         for row in &rows {
+            batch.up_to = row.id;
+            // Another node's vehicle, or one this partition has already consumed.
+            match self.partition_of_row(row) {
+                Some(p) if self.holds(p) && row.id > self.cursor_of(p) => {}
+                _ => continue,
+            }
             // A row the engine cannot use is set aside with its reason and the cursor moves
             // on: one bad record never holds up the fleet.
             let outcome = self
@@ -424,7 +601,6 @@ impl Worker {
                     at: now(),
                 });
             }
-            batch.up_to = row.id;
         }
         let clock = now();
         let mut events = Vec::new();
@@ -445,7 +621,9 @@ impl Worker {
             self.handle_events(v, &events, mark, &mut batch);
         }
         self.close_quiet_alarms(clock, &mut batch);
-        self.release_utilization(clock)?;
+        if self.schedule {
+            self.release_utilization(clock)?;
+        }
         if let Ok(mut fleet) = self.shared.fleet.write() {
             for vehicle in fleet.expire(clock) {
                 let _ = self
@@ -471,10 +649,9 @@ impl Worker {
             || !batch.deviations.is_empty()
             || !batch.alarms.is_empty()
         {
-            self.feed.commit(&batch)?;
-            self.cursor = batch.up_to;
+            self.commit(&batch)?;
         }
-        let backlog = self.feed.backlog(self.cursor)?;
+        let backlog = self.backlog()?;
         let e = &self.metrics.engine;
         e.backlog_rows.store(backlog.rows, Relaxed);
         e.oldest_unprocessed_ms
@@ -482,6 +659,17 @@ impl Worker {
         e.last_round_ms.store(now().millis(), Relaxed);
         e.ready.store(true, Relaxed);
         Ok(rows.len())
+    }
+
+    /// The staged fixes after the lowest cursor held (none held: nothing is this node's).
+    fn backlog(&mut self) -> Result<storage::Backlog, StoreError> {
+        match self.low_cursor() {
+            Some(after) => self.feed.backlog(after),
+            None => Ok(storage::Backlog {
+                rows: 0,
+                oldest_received: None,
+            }),
+        }
     }
 
     /// The same check the listeners make (`domain::sane`), by the clock of the row's arrival:
@@ -539,6 +727,7 @@ impl Worker {
                     opened_at: a.opened_at,
                     triggers: a.triggers.clone(),
                     by_hand: a.by_hand,
+                    ours: self.holds(storage::partition_of(a.vehicle)),
                 });
             }
         }
@@ -573,7 +762,9 @@ impl Worker {
             .alarms
             .iter()
             .filter(|(v, last)| {
-                !by_hand.contains(v) && clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS
+                self.holds(storage::partition_of(**v))
+                    && !by_hand.contains(v)
+                    && clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS
             })
             .map(|(v, _)| *v)
             .collect();
@@ -595,10 +786,7 @@ impl Worker {
                 .map(|mut f| f.forget(vehicle))
                 .unwrap_or(false);
             if gone {
-                let _ = self
-                    .shared
-                    .fleet_changes
-                    .send(FleetChange::Gone { vehicle });
+                self.shared.announce(FleetChange::Gone { vehicle });
             }
         }
     }
@@ -660,7 +848,7 @@ impl Worker {
                 self.metrics
                     .fix_to_fleet_seconds
                     .observe((clock.millis() - row.received_at.millis()).max(0) as f64 / 1000.0);
-                let _ = self.shared.fleet_changes.send(FleetChange::Moved {
+                self.shared.announce(FleetChange::Moved {
                     vehicle,
                     lat: live.position.lat(),
                     lon: live.position.lon(),
@@ -960,6 +1148,12 @@ fn week_start(t: Timestamp) -> Option<Timestamp> {
     Some(Timestamp::from_secs(midnight.unix_timestamp()))
 }
 
+/// A lease lasts this long after its last renewal: a node that dies loses its partitions
+/// within this (plus a renewal on the node taking over), the bound of a takeover.
+pub const LEASE_TTL_MS: i64 = 6_000;
+/// How often a node renews its leases and looks for partitions to take.
+const LEASE_RENEW_MS: i64 = 1_000;
+
 /// An alarm window a device opened closes by itself this long after its last trigger.
 const ALARM_AUTO_RESOLVE_MS: i64 = 30 * 60_000;
 
@@ -1021,7 +1215,7 @@ pub fn run(
             Err(e) => {
                 worker.metrics.engine.failed_rounds.fetch_add(1, Relaxed);
                 // The lag keeps being measured while rounds fail, so health can say so.
-                if let Ok(b) = worker.feed.backlog(worker.cursor) {
+                if let Ok(b) = worker.backlog() {
                     let e = &worker.metrics.engine;
                     e.backlog_rows.store(b.rows, Relaxed);
                     e.oldest_unprocessed_ms

@@ -243,6 +243,13 @@ pub struct ServeArgs {
     /// (topic owntracks/+/+; `mqtt_topic` in sporvern.toml changes it) [default: none]
     #[arg(long, env = "SPORVERN_MQTT_URL")]
     pub mqtt_url: Option<String>,
+    /// Several nodes on one PostgreSQL database: the NATS server the live fleet view fans out
+    /// over, e.g. nats://127.0.0.1:4222 [default: none]
+    #[arg(long, env = "SPORVERN_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// This node's name among several [default: host name and process id]
+    #[arg(long, env = "SPORVERN_NODE")]
+    pub node: Option<String>,
 }
 
 impl ServeArgs {
@@ -267,6 +274,12 @@ impl ServeArgs {
                 server::ingest::owntracks_mqtt::MqttSettings::parse(url, &topic, "sporvern")
                     .with_context(|| format!("--mqtt-url is mqtt://host[:port], not {url:?}"))?,
             );
+        }
+        if let Some(url) = &self.nats_url {
+            s.nats_url = Some(url.clone());
+        }
+        if let Some(n) = &self.node {
+            s.node_name = Some(n.clone());
         }
         s.validate()?;
         Ok(s)

@@ -396,9 +396,94 @@ pub trait AuditWriter: Send {
     ) -> Result<Vec<ledger::StoredEntry>, StoreError>;
 }
 
+/// The purpose engine is split by vehicle into this many partitions, each with its own cursor
+/// over staging and leased to one node at a time (several nodes on one database). Fixed: a
+/// different number would move vehicles between cursors.
+pub const ENGINE_PARTITIONS: u16 = 16;
+
+/// The partition a vehicle's fixes are processed in.
+pub fn partition_of(vehicle: VehicleId) -> u16 {
+    u16::try_from(vehicle.0.rem_euclid(i64::from(ENGINE_PARTITIONS))).unwrap_or(0)
+}
+
+/// What one node holds after a lease round: the engine's partitions it owns and whether it
+/// runs the scheduled work (retention, the staging purge, the ledger's checkpoints, the
+/// weekly release of the utilisation statistics), each until `ttl_ms` after the round.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeaseGrant {
+    pub partitions: Vec<u16>,
+    pub schedule: bool,
+    /// The nodes alive on this database, this one included.
+    pub nodes: usize,
+}
+
+/// One lease as stored (for `/healthz` and the start-up check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseRow {
+    /// `node/<id>` (a node's heartbeat), `partition/<n>` or `schedule`.
+    pub name: String,
+    pub holder: String,
+    /// Milliseconds until it expires, by the database's clock (negative: expired).
+    pub expires_in_ms: i64,
+}
+
+/// The name of partition `p`'s lease.
+pub fn partition_lease(p: u16) -> String {
+    format!("partition/{p:02}")
+}
+
+/// The partition a `partition/<n>` lease name names.
+pub fn parse_partition_lease(name: &str) -> Option<u16> {
+    name.strip_prefix("partition/")?
+        .parse()
+        .ok()
+        .filter(|p| *p < ENGINE_PARTITIONS)
+}
+
+/// A lease round's decision, sans-IO and shared by the backends: given the partitions this
+/// node holds, the number of live nodes (itself included) and the partitions nobody holds,
+/// which to give up (more than the fair share, highest first) and which to take (up to the
+/// share, lowest first). Shares differ by at most one partition.
+pub fn lease_plan(held: &[u16], nodes: usize, free: &[u16]) -> (Vec<u16>, Vec<u16>) {
+    let nodes = nodes.max(1);
+    let share = usize::from(ENGINE_PARTITIONS).div_ceil(nodes);
+    let mut held = held.to_vec();
+    held.sort_unstable();
+    let mut free = free.to_vec();
+    free.sort_unstable();
+    if held.len() > share {
+        let release = held.split_off(share);
+        (release, Vec::new())
+    } else {
+        let take = free.into_iter().take(share - held.len()).collect();
+        (Vec::new(), take)
+    }
+}
+
+/// The lease check made inside a purpose batch's transaction: the batch commits only while
+/// `node` still holds every one of `partitions` (a node cut off from the database and past
+/// its lease cannot write what another node now owns).
+#[derive(Clone, Copy, Debug)]
+pub struct Fence<'a> {
+    pub node: &'a str,
+    pub partitions: &'a [u16],
+}
+
 /// The purpose engine's access to staging: its only reader.
 pub trait PurposeFeed: Send {
+    /// The lowest partition cursor (every staged id up to it is consumed).
     fn cursor(&mut self) -> Result<i64, StoreError>;
+    /// Each partition's cursor, indexed by partition.
+    fn cursors(&mut self) -> Result<Vec<i64>, StoreError>;
+    /// One lease round for `node`, in one transaction by the database's clock: renews what it
+    /// holds (a lease already expired is lost, not renewed), marks the node alive, gives up or
+    /// takes partitions by [`lease_plan`], and takes the scheduled work when nobody holds it.
+    fn lease_round(&mut self, node: &str, ttl_ms: i64) -> Result<LeaseGrant, StoreError>;
+    /// Gives up everything `node` holds (a clean stop), so another node takes over at once.
+    fn lease_release(&mut self, node: &str) -> Result<(), StoreError>;
+    /// [`PurposeFeed::commit`] for the partitions in `fence` only, refused
+    /// (`StoreError::Refused`) unless the node still holds them.
+    fn commit_leased(&mut self, batch: &PurposeBatch, fence: Fence<'_>) -> Result<(), StoreError>;
     /// Staged fixes after `after`, in arrival order.
     fn next(&mut self, after: i64, limit: usize) -> Result<Vec<StagedRow>, StoreError>;
     /// For rebuilding the trip builder after a restart: the vehicle's staged fixes after its
@@ -414,6 +499,8 @@ pub trait PurposeFeed: Send {
     fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError>;
     /// The open alarm windows: vehicle, when last triggered, opened by hand or not.
     fn open_alarms(&mut self) -> Result<Vec<OpenAlarm>, StoreError>;
+    /// Writes a batch and moves every partition's cursor to its `up_to` (a process that is the
+    /// only one on its database: the demo's set-up, tests).
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
     /// Records staged fixes the engine could not process (idempotent: a row set aside twice,
     /// after a crash before its batch committed, is kept once).
@@ -606,6 +693,11 @@ pub trait Store: Send + Sync {
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError>;
     /// The compliance register.
     fn register(&self) -> &dyn RegisterStore;
+    /// Every lease as stored (nodes' heartbeats, partitions, the scheduled work).
+    fn leases(&self) -> Result<Vec<LeaseRow>, StoreError>;
+    /// A random secret of 32 bytes by name, made once and then the same for every node on
+    /// this database (the web's CSRF key: a form from one node posts to another).
+    fn shared_secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
 }
 
 /// Opens (creating and migrating if needed) the store in a data folder.

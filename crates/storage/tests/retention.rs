@@ -340,6 +340,12 @@ const NOT_TRACKING_DATA: &[(&str, &str)] = &[
     ("app_user", "user accounts, managed with `sporvern user`"),
     ("api_token", "token hashes with their expiry"),
     ("purpose_cursor", "a staged id"),
+    ("partition_cursor", "a staged id per engine partition"),
+    (
+        "engine_lease",
+        "which node holds which engine partition, with the expiry",
+    ),
+    ("shared_secret", "the nodes' shared keys (the web's CSRF key)"),
     ("drivinglog_watermark", "staged ids per vehicle"),
     ("retention_gate", "a flag"),
     ("retention_receipt", "counts and rules, never the data"),

@@ -74,16 +74,12 @@ pub fn router(
     shared: Arc<Shared>,
     tiles: Option<MapTiles>,
     secure_cookies: bool,
+    csrf_key: Vec<u8>,
 ) -> axum::Router {
-    let mut secret = [0u8; 32];
-    if getrandom::getrandom(&mut secret).is_err() {
-        // Without randomness no CSRF token could be trusted: refuse every form instead.
-        tracing::error!("no randomness for the CSRF key; web forms will be refused");
-    }
     let state = Web {
         reads,
         shared,
-        secret: Arc::from(secret.as_slice()),
+        secret: Arc::from(csrf_key.as_slice()),
         tiles: tiles.map(Arc::new),
         secure_cookies,
     };

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(22, "0022_drivinglog_integrity.sql"),
     migration!(28, "0028_alarm_desk.sql"),
     migration!(32, "0032_register_extra.sql"),
+    migration!(33, "0033_cluster.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -94,7 +95,7 @@ pub struct SqliteStore {
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(|e| StoreError::Open {
+    let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
@@ -112,6 +113,10 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     // trip or a purged fix leaves no bytes behind in the file.
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(db_err)?;
+    // Every transaction takes the write lock when it begins: one that read first and wrote
+    // later would fail at once ("database is locked", no busy wait) whenever another
+    // connection committed in between — the engine's lease round writes every second.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     Ok(conn)
 }
 
@@ -833,6 +838,44 @@ impl Store for SqliteStore {
 
     fn register(&self) -> &dyn crate::RegisterStore {
         self
+    }
+
+    fn leases(&self) -> Result<Vec<crate::LeaseRow>, StoreError> {
+        let now = wall_clock().millis();
+        self.with(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT name, holder, expires_at FROM engine_lease ORDER BY name")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(crate::LeaseRow {
+                        name: r.get(0)?,
+                        holder: r.get(1)?,
+                        expires_in_ms: r.get::<_, i64>(2)? - now,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<Result<_, _>>().map_err(db_err)
+        })
+    }
+
+    fn shared_secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let mut fresh = [0u8; 32];
+        getrandom::getrandom(&mut fresh)
+            .map_err(|e| StoreError::Backend(format!("no randomness for a secret: {e}")))?;
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO shared_secret (name, secret) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, fresh.as_slice()],
+            )
+            .map_err(db_err)?;
+            conn.query_row(
+                "SELECT secret FROM shared_secret WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(db_err)
+        })
     }
 }
 

@@ -118,6 +118,130 @@ impl PurposeFeed for SqliteFeed {
             .map_err(db_err)
     }
 
+    fn cursors(&mut self) -> Result<Vec<i64>, StoreError> {
+        let mut out = vec![0; usize::from(crate::ENGINE_PARTITIONS)];
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT part, last_staged_id FROM partition_cursor")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(db_err)?;
+        for row in rows {
+            let (part, last) = row.map_err(db_err)?;
+            if let Some(slot) = usize::try_from(part).ok().and_then(|p| out.get_mut(p)) {
+                *slot = last;
+            }
+        }
+        Ok(out)
+    }
+
+    fn lease_round(&mut self, node: &str, ttl_ms: i64) -> Result<crate::LeaseGrant, StoreError> {
+        let now = super::wall_clock().millis();
+        let until = now + ttl_ms;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        // Renew what is still ours (an expired lease is lost: another node may have it).
+        tx.execute(
+            "UPDATE engine_lease SET expires_at = ?2 WHERE holder = ?1 AND expires_at > ?3",
+            params![node, until, now],
+        )
+        .map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO engine_lease (name, holder, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
+            params![format!("node/{node}"), node, until],
+        )
+        .map_err(db_err)?;
+        let nodes: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM engine_lease WHERE name LIKE 'node/%' AND expires_at > ?1",
+                [now],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        let mut held = Vec::new();
+        let mut taken = std::collections::HashSet::new();
+        {
+            let mut stmt = tx
+                .prepare("SELECT name, holder FROM engine_lease WHERE name LIKE 'partition/%' AND expires_at > ?1")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db_err)?;
+            for row in rows {
+                let (name, holder) = row.map_err(db_err)?;
+                if let Some(p) = crate::parse_partition_lease(&name) {
+                    taken.insert(p);
+                    if holder == node {
+                        held.push(p);
+                    }
+                }
+            }
+        }
+        let free: Vec<u16> = (0..crate::ENGINE_PARTITIONS)
+            .filter(|p| !taken.contains(p))
+            .collect();
+        let (release, take) =
+            crate::lease_plan(&held, usize::try_from(nodes).unwrap_or(1), &free);
+        for p in &release {
+            tx.execute(
+                "DELETE FROM engine_lease WHERE name = ?1 AND holder = ?2",
+                params![crate::partition_lease(*p), node],
+            )
+            .map_err(db_err)?;
+            held.retain(|h| h != p);
+        }
+        for p in take {
+            tx.execute(
+                "INSERT INTO engine_lease (name, holder, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                 WHERE engine_lease.expires_at <= ?4",
+                params![crate::partition_lease(p), node, until, now],
+            )
+            .map_err(db_err)?;
+            held.push(p);
+        }
+        tx.execute(
+            "INSERT INTO engine_lease (name, holder, expires_at) VALUES ('schedule', ?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE engine_lease.expires_at <= ?3",
+            params![node, until, now],
+        )
+        .map_err(db_err)?;
+        let schedule: bool = tx
+            .query_row(
+                "SELECT holder = ?1 FROM engine_lease WHERE name = 'schedule'",
+                [node],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        held.sort_unstable();
+        Ok(crate::LeaseGrant {
+            partitions: held,
+            schedule,
+            nodes: usize::try_from(nodes).unwrap_or(1),
+        })
+    }
+
+    fn lease_release(&mut self, node: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM engine_lease WHERE holder = ?1", [node])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn commit_leased(
+        &mut self,
+        b: &PurposeBatch,
+        fence: crate::Fence<'_>,
+    ) -> Result<(), StoreError> {
+        self.write_batch(b, Some(fence))
+    }
+
     fn next(&mut self, after: i64, limit: usize) -> Result<Vec<StagedRow>, StoreError> {
         let mut stmt = self
             .conn
@@ -204,7 +328,41 @@ impl PurposeFeed for SqliteFeed {
     }
 
     fn commit(&mut self, b: &PurposeBatch) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(db_err)?;
+        self.write_batch(b, None)
+    }
+}
+
+impl SqliteFeed {
+    /// One batch in one transaction: what the purposes keep, the cursors, and (for a node
+    /// holding leases) the check that it still holds them.
+    fn write_batch(
+        &mut self,
+        b: &PurposeBatch,
+        fence: Option<crate::Fence<'_>>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        if let Some(f) = fence {
+            let now = super::wall_clock().millis();
+            for p in f.partitions {
+                let held: Option<i64> = tx
+                    .query_row(
+                        "SELECT 1 FROM engine_lease WHERE name = ?1 AND holder = ?2 AND expires_at > ?3",
+                        params![crate::partition_lease(*p), f.node, now],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                if held.is_none() {
+                    return Err(StoreError::Refused(format!(
+                        "node {} no longer holds the lease of partition {p}; the batch is not written",
+                        f.node
+                    )));
+                }
+            }
+        }
         for e in &b.entries {
             match e {
                 NewLogEntry::Trip {
@@ -347,9 +505,27 @@ impl PurposeFeed for SqliteFeed {
             )
             .map_err(db_err)?;
         }
+        match fence {
+            None => {
+                tx.execute(
+                    "UPDATE partition_cursor SET last_staged_id = MAX(last_staged_id, ?1)",
+                    [b.up_to],
+                )
+                .map_err(db_err)?;
+            }
+            Some(f) => {
+                for p in f.partitions {
+                    tx.execute(
+                        "UPDATE partition_cursor SET last_staged_id = MAX(last_staged_id, ?1) WHERE part = ?2",
+                        params![b.up_to, p],
+                    )
+                    .map_err(db_err)?;
+                }
+            }
+        }
         tx.execute(
-            "UPDATE purpose_cursor SET last_staged_id = MAX(last_staged_id, ?1) WHERE id = 1",
-            [b.up_to],
+            "UPDATE purpose_cursor SET last_staged_id = (SELECT MIN(last_staged_id) FROM partition_cursor) WHERE id = 1",
+            [],
         )
         .map_err(db_err)?;
         tx.commit().map_err(db_err)
