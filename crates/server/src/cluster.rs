@@ -120,7 +120,9 @@ impl Cluster {
             Some(true) => out.push_str("nats: ok\n"),
             Some(false) => {
                 healthy = false;
-                out.push_str("nats: not connected (the fleet view does not reach the other nodes)\n");
+                out.push_str(
+                    "nats: not connected (the fleet view does not reach the other nodes)\n",
+                );
             }
         }
         (out, healthy)
@@ -161,7 +163,10 @@ pub struct LoginWire {
 /// test runs) sharing a NATS server never see each other's messages.
 pub fn subjects(cluster_secret: &[u8]) -> (String, String) {
     let id = hex::encode(cluster_secret.get(..8).unwrap_or(cluster_secret));
-    (format!("sporvern.{id}.fleet"), format!("sporvern.{id}.login"))
+    (
+        format!("sporvern.{id}.fleet"),
+        format!("sporvern.{id}.login"),
+    )
 }
 
 /// Connects to NATS and runs the fan-out until the process ends: this node's fleet changes

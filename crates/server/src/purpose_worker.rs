@@ -406,7 +406,10 @@ impl Worker {
             return Ok(());
         }
         self.lease_tried = clock;
-        let grant = match self.feed.lease_round(self.shared.cluster.node(), LEASE_TTL_MS) {
+        let grant = match self
+            .feed
+            .lease_round(self.shared.cluster.node(), LEASE_TTL_MS)
+        {
             Ok(g) => g,
             Err(e) => {
                 if clock.millis() - self.lease_ok.millis() > LEASE_TTL_MS - LEASE_RENEW_MS {

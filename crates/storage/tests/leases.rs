@@ -135,7 +135,10 @@ fn two_nodes_share_the_partitions_and_one_takes_over_when_the_other_stops() {
             partitions: &a1.partitions,
         },
     );
-    assert!(matches!(late, Err(storage::StoreError::Refused(_))), "{late:?}");
+    assert!(
+        matches!(late, Err(storage::StoreError::Refused(_))),
+        "{late:?}"
+    );
     // Renewing after the lease ran out gives a nothing back: its partitions are b's now.
     let a2 = a.lease_round("a", ttl).expect("a comes back");
     assert!(a2.partitions.is_empty() && !a2.schedule, "{a2:?}");

@@ -345,7 +345,10 @@ const NOT_TRACKING_DATA: &[(&str, &str)] = &[
         "engine_lease",
         "which node holds which engine partition, with the expiry",
     ),
-    ("shared_secret", "the nodes' shared keys (the web's CSRF key)"),
+    (
+        "shared_secret",
+        "the nodes' shared keys (the web's CSRF key)",
+    ),
     ("drivinglog_watermark", "staged ids per vehicle"),
     ("retention_gate", "a flag"),
     ("retention_receipt", "counts and rules, never the data"),

@@ -227,7 +227,12 @@ fn erase(
         "DELETE FROM staged_fix WHERE device_id IN (SELECT id FROM device WHERE vehicle_id = ?1)
            AND fix_time >= ?2 AND fix_time < ?3
            AND id <= (SELECT last_staged_id FROM partition_cursor WHERE part = ?4)",
-        params![vehicle, start, next.unwrap_or(i64::MAX), crate::partition_of(domain::VehicleId(vehicle))],
+        params![
+            vehicle,
+            start,
+            next.unwrap_or(i64::MAX),
+            crate::partition_of(domain::VehicleId(vehicle))
+        ],
     )
     .map_err(db_err)?;
     Ok(())

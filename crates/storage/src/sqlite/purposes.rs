@@ -169,7 +169,9 @@ impl PurposeFeed for SqliteFeed {
                 .prepare("SELECT name, holder FROM engine_lease WHERE name LIKE 'partition/%' AND expires_at > ?1")
                 .map_err(db_err)?;
             let rows = stmt
-                .query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .query_map([now], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
                 .map_err(db_err)?;
             for row in rows {
                 let (name, holder) = row.map_err(db_err)?;
@@ -184,8 +186,7 @@ impl PurposeFeed for SqliteFeed {
         let free: Vec<u16> = (0..crate::ENGINE_PARTITIONS)
             .filter(|p| !taken.contains(p))
             .collect();
-        let (release, take) =
-            crate::lease_plan(&held, usize::try_from(nodes).unwrap_or(1), &free);
+        let (release, take) = crate::lease_plan(&held, usize::try_from(nodes).unwrap_or(1), &free);
         for p in &release {
             tx.execute(
                 "DELETE FROM engine_lease WHERE name = ?1 AND holder = ?2",
