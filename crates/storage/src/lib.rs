@@ -9,7 +9,7 @@
 //! Architecture Invariant: the staging area can be written ([`IngestWriter`]), counted and
 //! purged, and nothing more through this interface: raw fixes are never a product.
 
-mod capability;
+pub mod capability;
 mod register;
 mod sqlite;
 

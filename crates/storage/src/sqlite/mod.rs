@@ -302,7 +302,7 @@ impl Store for SqliteStore {
                 "the driving log",
             )?;
             let log = purposes::driving_log(conn, Some(vehicle), &rows, from, to)?;
-            Ok(purposes::through_view(
+            Ok(capability::through_view(
                 cap,
                 log.into_iter().map(|(_, e)| e).collect(),
             ))

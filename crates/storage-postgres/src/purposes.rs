@@ -1,0 +1,760 @@
+//! The purpose engine's tables: its cursor over staging, the driving log, deviations, privacy
+//! switches, alarm windows, utilisation facts.
+
+use domain::drivinglog::{
+    Classification, LogEntry, NewLogEntry, PrivateTrip, RecordedDeviation, RecordedTrip,
+};
+use domain::{DeviceId, Fix, Position, Timestamp, VehicleId, encoding};
+use storage::capability::Rows;
+use storage::{
+    AlarmAction, AlarmWindow, PurposeBatch, PurposeFeed, ReleasedWeek, StagedRow, StoreError,
+    UtilizationFact,
+};
+use tokio_postgres::{Client, GenericClient, Row};
+
+use crate::{Args, block_on, db_err, execute, get, query, query_one, query_opt};
+
+const STAGED_COLUMNS: &str =
+    "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs";
+
+fn staged_row(r: &Row) -> Result<StagedRow, StoreError> {
+    let lat: Option<f64> = get(r, 3)?;
+    let lon: Option<f64> = get(r, 4)?;
+    let attrs: Vec<u8> = get(r, 9)?;
+    let course: Option<i32> = get(r, 6)?;
+    let satellites: Option<i32> = get(r, 7)?;
+    Ok(StagedRow {
+        id: get(r, 0)?,
+        device: DeviceId(get(r, 1)?),
+        fix: Fix {
+            time: Timestamp::from_millis(get(r, 2)?),
+            position: lat.zip(lon).and_then(|(a, b)| Position::new(a, b)),
+            altitude_m: get::<Option<f64>>(r, 5)?.map(|v| v as f32),
+            course_deg: course.and_then(|v| u16::try_from(v).ok()),
+            satellites: satellites.and_then(|v| u8::try_from(v).ok()),
+            speed_kmh: get::<Option<f64>>(r, 8)?.map(|v| v as f32),
+            // A corrupt blob loses its attributes, not the fix.
+            attributes: encoding::decode(&attrs).unwrap_or_default(),
+        },
+    })
+}
+
+pub(crate) struct PgFeed {
+    pub(crate) client: Client,
+}
+
+impl PurposeFeed for PgFeed {
+    fn cursor(&mut self) -> Result<i64, StoreError> {
+        get(
+            &query_one(
+                &self.client,
+                "SELECT last_staged_id FROM purpose_cursor WHERE id = 1",
+                &[],
+            )?,
+            0,
+        )
+    }
+
+    fn next(&mut self, after: i64, limit: usize) -> Result<Vec<StagedRow>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        query(
+            &self.client,
+            &format!("SELECT {STAGED_COLUMNS} FROM staged_fix WHERE id > $1 ORDER BY id LIMIT $2"),
+            &[&after, &limit],
+        )?
+        .iter()
+        .map(staged_row)
+        .collect()
+    }
+
+    fn replay(
+        &mut self,
+        devices: &[DeviceId],
+        after: i64,
+        up_to: i64,
+    ) -> Result<Vec<StagedRow>, StoreError> {
+        let ids: Vec<i64> = devices.iter().map(|d| d.0).collect();
+        let mut out: Vec<StagedRow> = query(
+            &self.client,
+            &format!(
+                "SELECT {STAGED_COLUMNS} FROM staged_fix WHERE device_id = ANY($1) AND id > $2 AND id <= $3"
+            ),
+            &[&ids, &after, &up_to],
+        )?
+        .iter()
+        .map(staged_row)
+        .collect::<Result<_, _>>()?;
+        out.sort_by_key(|r| (r.fix.time, r.id));
+        Ok(out)
+    }
+
+    fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError> {
+        query(
+            &self.client,
+            "SELECT vehicle_id, staged_id FROM drivinglog_watermark",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((VehicleId(get(r, 0)?), get(r, 1)?)))
+        .collect()
+    }
+
+    fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError> {
+        query(
+            &self.client,
+            "SELECT DISTINCT ON (vehicle_id) vehicle_id, private FROM privacy_switch
+             ORDER BY vehicle_id, id DESC",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((VehicleId(get(r, 0)?), get(r, 1)?)))
+        .collect()
+    }
+
+    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
+        query(
+            &self.client,
+            "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((VehicleId(get(r, 0)?), Timestamp::from_millis(get(r, 1)?))))
+        .collect()
+    }
+
+    fn commit(&mut self, b: &PurposeBatch) -> Result<(), StoreError> {
+        let tx = block_on(self.client.transaction()).map_err(db_err)?;
+        let recorded_at = b.recorded_at.millis();
+        for e in &b.entries {
+            match e {
+                NewLogEntry::Trip {
+                    vehicle,
+                    date,
+                    start,
+                    end,
+                    start_place,
+                    end_place,
+                    odometer_start_km,
+                    odometer_end_km,
+                    km,
+                    distance_source,
+                    driver,
+                } => {
+                    execute(
+                        &tx,
+                        "INSERT INTO trip (vehicle_id, local_date, km, private, start_time, end_time, start_place, end_place,
+                           odometer_start_km, odometer_end_km, distance_source, driver_number, recorded_at)
+                         VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        &[
+                            &vehicle.0,
+                            date,
+                            km,
+                            &start.millis(),
+                            &end.millis(),
+                            start_place,
+                            end_place,
+                            odometer_start_km,
+                            odometer_end_km,
+                            distance_source,
+                            driver,
+                            &recorded_at,
+                        ],
+                    )?;
+                }
+                NewLogEntry::Private { vehicle, date, km } => {
+                    execute(
+                        &tx,
+                        "INSERT INTO trip (vehicle_id, local_date, km, private, recorded_at) VALUES ($1, $2, $3, TRUE, $4)",
+                        &[&vehicle.0, date, km, &recorded_at],
+                    )?;
+                }
+            }
+        }
+        for d in &b.deviations {
+            execute(
+                &tx,
+                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &d.vehicle.0,
+                    &d.date,
+                    &d.from.millis(),
+                    &d.to.millis(),
+                    &d.kind,
+                    &d.km,
+                    &d.note,
+                    &recorded_at,
+                ],
+            )?;
+        }
+        for (vehicle, at, private, source) in &b.privacy_switches {
+            execute(
+                &tx,
+                "INSERT INTO privacy_switch (vehicle_id, at, private, source) VALUES ($1, $2, $3, $4)",
+                &[&vehicle.0, &at.millis(), private, source],
+            )?;
+        }
+        for (vehicle, staged) in &b.watermarks {
+            execute(
+                &tx,
+                "INSERT INTO drivinglog_watermark (vehicle_id, staged_id) VALUES ($1, $2)
+                 ON CONFLICT (vehicle_id) DO UPDATE
+                   SET staged_id = GREATEST(drivinglog_watermark.staged_id, excluded.staged_id)",
+                &[&vehicle.0, staged],
+            )?;
+        }
+        for a in &b.alarms {
+            match a {
+                AlarmAction::Open {
+                    vehicle,
+                    at,
+                    triggers,
+                    position,
+                } => {
+                    let id: i64 = get(
+                        &query_one(
+                            &tx,
+                            "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at)
+                             VALUES ($1, $2, $3, $2) RETURNING id",
+                            &[&vehicle.0, &at.millis(), triggers],
+                        )?,
+                        0,
+                    )?;
+                    if let Some(p) = position {
+                        execute(
+                            &tx,
+                            "INSERT INTO alarm_position (window_id, at, lat, lon) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT DO NOTHING",
+                            &[&id, &at.millis(), &p.lat(), &p.lon()],
+                        )?;
+                    }
+                }
+                AlarmAction::Position {
+                    vehicle,
+                    at,
+                    position,
+                    trigger,
+                } => {
+                    execute(
+                        &tx,
+                        "INSERT INTO alarm_position (window_id, at, lat, lon)
+                         SELECT id, $2, $3, $4 FROM alarm_window
+                         WHERE vehicle_id = $1 AND resolved_at IS NULL ORDER BY id DESC LIMIT 1
+                         ON CONFLICT DO NOTHING",
+                        &[&vehicle.0, &at.millis(), &position.lat(), &position.lon()],
+                    )?;
+                    if *trigger {
+                        execute(
+                            &tx,
+                            "UPDATE alarm_window SET last_trigger_at = GREATEST(last_trigger_at, $2)
+                             WHERE vehicle_id = $1 AND resolved_at IS NULL",
+                            &[&vehicle.0, &at.millis()],
+                        )?;
+                    }
+                }
+                AlarmAction::AutoResolve { vehicle, at } => {
+                    execute(
+                        &tx,
+                        "UPDATE alarm_window SET resolved_at = $2, resolved_by = 'automatic: no new alarm'
+                         WHERE vehicle_id = $1 AND resolved_at IS NULL",
+                        &[&vehicle.0, &at.millis()],
+                    )?;
+                }
+            }
+        }
+        for f in &b.utilization {
+            execute(
+                &tx,
+                "INSERT INTO utilization_fact (grp, vehicle_key, start_time, end_time, km,
+                   start_cell_lat, start_cell_lon, end_cell_lat, end_cell_lon)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &f.group,
+                    &f.vehicle_key,
+                    &f.start.millis(),
+                    &f.end.millis(),
+                    &f.km,
+                    &f.start_cell.0,
+                    &f.start_cell.1,
+                    &f.end_cell.0,
+                    &f.end_cell.1,
+                ],
+            )?;
+        }
+        execute(
+            &tx,
+            "UPDATE purpose_cursor SET last_staged_id = GREATEST(last_staged_id, $1) WHERE id = 1",
+            &[&b.up_to],
+        )?;
+        block_on(tx.commit()).map_err(db_err)
+    }
+
+    fn utilization_facts_before(
+        &mut self,
+        before: Timestamp,
+    ) -> Result<Vec<UtilizationFact>, StoreError> {
+        query(
+            &self.client,
+            "SELECT grp, vehicle_key, start_time, end_time, km, start_cell_lat, start_cell_lon, end_cell_lat, end_cell_lon
+             FROM utilization_fact WHERE start_time < $1",
+            &[&before.millis()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(UtilizationFact {
+                group: get(r, 0)?,
+                vehicle_key: get(r, 1)?,
+                start: Timestamp::from_millis(get(r, 2)?),
+                end: Timestamp::from_millis(get(r, 3)?),
+                km: get(r, 4)?,
+                start_cell: (get(r, 5)?, get(r, 6)?),
+                end_cell: (get(r, 7)?, get(r, 8)?),
+            })
+        })
+        .collect()
+    }
+
+    fn release_utilization(
+        &mut self,
+        weeks: &[ReleasedWeek],
+        facts_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        let tx = block_on(self.client.transaction()).map_err(db_err)?;
+        let now = crate::store::now_ms();
+        for w in weeks {
+            execute(
+                &tx,
+                "INSERT INTO utilization_week (grp, year, week, released_at, body) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (grp, year, week) DO NOTHING",
+                &[&w.group, &w.year, &i32::from(w.week), &now, &w.body],
+            )?;
+        }
+        execute(
+            &tx,
+            "DELETE FROM utilization_fact WHERE start_time < $1",
+            &[&facts_before.millis()],
+        )?;
+        block_on(tx.commit()).map_err(db_err)
+    }
+}
+
+pub(crate) fn purge_consumed<C: GenericClient>(
+    c: &C,
+    before: Timestamp,
+) -> Result<u64, StoreError> {
+    execute(
+        c,
+        "DELETE FROM staged_fix WHERE received_at < $1
+           AND id <= (SELECT last_staged_id FROM purpose_cursor WHERE id = 1)",
+        &[&before.millis()],
+    )
+}
+
+fn classification(class: &str, purpose: Option<String>) -> Classification {
+    match class {
+        "business" => Classification::Business {
+            purpose: purpose.unwrap_or_default(),
+        },
+        "private" => Classification::Private,
+        _ => Classification::Unclassified,
+    }
+}
+
+/// The registration number of a vehicle (for checking a vehicle-scoped capability).
+pub(crate) fn vehicle_reg<C: GenericClient>(
+    c: &C,
+    vehicle: VehicleId,
+) -> Result<String, StoreError> {
+    match query_opt(c, "SELECT reg FROM vehicle WHERE id = $1", &[&vehicle.0])? {
+        Some(r) => get(&r, 0),
+        None => Err(StoreError::Refused(format!(
+            "no vehicle with id {}",
+            vehicle.0
+        ))),
+    }
+}
+
+/// Whether the employee was assigned the vehicle on some day between `from` and `to`.
+pub(crate) fn assigned_between<C: GenericClient>(
+    c: &C,
+    employee: &str,
+    vehicle: VehicleId,
+    from: time::Date,
+    to: time::Date,
+) -> Result<bool, StoreError> {
+    get(
+        &query_one(
+            c,
+            "SELECT EXISTS (SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
+                 WHERE e.number = $1 AND a.vehicle_id = $2 AND a.valid_from <= $4
+                   AND (a.valid_to IS NULL OR a.valid_to > $3))",
+            &[&employee, &vehicle.0, &from, &to],
+        )?,
+        0,
+    )
+}
+
+/// SQL true when the row's vehicle (`vehicle`) was assigned to the employee (placeholder
+/// `employee`) at the time in milliseconds `at` (a UTC date, as on SQLite).
+fn assigned_at_sql(vehicle: &str, at: &str, employee: &str) -> String {
+    let day = format!("(to_timestamp({at} / 1000) AT TIME ZONE 'UTC')::date");
+    format!(
+        "EXISTS (SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
+             WHERE e.number = {employee} AND a.vehicle_id = {vehicle}
+               AND a.valid_from <= {day}
+               AND (a.valid_to IS NULL OR a.valid_to > {day}))"
+    )
+}
+
+/// Trips between two dates, of one vehicle or of every vehicle, of every driver or of one
+/// (`rows`), with the vehicle's registration number.
+pub(crate) fn driving_log<C: GenericClient>(
+    c: &C,
+    vehicle: Option<VehicleId>,
+    rows: &Rows,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<(String, LogEntry)>, StoreError> {
+    let mut args = Args::default();
+    let mut sql = format!(
+        "SELECT t.id, t.local_date, t.km, t.private, t.start_time, t.end_time, t.start_place, t.end_place,
+                t.odometer_start_km, t.odometer_end_km, t.distance_source, t.driver_number,
+                c.class, c.purpose, v.reg
+         FROM trip t
+         JOIN vehicle v ON v.id = t.vehicle_id
+         LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+         WHERE t.local_date BETWEEN {} AND {}",
+        args.push(from),
+        args.push(to)
+    );
+    if let Some(v) = vehicle {
+        sql.push_str(&format!(" AND t.vehicle_id = {}", args.push(v.0)));
+    }
+    if let Rows::Employee(e) = rows {
+        // The employee's trips: those they drove, and the trips with no driver recorded (a
+        // private trip keeps none) in a vehicle assigned to them that day.
+        let e = args.push(e.clone());
+        sql.push_str(&format!(
+            " AND (t.driver_number = {e} OR (t.driver_number IS NULL AND EXISTS (
+                 SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
+                 WHERE e.number = {e} AND a.vehicle_id = t.vehicle_id AND a.valid_from <= t.local_date
+                   AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))"
+        ));
+    }
+    sql.push_str(" ORDER BY t.local_date, t.id");
+    let mut out = Vec::new();
+    for r in query(c, &sql, &args.refs())? {
+        let id: i64 = get(&r, 0)?;
+        let date: time::Date = get(&r, 1)?;
+        let km: f64 = get(&r, 2)?;
+        let private: bool = get(&r, 3)?;
+        let class: Option<String> = get(&r, 12)?;
+        let class = classification(class.as_deref().unwrap_or(""), get(&r, 13)?);
+        let reg: String = get(&r, 14)?;
+        // A private trip — switched private in the car, or classified private afterwards — is
+        // shown as its date and km; nothing else is even read into memory.
+        if private || class == Classification::Private {
+            out.push((reg, LogEntry::Private(PrivateTrip { id, date, km })));
+            continue;
+        }
+        let time = |i| -> Result<Timestamp, StoreError> {
+            let v: Option<i64> = get(&r, i)?;
+            v.map(Timestamp::from_millis)
+                .ok_or_else(|| StoreError::Corrupt(format!("trip {id} lacks a time")))
+        };
+        out.push((
+            reg,
+            LogEntry::Trip(RecordedTrip {
+                id,
+                date,
+                start: time(4)?,
+                end: time(5)?,
+                start_place: get::<Option<String>>(&r, 6)?.unwrap_or_default(),
+                end_place: get::<Option<String>>(&r, 7)?.unwrap_or_default(),
+                odometer_start_km: get(&r, 8)?,
+                odometer_end_km: get(&r, 9)?,
+                km,
+                distance_source: get::<Option<String>>(&r, 10)?.unwrap_or_default(),
+                driver: get(&r, 11)?,
+                classification: class,
+            }),
+        ));
+    }
+    Ok(out)
+}
+
+pub(crate) fn deviations<C: GenericClient>(
+    c: &C,
+    vehicle: VehicleId,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<RecordedDeviation>, StoreError> {
+    query(
+        c,
+        "SELECT local_date, from_time, to_time, kind, km, note FROM deviation
+         WHERE vehicle_id = $1 AND local_date BETWEEN $2 AND $3 ORDER BY from_time",
+        &[&vehicle.0, &from, &to],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(RecordedDeviation {
+            date: get(r, 0)?,
+            from: Timestamp::from_millis(get(r, 1)?),
+            to: Timestamp::from_millis(get(r, 2)?),
+            kind: get(r, 3)?,
+            km: get(r, 4)?,
+            note: get(r, 5)?,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn classify<C: GenericClient>(
+    c: &C,
+    trip: i64,
+    class: &Classification,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    if query_opt(c, "SELECT id FROM trip WHERE id = $1", &[&trip])?.is_none() {
+        return Err(StoreError::Backend(format!(
+            "no trip {trip} in the driving log"
+        )));
+    }
+    let purpose = match class {
+        Classification::Business { purpose } => Some(purpose.as_str()),
+        _ => None,
+    };
+    execute(
+        c,
+        "INSERT INTO trip_class (trip_id, at, by_user, class, purpose) VALUES ($1, $2, $3, $4, $5)",
+        &[&trip, &at.millis(), &by, &class.as_str(), &purpose],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn alarm_windows<C: GenericClient>(
+    c: &C,
+    rows: &Rows,
+) -> Result<Vec<AlarmWindow>, StoreError> {
+    let mut args = Args::default();
+    let filter = match rows {
+        Rows::Any => String::new(),
+        Rows::Employee(e) => format!(
+            " WHERE {}",
+            assigned_at_sql("w.vehicle_id", "w.opened_at", &args.push(e.clone()))
+        ),
+    };
+    query(
+        c,
+        &format!(
+            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident
+             FROM alarm_window w{filter} ORDER BY w.id DESC"
+        ),
+        &args.refs(),
+    )?
+    .iter()
+    .map(|r| {
+        Ok(AlarmWindow {
+            id: get(r, 0)?,
+            vehicle: VehicleId(get(r, 1)?),
+            opened_at: Timestamp::from_millis(get(r, 2)?),
+            triggers: get(r, 3)?,
+            last_trigger_at: Timestamp::from_millis(get(r, 4)?),
+            resolved_at: get::<Option<i64>>(r, 5)?.map(Timestamp::from_millis),
+            resolved_by: get(r, 6)?,
+            incident: get(r, 7)?,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn alarm_positions<C: GenericClient>(
+    c: &C,
+    window: i64,
+) -> Result<Vec<(Timestamp, Position)>, StoreError> {
+    let mut out = Vec::new();
+    for r in query(
+        c,
+        "SELECT at, lat, lon FROM alarm_position WHERE window_id = $1 ORDER BY at",
+        &[&window],
+    )? {
+        if let Some(p) = Position::new(get(&r, 1)?, get(&r, 2)?) {
+            out.push((Timestamp::from_millis(get(&r, 0)?), p));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn open_alarm(
+    client: &mut Client,
+    vehicle: VehicleId,
+    reason: &str,
+    at: Timestamp,
+) -> Result<i64, StoreError> {
+    let tx = block_on(client.transaction()).map_err(db_err)?;
+    // One open window per vehicle, also with two operators (or two nodes) at once.
+    execute(
+        &tx,
+        "SELECT id FROM vehicle WHERE id = $1 FOR UPDATE",
+        &[&vehicle.0],
+    )?;
+    if let Some(r) = query_opt(
+        &tx,
+        "SELECT id FROM alarm_window WHERE vehicle_id = $1 AND resolved_at IS NULL",
+        &[&vehicle.0],
+    )? {
+        return get(&r, 0);
+    }
+    let id = get(
+        &query_one(
+            &tx,
+            "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at)
+             VALUES ($1, $2, $3, $2) RETURNING id",
+            &[&vehicle.0, &at.millis(), &reason],
+        )?,
+        0,
+    )?;
+    block_on(tx.commit()).map_err(db_err)?;
+    Ok(id)
+}
+
+pub(crate) fn resolve_alarm<C: GenericClient>(
+    c: &C,
+    window: i64,
+    by: &str,
+    incident: bool,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let n = execute(
+        c,
+        "UPDATE alarm_window SET resolved_at = COALESCE(resolved_at, $2), resolved_by = COALESCE(resolved_by, $3),
+           incident = incident OR $4 WHERE id = $1",
+        &[&window, &at.millis(), &by, &incident],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Backend(format!("no alarm window {window}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn sign_month(
+    client: &mut Client,
+    vehicle: VehicleId,
+    month: &str,
+    role: storage::SignRole,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let ok = month.len() == 7
+        && month.as_bytes()[4] == b'-'
+        && month[..4].parse::<u16>().is_ok()
+        && month[5..]
+            .parse::<u8>()
+            .is_ok_and(|m| (1..=12).contains(&m));
+    if !ok {
+        return Err(StoreError::Refused(format!(
+            "a month is YYYY-MM, not {month:?}"
+        )));
+    }
+    let tx = block_on(client.transaction()).map_err(db_err)?;
+    // The driver's and the keeper's signatures of one vehicle are ordered, also across nodes.
+    execute(
+        &tx,
+        "SELECT id FROM vehicle WHERE id = $1 FOR UPDATE",
+        &[&vehicle.0],
+    )?;
+    let existing = signoffs(&tx, vehicle, month)?;
+    if existing.iter().any(|(r, _, _)| *r == role) {
+        return Err(StoreError::Refused(format!(
+            "{month} is already signed by the {}",
+            role.as_str()
+        )));
+    }
+    if role == storage::SignRole::Keeper
+        && !existing
+            .iter()
+            .any(|(r, _, _)| *r == storage::SignRole::Driver)
+    {
+        return Err(StoreError::Refused(format!(
+            "the driver signs {month} first, then the log keeper"
+        )));
+    }
+    execute(
+        &tx,
+        "INSERT INTO month_signoff (vehicle_id, month, role, by_user, at) VALUES ($1, $2, $3, $4, $5)",
+        &[&vehicle.0, &month, &role.as_str(), &by, &at.millis()],
+    )?;
+    block_on(tx.commit()).map_err(db_err)
+}
+
+pub(crate) fn signoffs<C: GenericClient>(
+    c: &C,
+    vehicle: VehicleId,
+    month: &str,
+) -> Result<Vec<(storage::SignRole, String, Timestamp)>, StoreError> {
+    query(
+        c,
+        "SELECT role, by_user, at FROM month_signoff WHERE vehicle_id = $1 AND month = $2 ORDER BY at",
+        &[&vehicle.0, &month],
+    )?
+    .iter()
+    .map(|r| {
+        let role: String = get(r, 0)?;
+        let role = if role == "keeper" {
+            storage::SignRole::Keeper
+        } else {
+            storage::SignRole::Driver
+        };
+        Ok((role, get(r, 1)?, Timestamp::from_millis(get(r, 2)?)))
+    })
+    .collect()
+}
+
+pub(crate) fn utilization_weeks<C: GenericClient>(c: &C) -> Result<Vec<ReleasedWeek>, StoreError> {
+    query(
+        c,
+        "SELECT grp, year, week, body FROM utilization_week ORDER BY year, week, grp",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        let week: i32 = get(r, 2)?;
+        Ok(ReleasedWeek {
+            group: get(r, 0)?,
+            year: get(r, 1)?,
+            week: u8::try_from(week)
+                .map_err(|_| StoreError::Corrupt(format!("ISO week {week}")))?,
+            body: get(r, 3)?,
+        })
+    })
+    .collect()
+}
+
+/// A vehicle's privacy switches, newest first; for one employee, only those made while the
+/// vehicle was assigned to them.
+pub(crate) fn privacy_switches<C: GenericClient>(
+    c: &C,
+    vehicle: VehicleId,
+    rows: &Rows,
+) -> Result<Vec<(Timestamp, bool, String)>, StoreError> {
+    let mut args = Args::default();
+    let v = args.push(vehicle.0);
+    let filter = match rows {
+        Rows::Any => String::new(),
+        Rows::Employee(e) => format!(
+            " AND {}",
+            assigned_at_sql("s.vehicle_id", "s.at", &args.push(e.clone()))
+        ),
+    };
+    query(
+        c,
+        &format!(
+            "SELECT s.at, s.private, s.source FROM privacy_switch s WHERE s.vehicle_id = {v}{filter} ORDER BY s.id DESC"
+        ),
+        &args.refs(),
+    )?
+    .iter()
+    .map(|r| Ok((Timestamp::from_millis(get(r, 0)?), get(r, 1)?, get(r, 2)?)))
+    .collect()
+}
