@@ -9,6 +9,7 @@ pub mod address;
 pub mod api;
 pub mod audit_log;
 pub mod config;
+pub mod database;
 pub mod export;
 pub mod fleet_api;
 pub mod http;
@@ -45,10 +46,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         settings.validate()?;
-        let store: Arc<dyn storage::Store> =
-            Arc::from(storage::open(&settings.data_dir).with_context(|| {
-                format!("opening the data folder {}", settings.data_dir.display())
-            })?);
+        let store: Arc<dyn storage::Store> = Arc::from(database::open(&settings)?);
         let bind = |what: &'static str, addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
