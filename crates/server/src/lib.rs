@@ -133,6 +133,7 @@ impl Application {
             teltonika = %teltonika_tcp.local_addr()?,
             osmand = %osmand.local_addr()?,
             data = %settings.data_dir.display(),
+            database = %database::Database::of(&settings),
             devices = registry.len(),
             "sporvern is listening"
         );
