@@ -3,6 +3,8 @@
 # `sporvern simulate` as the device fleet (real Teltonika TCP, ACK after commit).
 # Usage: scripts/bench-ingest.sh [DEVICES] [RATE] [SECONDS] [RECORDS_PER_FRAME]
 # Prints the simulator's report and the server's peak RSS. Results go in BENCHMARKS.md.
+# With SPORVERN_BENCH_DATABASE=postgres://… the server runs on PostgreSQL instead (a fresh
+# schema in that database, dropped afterwards; needs psql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-1000}
@@ -14,10 +16,24 @@ bin=${SPORVERN_BIN:-target/release/sporvern}
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+db_args=()
+if [ -n "${SPORVERN_BENCH_DATABASE:-}" ]; then
+  schema="bench_$$"
+  psql -q "$SPORVERN_BENCH_DATABASE" -c "CREATE SCHEMA $schema"
+  sep='?'; case "$SPORVERN_BENCH_DATABASE" in *\?*) sep='&';; esac
+  db_args=(--database "${SPORVERN_BENCH_DATABASE}${sep}options=-csearch_path%3D$schema")
+fi
+cleanup() {
+  kill "${server:-0}" 2>/dev/null || true
+  wait "${server:-0}" 2>/dev/null || true
+  [ -n "${schema:-}" ] && psql -q "$SPORVERN_BENCH_DATABASE" -c "DROP SCHEMA $schema CASCADE" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 "$bin" simulate --devices "$devices" --write-org "$work/org.toml" >/dev/null
-"$bin" org apply --data "$work/data" "$work/org.toml" >/dev/null
-"$bin" --log warn serve --data "$work/data" --http 127.0.0.1:18080 \
+"$bin" org apply --data "$work/data" "${db_args[@]}" "$work/org.toml" >/dev/null
+echo "database: ${SPORVERN_BENCH_DATABASE:-embedded SQLite in the data folder}"
+"$bin" --log warn serve --data "$work/data" "${db_args[@]}" --http 127.0.0.1:18080 \
   --teltonika 127.0.0.1:15027 --osmand 127.0.0.1:15055 &
 server=$!
 for _ in $(seq 100); do

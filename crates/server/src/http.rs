@@ -136,26 +136,25 @@ pub async fn serve<H, F>(
     }
 }
 
-/// The web port's routes that need nothing but the metrics.
+/// The web port's routes that need nothing but the metrics (`/healthz`, which asks the
+/// database, is `database::health`).
 pub fn router(metrics: Arc<Metrics>) -> axum::Router {
-    axum::Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route(
-            "/metrics",
-            get(move || {
-                let m = metrics.clone();
-                async move {
-                    (
-                        [(
-                            header::CONTENT_TYPE,
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        )],
-                        m.render(),
-                    )
-                        .into_response()
-                }
-            }),
-        )
+    axum::Router::new().route(
+        "/metrics",
+        get(move || {
+            let m = metrics.clone();
+            async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    m.render(),
+                )
+                    .into_response()
+            }
+        }),
+    )
 }
 
 /// Runs a request through an axum router, telling handlers who is asking (for rate limits).

@@ -34,6 +34,8 @@ use metrics::Metrics;
 /// A built server: listeners bound (so tests can ask for the ports), nothing served yet.
 pub struct Application {
     settings: Settings,
+    /// The database is this server's while it runs (`database::Database::claim`).
+    claim: database::ServerClaim,
     store: Arc<dyn storage::Store>,
     http: TcpListener,
     teltonika_tcp: TcpListener,
@@ -47,6 +49,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         settings.validate()?;
         let store: Arc<dyn storage::Store> = Arc::from(database::open(&settings)?);
+        let claim = database::Database::of(&settings).claim()?;
         let bind = |what: &'static str, addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -66,6 +69,7 @@ impl Application {
         let reads = reads::Reads::new(store.clone(), audit, Some(shared.clone()));
         Ok(Application {
             settings,
+            claim,
             store,
             reads,
             http,
@@ -104,6 +108,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
             settings,
+            claim: _claim,
             store,
             http,
             teltonika_tcp,
@@ -154,6 +159,10 @@ impl Application {
         };
 
         let router = http::router(metrics.clone())
+            .merge(database::health(
+                store.clone(),
+                &database::Database::of(&settings),
+            ))
             .merge(api::router(reads.clone(), shared.clone()))
             .merge(web::router(
                 reads.clone(),

@@ -119,6 +119,37 @@ fn the_whole_server_runs_on(db: &TestDb) {
     );
 
     let (mut child, http_addr, teltonika) = serve(db);
+    if db.postgres.is_some() {
+        // A second server on the same database would consume staging twice: refused.
+        let mut second = Command::new(env!("CARGO_BIN_EXE_sporvern"))
+            .args([
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+                "--teltonika",
+                "127.0.0.1:0",
+            ])
+            .args(["--osmand", "127.0.0.1:0"])
+            .args(db.args())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start a second sporvern");
+        let started = Instant::now();
+        while second.try_wait().expect("wait").is_none()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = second.kill();
+        let out = second.wait_with_output().expect("output");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success()
+                && said.contains("another sporvern serve already runs on this database"),
+            "{said}"
+        );
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -175,6 +206,14 @@ fn the_whole_server_runs_on(db: &TestDb) {
             let v: serde_json::Value = serde_json::from_str(&text).expect("json");
             v["token"].as_str().expect("token").to_owned()
         };
+        let health = http(http_addr, "GET", "/healthz", &[], b"").await;
+        let expected = format!("database: {} ok", db.name());
+        assert!(
+            health
+                .as_ref()
+                .is_some_and(|(s, b)| *s == 200 && b.contains(&expected)),
+            "{health:?}"
+        );
         let kari = format!("Bearer {}", token("kari").await);
         let disp = format!("Bearer {}", token("disp").await);
         let started = Instant::now();
