@@ -65,6 +65,14 @@ pub enum Command {
     /// Run the server on the embedded database in the data folder (or on PostgreSQL with
     /// --database).
     Serve(ServeArgs),
+    /// Copy the embedded database to a new file, consistently, also while the server runs.
+    Backup {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// The new file to write (e.g. /backup/sporvern-2026-12-01.db).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Create or upgrade the database's schema and exit (the server does it too at start).
     Migrate {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
@@ -421,6 +429,20 @@ pub fn database(data: &Path) -> anyhow::Result<server::database::Database> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = DATABASE.set(cli.database.clone());
     match cli.command {
+        Command::Backup { data, out } => {
+            if let server::database::Database::Postgres(_) = database(&data)? {
+                bail!(
+                    "the data is in PostgreSQL: back it up with PostgreSQL's tools, e.g. `pg_dump --format=custom --file sporvern.dump DATABASE` (consistent while the server runs), or a base backup with WAL archiving (README, \"On PostgreSQL\")"
+                );
+            }
+            let bytes = storage::backup(&data, &out)?;
+            println!(
+                "{} ({bytes} bytes): a consistent copy of {}",
+                out.display(),
+                data.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { data } => {
             println!("{}", database(&data)?.migrate()?);
             Ok(ExitCode::SUCCESS)

@@ -247,8 +247,35 @@ fn the_whole_server_runs_on(db: &TestDb) {
         assert_eq!(status, 200, "{fleet}");
         (trips, fleet)
     });
+    // A backup while the server runs: a consistent copy on SQLite; PostgreSQL's own tools
+    // on PostgreSQL, and the command says which.
+    let copy = db.dir.path().join("backup.db");
+    let backup = sporvern(db, &["backup", "--out", copy.to_str().expect("path")]);
     child.kill().expect("stop");
     let _ = child.wait();
+    if db.postgres.is_some() {
+        assert!(
+            !backup.status.success() && String::from_utf8_lossy(&backup.stderr).contains("pg_dump"),
+            "{}",
+            String::from_utf8_lossy(&backup.stderr)
+        );
+    } else {
+        assert!(
+            backup.status.success(),
+            "{}",
+            String::from_utf8_lossy(&backup.stderr)
+        );
+        let restored = tempfile::tempdir().expect("tempdir");
+        std::fs::copy(&copy, restored.path().join("sporvern.db")).expect("restore");
+        let store = storage::open(restored.path()).expect("the copy opens");
+        assert_eq!(
+            store.audit_entries().expect("ledger").len(),
+            db.open().audit_entries().expect("ledger").len(),
+            "the copy holds the ledger as it was"
+        );
+        ledger::verify(&store.audit_entries().expect("ledger")).expect("intact");
+        assert!(store.staging_stats().expect("stats").rows > 0);
+    }
     let list = trips["trips"].as_array().cloned().unwrap_or_default();
     assert_eq!(list.len(), 1, "{}: one trip: {trips}", db.name());
     assert_eq!(list[0]["vehicle"], "EK12345", "{}: {trips}", db.name());

@@ -500,6 +500,14 @@ pub trait Store: Send + Sync {
     fn register(&self) -> &dyn RegisterStore;
 }
 
+/// Writes a consistent copy of the embedded database in `data_dir` to the new file `to`, also
+/// while a server writes to it (SQLite's `VACUUM INTO`: one read transaction's snapshot). The
+/// copy is compacted: pages freed by deletions (retention, staging purges) are not carried
+/// into it. Returns the copy's size in bytes.
+pub fn backup(data_dir: &Path, to: &Path) -> Result<u64, StoreError> {
+    sqlite::backup(data_dir, to)
+}
+
 /// Opens (creating and migrating if needed) the store in a data folder.
 pub fn open(data_dir: &Path) -> Result<Box<dyn Store>, StoreError> {
     Ok(Box::new(sqlite::SqliteStore::open(data_dir)?))
