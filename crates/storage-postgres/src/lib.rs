@@ -318,6 +318,40 @@ impl Args {
     }
 }
 
+/// A connection of its own (the ingest writer's, the purpose feed's, the ledger writer's) that
+/// comes back after PostgreSQL dropped it (a restart, a failover, a terminated backend): the
+/// call that met the dropped connection fails — nothing is acknowledged for it — and the next
+/// one connects again.
+pub(crate) struct Dedicated {
+    config: Config,
+    client: Client,
+    /// Bumped at every reconnection, so prepared statements know to be prepared again.
+    generation: u64,
+}
+
+impl Dedicated {
+    pub(crate) fn new(config: &Config) -> Result<Dedicated, StoreError> {
+        Ok(Dedicated {
+            config: config.clone(),
+            client: connect(config)?,
+            generation: 0,
+        })
+    }
+
+    pub(crate) fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.is_closed() {
+            tracing::warn!("a PostgreSQL connection was lost; connecting again");
+            self.client = connect(&self.config)?;
+            self.generation += 1;
+        }
+        Ok(&mut self.client)
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
 /// A few connections shared by the store's methods (request handlers call them from many
 /// threads at once); the writers and the purpose feed have connections of their own.
 pub(crate) struct Pool {

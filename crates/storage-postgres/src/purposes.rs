@@ -40,14 +40,14 @@ fn staged_row(r: &Row) -> Result<StagedRow, StoreError> {
 }
 
 pub(crate) struct PgFeed {
-    pub(crate) client: Client,
+    pub(crate) conn: crate::Dedicated,
 }
 
 impl PurposeFeed for PgFeed {
     fn cursor(&mut self) -> Result<i64, StoreError> {
         get(
             &query_one(
-                &self.client,
+                self.conn.client()?,
                 "SELECT last_staged_id FROM purpose_cursor WHERE id = 1",
                 &[],
             )?,
@@ -58,7 +58,7 @@ impl PurposeFeed for PgFeed {
     fn next(&mut self, after: i64, limit: usize) -> Result<Vec<StagedRow>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         query(
-            &self.client,
+            self.conn.client()?,
             &format!("SELECT {STAGED_COLUMNS} FROM staged_fix WHERE id > $1 ORDER BY id LIMIT $2"),
             &[&after, &limit],
         )?
@@ -75,7 +75,7 @@ impl PurposeFeed for PgFeed {
     ) -> Result<Vec<StagedRow>, StoreError> {
         let ids: Vec<i64> = devices.iter().map(|d| d.0).collect();
         let mut out: Vec<StagedRow> = query(
-            &self.client,
+            self.conn.client()?,
             &format!(
                 "SELECT {STAGED_COLUMNS} FROM staged_fix WHERE device_id = ANY($1) AND id > $2 AND id <= $3"
             ),
@@ -90,7 +90,7 @@ impl PurposeFeed for PgFeed {
 
     fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError> {
         query(
-            &self.client,
+            self.conn.client()?,
             "SELECT vehicle_id, staged_id FROM drivinglog_watermark",
             &[],
         )?
@@ -101,7 +101,7 @@ impl PurposeFeed for PgFeed {
 
     fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError> {
         query(
-            &self.client,
+            self.conn.client()?,
             "SELECT DISTINCT ON (vehicle_id) vehicle_id, private FROM privacy_switch
              ORDER BY vehicle_id, id DESC",
             &[],
@@ -113,7 +113,7 @@ impl PurposeFeed for PgFeed {
 
     fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
         query(
-            &self.client,
+            self.conn.client()?,
             "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
             &[],
         )?
@@ -123,7 +123,7 @@ impl PurposeFeed for PgFeed {
     }
 
     fn commit(&mut self, b: &PurposeBatch) -> Result<(), StoreError> {
-        let tx = block_on(self.client.transaction()).map_err(db_err)?;
+        let tx = block_on(self.conn.client()?.transaction()).map_err(db_err)?;
         let recorded_at = b.recorded_at.millis();
         for e in &b.entries {
             match e {
@@ -294,7 +294,7 @@ impl PurposeFeed for PgFeed {
         before: Timestamp,
     ) -> Result<Vec<UtilizationFact>, StoreError> {
         query(
-            &self.client,
+            self.conn.client()?,
             "SELECT grp, vehicle_key, start_time, end_time, km, start_cell_lat, start_cell_lon, end_cell_lat, end_cell_lon
              FROM utilization_fact WHERE start_time < $1",
             &[&before.millis()],
@@ -319,7 +319,7 @@ impl PurposeFeed for PgFeed {
         weeks: &[ReleasedWeek],
         facts_before: Timestamp,
     ) -> Result<(), StoreError> {
-        let tx = block_on(self.client.transaction()).map_err(db_err)?;
+        let tx = block_on(self.conn.client()?.transaction()).map_err(db_err)?;
         let now = crate::store::now_ms();
         for w in weeks {
             execute(

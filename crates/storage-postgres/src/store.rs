@@ -14,8 +14,8 @@ use storage::{
 use tokio_postgres::{Client, Statement};
 
 use crate::{
-    Pool, audit, block_on, connect, db_err, execute, get, migrate_client, org_rows, parse_url,
-    purposes, query, query_one, query_opt, retention,
+    Dedicated, Pool, audit, block_on, connect, db_err, execute, get, migrate_client, org_rows,
+    parse_url, purposes, query, query_one, query_opt, retention,
 };
 
 pub(crate) fn now_ms() -> i64 {
@@ -51,8 +51,8 @@ impl PgStore {
         self.pool.with(f)
     }
 
-    fn own_client(&self) -> Result<Client, StoreError> {
-        connect(self.pool.config())
+    fn own_client(&self) -> Result<Dedicated, StoreError> {
+        Dedicated::new(self.pool.config())
     }
 }
 
@@ -192,7 +192,7 @@ impl Store for PgStore {
 
     fn purpose_feed(&self) -> Result<Box<dyn PurposeFeed>, StoreError> {
         Ok(Box::new(purposes::PgFeed {
-            client: self.own_client()?,
+            conn: self.own_client()?,
         }))
     }
 
@@ -565,18 +565,17 @@ impl Store for PgStore {
 
     fn audit_writer(&self) -> Result<Box<dyn AuditWriter>, StoreError> {
         Ok(Box::new(PgAudit {
-            client: self.own_client()?,
+            conn: self.own_client()?,
         }))
     }
 
     fn ingest_writer(&self) -> Result<Box<dyn IngestWriter>, StoreError> {
-        let client = self.own_client()?;
-        let insert = block_on(client.prepare(INSERT_STAGED)).map_err(db_err)?;
-        let fields = block_on(client.prepare(UPSERT_FIELDS)).map_err(db_err)?;
+        let mut conn = self.own_client()?;
+        let statements = Statements::prepare(conn.client()?)?;
         Ok(Box::new(PgWriter {
-            client,
-            insert,
-            fields,
+            conn,
+            statements,
+            prepared_for: 0,
             attrs: Vec::with_capacity(256),
         }))
     }
@@ -587,7 +586,7 @@ impl Store for PgStore {
 }
 
 struct PgAudit {
-    client: Client,
+    conn: Dedicated,
 }
 
 impl AuditWriter for PgAudit {
@@ -595,7 +594,7 @@ impl AuditWriter for PgAudit {
         &mut self,
         records: Vec<AuditRecord>,
     ) -> Result<Vec<ledger::StoredEntry>, StoreError> {
-        audit::append_many(&mut self.client, records)
+        audit::append_many(self.conn.client()?, records)
     }
 }
 
@@ -617,10 +616,25 @@ const UPSERT_FIELDS: &str =
        last_seen = GREATEST(device_field.last_seen, excluded.last_seen),
        first_seen = LEAST(device_field.first_seen, excluded.first_seen)";
 
-struct PgWriter {
-    client: Client,
+struct Statements {
     insert: Statement,
     fields: Statement,
+}
+
+impl Statements {
+    fn prepare(client: &Client) -> Result<Statements, StoreError> {
+        Ok(Statements {
+            insert: block_on(client.prepare(INSERT_STAGED)).map_err(db_err)?,
+            fields: block_on(client.prepare(UPSERT_FIELDS)).map_err(db_err)?,
+        })
+    }
+}
+
+struct PgWriter {
+    conn: Dedicated,
+    statements: Statements,
+    /// The connection generation the statements were prepared on.
+    prepared_for: u64,
     attrs: Vec<u8>,
 }
 
@@ -681,12 +695,19 @@ impl IngestWriter for PgWriter {
             f_first.push(first);
             f_last.push(last);
         }
-        let tx = block_on(self.client.transaction()).map_err(db_err)?;
+        // Connects again first if PostgreSQL dropped the connection since the last batch.
+        self.conn.client()?;
+        if self.prepared_for != self.conn.generation() {
+            self.statements = Statements::prepare(self.conn.client()?)?;
+            self.prepared_for = self.conn.generation();
+        }
+        let client = self.conn.client()?;
+        let tx = block_on(client.transaction()).map_err(db_err)?;
         let inserted = if n == 0 {
             0
         } else {
             block_on(tx.execute(
-                &self.insert,
+                &self.statements.insert,
                 &[
                     &time, &device, &received, &lat, &lon, &alt, &course, &sats, &speed, &attrs,
                 ],
@@ -694,8 +715,11 @@ impl IngestWriter for PgWriter {
             .map_err(db_err)? as usize
         };
         if !f_dev.is_empty() {
-            block_on(tx.execute(&self.fields, &[&f_dev, &f_key, &f_kind, &f_first, &f_last]))
-                .map_err(db_err)?;
+            block_on(tx.execute(
+                &self.statements.fields,
+                &[&f_dev, &f_key, &f_kind, &f_first, &f_last],
+            ))
+            .map_err(db_err)?;
         }
         // synchronous_commit = on (set at connect): the commit returns once the WAL is flushed.
         block_on(tx.commit()).map_err(db_err)?;

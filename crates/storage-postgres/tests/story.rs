@@ -1012,3 +1012,56 @@ fn a_capability_for_one_purpose_or_vehicle_does_not_open_another() {
         );
     }
 }
+
+#[test]
+fn a_connection_postgresql_drops_fails_its_batch_and_the_next_one_connects_again() {
+    for b in backends("reconnect") {
+        let Location::Postgres { url, base, .. } = &b.location else {
+            continue; // the embedded database has no connection to lose
+        };
+        // A name of this test's own, so that only its backends are cut.
+        let name = format!("sporvern_reconnect_{}", std::process::id());
+        let store =
+            storage_postgres::open(&format!("{url}&application_name={name}")).expect("open");
+        store.apply_org(&example_org()).expect("apply");
+        let device = store.devices().expect("devices")[0].id;
+        let mut writer = store.ingest_writer().expect("writer");
+        let mut feed = store.purpose_feed().expect("feed");
+        let staged = |t: i64| StagedFix {
+            device,
+            received_at: Timestamp::from_millis(t),
+            fix: fix(t),
+        };
+        writer.commit(&[staged(1_000)], &[]).expect("commit");
+        pg_batch(
+            base,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'"
+            ),
+        )
+        .expect("terminate");
+        // Each batch either fails (and nothing of it is acknowledged) or is stored; within a
+        // few tries the writer is back.
+        let mut stored = vec![1_000];
+        for t in 2..6 {
+            if writer.commit(&[staged(t * 1000)], &[]).is_ok() {
+                stored.push(t * 1000);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(stored.len() >= 3, "the writer connected again: {stored:?}");
+        let mut rows = Vec::new();
+        for _ in 0..5 {
+            if let Ok(r) = feed.next(0, 100) {
+                rows = r;
+                break;
+            }
+        }
+        let times: Vec<i64> = rows.iter().map(|r| r.fix.time.millis()).collect();
+        assert_eq!(times, stored, "exactly the acknowledged batches are staged");
+        assert_eq!(
+            store.staging_stats().expect("stats").rows as usize,
+            stored.len()
+        );
+    }
+}
