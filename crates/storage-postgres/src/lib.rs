@@ -439,6 +439,24 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn every_migration_file_is_in_the_list_once_in_order() {
+        let mut files: Vec<String> =
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+                .expect("migrations folder")
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+        files.sort();
+        let numbers: Vec<i64> = files
+            .iter()
+            .map(|f| f[..4].parse().expect("a file name starts with its number"))
+            .collect();
+        let listed: Vec<i64> = super::MIGRATIONS.iter().map(|m| m.0).collect();
+        assert_eq!(numbers, listed, "a migration file is missing from MIGRATIONS");
+    }
+
+    #[test]
     fn passwords_are_not_shown_in_messages() {
         assert_eq!(
             super::redact("postgres://sporvern:secret@db:5432/sporvern"),
