@@ -91,8 +91,8 @@ CREATE TABLE staged_fix (
     attrs       BYTEA NOT NULL,
     UNIQUE (fix_time, device_id)
 );
-CREATE INDEX staged_fix_received ON staged_fix (received_at);
-CREATE INDEX staged_fix_device ON staged_fix (device_id, id);
+-- No other index: every index on this table is written at every group commit (the purges
+-- and the restart's replay scan it, as on SQLite).
 
 -- The device field inventory: which kinds of data each unit has sent, never the values
 -- (seed 001, "Registrering av detaljopplysninger").

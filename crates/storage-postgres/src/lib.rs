@@ -453,7 +453,10 @@ mod tests {
             .map(|f| f[..4].parse().expect("a file name starts with its number"))
             .collect();
         let listed: Vec<i64> = super::MIGRATIONS.iter().map(|m| m.0).collect();
-        assert_eq!(numbers, listed, "a migration file is missing from MIGRATIONS");
+        assert_eq!(
+            numbers, listed,
+            "a migration file is missing from MIGRATIONS"
+        );
     }
 
     #[test]

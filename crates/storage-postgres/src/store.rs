@@ -598,34 +598,32 @@ impl AuditWriter for PgAudit {
     }
 }
 
-/// A whole group commit is one statement: the batch goes over as one array per column and
-/// `unnest` turns it back into rows. `ON CONFLICT DO NOTHING` keeps a fix already staged (the
-/// same device and fix time, also twice inside one batch) once; the statement's row count is
-/// the number newly stored.
-const INSERT_STAGED: &str = "INSERT INTO staged_fix
+/// A whole group commit is one statement, and so one round trip and one transaction: the
+/// batch goes over as one array per column and `unnest` turns it back into rows. `ON CONFLICT
+/// DO NOTHING` keeps a fix already staged (the same device and fix time, also twice inside one
+/// batch) once; the statement's row count is the number newly stored. The batch's field
+/// sightings ride along in a data-modifying CTE (one row per (device, key): an upsert may
+/// touch a row only once per statement).
+const COMMIT_BATCH: &str = "WITH fields AS (
+       INSERT INTO device_field (device_id, field_key, kind, first_seen, last_seen)
+       SELECT * FROM unnest($11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])
+       ON CONFLICT (device_id, field_key) DO UPDATE SET
+         last_seen = GREATEST(device_field.last_seen, excluded.last_seen),
+         first_seen = LEAST(device_field.first_seen, excluded.first_seen))
+     INSERT INTO staged_fix
        (fix_time, device_id, received_at, lat, lon, altitude, course, satellites, speed_kmh, attrs)
      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], $5::float8[],
                           $6::float8[], $7::int4[], $8::int4[], $9::float8[], $10::bytea[])
      ON CONFLICT (fix_time, device_id) DO NOTHING";
 
-/// The batch's field sightings, one row per (device, key) (an upsert may touch a row once).
-const UPSERT_FIELDS: &str =
-    "INSERT INTO device_field (device_id, field_key, kind, first_seen, last_seen)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-     ON CONFLICT (device_id, field_key) DO UPDATE SET
-       last_seen = GREATEST(device_field.last_seen, excluded.last_seen),
-       first_seen = LEAST(device_field.first_seen, excluded.first_seen)";
-
 struct Statements {
-    insert: Statement,
-    fields: Statement,
+    commit: Statement,
 }
 
 impl Statements {
     fn prepare(client: &Client) -> Result<Statements, StoreError> {
         Ok(Statements {
-            insert: block_on(client.prepare(INSERT_STAGED)).map_err(db_err)?,
-            fields: block_on(client.prepare(UPSERT_FIELDS)).map_err(db_err)?,
+            commit: block_on(client.prepare(COMMIT_BATCH)).map_err(db_err)?,
         })
     }
 }
@@ -701,28 +699,19 @@ impl IngestWriter for PgWriter {
             self.statements = Statements::prepare(self.conn.client()?)?;
             self.prepared_for = self.conn.generation();
         }
-        let client = self.conn.client()?;
-        let tx = block_on(client.transaction()).map_err(db_err)?;
-        let inserted = if n == 0 {
-            0
-        } else {
-            block_on(tx.execute(
-                &self.statements.insert,
-                &[
-                    &time, &device, &received, &lat, &lon, &alt, &course, &sats, &speed, &attrs,
-                ],
-            ))
-            .map_err(db_err)? as usize
-        };
-        if !f_dev.is_empty() {
-            block_on(tx.execute(
-                &self.statements.fields,
-                &[&f_dev, &f_key, &f_kind, &f_first, &f_last],
-            ))
-            .map_err(db_err)?;
+        if n == 0 && f_dev.is_empty() {
+            return Ok(CommitOutcome::default());
         }
-        // synchronous_commit = on (set at connect): the commit returns once the WAL is flushed.
-        block_on(tx.commit()).map_err(db_err)?;
+        // synchronous_commit = on (set at connect): the statement returns once its commit is
+        // flushed to the WAL on disk.
+        let inserted = block_on(self.conn.client()?.execute(
+            &self.statements.commit,
+            &[
+                &time, &device, &received, &lat, &lon, &alt, &course, &sats, &speed, &attrs,
+                &f_dev, &f_key, &f_kind, &f_first, &f_last,
+            ],
+        ))
+        .map_err(db_err)? as usize;
         Ok(CommitOutcome {
             inserted,
             duplicates: n - inserted,
