@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust: Debian's headless Chromium and chromedriver for the
-# browser test, and axe-core (npm) for its accessibility checks. Safe to run again; does nothing when both are there. Needs root (or sudo) and
+# browser test, poppler-utils (pdftotext) for the PDF tests, and axe-core (npm) for its accessibility checks. Safe to run again; does nothing when both are there. Needs root (or sudo) and
 # apt; elsewhere it says what to install and leaves it to you.
 set -euo pipefail
 
@@ -18,11 +18,18 @@ if [ ! -f tools/a11y/node_modules/axe-core/axe.min.js ]; then
   fi
 fi
 
-if command -v chromedriver >/dev/null && { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }; then
+# Debian packages still missing: Chromium and chromedriver for the browser test, poppler's
+# pdftotext for the driving-log PDF's text-extraction tests (they say SKIPPED without it).
+NEED=""
+if ! { command -v chromedriver >/dev/null && { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }; }; then
+  NEED="chromium chromium-driver"
+fi
+command -v pdftotext >/dev/null || NEED="$NEED poppler-utils"
+if [ -z "${NEED// /}" ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null; then
-  echo "setup: install Chromium and chromedriver for the browser test (it is skipped without them)" >&2
+  echo "setup: install $NEED for the browser and PDF tests (they are skipped without them)" >&2
   exit 0
 fi
 SUDO=""
@@ -32,8 +39,9 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 0
   fi
 fi
-echo "== installing chromium and chromium-driver (for the browser test)"
+echo "== installing$NEED (for the browser and PDF tests)"
 export DEBIAN_FRONTEND=noninteractive
-if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }; then
-  echo "setup: WARNING: chromium could not be installed; the browser test will say it is skipping" >&2
+# shellcheck disable=SC2086 # NEED is a list of package names
+if ! { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends $NEED >/dev/null; }; then
+  echo "setup: WARNING:$NEED could not be installed; the tests that need them will say they are skipping" >&2
 fi

@@ -222,3 +222,107 @@ itrip(t('2024-01-31T22:50:00Z'),30,30,'23:50 local 31 January')
 itrip(t('2024-01-31T23:30:00Z'),15,210,'00:30 local 1 February')
 w.raw('@advance 2024-02-01T01:00:00Z')
 w.save()
+
+# 10. privacy switched on mid-drive (issue 10)
+w=W('privacy_mid_drive','''Privacy mode switched on while driving (issue 10: 3.55 km of business driving plus
+1.44 km after the switch became one 5.0 km private trip). A Teltonika unit with ignition and
+odometer drives 3.5 km from the depot for work, the driver switches privacy on without
+stopping and drives 1.4 km more, ignition off. The trip splits at the switch: a 3.5 km business
+trip with its places, and a 1.4 km private trip (the driving log keeps its date and km). Then
+privacy is switched off mid-drive on the way back: the private part and a business part again.''')
+lat,lon,odo=59.92750,10.84520,500000.0
+T=t('2024-03-12T08:00:00Z')
+w.p(T-dt.timedelta(minutes=2),lat,lon,False,odo,0)
+w.p(T,lat,lon,True,odo,0,note='ignition on, business')
+for i in range(1,36):
+    lat,lon=step(lat,lon,100,270); odo+=100
+    w.p(T+dt.timedelta(seconds=10*i),lat,lon,True,odo,0)
+for i in range(36,50):
+    lat,lon=step(lat,lon,100,270); odo+=100
+    w.p(T+dt.timedelta(seconds=10*i),lat,lon,True,odo,1,note='privacy on while driving' if i==36 else None)
+T2=T+dt.timedelta(seconds=500)
+w.p(T2,lat,lon,False,odo,1,note='ignition off')
+w.p(T2+dt.timedelta(minutes=2),lat,lon,False,odo,1)
+T=t('2024-03-12T09:00:00Z')
+w.p(T,lat,lon,True,odo,1,note='ignition on, still private')
+for i in range(1,30):
+    lat,lon=step(lat,lon,100,90); odo+=100
+    w.p(T+dt.timedelta(seconds=10*i),lat,lon,True,odo,1 if i<10 else 0,note='privacy off while driving' if i==10 else None)
+T2=T+dt.timedelta(seconds=300)
+w.p(T2,lat,lon,False,odo,0,note='ignition off')
+w.raw('@advance 2024-03-12T10:00:00Z')
+w.save()
+
+# 11. odometer reset and jump (issue 12)
+w=W('odometer_reset_jump','''Odometer integrity (issue 12: "Km-stand 10 091,8 -> 10 000,5" beside "Ingen avvik").
+A Teltonika unit with a vehicle odometer: a 3 km trip by odometer; mid-way through the second
+trip the odometer is reset from 10 093.4 km to 10 000.5 km (a deviation with both readings; the
+trip's km come from the track); while parked the odometer jumps by 500 km in two minutes (a
+deviation with both readings); the third trip is by odometer again from the new reference.''')
+lat,lon,odo=59.91000,10.75000,10090400.0
+def otrip(start, n, heading, note, reset_at=None, reset_to=None):
+    global lat,lon,odo
+    w.p(start-dt.timedelta(minutes=1),lat,lon,False,odo)
+    w.p(start,lat,lon,True,odo,note=note)
+    for k in range(1,n+1):
+        lat,lon=step(lat,lon,100,heading); odo+=100
+        nt=None
+        if reset_at is not None and k==reset_at:
+            odo=reset_to; nt='odometer reset'
+        w.p(start+dt.timedelta(seconds=10*k),lat,lon,k<n,odo,note=nt)
+otrip(t('2024-03-13T07:00:00Z'),30,0,'first trip, odometer 10 090.4 km')
+otrip(t('2024-03-13T08:00:00Z'),30,90,'second trip',reset_at=15,reset_to=10000500.0)
+w.p(t('2024-03-13T08:30:00Z'),lat,lon,False,odo,note='parked')
+odo+=500000.0
+w.p(t('2024-03-13T08:32:00Z'),lat,lon,False,odo,note='odometer jumps 500 km while parked')
+otrip(t('2024-03-13T09:00:00Z'),20,180,'third trip')
+w.raw('@advance 2024-03-13T10:00:00Z')
+w.save()
+
+# 12. one vehicle, a tracker and a phone, a late phone batch (issue 12)
+w=W('tracker_and_phone','''One vehicle, two devices (issue 12: a fixed tracker plus a phone with late uploads lost a
+trip and got 79 device_silent deviations). Rank 0 is the Teltonika tracker (ignition, odometer,
+a point every 30 s while driving, every 5 min parked); rank 1 the driver's phone (OsmAnd: no
+ignition, no vehicle odometer, its GPS 15-25 m off the tracker's, a point every 20 s). The
+tracker records a 6 km trip live. The phone's points for the same hours arrive afterwards in one
+late batch: they lie within the tracker's cover, so the tracker's trip stays as it was, and no
+deviation appears. Later the tracker loses power for 20 minutes in the middle of a trip; the
+phone's live points fill the gap: one trip, no device_silent deviation.''')
+lat,lon,odo=59.93000,10.80000,2000000.0
+T=t('2024-03-14T07:00:00Z')
+phone=[]
+def ph(time, lat, lon):
+    phone.append((time, lat+0.00015, lon+0.0002))
+for k in range(0,4):
+    w.p(T-dt.timedelta(minutes=20-5*k),lat,lon,False,odo,note='parked' if k==0 else None)
+for s_ in range(0,1200,20):
+    ph(T-dt.timedelta(minutes=20)+dt.timedelta(seconds=s_),lat,lon)
+w.p(T,lat,lon,True,odo,note='ignition on')
+for k in range(1,21):
+    lat,lon=step(lat,lon,300,45); odo+=300
+    w.p(T+dt.timedelta(seconds=30*k),lat,lon,k<20,odo,note='ignition off' if k==20 else None)
+    for j in (5,25):
+        ph(T+dt.timedelta(seconds=30*(k-1)+j),*step(lat,lon,-300+10*j,45))
+end=T+dt.timedelta(seconds=600)
+for k in range(1,7):
+    w.p(end+dt.timedelta(minutes=5*k),lat,lon,False,odo)
+for s_ in range(20,1800,20):
+    ph(end+dt.timedelta(seconds=s_),lat,lon)
+w.raw('@batch')
+w.raw('# the phone uploads its buffered points late')
+for (tt,a,b) in phone:
+    w.p(tt,a,b,drv=None,note=None) if False else w.lines.append(f'{iso(tt)}, {a:.5f}, {b:.5f}, , , , , 1')
+w.raw('@end')
+T=t('2024-03-14T09:00:00Z')
+w.p(T,lat,lon,True,odo,note='ignition on')
+for k in range(1,61):
+    lat,lon=step(lat,lon,200,180); odo+=200
+    tt=T+dt.timedelta(seconds=30*k)
+    if 10<=k<50:
+        if k==10: w.raw('# the tracker loses power; the phone fills the gap')
+        if k%2==0: w.lines.append(f'{iso(tt)}, {lat+0.00015:.5f}, {lon+0.0002:.5f}, , , , , 1')
+        continue
+    if k==50: w.raw('# the tracker is back')
+    w.p(tt,lat,lon,k<60,odo,note='ignition off' if k==60 else None)
+w.raw('@advance 2024-03-14T11:00:00Z')
+w.save()

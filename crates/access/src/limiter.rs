@@ -138,6 +138,32 @@ impl LoginLimiter {
         self.record_success(&LimitKey::User(user.to_owned()));
     }
 
+    /// Checks both keys and, if the attempt may go ahead, counts it as a failure at once —
+    /// before the password is checked — so that attempts made at the same moment cannot all
+    /// pass the check before any of them is counted. [`LoginLimiter::finish_login`] takes
+    /// the count back when the password was right.
+    pub fn begin_login(&mut self, user: &str, ip: &str, now_ms: i64) -> Result<(), RetryAfter> {
+        self.check_login(user, ip, now_ms)?;
+        self.record_login_failure(user, ip, now_ms);
+        Ok(())
+    }
+
+    /// After [`LoginLimiter::begin_login`]: a right password forgets the user name's failures
+    /// and takes back the address's provisional one; a wrong one leaves both counted.
+    pub fn finish_login(&mut self, user: &str, ip: &str, success: bool) {
+        if !success {
+            return;
+        }
+        self.record_login_success(user);
+        let key = LimitKey::Ip(ip.to_owned());
+        if let Some(f) = self.entries.get_mut(&key) {
+            f.count = f.count.saturating_sub(1);
+            if f.count == 0 {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
     /// Drops expired keys; if still full, the key whose last failure is oldest.
     fn evict(&mut self, now_ms: i64) {
         self.entries

@@ -82,42 +82,44 @@ pub struct Cell {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The reasons. Seed 000 is Datatilsynet's guidance on monitoring employees' electronic equipment
-// (e-postforskriften); seed 001 is Datatilsynet's guidance on tracking in company vehicles.
+// The reasons, citing the law and Datatilsynet's two guidance documents by their titles: on
+// monitoring employees' electronic equipment (e-postforskriften; seed 000) and on tracking in
+// company vehicles (2016; seed 001, whose body numbers Flåtestyring 2.2.3, Rasjonalisering 2.2.4
+// and Øvrige formål 2.2.5 while its contents page says 2.2.4–2.2.6: we cite the body).
 // ---------------------------------------------------------------------------------------------
 
 const FLEET: Reason = Reason {
-    citation: "Seed 001 pkt. 2.2.4 Flåtestyring; GDPR art. 6(1)(f) og 5(1)(c)",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.3 «Flåtestyring»; GDPR art. 6(1)(f) og 5(1)(c)",
     nb: "Flåtestyring gir oversikt over hvor bilene er nå. Den eneste relevante opplysningen er posisjon i sanntid, og den trenger ikke lagres.",
     en: "Fleet management shows where the vehicles are now. The only relevant data is the live position, which need not be stored.",
 };
 
 const DRIVING_LOG_KEEPER: Reason = Reason {
-    citation: "Seed 001 pkt. 2.2.3 Elektronisk kjørebok; GDPR art. 5(1)(b) og (c)",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.3 «Elektronisk kjørebok»; GDPR art. 5(1)(b) og (c)",
     nb: "Kjøreboken dokumenterer yrkeskjøring overfor skattemyndighetene. Private turer vises bare som dato og km, uklassifiserte turer bare som km til de er klassifisert; annet er overskuddsinformasjon.",
     en: "The driving log documents business driving to the tax authorities. Private trips show as date and km only, unclassified trips as km only until classified; anything more is surplus data.",
 };
 
 const ALARM: Reason = Reason {
-    citation: "SPEC §2 Sikkerhet; GDPR art. 6(1)(d) og (f), art. 5(1)(c)",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.5 «Sikkerhetshensyn»; GDPR art. 6(1)(d) og (f), art. 5(1)(c)",
     nb: "Sikkerhetsformålet er å hjelpe den ansatte når en alarm går. Posisjoner vises bare innenfor alarmvinduet.",
     en: "The safety purpose is to help the employee when an alarm goes off. Positions are shown only inside the alarm window.",
 };
 
 const AGGREGATE: Reason = Reason {
-    citation: "Seed 001 pkt. 2.2.4 (lagring for omorganisering: anonymt); GDPR fortale 26",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.4 «Rasjonalisering» (lagring for omorganisering: anonymt); GDPR fortale 26",
     nb: "Vurdering av bilparken trenger bare anonyme tall over en gruppe kjøretøy, aldri opplysninger om enkeltpersoner.",
     en: "Assessing the fleet needs only anonymous figures over a group of vehicles, never data about one person.",
 };
 
 const OWN: Reason = Reason {
-    citation: "GDPR art. 15 og 20; SPEC §3",
+    citation: "GDPR art. 15 (innsyn og kopi, art. 15 nr. 3)",
     nb: "Den ansatte har rett til innsyn i og kopi av alle opplysninger om seg selv, men bare om seg selv.",
     en: "Employees have the right to see and copy all data about themselves, and only about themselves.",
 };
 
 const OWN_LEDGER: Reason = Reason {
-    citation: "GDPR art. 15(1)(c); seed 000 (logg innsyn slik at snoking kan avdekkes); SPEC §3",
+    citation: "GDPR art. 15(1)(c); Datatilsynet, Overvåking av ansattes bruk av elektronisk utstyr, «Spamfilter» (logg innsyn slik at snoking kan avdekkes)",
     nb: "Den ansatte kan se hvem som har sett opplysningene om dem, når og til hvilket formål.",
     en: "Employees can see who accessed their data, when and for which purpose.",
 };
@@ -135,13 +137,13 @@ const OVERSIGHT_REGISTER: Reason = Reason {
 };
 
 const OVERSIGHT_LEDGER: Reason = Reason {
-    citation: "Seed 000 Spamfilter (logg administratorenes innsyn slik at virksomheten kan avdekke snoking); GDPR art. 5(2) og 39(1)(b)",
+    citation: "Datatilsynet, Overvåking av ansattes bruk av elektronisk utstyr, «Spamfilter» (logg administratorenes innsyn slik at virksomheten kan avdekke snoking); GDPR art. 5(2) og 39(1)(b)",
     nb: "Tilgangsloggens metadata (hvem, når, rolle, formål) lar tilsynsrollene avdekke snoking uten å se selve sporingsdataene.",
     en: "The access log's metadata (who, when, role, purpose) lets the oversight roles find snooping without seeing the tracking data itself.",
 };
 
 const OVERSIGHT_NO_TRACKING: Reason = Reason {
-    citation: "Seed 001 pkt. 5.3 Tilgangsstyring; GDPR art. 5(1)(c) og 32",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 5.3 «Tilgangsstyring»; GDPR art. 5(1)(c) og 32",
     nb: "Tilsynsrollene kontrollerer behandlingen, ikke de ansatte: de har ingen tilgang til sporingsdata.",
     en: "The oversight roles check the processing, not the employees: they have no access to tracking data.",
 };
@@ -153,55 +155,55 @@ const ACCESS_REQUEST: Reason = Reason {
 };
 
 const ADMIN_NO_DATA: Reason = Reason {
-    citation: "SPEC §3 (admin gir konfigurasjon, ikke data); seed 000 Spamfilter (begrens tilgangen til så få administratorer som mulig); seed 001 pkt. 5.3",
+    citation: "GDPR art. 25(2) og 32; Datatilsynet, Overvåking av ansattes bruk av elektronisk utstyr, «Spamfilter» (begrens tilgangen til så få administratorer som mulig); Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 5.3 «Tilgangsstyring»",
     nb: "Administratorer konfigurerer systemet og leser ingen personopplysninger.",
     en: "Administrators configure the system and read no personal data.",
 };
 
 const PER_PURPOSE: Reason = Reason {
-    citation: "Seed 001 pkt. 5.3 Tilgangsstyring (tilgang vurderes per formål; ingen skal ha tilgang til flere opplysninger enn nødvendig); GDPR art. 5(1)(b) og (c)",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 5.3 «Tilgangsstyring» (tilgang vurderes per formål; ingen skal ha tilgang til flere opplysninger enn nødvendig); GDPR art. 5(1)(b) og (c)",
     nb: "Tilgang styres per formål. Denne rollen trenger ikke disse opplysningene for å gjøre jobben sin.",
     en: "Access is granted per purpose. This role does not need this data to do its job.",
 };
 
 const OWN_ONLY_EMPLOYEE: Reason = Reason {
-    citation: "GDPR art. 15; seed 001 pkt. 5.3 Tilgangsstyring",
+    citation: "GDPR art. 15; Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 5.3 «Tilgangsstyring»",
     nb: "Innsynsretten gjelder egne opplysninger. Opplysninger om andre leses bare gjennom en rolle som har formålet.",
     en: "The right of access covers one's own data. Data about others is read only through a role that has the purpose.",
 };
 
 const DRIVER_BEHAVIOUR: Reason = Reason {
-    citation: "Seed 001 Registrering av detaljopplysninger; GDPR art. 6(1)(f) og 35",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.5 «Registrering av detaljopplysninger»; GDPR art. 6(1)(f) og 35",
     nb: "Detaljerte sensordata om kjøremåte krever eget behandlingsgrunnlag og en personvernkonsekvensvurdering (DPIA). Ingen rolle leser dem om andre før vurderingen sier hvem; denne cellen endres sammen med DPIA-en.",
     en: "Detailed sensor data about driving needs its own legal basis and a DPIA. No role reads it about others until the assessment says who; change this cell together with the DPIA.",
 };
 
 const TIMESHEET: Reason = Reason {
-    citation: "PVN-2011-04 (Avfallsservice); PVN-2016-06; seed 001 pkt. 2.2.3; GDPR art. 5(1)(b) og 6(4)",
+    citation: "Personvernnemnda PVN-2011-04 (Avfallsservice) og PVN-2016-06 (Vaktmester Andersen); Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.3 «Formål»; GDPR art. 5(1)(b) og 6(4)",
     nb: "Å bruke data fra sporingsenheten, samlet inn for å dokumentere yrkeskjøring, til å kontrollere timelister eller arbeidstid er uforenlig med det opprinnelige formålet.",
     en: "Using tracking data, collected to document business driving, to check timesheets or working hours is incompatible with the purpose it was collected for.",
 };
 
 const PERFORMANCE_SECURITY: Reason = Reason {
-    citation: "Seed 000 Logging/formålsbegrensning (opplysninger samlet inn for sikkerhetsformål kan ikke brukes til å undersøke om arbeidstakeren har oppfylt pliktene sine etter arbeidsavtalen); GDPR art. 5(1)(b)",
+    citation: "Datatilsynet, Overvåking av ansattes bruk av elektronisk utstyr, «Unntak fra forbudet» (opplysninger samlet inn for sikkerhetsformål kan ikke brukes til å undersøke om arbeidstakeren har oppfylt pliktene sine etter arbeidsavtalen); GDPR art. 5(1)(b)",
     nb: "Data samlet inn for sikkerhet kan ikke brukes til å kontrollere arbeidsinnsats eller om den ansatte har oppfylt pliktene sine.",
     en: "Data collected for security may not be used to check work performance or whether the employee has fulfilled their duties.",
 };
 
 const PERFORMANCE: Reason = Reason {
-    citation: "GDPR art. 5(1)(b) og 6(4); seed 001 pkt. 2.2.3 (gjenbruk til uforenlige formål); seed 000 formålsbegrensning; arbeidsmiljøloven § 9-1",
+    citation: "GDPR art. 5(1)(b) og 6(4); Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 2.2.3 «Formål» (gjenbruk til uforenlige formål); Datatilsynet, Overvåking av ansattes bruk av elektronisk utstyr, «Unntak fra forbudet»; arbeidsmiljøloven § 9-1",
     nb: "Sporingsdata er samlet inn for kjørebok, flåtestyring, sikkerhet eller statistikk, ikke for å vurdere den ansattes arbeidsinnsats. Slik gjenbruk er uforenlig med formålet.",
     en: "Tracking data is collected for the driving log, fleet management, safety or statistics, not to assess an employee's performance. Such reuse is incompatible with the purpose.",
 };
 
 const ROLE_NOT_HELD: Reason = Reason {
-    citation: "Seed 001 pkt. 5.3 Tilgangsstyring; GDPR art. 32",
+    citation: "Datatilsynet, Retningslinjer for bruk av sporingsteknologi i virksomheters kjøretøy (2016), pkt. 5.3 «Tilgangsstyring»; GDPR art. 32",
     nb: "Brukeren har ikke denne rollen og kan ikke handle i den.",
     en: "The user does not hold this role and cannot act in it.",
 };
 
 const NO_EMPLOYEE_RECORD: Reason = Reason {
-    citation: "GDPR art. 15; SPEC §3",
+    citation: "GDPR art. 15",
     nb: "Brukeren er ikke knyttet til en ansattpost, så det finnes ingen egne opplysninger å lese.",
     en: "The user is not linked to an employee record, so there is no own data to read.",
 };

@@ -105,3 +105,25 @@ fn memory_is_bounded_and_the_oldest_goes() {
     assert!(l.check(&user("d"), 310).is_err());
     assert!(l.check(&user("b"), 310).is_err());
 }
+
+#[test]
+fn attempts_are_counted_before_the_check_so_concurrency_cannot_beat_the_limit() {
+    let mut l = LoginLimiter::default();
+    // A hundred attempts at the same millisecond: each is counted as it begins.
+    let admitted = (0..100)
+        .filter(|_| l.begin_login("kari", "1.2.3.4", 1_000).is_ok())
+        .count();
+    assert_eq!(admitted as u32, LoginLimiter::FREE_FAILURES);
+    // The right password right after them must wait too.
+    assert!(l.begin_login("kari", "1.2.3.4", 1_001).is_err());
+}
+
+#[test]
+fn a_right_password_takes_back_its_provisional_count() {
+    let mut l = LoginLimiter::default();
+    for i in 0..20 {
+        assert_eq!(l.begin_login("kari", "10.0.0.1", i), Ok(()), "login {i}");
+        l.finish_login("kari", "10.0.0.1", true);
+    }
+    assert!(l.is_empty(), "successes leave nothing counted");
+}

@@ -7,7 +7,7 @@
 //! `continuous = false`, an exception purpose) needs the fact; a reason that establishes
 //! monitoring on its own (`main_purpose_control`, feeling watched) also needs its facts.
 
-use crate::input::{EquipmentFacts, Purpose};
+use crate::input::{Concern, EquipmentFacts, Purpose};
 use crate::table::{Code, Fact, Verdict, thresholds};
 use crate::unknown::{Domain, relevant, stable};
 
@@ -23,29 +23,47 @@ pub struct EquipmentOutcome {
 }
 
 /// Whether the measure is monitoring, and why.
+///
+/// Duration is a condition of every route to monitoring (seed 000, «Tiltaket må ha en viss
+/// varighet»: the measure must *moreover* last a while or be repeated): a one-off access is not
+/// monitoring even when its purpose is control; it gets the §§ 3–4 procedure instead.
 fn monitoring(f: &EquipmentFacts) -> (bool, Vec<Code>) {
+    if f.employee_requested == Some(true) {
+        return (false, vec![Code::NotMonitoringEmployeeRequested]);
+    }
+    if f.continuous == Some(false) {
+        return if f.recorded == Some(false) {
+            (false, vec![Code::NotMonitoringLiveStatus])
+        } else {
+            (false, vec![Code::NotMonitoringOneOff])
+        };
+    }
     let mut why = Vec::new();
     if f.main_purpose_control == Some(true) {
         why.push(Code::MonitoringMainPurposeControl);
     }
-    // Feeling watched is a property of a standing design, not of a one-off access.
-    let feels_watched = f.continuous != Some(false)
-        && f.employees_can_tell_when == Some(false)
+    let feels_watched = f.employees_can_tell_when == Some(false)
         && f.notified_share
             .is_some_and(|s| s >= thresholds().feels_watched_notified_share);
     if feels_watched {
         why.push(Code::MonitoringFeelsWatched);
     }
-    if f.recorded != Some(false) && f.continuous != Some(false) {
+    if f.recorded != Some(false) {
         why.push(Code::MonitoringContinuousCollection);
     }
     if !why.is_empty() {
         return (true, why);
     }
-    if f.recorded == Some(false) {
-        (false, vec![Code::NotMonitoringLiveStatus])
-    } else {
-        (false, vec![Code::NotMonitoringOneOff])
+    (false, vec![Code::NotMonitoringLiveStatus])
+}
+
+/// Whether the security-breach exception is shown: not when a risk assessment on record shows
+/// the measure is not needed for an acceptable level of risk (seed 000, «Data loss
+/// prevention»).
+fn covered(p: Purpose, f: &EquipmentFacts) -> bool {
+    match p {
+        Purpose::SecurityBreach => f.risk_assessment_shows_necessity != Some(false),
+        p => p.is_exception(),
     }
 }
 
@@ -62,13 +80,34 @@ fn decide(f: &EquipmentFacts) -> (Verdict, Option<Purpose>, Vec<Code>, Vec<Code>
     }
     reasons.push(PersonalData);
 
+    // Whom it concerns: e-postforskriften protects current and former employees; the duties of
+    // arbeidsmiljøloven chapter 9 concern employees.
+    let concerns = f.concerns();
+    let protected = concerns.iter().any(|c| c.email_regulation_applies());
+    let employees = concerns.contains(&Concern::Employees);
+    if concerns.contains(&Concern::FormerEmployees) {
+        reasons.push(FormerEmployeesProtected);
+    }
+    if !protected {
+        reasons.push(NotEmployees);
+        reasons.push(GdprStillApplies);
+        duties.extend([BalancingTest, InformationGdpr, Records]);
+        return (Verdict::OutsideProhibition, None, reasons, duties);
+    }
+
     // Checklist point 2: electronic equipment, monitoring, employer access.
-    let equipment = f.electronic_equipment != Some(false);
-    reasons.push(if equipment {
+    let calls = f.call_recording == Some(true);
+    let equipment = f.electronic_equipment != Some(false) && !calls;
+    reasons.push(if calls {
+        CallRecordingOutside
+    } else if equipment {
         ElectronicEquipment
     } else {
         NotElectronicEquipment
     });
+    if equipment && f.private_use == Some(true) {
+        reasons.push(PrivateUseStillProtected);
+    }
     // Monitoring is assessed only for a measure that concerns electronic equipment: what is
     // banned is monitoring of the *use of* such equipment.
     let is_monitoring = if equipment {
@@ -94,8 +133,12 @@ fn decide(f: &EquipmentFacts) -> (Verdict, Option<Purpose>, Vec<Code>, Vec<Code>
             reasons.push(ExceptionWouldApply);
         }
         reasons.push(GdprStillApplies);
-        duties.extend([BalancingTest, ControlMeasureCheck, TariffCheck]);
-        let one_off = equipment && !is_monitoring && f.recorded != Some(false);
+        duties.push(BalancingTest);
+        if employees {
+            duties.extend([ControlMeasureCheck, TariffCheck]);
+        }
+        let requested = f.employee_requested == Some(true);
+        let one_off = equipment && !is_monitoring && f.recorded != Some(false) && !requested;
         if one_off {
             duties.push(OneOffAccessProcedure);
         }
@@ -112,15 +155,18 @@ fn decide(f: &EquipmentFacts) -> (Verdict, Option<Purpose>, Vec<Code>, Vec<Code>
         duties.push(StopMeasure);
         return (Verdict::Prohibited, None, reasons, duties);
     };
-    let exception = purposes.iter().copied().filter(|p| p.is_exception()).min();
+    let exception = purposes.iter().copied().filter(|p| covered(*p, f)).min();
     if purposes.contains(&Purpose::NetworkAdministration) {
         reasons.push(ExceptionNetworkAdministration);
     }
     if purposes.contains(&Purpose::SecurityBreach) {
         reasons.push(ExceptionSecurityBreach);
+        if f.risk_assessment_shows_necessity == Some(false) {
+            reasons.push(RiskAssessmentShowsNoNecessity);
+        }
     }
-    let others = purposes.iter().any(|p| !p.is_exception());
-    if others {
+    let others = purposes.iter().any(|p| !covered(*p, f));
+    if purposes.iter().any(|p| !p.is_exception()) {
         reasons.push(PurposeNotException);
     }
     if purposes.contains(&Purpose::CustomerRelations) {
@@ -128,7 +174,9 @@ fn decide(f: &EquipmentFacts) -> (Verdict, Option<Purpose>, Vec<Code>, Vec<Code>
     }
     match (exception, others) {
         (Some(_), true) => {
-            reasons.push(ExceptionMixedPurpose);
+            if purposes.iter().any(|p| !p.is_exception()) {
+                reasons.push(ExceptionMixedPurpose);
+            }
             duties.push(StopMeasure);
             (Verdict::Prohibited, None, reasons, duties)
         }
@@ -137,18 +185,23 @@ fn decide(f: &EquipmentFacts) -> (Verdict, Option<Purpose>, Vec<Code>, Vec<Code>
             (Verdict::Prohibited, None, reasons, duties)
         }
         (Some(e), false) => {
-            duties.extend([Discussion, TariffCheck, BalancingTest]);
+            if employees {
+                duties.extend([Discussion, TariffCheck]);
+            }
+            duties.push(BalancingTest);
             if purposes.contains(&Purpose::SecurityBreach) {
                 duties.push(RiskAssessment);
             }
-            duties.extend([
-                Dpia,
-                Information,
-                Minimisation,
-                AdminAccessLogging,
-                Records,
-                Evaluation,
-            ]);
+            duties.push(Dpia);
+            duties.push(if employees {
+                Information
+            } else {
+                InformationGdpr
+            });
+            duties.extend([Minimisation, AdminAccessLogging, Records]);
+            if employees {
+                duties.push(Evaluation);
+            }
             (Verdict::PermittedException, Some(e), reasons, duties)
         }
     }
@@ -198,11 +251,17 @@ fn domains(f: &EquipmentFacts) -> Vec<Domain<EquipmentFacts>> {
             fact: Fact::NotifiedShare,
             values: vec![share(None), share(Some(0.0)), share(Some(1.0))],
         }),
+        boolean(
+            Fact::RiskAssessmentShowsNecessity,
+            f.risk_assessment_shows_necessity,
+            |f, v| f.risk_assessment_shows_necessity = v,
+        ),
         f.purposes.is_none().then(|| Domain {
             fact: Fact::Purposes,
             values: vec![
                 purposes(None),
                 purposes(Some(vec![Purpose::NetworkAdministration])),
+                purposes(Some(vec![Purpose::SecurityBreach])),
                 purposes(Some(vec![Purpose::Other])),
             ],
         }),
@@ -217,7 +276,10 @@ pub fn assess(f: &EquipmentFacts) -> EquipmentOutcome {
     let (verdict, exception, mut reasons, duties) = decide(f);
     let doms = domains(f);
     let unknown = relevant(f, &doms, |g| decide(g).0);
-    let assessed = f.personal_data != Some(false) && f.electronic_equipment != Some(false);
+    let assessed = f.personal_data != Some(false)
+        && f.electronic_equipment != Some(false)
+        && f.call_recording != Some(true)
+        && f.concerns().iter().any(|c| c.email_regulation_applies());
     let monitoring = if !assessed {
         None
     } else {

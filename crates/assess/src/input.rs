@@ -86,6 +86,38 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// `concerns`: whom a measure concerns (seed 000, «Hvilke regelverk gjelder?»).
+    pub enum Concern ("group") {
+        Employees = "employees",
+        FormerEmployees = "former_employees",
+        Contractors = "contractors",
+        Customers = "customers",
+    }
+}
+
+impl Concern {
+    /// E-postforskriften protects current and former employees; contractors and customers are
+    /// covered by the GDPR alone (seed 000, «Hvilke regelverk gjelder?»).
+    pub fn email_regulation_applies(self) -> bool {
+        matches!(self, Concern::Employees | Concern::FormerEmployees)
+    }
+}
+
+/// Whom a measure concerns when the file does not say: current employees.
+pub const DEFAULT_CONCERNS: &[Concern] = &[Concern::Employees];
+
+vocabulary! {
+    /// `legal_basis` of a vehicle-tracking measure (GDPR art. 6(1)).
+    pub enum LegalBasis ("legal basis") {
+        LegitimateInterests = "legitimate_interests",
+        Consent = "consent",
+        LegalObligation = "legal_obligation",
+        Contract = "contract",
+        None = "none",
+    }
+}
+
+vocabulary! {
     /// `fields` a tracking unit registers.
     pub enum Field ("data field") {
         Position = "position",
@@ -132,6 +164,23 @@ pub struct EquipmentFacts {
     pub notified_share: Option<f64>,
     /// Never empty when given; duplicates removed, file order kept.
     pub purposes: Option<Vec<Purpose>>,
+    /// Never empty when given; `None` reads as [`DEFAULT_CONCERNS`].
+    pub concerns: Option<Vec<Concern>>,
+    /// For the security-breach exception: does a prior risk assessment show the measure is
+    /// needed to reach an acceptable level of risk?
+    pub risk_assessment_shows_necessity: Option<bool>,
+    /// The employee asked for it and takes part (a support session). Not given = false.
+    pub employee_requested: Option<bool>,
+    /// Employees also use the equipment privately. Not given = not said.
+    pub private_use: Option<bool>,
+    /// The measure records phone calls (sound). Not given = false.
+    pub call_recording: Option<bool>,
+}
+
+impl EquipmentFacts {
+    pub fn concerns(&self) -> &[Concern] {
+        self.concerns.as_deref().unwrap_or(DEFAULT_CONCERNS)
+    }
 }
 
 /// Facts of a vehicle-tracking measure (seed 001). `None` = not given.
@@ -143,6 +192,17 @@ pub struct VehicleFacts {
     pub stored_days: Option<u64>,
     pub continuous: Option<bool>,
     pub legal_basis_recorded: Option<bool>,
+    /// The chosen basis; `legal_basis_recorded` is its short form (true = a basis on record,
+    /// false = none).
+    pub legal_basis: Option<LegalBasis>,
+    /// Never empty when given; `None` reads as [`DEFAULT_CONCERNS`].
+    pub concerns: Option<Vec<Concern>>,
+}
+
+impl VehicleFacts {
+    pub fn concerns(&self) -> &[Concern] {
+        self.concerns.as_deref().unwrap_or(DEFAULT_CONCERNS)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +229,11 @@ const EQUIPMENT_KEYS: &[&str] = &[
     "employees_can_tell_when",
     "notified_share",
     "purposes",
+    "concerns",
+    "risk_assessment_shows_necessity",
+    "employee_requested",
+    "private_use",
+    "call_recording",
 ];
 
 const VEHICLE_KEYS: &[&str] = &[
@@ -179,6 +244,8 @@ const VEHICLE_KEYS: &[&str] = &[
     "stored_days",
     "continuous",
     "legal_basis_recorded",
+    "legal_basis",
+    "concerns",
 ];
 
 /// 1-based line of a byte offset.
@@ -464,6 +531,33 @@ pub fn load(source: &str) -> Result<Measure, LoadError> {
                 }
                 eq.purposes = Some(ps);
             }
+            (_, "concerns") => {
+                let cs = ctx.words(k, v, Concern::WHAT, Concern::ALL, Concern::parse)?;
+                if cs.is_empty() {
+                    return Err(ctx.err(
+                        v.span(),
+                        k,
+                        format!(
+                            "empty; name at least one group ({}), or leave the field out for employees",
+                            one_of(Concern::ALL)
+                        ),
+                    ));
+                }
+                match kind {
+                    Kind::ElectronicEquipment => eq.concerns = Some(cs),
+                    Kind::VehicleTracking => ve.concerns = Some(cs),
+                }
+            }
+            (Kind::ElectronicEquipment, "risk_assessment_shows_necessity") => {
+                eq.risk_assessment_shows_necessity = Some(ctx.boolean(k, v)?)
+            }
+            (Kind::ElectronicEquipment, "employee_requested") => {
+                eq.employee_requested = Some(ctx.boolean(k, v)?)
+            }
+            (Kind::ElectronicEquipment, "private_use") => eq.private_use = Some(ctx.boolean(k, v)?),
+            (Kind::ElectronicEquipment, "call_recording") => {
+                eq.call_recording = Some(ctx.boolean(k, v)?)
+            }
             (Kind::VehicleTracking, "purpose") => {
                 ve.purpose = Some(ctx.word(
                     k,
@@ -480,6 +574,10 @@ pub fn load(source: &str) -> Result<Measure, LoadError> {
             (Kind::VehicleTracking, "continuous") => ve.continuous = Some(ctx.boolean(k, v)?),
             (Kind::VehicleTracking, "legal_basis_recorded") => {
                 ve.legal_basis_recorded = Some(ctx.boolean(k, v)?)
+            }
+            (Kind::VehicleTracking, "legal_basis") => {
+                ve.legal_basis =
+                    Some(ctx.word(k, v, LegalBasis::WHAT, LegalBasis::ALL, LegalBasis::parse)?)
             }
             // `allowed` lists exactly the keys matched above.
             _ => {

@@ -24,7 +24,7 @@ mod vehicle;
 
 use std::str::FromStr;
 
-pub use input::{Field, Kind, Purpose, VehiclePurpose};
+pub use input::{Concern, DEFAULT_CONCERNS, Field, Kind, LegalBasis, Purpose, VehiclePurpose};
 pub use table::{Code, Entry, Fact, RULES_TOML, RuleKind, Verdict, fact, rule, verdict};
 
 /// Language of the texts in the output.
@@ -129,6 +129,9 @@ pub struct VehicleAssessment {
     pub name: String,
     /// `compliant` or `non_compliant`.
     pub verdict: Verdict,
+    /// What the rules say about the measure that is not a fault: whether it is a control
+    /// measure, whom the rules protect.
+    pub reasons: Vec<Code>,
     pub findings: Vec<Code>,
     pub duties: Vec<Code>,
     pub unknown: Vec<Fact>,
@@ -204,6 +207,7 @@ pub fn assess_str(source: &str) -> Result<Assessment, LoadError> {
             Assessment::VehicleTracking(VehicleAssessment {
                 name: measure.name,
                 verdict: o.verdict,
+                reasons: o.reasons,
                 findings: o.findings,
                 duties: o.duties,
                 unknown: o.unknown,

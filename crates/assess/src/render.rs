@@ -53,6 +53,7 @@ struct VehicleJson<'a> {
     kind: &'static str,
     name: &'a str,
     verdict: &'static str,
+    reasons: Vec<Item<'static>>,
     findings: Vec<Item<'static>>,
     duties: Vec<Item<'static>>,
     unknown: Vec<&'static str>,
@@ -81,6 +82,7 @@ fn document(a: &Assessment, lang: Lang) -> Document<'_> {
             kind: a.kind().as_str(),
             name: &v.name,
             verdict: v.verdict.as_str(),
+            reasons: items(&v.reasons, lang),
             findings: items(&v.findings, lang),
             duties: items(&v.duties, lang),
             unknown: facts(&v.unknown),
@@ -236,6 +238,7 @@ pub fn text(a: &Assessment, lang: Lang) -> String {
         Assessment::VehicleTracking(v) => {
             out.push_str(&format!("({})\n\n", w.kind_vehicle));
             verdict_line(&mut out, w, v.verdict, lang);
+            list(&mut out, w.reasons, &v.reasons, w, lang);
             list(&mut out, w.findings, &v.findings, w, lang);
             list(&mut out, w.duties, &v.duties, w, lang);
             unknown_list(&mut out, &v.unknown, w, lang);

@@ -53,6 +53,21 @@ codes! {
         MonitoringContinuousCollection = "monitoring_continuous_collection",
         NotMonitoringLiveStatus = "not_monitoring_live_status",
         NotMonitoringOneOff = "not_monitoring_one_off",
+        NotMonitoringEmployeeRequested = "not_monitoring_employee_requested",
+        FormerEmployeesProtected = "former_employees_protected",
+        NotEmployees = "not_employees",
+        CallRecordingOutside = "call_recording_outside",
+        PrivateUseStillProtected = "private_use_still_protected",
+        RiskAssessmentShowsNoNecessity = "risk_assessment_shows_no_necessity",
+        NotEmployeesVehicle = "not_employees_vehicle",
+        SoleProprietorsAreDataSubjects = "sole_proprietors_are_data_subjects",
+        TrackingIsControlMeasure = "tracking_is_control_measure",
+        AlarmContinuousIsControlMeasure = "alarm_continuous_is_control_measure",
+        AlarmOnTriggerNotControlMeasure = "alarm_on_trigger_not_control_measure",
+        ConsentRarelyFree = "consent_rarely_free",
+        IdentifiableStorageTooLong = "identifiable_storage_too_long",
+        ConsentNotFree = "consent_not_free",
+        ConsentConditions = "consent_conditions",
         ExceptionNetworkAdministration = "exception_network_administration",
         ExceptionSecurityBreach = "exception_security_breach",
         PurposeNotException = "purpose_not_exception",
@@ -109,6 +124,12 @@ codes! {
         Fields = "fields",
         StoredDays = "stored_days",
         LegalBasisRecorded = "legal_basis_recorded",
+        LegalBasis = "legal_basis",
+        Concerns = "concerns",
+        RiskAssessmentShowsNecessity = "risk_assessment_shows_necessity",
+        EmployeeRequested = "employee_requested",
+        PrivateUse = "private_use",
+        CallRecording = "call_recording",
     }
 }
 
@@ -163,6 +184,7 @@ pub struct Thresholds {
     pub feels_watched_notified_share: f64,
     pub driving_log_max_stored_days: u64,
     pub alarm_max_stored_days: u64,
+    pub utilization_identifiable_max_stored_days: u64,
 }
 
 #[derive(Debug, Deserialize)]

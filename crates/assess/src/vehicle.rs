@@ -6,7 +6,7 @@
 //! documented (a stated purpose, a legal basis for detailed data or rationalisation) stands
 //! until the fact shows it is done (GDPR art. 5(2): the employer must be able to show it).
 
-use crate::input::{Field, VehicleFacts, VehiclePurpose};
+use crate::input::{Concern, Field, LegalBasis, VehicleFacts, VehiclePurpose};
 use crate::table::{Code, Fact, Verdict, thresholds};
 use crate::unknown::{Domain, Setter, relevant};
 
@@ -17,6 +17,7 @@ type BoolFact = (Fact, Option<bool>, fn(&mut VehicleFacts, Option<bool>));
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VehicleOutcome {
     pub verdict: Verdict,
+    pub reasons: Vec<Code>,
     pub findings: Vec<Code>,
     pub duties: Vec<Code>,
     pub unknown: Vec<Fact>,
@@ -55,24 +56,75 @@ fn findings(f: &VehicleFacts) -> Vec<Code> {
     if too_long {
         out.push(Code::RetentionTooLong);
     }
+    // Rationalisation (seed 001 2.2.4): "i utgangspunktet kunne lagre slike opplysninger
+    // anonymt"; identifiable trips kept for years are a storage-time fault whatever the
+    // balancing test says.
+    let identifiable = fields.contains(&Field::DriverId);
+    if f.purpose == Some(Utilization)
+        && identifiable
+        && stored.is_some_and(|d| d > t.utilization_identifiable_max_stored_days)
+    {
+        out.push(Code::IdentifiableStorageTooLong);
+    }
     if f.purpose == Some(Alarm) && f.continuous == Some(true) {
         out.push(Code::ControlMeasure);
     }
     let needs_specific_basis = sensor || matches!(f.purpose, Some(DriverBehaviour | Utilization));
-    let basis_missing = match f.legal_basis_recorded {
-        Some(recorded) => !recorded,
+    let basis_missing = match basis(f) {
+        Some(LegalBasis::None) => true,
+        // Consent is rarely free in employment, least of all for a control measure (seed 001
+        // 2.2.1): it cannot carry one alone.
+        Some(LegalBasis::Consent) => is_control_measure(f),
+        Some(_) => false,
         None => needs_specific_basis,
     };
     if basis_missing {
         out.push(Code::LegalBasisMissing);
+        if basis(f) == Some(LegalBasis::Consent) {
+            out.push(Code::ConsentNotFree);
+        }
     }
     out
 }
 
-/// Tracking is a control measure (aml. kap. 9, seed 001 2.1) unless it is alarm tracking that
-/// registers positions only when the alarm goes off (seed 001 2.2.5).
+/// The legal basis as given: `legal_basis`, or its short form `legal_basis_recorded`.
+fn basis(f: &VehicleFacts) -> Option<LegalBasis> {
+    f.legal_basis.or(match f.legal_basis_recorded {
+        Some(true) => Some(LegalBasis::LegitimateInterests),
+        Some(false) => Some(LegalBasis::None),
+        None => None,
+    })
+}
+
+/// What the rules say about the measure that is not a fault.
+fn reasons(f: &VehicleFacts) -> Vec<Code> {
+    use VehiclePurpose::*;
+    let mut out = Vec::new();
+    let concerns = f.concerns();
+    if !concerns.contains(&Concern::Employees) {
+        out.push(Code::NotEmployeesVehicle);
+    }
+    if concerns.contains(&Concern::Contractors) {
+        out.push(Code::SoleProprietorsAreDataSubjects);
+    }
+    match (f.purpose, f.continuous) {
+        (Some(Alarm), Some(true)) => out.push(Code::AlarmContinuousIsControlMeasure),
+        (Some(Alarm), _) => out.push(Code::AlarmOnTriggerNotControlMeasure),
+        _ if is_control_measure(f) => out.push(Code::TrackingIsControlMeasure),
+        _ => {}
+    }
+    if basis(f) == Some(LegalBasis::Consent) && !is_control_measure(f) {
+        out.push(Code::ConsentRarelyFree);
+    }
+    out
+}
+
+/// Tracking of employees is a control measure (aml. kap. 9, seed 001 2.1) unless it is alarm
+/// tracking that registers positions only when the alarm goes off (seed 001 2.2.5). Chapter 9
+/// concerns employees: tracking only contractors' or customers' vehicles is not one.
 fn is_control_measure(f: &VehicleFacts) -> bool {
-    f.purpose != Some(VehiclePurpose::Alarm) || f.continuous == Some(true)
+    f.concerns().contains(&Concern::Employees)
+        && (f.purpose != Some(VehiclePurpose::Alarm) || f.continuous == Some(true))
 }
 
 fn duties(f: &VehicleFacts) -> Vec<Code> {
@@ -93,6 +145,9 @@ fn duties(f: &VehicleFacts) -> Vec<Code> {
     } else {
         InformationGdpr
     });
+    if basis(f) == Some(LegalBasis::Consent) {
+        out.push(ConsentConditions);
+    }
     out.extend([ProcessorAgreement, AccessControl]);
     if matches!(f.purpose, Some(DrivingLog | FleetView)) {
         out.push(PrivateUseOptOut);
@@ -193,6 +248,7 @@ fn domains(f: &VehicleFacts) -> Vec<Domain<VehicleFacts>> {
 pub fn assess(f: &VehicleFacts) -> VehicleOutcome {
     VehicleOutcome {
         verdict: verdict(f),
+        reasons: reasons(f),
         findings: findings(f),
         duties: duties(f),
         unknown: relevant(f, &domains(f), verdict),

@@ -95,7 +95,9 @@ fn vehicle_json_has_the_shape_of_the_spec() {
     let text = render(&a, Format::Json, Lang::Nb);
     assert_eq!(
         top_level_keys(&text),
-        ["kind", "name", "verdict", "findings", "duties", "unknown"]
+        [
+            "kind", "name", "verdict", "reasons", "findings", "duties", "unknown"
+        ]
     );
     let doc: Value = serde_json::from_str(&text).expect("valid JSON");
     assert_eq!(doc["kind"], "vehicle_tracking");

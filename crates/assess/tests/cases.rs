@@ -46,6 +46,7 @@ fn snapshot(a: &Assessment) -> Value {
         }),
         Assessment::VehicleTracking(v) => json!({
             "verdict": v.verdict.as_str(),
+            "reasons": codes(&v.reasons),
             "findings": codes(&v.findings),
             "duties": codes(&v.duties),
             "unknown": facts,
@@ -79,8 +80,13 @@ fn kinds_match(a: &Assessment) -> Result<(), String> {
         Assessment::ElectronicEquipment(e) => (&e.reasons, RuleKind::Reason),
         Assessment::VehicleTracking(v) => (&v.findings, RuleKind::Finding),
     };
+    let reasons: &[assess::Code] = match a {
+        Assessment::VehicleTracking(v) => &v.reasons,
+        Assessment::ElectronicEquipment(_) => &[],
+    };
     let lists = [
         (explain.as_slice(), explain_kind),
+        (reasons, RuleKind::Reason),
         (a.duties(), RuleKind::Duty),
     ];
     for (codes, kind) in lists {

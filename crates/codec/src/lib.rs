@@ -11,6 +11,7 @@
 //! records, see [`teltonika::AvlPacket`]). Every error says whether the stream can continue.
 
 mod common;
+pub mod odometer;
 pub mod osmand;
 pub mod owntracks;
 pub mod teltonika;

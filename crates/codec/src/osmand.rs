@@ -308,6 +308,14 @@ fn json_location(l: &Value) -> Result<Fix, OsmandError> {
         );
     }
     put("activity", l.pointer("/activity/type").and_then(json_value));
+    // Traccar Client's SOS button: `alarm` among the location's extras (as `alarm=sos` in the
+    // form and query formats).
+    put(
+        "alarm",
+        l.get("alarm")
+            .or_else(|| l.pointer("/extras/alarm"))
+            .and_then(json_value),
+    );
     Ok(Fix {
         time,
         position: Some(position),

@@ -4,9 +4,11 @@
 //! formats. Values come in already parsed; every identifier is a newtype with a `parse()` that
 //! says what is wrong with a bad input.
 
+pub mod changes;
 pub mod drivinglog;
 mod fix;
 mod ids;
+pub mod sane;
 mod time;
 
 pub use fix::{

@@ -17,7 +17,7 @@ pub enum ChangeKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     pub kind: ChangeKind,
-    /// `vehicle`, `device`, `employee`, `assignment`, `site`, `organisation`.
+    /// `vehicle`, `device`, `employee`, `assignment`, `site`, `organisation`, `classification`.
     pub entity: &'static str,
     pub key: String,
 }
@@ -135,5 +135,16 @@ pub fn diff(current: &Org, desired: &Org) -> Changes {
     compare(&mut out, "user", &current.users, &desired.users, |u| {
         u.name.clone()
     });
+    if current.classification != desired.classification {
+        out.push(Change {
+            kind: if current.classification == crate::ClassificationRules::default() {
+                ChangeKind::Added
+            } else {
+                ChangeKind::Changed
+            },
+            entity: "classification",
+            key: "rules".to_owned(),
+        });
+    }
     Changes(out)
 }

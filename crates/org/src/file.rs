@@ -8,6 +8,9 @@ use domain::{ExternalId, Protocol, RegNo, VehicleKind};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::classify::{
+    ClassificationRules, Hours, PeriodRule, RuleClass, SiteMatch, SiteRule, WEEKDAYS,
+};
 use crate::model::{
     Assignment, Device, Employee, EmployeeStatus, Geometry, LegalBasis, Org, Organisation, Purpose,
     Site, SiteKind, Vehicle,
@@ -20,6 +23,14 @@ pub struct OrgFileError {
     pub line: usize,
     pub field: String,
     pub message: String,
+}
+
+impl OrgFileError {
+    /// The field and what is wrong with it, without the line (for a change made in a form,
+    /// which has no file lines).
+    pub fn field_message(&self) -> String {
+        format!("field \"{}\": {}", self.field, self.message)
+    }
 }
 
 #[derive(Deserialize)]
@@ -38,6 +49,36 @@ struct RawFile {
     assignments: Vec<RawAssignment>,
     #[serde(default)]
     sites: Vec<RawSite>,
+    classification: Option<RawClassification>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClassification {
+    working_hours: Option<std::collections::BTreeMap<String, Spanned<String>>>,
+    outside_working_hours: Option<Spanned<String>>,
+    unclassified_after_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    sites: Vec<RawSiteRule>,
+    #[serde(default)]
+    periods: Vec<RawPeriod>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSiteRule {
+    site: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    class: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeriod {
+    name: Spanned<String>,
+    from: Spanned<toml::value::Datetime>,
+    to: Spanned<toml::value::Datetime>,
+    class: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +116,8 @@ struct RawDevice {
     model: Option<String>,
     privacy_input: Option<Spanned<String>>,
     panic_input: Option<Spanned<String>>,
+    virtual_odometer: Option<bool>,
+    rank: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +126,7 @@ struct RawEmployee {
     number: Spanned<String>,
     name: Spanned<String>,
     email: Option<Spanned<String>>,
+    phone: Option<Spanned<String>>,
     status: Option<Spanned<String>>,
     driver_id: Option<Spanned<String>>,
 }
@@ -207,6 +251,141 @@ fn date_of(
     let date = d.date.ok_or_else(bad)?;
     let month = time::Month::try_from(date.month).map_err(|_| bad())?;
     time::Date::from_calendar_date(i32::from(date.year), month, date.day).map_err(|_| bad())
+}
+
+fn rule_class(ctx: &Ctx, v: &Spanned<String>) -> Result<RuleClass, OrgFileError> {
+    RuleClass::parse(v.get_ref().trim())
+        .ok_or_else(|| ctx.err(v.span(), "class", "expected business or private"))
+}
+
+fn classification(
+    ctx: &Ctx,
+    c: &RawClassification,
+    sites: &[Site],
+) -> Result<ClassificationRules, OrgFileError> {
+    let mut rules = ClassificationRules::default();
+    for (day, hours) in c.working_hours.iter().flatten() {
+        let Some(i) = WEEKDAYS.iter().position(|w| w == day) else {
+            return Err(ctx.err(
+                hours.span(),
+                "working_hours",
+                format!("{day:?} is not a weekday; use mon, tue, wed, thu, fri, sat, sun"),
+            ));
+        };
+        let bad = || {
+            ctx.err(
+                hours.span(),
+                "working_hours",
+                "expected hours like \"07:00-16:00\" (local time, from before to)",
+            )
+        };
+        let hm = |s: &str| -> Option<time::Time> {
+            let (h, m) = s.trim().split_once(':')?;
+            time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+        };
+        let (from, to) = hours.get_ref().split_once('-').ok_or_else(bad)?;
+        let (from, to) = (hm(from).ok_or_else(bad)?, hm(to).ok_or_else(bad)?);
+        if from >= to {
+            return Err(bad());
+        }
+        rules.working_hours[i] = Some(Hours { from, to });
+    }
+    if let Some(o) = &c.outside_working_hours {
+        rules.outside_working_hours = match o.get_ref().trim() {
+            "none" => None,
+            _ => Some(rule_class(ctx, o).map_err(|_| {
+                ctx.err(
+                    o.span(),
+                    "outside_working_hours",
+                    "expected private, business or none",
+                )
+            })?),
+        };
+    }
+    if let Some(n) = &c.unclassified_after_days {
+        rules.unclassified_after_days = u32::try_from(*n.get_ref())
+            .ok()
+            .filter(|n| (1..=366).contains(n))
+            .ok_or_else(|| {
+                ctx.err(
+                    n.span(),
+                    "unclassified_after_days",
+                    "expected a number of days from 1 to 366",
+                )
+            })?;
+    }
+    for r in &c.sites {
+        let site = match (&r.site, &r.kind) {
+            (Some(n), None) => {
+                let name = n.get_ref().trim();
+                if !sites.iter().any(|s| s.name == name) {
+                    return Err(ctx.err(
+                        n.span(),
+                        "site",
+                        format!("no site {name:?} is declared under [[sites]]"),
+                    ));
+                }
+                SiteMatch::Named(name.to_owned())
+            }
+            (None, Some(k)) => {
+                SiteMatch::Kind(SiteKind::parse(k.get_ref().trim()).ok_or_else(|| {
+                    ctx.err(
+                        k.span(),
+                        "kind",
+                        "expected one of depot, customer, building_site, office, other",
+                    )
+                })?)
+            }
+            _ => {
+                return Err(ctx.err(
+                    r.class.span(),
+                    "site",
+                    "a site rule names exactly one of site = \"…\" or kind = \"…\"",
+                ));
+            }
+        };
+        rules.sites.push(SiteRule {
+            site,
+            class: rule_class(ctx, &r.class)?,
+        });
+    }
+    for p in &c.periods {
+        let name = p.name.get_ref().trim();
+        if name.is_empty() {
+            return Err(ctx.err(p.name.span(), "name", "the period needs a name"));
+        }
+        let from = date_of(ctx, "from", &p.from)?;
+        let to = date_of(ctx, "to", &p.to)?;
+        if to < from {
+            return Err(ctx.err(p.to.span(), "to", "the period ends before it starts"));
+        }
+        rules.periods.push(PeriodRule {
+            name: name.to_owned(),
+            from,
+            to,
+            class: rule_class(ctx, &p.class)?,
+        });
+    }
+    Ok(rules)
+}
+
+/// Parses only a `[classification]` section (as `to_toml` writes it): how storage keeps the
+/// rules. Site rules that name a site are checked against `sites`.
+pub fn parse_classification(
+    source: &str,
+    sites: &[Site],
+) -> Result<ClassificationRules, OrgFileError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Only {
+        classification: Option<RawClassification>,
+    }
+    let ctx = Ctx { source };
+    let raw: Only = toml::from_str(source).map_err(|e| ctx.toml_error(&e))?;
+    match &raw.classification {
+        Some(c) => classification(&ctx, c, sites),
+        None => Ok(ClassificationRules::default()),
+    }
 }
 
 /// Parses and validates an organisation file.
@@ -361,6 +540,21 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
                 "one input cannot be both the privacy switch and the panic button",
             ));
         }
+        let rank = match &d.rank {
+            Some(r) => Some(
+                u8::try_from(*r.get_ref())
+                    .ok()
+                    .filter(|r| *r <= 9)
+                    .ok_or_else(|| {
+                        ctx.err(
+                            r.span(),
+                            "rank",
+                            "expected 0 (the vehicle's first device) to 9",
+                        )
+                    })?,
+            ),
+            None => None,
+        };
         devices.push(Device {
             protocol,
             external_id,
@@ -368,6 +562,8 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
             model: d.model.clone(),
             privacy_input,
             panic_input,
+            virtual_odometer: d.virtual_odometer.unwrap_or(false),
+            rank,
         });
     }
 
@@ -399,6 +595,15 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         {
             return Err(ctx.err(email.span(), "email", "not an e-mail address"));
         }
+        if let Some(phone) = &e.phone
+            && !valid_phone(phone.get_ref())
+        {
+            return Err(ctx.err(
+                phone.span(),
+                "phone",
+                "not a phone number: digits and spaces, optionally starting with +, such as \"+47 912 34 567\"",
+            ));
+        }
         let status = match &e.status {
             Some(s) => EmployeeStatus::parse(s.get_ref())
                 .ok_or_else(|| ctx.err(s.span(), "status", "expected current or former"))?,
@@ -417,6 +622,7 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
             number,
             name,
             email: e.email.as_ref().map(|s| s.get_ref().clone()),
+            phone: e.phone.as_ref().map(|s| s.get_ref().trim().to_owned()),
             status,
             driver_id: e.driver_id.as_ref().map(|s| s.get_ref().clone()),
         });
@@ -602,7 +808,13 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         });
     }
 
+    let classification = match &raw.classification {
+        Some(c) => classification(&ctx, c, &sites)?,
+        None => ClassificationRules::default(),
+    };
+
     Ok(Org {
+        classification,
         organisation: Organisation {
             name: name.to_owned(),
             org_number,
@@ -615,4 +827,13 @@ pub fn parse(source: &str) -> Result<Org, OrgFileError> {
         assignments,
         sites,
     })
+}
+
+/// A phone number as people write it: an optional `+`, then 5 to 15 digits, spaces allowed
+/// between them (E.164 has at most 15 digits).
+pub fn valid_phone(s: &str) -> bool {
+    let s = s.trim();
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    let count = digits.chars().filter(char::is_ascii_digit).count();
+    digits.chars().all(|c| c.is_ascii_digit() || c == ' ') && (5..=15).contains(&count)
 }

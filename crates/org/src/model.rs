@@ -13,6 +13,8 @@ pub struct Org {
     /// Users declared here get their roles from the file and no password: one is set on the
     /// server (`sporvern user password`). Removing one from the file disables it.
     pub users: Vec<User>,
+    /// The rules that propose a class for unclassified trips (`[classification]`).
+    pub classification: crate::classify::ClassificationRules,
 }
 
 /// The roles a user may hold (the access policy, `access::Role`, has a row for each).
@@ -116,6 +118,23 @@ pub struct Device {
     pub privacy_input: Option<String>,
     /// A device input wired to a panic button (e.g. `din1`).
     pub panic_input: Option<String>,
+    /// The unit's own total odometer (Teltonika IO 16) was set to the vehicle's odometer
+    /// reading at installation (or is fed by its CAN/OBD), so it counts as a km reading.
+    /// Without it only the CAN/OBD odometer IOs are readings; a phone's is never one.
+    pub virtual_odometer: bool,
+    /// The device's rank among its vehicle's devices, 0 first (default: a fixed tracker 0, a
+    /// phone 1). A higher rank only fills the gaps of the lower ones.
+    pub rank: Option<u8>,
+}
+
+impl Device {
+    /// The rank the trip builder merges the vehicle's devices by (see [`Device::rank`]).
+    pub fn effective_rank(&self) -> u8 {
+        self.rank.unwrap_or(match self.protocol {
+            domain::Protocol::Teltonika => 0,
+            _ => 1,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +167,8 @@ pub struct Employee {
     pub number: String,
     pub name: String,
     pub email: Option<String>,
+    /// A phone number, for the security operator to reach the driver during an alarm.
+    pub phone: Option<String>,
     pub status: EmployeeStatus,
     /// The iButton / driver card id the vehicle units read, when the employee has one.
     pub driver_id: Option<String>,

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::classify::{ClassificationRules, RuleClass, SiteMatch, WEEKDAYS};
 use crate::model::{Geometry, Org};
 
 fn q(s: &str) -> String {
@@ -20,6 +21,64 @@ fn q(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// The `[classification]` section, or nothing when no rule is configured.
+pub fn classification_toml(c: &ClassificationRules) -> String {
+    let mut s = String::new();
+    if c.is_empty()
+        && c.unclassified_after_days == ClassificationRules::default().unclassified_after_days
+    {
+        return s;
+    }
+    let _ = writeln!(s, "\n[classification]");
+    let hours: Vec<String> = WEEKDAYS
+        .iter()
+        .zip(&c.working_hours)
+        .filter_map(|(d, h)| {
+            h.map(|h| {
+                format!(
+                    "{d} = \"{:02}:{:02}-{:02}:{:02}\"",
+                    h.from.hour(),
+                    h.from.minute(),
+                    h.to.hour(),
+                    h.to.minute()
+                )
+            })
+        })
+        .collect();
+    if !hours.is_empty() {
+        let _ = writeln!(s, "working_hours = {{ {} }}", hours.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "outside_working_hours = {}",
+        q(c.outside_working_hours.map_or("none", RuleClass::as_str))
+    );
+    let _ = writeln!(s, "unclassified_after_days = {}", c.unclassified_after_days);
+    for r in &c.sites {
+        let _ = writeln!(s, "\n[[classification.sites]]");
+        match &r.site {
+            SiteMatch::Named(n) => {
+                let _ = writeln!(s, "site = {}", q(n));
+            }
+            SiteMatch::Kind(k) => {
+                let _ = writeln!(s, "kind = {}", q(k.as_str()));
+            }
+        }
+        let _ = writeln!(s, "class = {}", q(r.class.as_str()));
+    }
+    for p in &c.periods {
+        let _ = writeln!(
+            s,
+            "\n[[classification.periods]]\nname = {}\nfrom = {}\nto = {}\nclass = {}",
+            q(&p.name),
+            p.from,
+            p.to,
+            q(p.class.as_str())
+        );
+    }
+    s
 }
 
 pub fn to_toml(org: &Org) -> String {
@@ -69,6 +128,12 @@ pub fn to_toml(org: &Org) -> String {
         if let Some(m) = &d.panic_input {
             let _ = writeln!(s, "panic_input = {}", q(m));
         }
+        if d.virtual_odometer {
+            let _ = writeln!(s, "virtual_odometer = true");
+        }
+        if let Some(r) = d.rank {
+            let _ = writeln!(s, "rank = {r}");
+        }
     }
     for e in &org.employees {
         let _ = writeln!(
@@ -79,6 +144,9 @@ pub fn to_toml(org: &Org) -> String {
         );
         if let Some(m) = &e.email {
             let _ = writeln!(s, "email = {}", q(m));
+        }
+        if let Some(p) = &e.phone {
+            let _ = writeln!(s, "phone = {}", q(p));
         }
         let _ = writeln!(s, "status = {}", q(e.status.as_str()));
         if let Some(d) = &e.driver_id {
@@ -135,5 +203,6 @@ pub fn to_toml(org: &Org) -> String {
             let _ = writeln!(s, "employee = {}", q(e));
         }
     }
+    s.push_str(&classification_toml(&org.classification));
     s
 }

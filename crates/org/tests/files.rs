@@ -64,6 +64,7 @@ fn example_org_parses_and_applies_idempotently() {
             + org.employees.len()
             + org.assignments.len()
             + org.sites.len()
+            + 1 // the classification rules
     );
     assert!(org::diff(&org, &org).is_empty());
 }

@@ -15,6 +15,8 @@ use org::{Geometry, Site, SiteKind};
 
 /// The credit the gazetteer's licence (CC BY 4.0) asks for.
 pub const ATTRIBUTION: &str = "Place names: GeoNames (geonames.org), CC BY 4.0";
+/// [`ATTRIBUTION`] in bokmål, for Norwegian documents.
+pub const ATTRIBUTION_NB: &str = "Stedsnavn: GeoNames (geonames.org), CC BY 4.0";
 
 /// A locality is named plainly within this distance, and as "near …" beyond it.
 pub const NEAR_M: f64 = 2_000.0;

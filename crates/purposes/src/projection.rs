@@ -16,6 +16,11 @@ pub struct Inputs<'a> {
     pub privacy_input: Option<&'a AttrKey>,
     /// A digital input the organisation maps to a panic button (e.g. DIN1 = `io:1`).
     pub panic_input: Option<&'a AttrKey>,
+    /// Which odometer attributes are the *vehicle's* odometer, as (metres per unit,
+    /// preference: lower first); `None` for any other (a phone's GPS distance, a unit's own
+    /// GPS-counted odometer). Only a vehicle odometer reaches the driving log: it alone may be
+    /// printed as a km reading (see `codec::odometer`).
+    pub vehicle_odometer: &'a dyn Fn(&AttrKey) -> Option<(f64, u8)>,
 }
 
 /// What the driving log (and the utilisation statistics) may see of a fix. There is no field
@@ -25,7 +30,8 @@ pub struct LogPoint {
     pub time: Timestamp,
     pub position: Option<Position>,
     pub ignition: Option<bool>,
-    /// The device's total odometer, metres.
+    /// The vehicle's odometer, metres: only a vehicle odometer reading (CAN/OBD, or a
+    /// configured virtual odometer), never a phone's GPS distance.
     pub odometer_m: Option<f64>,
     /// The driver's identification (iButton / driver card), when the unit reads one.
     pub driver_id: Option<String>,
@@ -108,11 +114,29 @@ fn identifier(v: &AttrValue) -> Option<String> {
     }
 }
 
+/// A named alarm (`alarm=sos`, as Traccar Client's SOS button and the OsmAnd protocol send it;
+/// the names are Traccar's alarm vocabulary). Only alarms about the vehicle's or the driver's
+/// safety open a window; speeding, harsh driving, geofences, idling and battery warnings are
+/// not security alarms and open none (seed 001, Sikkerhetshensyn: positions only when the
+/// situation occurs; no driver surveillance through the alarm purpose).
+fn named_alarm(name: &str) -> Option<AlarmTrigger> {
+    match name.trim() {
+        "sos" => Some(AlarmTrigger::Panic),
+        "accident" => Some(AlarmTrigger::Crash),
+        "tow" => Some(AlarmTrigger::Towing),
+        "jamming" => Some(AlarmTrigger::Jamming),
+        "powerCut" | "removing" | "tampering" => Some(AlarmTrigger::Unplug),
+        "general" => Some(AlarmTrigger::Alarm),
+        _ => None,
+    }
+}
+
 /// Projects one fix onto the active purposes.
 pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
     let active = |p: Purpose| inputs.purposes.contains(&p);
     let mut ignition = None;
-    let mut odometer_m = None;
+    // (metres, preference) of the preferred vehicle odometer in the fix.
+    let mut odometer: Option<(f64, u8)> = None;
     let mut driver_id = None;
     let mut triggers = Vec::new();
     let mut privacy_input = None;
@@ -129,7 +153,14 @@ pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
         }
         match (inputs.kind_of)(&a.key) {
             FieldKind::Ignition => ignition = truthy(&a.value).or(ignition),
-            FieldKind::Odometer if odometer_m.is_none() => odometer_m = number(&a.value),
+            FieldKind::Odometer => {
+                if let (Some((unit, pref)), Some(v)) =
+                    ((inputs.vehicle_odometer)(&a.key), number(&a.value))
+                    && odometer.is_none_or(|(_, p)| pref < p)
+                {
+                    odometer = Some((v * unit, pref));
+                }
+            }
             FieldKind::DriverId => driver_id = identifier(&a.value).or(driver_id),
             FieldKind::Alarm => {
                 // Teltonika's record priority: 2 is a panic; 1 (high) is not an alarm.
@@ -137,6 +168,13 @@ pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
                 match (panic_priority, number(&a.value)) {
                     (true, Some(2.0)) => triggers.push(AlarmTrigger::Panic),
                     (true, _) => {}
+                    (false, _) if matches!(a.value, AttrValue::Text(_)) => {
+                        if let AttrValue::Text(t) = &a.value
+                            && let Some(t) = named_alarm(t)
+                        {
+                            triggers.push(t);
+                        }
+                    }
                     (false, _) if truthy(&a.value) == Some(true) => {
                         triggers.push(AlarmTrigger::Alarm)
                     }
@@ -160,6 +198,7 @@ pub fn project(fix: &Fix, inputs: &Inputs<'_>) -> Projected {
     }
     triggers.sort_unstable();
     triggers.dedup();
+    let odometer_m = odometer.map(|(m, _)| m);
 
     let log_point = |p: Purpose| {
         active(p).then(|| LogPoint {
@@ -212,6 +251,46 @@ mod tests {
         }
     }
 
+    /// IO 16 as a configured virtual odometer, IO 389 as the OBD odometer in km.
+    fn vehicle_odometer(k: &AttrKey) -> Option<(f64, u8)> {
+        match k {
+            AttrKey::Io(389) => Some((1000.0, 1)),
+            AttrKey::Io(16) => Some((1.0, 2)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn only_a_vehicle_odometer_reaches_the_driving_log() {
+        let inputs = |vo: &'static dyn Fn(&AttrKey) -> Option<(f64, u8)>| Inputs {
+            purposes: &[Purpose::DrivingLog],
+            kind_of: &|k| match k {
+                AttrKey::Io(16 | 199 | 389) => FieldKind::Odometer,
+                AttrKey::Named(n) if n == "odometer" => FieldKind::Odometer,
+                _ => FieldKind::Other,
+            },
+            privacy_input: None,
+            panic_input: None,
+            vehicle_odometer: vo,
+        };
+        let odo = |f: &Fix, vo| {
+            project(f, &inputs(vo))
+                .driving_log
+                .and_then(|l| l.odometer_m)
+        };
+        // A phone's odometer is its GPS distance: no reading.
+        let phone = fix(vec![Attribute {
+            key: AttrKey::Named("odometer".into()),
+            value: AttrValue::Float(3500.0),
+        }]);
+        assert_eq!(odo(&phone, &|_| None), None);
+        // The OBD odometer (km) is preferred to the unit's own, whatever the order.
+        let both = fix(vec![attr(16, 99_000), attr(199, 500), attr(389, 10_091)]);
+        assert_eq!(odo(&both, &vehicle_odometer), Some(10_091_000.0));
+        // The trip odometer alone is no reading.
+        assert_eq!(odo(&fix(vec![attr(199, 500)]), &vehicle_odometer), None);
+    }
+
     fn attr(id: u16, v: i64) -> Attribute {
         Attribute {
             key: AttrKey::Io(id),
@@ -246,6 +325,7 @@ mod tests {
             kind_of: &kind_of,
             privacy_input: Some(&privacy),
             panic_input: None,
+            vehicle_odometer: &vehicle_odometer,
         };
         let p = project(&f, &inputs);
         assert_eq!(
@@ -271,6 +351,7 @@ mod tests {
             kind_of: &kind_of,
             privacy_input: None,
             panic_input: None,
+            vehicle_odometer: &vehicle_odometer,
         };
         let p = project(&f, &inputs);
         assert_eq!(
@@ -291,6 +372,7 @@ mod tests {
             kind_of: &kind_of,
             privacy_input: None,
             panic_input: Some(&panic_in),
+            vehicle_odometer: &vehicle_odometer,
         };
         let quiet = fix(vec![
             attr(239, 1),
@@ -320,6 +402,40 @@ mod tests {
     }
 
     #[test]
+    fn traccar_client_sos_opens_an_alarm_and_driving_alarms_do_not() {
+        let inputs = Inputs {
+            purposes: &[Purpose::Alarm],
+            kind_of: &|k: &AttrKey| match k {
+                AttrKey::Named(n) if n == "alarm" => FieldKind::Alarm,
+                _ => FieldKind::Other,
+            },
+            privacy_input: None,
+            panic_input: None,
+            vehicle_odometer: &vehicle_odometer,
+        };
+        let named = |v: &str| {
+            fix(vec![Attribute {
+                key: AttrKey::Named("alarm".into()),
+                value: AttrValue::Text(v.into()),
+            }])
+        };
+        let triggers = |v: &str| project(&named(v), &inputs).alarm.map(|a| a.triggers);
+        assert_eq!(triggers("sos"), Some(vec![AlarmTrigger::Panic]));
+        assert_eq!(triggers("accident"), Some(vec![AlarmTrigger::Crash]));
+        assert_eq!(triggers("tow"), Some(vec![AlarmTrigger::Towing]));
+        assert_eq!(triggers("tampering"), Some(vec![AlarmTrigger::Unplug]));
+        for not_security in [
+            "overspeed",
+            "hardBraking",
+            "geofenceEnter",
+            "lowBattery",
+            "idle",
+        ] {
+            assert_eq!(triggers(not_security), Some(vec![]), "{not_security}");
+        }
+    }
+
+    #[test]
     fn a_mapped_input_reports_privacy_mode() {
         let privacy = AttrKey::Io(2);
         let inputs = Inputs {
@@ -327,6 +443,7 @@ mod tests {
             kind_of: &kind_of,
             privacy_input: Some(&privacy),
             panic_input: None,
+            vehicle_odometer: &vehicle_odometer,
         };
         assert_eq!(
             project(&fix(vec![attr(2, 1)]), &inputs).privacy_input,

@@ -52,11 +52,26 @@ pub struct Notice {
     pub en: String,
 }
 
-const OCCASIONAL_DAYS: usize = 10;
-const OCCASIONAL_KM: f64 = 1_000.0;
-const WORK_KM: f64 = 40_000.0;
+/// Occasional private use: at most this many days a year …
+pub const OCCASIONAL_DAYS: usize = 10;
+/// … and at most this many km a year (both limits).
+pub const OCCASIONAL_KM: f64 = 1_000.0;
+/// Work driving above this many km a year lowers the valuation base.
+pub const WORK_KM: f64 = 40_000.0;
 /// Warn at this share of a limit.
 const WARN_AT: f64 = 0.8;
+
+impl YearTotals {
+    /// Whether private use so far stays within occasional private use (10 days and 1,000 km).
+    pub fn occasional_private_use(&self) -> bool {
+        self.private_days <= OCCASIONAL_DAYS && self.private_km <= OCCASIONAL_KM
+    }
+
+    /// Whether work driving so far is above 40,000 km.
+    pub fn work_driving_over_threshold(&self) -> bool {
+        self.business_km > WORK_KM
+    }
+}
 
 pub fn notices(kind: VehicleKind, t: &YearTotals) -> Vec<Notice> {
     let mut out = Vec::new();

@@ -28,8 +28,10 @@ impl AccessGround {
     }
 }
 
-/// E-postforskriften § 4 (1): advance notice and the chance to speak; § 4 (2): notice after the
-/// fact when it could not be given before.
+/// E-postforskriften § 4 (1): advance notice and the chance to speak; § 4 (3): written notice
+/// after the fact when it could not be given before. (Paragraph numbers as in the former
+/// personopplysningsforskriften § 9-4, which the 2018 regulation continues; not confirmed
+/// against Lovdata's current text.)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Notice {
     #[default]
@@ -42,7 +44,7 @@ pub enum Notice {
     },
 }
 
-/// E-postforskriften § 4 (1): the employee may be present, with a representative.
+/// E-postforskriften § 4 (2): the employee may be present, with a representative's help.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Presence {
     #[default]

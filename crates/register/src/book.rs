@@ -52,24 +52,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The measure as the register knows it on `today`, for documents: where a balancing test
-    /// is on record, a vehicle measure is assessed with `legal_basis_recorded = true`, because
-    /// the register is where the basis is recorded (the gate reads it the same way).
+    /// The measure as the register knows it on `today` ([`crate::assessed`]), for documents.
     pub fn as_recorded(&self, today: Date) -> Measure {
-        let m = &self.measure;
-        let vehicle = matches!(m.assessment, assess::Assessment::VehicleTracking(_));
-        if !vehicle || !self.duties.balancing_test_done(today) {
-            return m.clone();
-        }
-        let Ok(mut table) = m.facts.parse::<toml::Table>() else {
-            return m.clone();
-        };
-        table.insert("legal_basis_recorded".into(), toml::Value::Boolean(true));
-        let mut out = m.clone();
-        match toml::to_string(&table).map(|facts| out.reassess(facts)) {
-            Ok(Ok(())) => out,
-            _ => m.clone(),
-        }
+        crate::gate::assessed(&self.measure, &self.duties, today)
+    }
+
+    /// The measure's one verdict on `today` (the same the gate uses).
+    pub fn verdict(&self, today: Date) -> assess::Verdict {
+        self.as_recorded(today).assessment.verdict()
     }
 }
 
@@ -88,6 +78,8 @@ pub struct Register {
     pub entries: Vec<Entry>,
     pub breaches: Vec<BreachRecord>,
     pub access_cases: Vec<AccessCase>,
+    /// The organisation's security records (seed 001 5.1–5.4), read by every measure's gate.
+    pub security: crate::security::Security,
 }
 
 /// One change, as `register apply` prints it and the audit ledger records it. Never holds
@@ -129,6 +121,12 @@ pub enum BreachError {
     Unknown(String),
     #[error("no measure {0} in the register")]
     NoMeasure(String),
+    #[error("say why the breach is unlikely to result in a risk to the employees")]
+    NoReason,
+    #[error(
+        "breach {0} is notified already or touches no personal data: there is nothing to decide"
+    )]
+    NothingToDecide(String),
 }
 
 /// A measure's gate, for `sporvern gate` and the purpose worker.
@@ -170,6 +168,7 @@ impl Register {
                 personal_data_affected,
                 notified_datatilsynet_at: None,
                 employees_informed: None,
+                not_notified: None,
             },
         });
         Ok(change('+', &format!("breach {id}"), "recorded"))
@@ -194,6 +193,38 @@ impl Register {
             '~',
             &format!("breach {id}"),
             format!("Datatilsynet notified at {when}"),
+        ))
+    }
+
+    /// Records the art. 33(1) decision that a breach is unlikely to result in a risk to the
+    /// employees' rights and freedoms, so Datatilsynet is not notified; the reason is kept
+    /// (art. 33(5)). Refused for a breach already notified or one that touches no personal data.
+    pub fn record_not_notified(
+        &mut self,
+        id: &str,
+        reason: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<Change, BreachError> {
+        let b = self
+            .breaches
+            .iter_mut()
+            .find(|b| b.id == id)
+            .ok_or_else(|| BreachError::Unknown(id.to_owned()))?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(BreachError::NoReason);
+        }
+        if b.breach.notified_datatilsynet_at.is_some() || !b.breach.personal_data_affected {
+            return Err(BreachError::NothingToDecide(id.to_owned()));
+        }
+        b.breach.not_notified = Some(crate::breach::NotNotified {
+            reason: reason.to_owned(),
+            decided_at: at,
+        });
+        Ok(change(
+            '~',
+            &format!("breach {id}"),
+            "art. 33(1): not notified, unlikely to result in a risk",
         ))
     }
 
@@ -256,8 +287,9 @@ impl Register {
     /// Whether a configured vehicle purpose may collect on `today`: its measure is in the
     /// register and passes the gate. A purpose without a measure collects nothing.
     pub fn purpose_may_collect(&self, p: org::Purpose, today: Date, cfg: &GateConfig) -> bool {
-        self.vehicle_entry(p)
-            .is_some_and(|e| gate_with(&e.measure, &e.duties, today, cfg).may_collect)
+        self.vehicle_entry(p).is_some_and(|e| {
+            gate_with(&e.measure, &e.duties, &self.security, today, cfg).may_collect
+        })
     }
 
     /// The gate of every measure that is not retired, in register order.
@@ -267,7 +299,7 @@ impl Register {
             .filter(|e| !e.retired)
             .map(|entry| MeasureGate {
                 entry,
-                state: gate_with(&entry.measure, &entry.duties, today, cfg),
+                state: gate_with(&entry.measure, &entry.duties, &self.security, today, cfg),
             })
             .collect()
     }

@@ -1,12 +1,14 @@
 //! Deviations and personal data breaches: the 72-hour clock of GDPR art. 33 and the art. 34
 //! decision whether to inform the employees (seed 001 5.4).
 
+use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 
 /// GDPR art. 33 (1): notify the supervisory authority without undue delay and, where feasible,
 /// not later than 72 hours after having become aware of the breach.
 pub const NOTIFICATION_HOURS: i64 = 72;
-pub const BREACH_CITATION: &str = "GDPR art. 33 og 34; «Sporingsteknologi i kjøretøy» pkt. 5.4";
+pub const BREACH_CITATION: &str =
+    "GDPR art. 33 og 34; Datatilsynet, «Sporingsteknologi i kjøretøy» (2016) pkt. 5.4";
 
 /// The art. 34 decision: must the employees concerned be told?
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,17 @@ pub struct Breach {
     pub personal_data_affected: bool,
     pub notified_datatilsynet_at: Option<OffsetDateTime>,
     pub employees_informed: Option<EmployeesInformed>,
+    /// The art. 33(1) decision that the breach is unlikely to result in a risk to the
+    /// employees' rights and freedoms, so Datatilsynet is not notified: a recorded decision
+    /// with its reason, not a missing notification (art. 33(5): document it).
+    pub not_notified: Option<NotNotified>,
+}
+
+/// Why Datatilsynet was not notified of a breach (GDPR art. 33(1) and (5)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotNotified {
+    pub reason: String,
+    pub decided_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +57,8 @@ pub enum BreachStatus {
         hours_over: i64,
     },
     Notified,
+    /// Recorded as unlikely to result in a risk (art. 33(1)): not notified, with the reason.
+    RiskUnlikely,
     /// No personal data affected: nothing to notify.
     NotNotifiable,
 }
@@ -56,6 +71,9 @@ pub fn breach_deadline(b: &Breach) -> OffsetDateTime {
 pub fn breach_status(b: &Breach, now: OffsetDateTime) -> BreachStatus {
     if b.notified_datatilsynet_at.is_some() {
         return BreachStatus::Notified;
+    }
+    if b.not_notified.is_some() {
+        return BreachStatus::RiskUnlikely;
     }
     if !b.personal_data_affected {
         return BreachStatus::NotNotifiable;

@@ -19,12 +19,14 @@ use toml::value::Datetime;
 
 use crate::access::{AccessCase, AccessGround, Notice, Presence};
 use crate::book::{BreachRecord, Change, Entry, Origin, Register, change};
-use crate::breach::{Art34Decision, Breach, EmployeesInformed};
+use crate::breach::{Art34Decision, Breach, EmployeesInformed, NotNotified};
 use crate::duties::{
-    Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Evaluation, Information,
-    ProcessorAgreement, RiskAssessment, RoleReview, TariffCheck,
+    ART28_POINTS, Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Evaluation,
+    Information, LateClosure, PriorConsultation, PrivateDrivingReview, PrivateDrivingRoutine,
+    ProcessorAgreement, RiskAssessment, RiskLevel, RoleReview, TariffCheck,
 };
 use crate::measure::{Concerned, LegalBasis, Measure, MeasureKind, Status};
+use crate::security::{DeviationRoutine, SecurityRecord};
 
 /// What is wrong with a register file, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +48,74 @@ struct RawFile {
     breaches: Vec<RawBreach>,
     #[serde(default)]
     access_cases: Vec<RawAccessCase>,
+    security: Option<RawSecurity>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    acceptance_criteria: Option<RawSecurityRecord>,
+    goals_and_strategy: Option<RawSecurityRecord>,
+    deviation_routine: Option<RawDeviationRoutine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurityRecord {
+    by: String,
+    adopted_on: Spanned<Datetime>,
+    text: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeviationRoutine {
+    by: String,
+    adopted_on: Spanned<Datetime>,
+    text: Spanned<String>,
+    made_known: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPriorConsultation {
+    by: String,
+    submitted_on: Spanned<Datetime>,
+    advice: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLateClosure {
+    duty: Spanned<String>,
+    by: String,
+    closed_on: Spanned<Datetime>,
+    note: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivateDrivingRoutine {
+    by: String,
+    reviewer: Spanned<String>,
+    interval_months: Spanned<u32>,
+    how: Spanned<String>,
+    adopted_on: Spanned<Datetime>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivateDrivingReview {
+    by: String,
+    date: Spanned<Datetime>,
+    notes: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotNotified {
+    reason: Spanned<String>,
+    decided_at: Spanned<Datetime>,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +145,12 @@ struct RawMeasure {
     tariff_check: Option<RawTariffCheck>,
     #[serde(default)]
     role_reviews: Vec<RawRoleReview>,
+    prior_consultation: Option<RawPriorConsultation>,
+    #[serde(default)]
+    late_closures: Vec<RawLateClosure>,
+    private_driving_routine: Option<RawPrivateDrivingRoutine>,
+    #[serde(default)]
+    private_driving_reviews: Vec<RawPrivateDrivingReview>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +171,7 @@ struct RawDpia {
     done_on: Spanned<Datetime>,
     employees_views: String,
     dpo_advice: Option<String>,
+    residual_risk: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +196,8 @@ struct RawInformation {
     retention: String,
     access: String,
     published_on: Spanned<Datetime>,
+    dpo_contact: Option<String>,
+    transfers_abroad: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +215,7 @@ struct RawEvaluation {
     with_representatives: Vec<String>,
     need_still_present: bool,
     decision: Spanned<String>,
+    reason_to_continue: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +224,10 @@ struct RawProcessorAgreement {
     by: String,
     processor: String,
     signed_on: Spanned<Datetime>,
+    covers: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    processor_security: String,
+    services: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +236,7 @@ struct RawRiskAssessment {
     by: String,
     done_on: Spanned<Datetime>,
     conclusion: String,
+    shows_necessity: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +267,7 @@ struct RawBreach {
     personal_data_affected: bool,
     notified_datatilsynet_at: Option<Spanned<Datetime>>,
     employees_informed: Option<RawArt34>,
+    not_notified: Option<RawNotNotified>,
 }
 
 #[derive(Deserialize)]
@@ -368,6 +454,9 @@ impl Register {
         }
         for c in &raw.access_cases {
             apply_access_case(&ctx, &mut next, c, o, &mut changes)?;
+        }
+        if let Some(sec) = &raw.security {
+            apply_security(&ctx, &mut next, sec, &mut changes)?;
         }
         *self = next;
         Ok(changes)
@@ -586,6 +675,15 @@ fn apply_measure(
             done_on: ctx.date("done_on", &x.done_on)?,
             employees_views: x.employees_views.clone(),
             dpo_advice: x.dpo_advice.clone(),
+            residual_risk: x
+                .residual_risk
+                .as_ref()
+                .map(|r| {
+                    RiskLevel::parse(r.get_ref()).ok_or_else(|| {
+                        ctx.err(r.span(), "residual_risk", "expected low, medium or high")
+                    })
+                })
+                .transpose()?,
         };
         record("DPIA", replace(&mut d.dpia, v));
     }
@@ -611,6 +709,8 @@ fn apply_measure(
             retention: x.retention.clone(),
             access: x.access.clone(),
             published_on: ctx.date("published_on", &x.published_on)?,
+            dpo_contact: x.dpo_contact.clone().filter(|v| !v.trim().is_empty()),
+            transfers_abroad: x.transfers_abroad.clone().filter(|v| !v.trim().is_empty()),
         };
         record("information to employees", replace(&mut d.information, v));
     }
@@ -623,15 +723,59 @@ fn apply_measure(
             with_representatives: x.with_representatives.clone(),
             need_still_present: x.need_still_present,
             decision,
+            reason_to_continue: x
+                .reason_to_continue
+                .as_ref()
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty()),
         };
         let what = format!("evaluation of {}", v.date);
         record(&what, upsert(&mut d.evaluations, v, |v| v.date));
     }
     for x in &m.processor_agreements {
+        let covers = x
+            .covers
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_default();
+        let services = x
+            .services
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_default();
+        let span = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|v| v.span()).unwrap_or(0..0);
+        for c in &covers {
+            if !ART28_POINTS.iter().any(|(k, _, _)| k == c) {
+                return Err(ctx.err(
+                    span(&x.covers),
+                    "covers",
+                    format!(
+                        "unknown point {c:?} of GDPR art. 28(3); expected {}",
+                        ART28_POINTS
+                            .iter()
+                            .map(|(k, _, _)| *k)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        for sv in &services {
+            if !SERVICES.contains(&sv.as_str()) {
+                return Err(ctx.err(
+                    span(&x.services),
+                    "services",
+                    format!("unknown service {sv:?}; expected address or map_tiles"),
+                ));
+            }
+        }
         let v = ProcessorAgreement {
             by: x.by.clone(),
             processor: x.processor.trim().to_owned(),
             signed_on: ctx.date("signed_on", &x.signed_on)?,
+            covers,
+            processor_security: x.processor_security.trim().to_owned(),
+            services,
         };
         let what = format!("processor agreement with {}", v.processor);
         record(
@@ -644,6 +788,7 @@ fn apply_measure(
             by: x.by.clone(),
             done_on: ctx.date("done_on", &x.done_on)?,
             conclusion: x.conclusion.clone(),
+            shows_necessity: x.shows_necessity,
         };
         record("risk assessment", replace(&mut d.risk_assessment, v));
     }
@@ -667,6 +812,64 @@ fn apply_measure(
         };
         let what = format!("role review of {}", v.date);
         record(&what, upsert(&mut d.role_reviews, v, |v| v.date));
+    }
+    if let Some(x) = &m.prior_consultation {
+        let v = PriorConsultation {
+            by: x.by.clone(),
+            submitted_on: ctx.date("submitted_on", &x.submitted_on)?,
+            advice: x.advice.clone().filter(|a| !a.trim().is_empty()),
+        };
+        record(
+            "prior consultation with Datatilsynet",
+            replace(&mut d.prior_consultation, v),
+        );
+    }
+    for x in &m.late_closures {
+        let duty = x.duty.get_ref().trim();
+        if !matches!(duty, "discussion" | "information") {
+            return Err(ctx.err(
+                x.duty.span(),
+                "duty",
+                "expected discussion or information (the duties due before start)",
+            ));
+        }
+        let v = LateClosure {
+            duty: duty.to_owned(),
+            by: x.by.clone(),
+            closed_on: ctx.date("closed_on", &x.closed_on)?,
+            note: ctx.text("note", x.note.span(), x.note.get_ref())?,
+        };
+        let what = format!("late {} closed", v.duty);
+        record(&what, upsert(&mut d.late_closures, v, |v| v.duty.clone()));
+    }
+    if let Some(x) = &m.private_driving_routine {
+        if *x.interval_months.get_ref() == 0 {
+            return Err(ctx.err(
+                x.interval_months.span(),
+                "interval_months",
+                "how often the log is reviewed, in months: 1 or more",
+            ));
+        }
+        let v = PrivateDrivingRoutine {
+            by: x.by.clone(),
+            reviewer: ctx.text("reviewer", x.reviewer.span(), x.reviewer.get_ref())?,
+            interval_months: *x.interval_months.get_ref(),
+            how: ctx.text("how", x.how.span(), x.how.get_ref())?,
+            adopted_on: ctx.date("adopted_on", &x.adopted_on)?,
+        };
+        record(
+            "private driving routine",
+            replace(&mut d.private_driving_routine, v),
+        );
+    }
+    for x in &m.private_driving_reviews {
+        let v = PrivateDrivingReview {
+            by: x.by.clone(),
+            date: ctx.date("date", &x.date)?,
+            notes: x.notes.clone(),
+        };
+        let what = format!("private driving review of {}", v.date);
+        record(&what, upsert(&mut d.private_driving_reviews, v, |v| v.date));
     }
     let mut acks = Vec::new();
     for x in &m.acknowledgements {
@@ -749,6 +952,22 @@ fn apply_breach(ctx: &Ctx, reg: &mut Register, b: &RawBreach, changes: &mut Vec<
             })
         }
     };
+    let not_notified = match &b.not_notified {
+        None => None,
+        Some(x) => {
+            if notified.is_some() {
+                return Err(ctx.err(
+                    x.reason.span(),
+                    "not_notified",
+                    "the breach is recorded as notified: give either notified_datatilsynet_at or not_notified",
+                ));
+            }
+            Some(NotNotified {
+                reason: ctx.text("reason", x.reason.span(), x.reason.get_ref())?,
+                decided_at: ctx.datetime("decided_at", &x.decided_at)?,
+            })
+        }
+    };
     let record = BreachRecord {
         id: id.clone(),
         measure,
@@ -758,6 +977,7 @@ fn apply_breach(ctx: &Ctx, reg: &mut Register, b: &RawBreach, changes: &mut Vec<
             personal_data_affected: b.personal_data_affected,
             notified_datatilsynet_at: notified,
             employees_informed: informed,
+            not_notified,
         },
     };
     if let Some(how) = upsert(&mut reg.breaches, record, |r| r.id.clone()) {
@@ -766,6 +986,54 @@ fn apply_breach(ctx: &Ctx, reg: &mut Register, b: &RawBreach, changes: &mut Vec<
             &format!("breach {id}"),
             how,
         ));
+    }
+    Ok(())
+}
+
+/// The services a processor agreement can be linked to (`GateConfig::services`).
+const SERVICES: &[&str] = &["address", "map_tiles"];
+
+fn apply_security(
+    ctx: &Ctx,
+    reg: &mut Register,
+    s: &RawSecurity,
+    changes: &mut Vec<Change>,
+) -> R<()> {
+    let rec = |x: &RawSecurityRecord| -> R<SecurityRecord> {
+        Ok(SecurityRecord {
+            by: x.by.clone(),
+            adopted_on: ctx.date("adopted_on", &x.adopted_on)?,
+            text: ctx.text("text", x.text.span(), x.text.get_ref())?,
+        })
+    };
+    let sec = &mut reg.security;
+    let mut note = |what: &str, how: Option<&'static str>| {
+        if let Some(how) = how {
+            changes.push(change('~', "security", format!("{what} {how}")));
+        }
+    };
+    if let Some(x) = &s.acceptance_criteria {
+        let v = rec(x)?;
+        note(
+            "risk acceptance criteria",
+            replace(&mut sec.acceptance_criteria, v),
+        );
+    }
+    if let Some(x) = &s.goals_and_strategy {
+        let v = rec(x)?;
+        note(
+            "security goals and strategy",
+            replace(&mut sec.goals_and_strategy, v),
+        );
+    }
+    if let Some(x) = &s.deviation_routine {
+        let v = DeviationRoutine {
+            by: x.by.clone(),
+            adopted_on: ctx.date("adopted_on", &x.adopted_on)?,
+            text: ctx.text("text", x.text.span(), x.text.get_ref())?,
+            made_known: x.made_known.trim().to_owned(),
+        };
+        note("deviation routine", replace(&mut sec.deviation_routine, v));
     }
     Ok(())
 }

@@ -25,25 +25,29 @@ mod duties;
 mod file;
 mod gate;
 mod measure;
+pub mod persist;
+mod security;
 
 pub use access::{AccessCase, AccessCaseError, AccessGround, Notice, Presence};
 pub use assess::Lang;
 pub use book::{BreachError, BreachRecord, Change, Entry, MeasureGate, Origin, Register};
 pub use breach::{
     Art34Decision, BREACH_CITATION, Breach, BreachStatus, EmployeesInformed, NOTIFICATION_HOURS,
-    breach_deadline, breach_status,
+    NotNotified, breach_deadline, breach_status,
 };
 pub use documents::{
-    access_case_record, discussion_agenda, dpia_draft, escape, information_notice,
-    records_of_processing,
+    NoticePage, access_case_record, discussion_agenda, dpia_draft, escape, information_notice,
+    information_notice_page, kind_label, records_of_processing, retention_words, verdict_label,
 };
 pub use duties::{
-    Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Duty, Evaluation,
-    Information, ProcessorAgreement, RiskAssessment, RoleReview, TariffCheck,
+    ART28_POINTS, Acknowledgement, BalancingTest, Decision, Discussion, Dpia, Duties, Duty,
+    Evaluation, Information, LateClosure, PriorConsultation, PrivateDrivingReview,
+    PrivateDrivingRoutine, ProcessorAgreement, RiskAssessment, RiskLevel, RoleReview, TariffCheck,
 };
 pub use file::RegisterFileError;
 pub use gate::{
-    GateConfig, GateState, Missing, Recipient, Warning, add_months, gate, gate_with, is_lawful,
-    next_evaluation_due,
+    GateConfig, GateState, LateDuty, Missing, Recipient, Services, Warning, add_months, assessed,
+    gate, gate_with, is_lawful, next_evaluation_due,
 };
 pub use measure::{Concerned, LegalBasis, Measure, MeasureKind, Status, measures_from_org};
+pub use security::{DeviationRoutine, Security, SecurityRecord};

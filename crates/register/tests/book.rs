@@ -126,3 +126,43 @@ fn documents_read_the_basis_from_the_register() {
         .as_recorded(date!(2026 - 11 - 23));
     assert!(register::is_lawful(after.assessment.verdict()));
 }
+
+/// The records of the second pass (art. 28(3) content, late closures, the DPIA's residual risk,
+/// the private-driving routine) are checked like every other: a wrong value names its line and
+/// field, and the register is left as it was.
+#[test]
+fn new_records_name_line_and_field_when_wrong() {
+    let (o, mut reg) = example();
+    let before = reg.clone();
+    for (file, line, field) in [
+        (
+            "[[measures]]\nid = \"vehicle.driving_log\"\n[[measures.processor_agreements]]\nby = \"x\"\nprocessor = \"P\"\nsigned_on = 2025-01-01\ncovers = [\"instructions\", \"audit\"]\n",
+            7,
+            "covers",
+        ),
+        (
+            "[[measures]]\nid = \"vehicle.driving_log\"\n[[measures.processor_agreements]]\nby = \"x\"\nprocessor = \"P\"\nsigned_on = 2025-01-01\nservices = [\"geocoder\"]\n",
+            7,
+            "services",
+        ),
+        (
+            "[[measures]]\nid = \"vehicle.driving_log\"\n[[measures.late_closures]]\nduty = \"dpia\"\nby = \"x\"\nclosed_on = 2025-01-01\nnote = \"n\"\n",
+            4,
+            "duty",
+        ),
+        (
+            "[[measures]]\nid = \"vehicle.driving_log\"\n[measures.dpia]\nby = \"x\"\ndone_on = 2025-01-01\nemployees_views = \"v\"\nresidual_risk = \"severe\"\n",
+            7,
+            "residual_risk",
+        ),
+        (
+            "[[measures]]\nid = \"vehicle.driving_log\"\n[measures.private_driving_routine]\nby = \"x\"\nreviewer = \"r\"\ninterval_months = 0\nhow = \"h\"\nadopted_on = 2025-01-01\n",
+            6,
+            "interval_months",
+        ),
+    ] {
+        let e = reg.apply_str(file, &o).expect_err("refused");
+        assert_eq!((e.line, e.field.as_str()), (line, field), "{e}");
+        assert_eq!(reg, before, "nothing changed");
+    }
+}

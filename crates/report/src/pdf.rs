@@ -9,7 +9,7 @@
 //! Text is given as `&str` and encoded to WinAnsi (Windows-1252) bytes: all of Latin-1 (æ ø å
 //! Æ Ø Å é ü …) plus the typographic extras in 0x80–0x9F (– — ‘ ’ “ ” … € •). Anything else
 //! becomes `?`. [`text_width`] measures with the fonts' AFM widths so callers can align and
-//! truncate ([`fit`]).
+//! wrap ([`wrap`]; [`fit`] shortens only the writer's own labels).
 //!
 //! Coordinates are PDF points (1/72 inch) with the origin at the bottom left of the page.
 
@@ -83,16 +83,33 @@ pub fn winansi_byte(c: char) -> Option<u8> {
     }
 }
 
-/// `s` as WinAnsi bytes: whitespace controls (tab, newline) become a space, anything the
-/// encoding cannot show becomes `?`.
+/// `s` as WinAnsi bytes: whitespace controls (tab, newline) become a space, a few common
+/// symbols their ASCII look-alikes (`→` is `->`), anything else the encoding cannot show `?`.
 pub fn encode_winansi(s: &str) -> Vec<u8> {
-    s.chars()
-        .map(|c| match winansi_byte(c) {
-            Some(b) => b,
-            None if c.is_whitespace() => b' ',
-            None => b'?',
-        })
-        .collect()
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match (winansi_byte(c), substitute(c)) {
+            (Some(b), _) => out.push(b),
+            (None, Some(sub)) => out.extend_from_slice(sub),
+            (None, None) if c.is_whitespace() => out.push(b' '),
+            (None, None) => out.push(b'?'),
+        }
+    }
+    out
+}
+
+/// What a few common characters outside WinAnsi print as, instead of `?` (an arrow in a
+/// deviation's note: "10 091,8 → 10 000,5").
+fn substitute(c: char) -> Option<&'static [u8]> {
+    Some(match c {
+        '→' | '⟶' => b"->",
+        '←' => b"<-",
+        '≥' => b">=",
+        '≤' => b"<=",
+        '−' | '‐' | '‑' => b"-",
+        '\u{2009}' | '\u{202f}' => b" ",
+        _ => return None,
+    })
 }
 
 fn bytes_width(bytes: &[u8], font: Font, size: f32) -> f32 {
@@ -112,7 +129,8 @@ pub fn text_width(s: &str, font: Font, size: f32) -> f32 {
     bytes_width(&encode_winansi(s), font, size)
 }
 
-/// `s`, shortened with a trailing "…" when it is wider than `max` points.
+/// `s`, shortened with a trailing "…" when it is wider than `max` points. For labels the
+/// writer chooses itself; a document's data is wrapped ([`wrap`]), never cut.
 pub fn fit(s: &str, font: Font, size: f32, max: f32) -> String {
     if text_width(s, font, size) <= max {
         return s.to_owned();
@@ -134,6 +152,48 @@ pub fn fit(s: &str, font: Font, size: f32, max: f32) -> String {
         out.push('…');
     }
     out
+}
+
+/// `s` broken into lines no wider than `max` points, at spaces where it can and inside a word
+/// only when the word alone is wider than a line. Nothing is dropped: the lines hold every
+/// character of `s` (runs of whitespace become one space). An empty `s` is no lines.
+pub fn wrap(s: &str, font: Font, size: f32, max: f32) -> Vec<String> {
+    let space = text_width(" ", font, size);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut width = 0.0;
+    for word in s.split_whitespace() {
+        let w = text_width(word, font, size);
+        if !line.is_empty() && width + space + w <= max {
+            line.push(' ');
+            line.push_str(word);
+            width += space + w;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            width = 0.0;
+        }
+        if w <= max {
+            line.push_str(word);
+            width = w;
+            continue;
+        }
+        // A word wider than the line: break it between characters.
+        for c in word.chars() {
+            let cw = text_width(c.encode_utf8(&mut [0; 4]), font, size);
+            if !line.is_empty() && width + cw > max {
+                lines.push(std::mem::take(&mut line));
+                width = 0.0;
+            }
+            line.push(c);
+            width += cw;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// How a run of text sits relative to its x coordinate.
@@ -400,6 +460,10 @@ mod tests {
         assert_eq!(encode_winansi("–…€"), b"\x96\x85\x80");
         assert_eq!(encode_winansi("a\u{0101}b🚗č"), b"a?b??");
         assert_eq!(encode_winansi("a\tb\nc\u{7}"), b"a b c?");
+        assert_eq!(
+            encode_winansi("10 091,8 → 10 000,5"),
+            b"10 091,8 -> 10 000,5"
+        );
     }
 
     #[test]
@@ -427,6 +491,22 @@ mod tests {
         assert!(f.ends_with('…'), "{f}");
         assert!(text_width(&f, Font::Helvetica, 8.0) <= max);
         assert_eq!(fit("Kort", Font::Helvetica, 8.0, max), "Kort");
+    }
+
+    #[test]
+    fn wrap_keeps_every_word_and_breaks_long_ones() {
+        let s = "Service varmtvannsbereder, Lillestrøm Sykehjem (Storgata 12), avtale 2026-114";
+        let lines = wrap(s, Font::Helvetica, 8.0, 90.0);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert_eq!(lines.join(" "), s);
+        for l in &lines {
+            assert!(text_width(l, Font::Helvetica, 8.0) <= 90.0, "{l}");
+        }
+        let long = "Sameiet-Tøyen-Torg-Fellesgarasje-Nord";
+        let lines = wrap(long, Font::Helvetica, 8.0, 40.0);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.concat(), long);
+        assert!(wrap("  ", Font::Helvetica, 8.0, 40.0).is_empty());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! (RFC 9457) with a message a person can act on.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use access::ReadPurpose;
 use axum::Json;
@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use domain::Timestamp;
+use domain::changes::RefusalKind;
 use domain::drivinglog::{Classification, LogEntry};
 use ledger::Action;
 use serde::Deserialize;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::ingest::now;
 use crate::purpose_worker::Shared;
+use crate::reads::exports::{Download, Format};
 use crate::reads::{ReadError, Reads, Who};
 
 /// How long a token from `POST /api/v1/login` is valid.
@@ -30,7 +32,6 @@ pub const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 struct ApiState {
     reads: Reads,
     shared: Arc<Shared>,
-    limiter: Arc<Mutex<access::LoginLimiter>>,
 }
 
 /// HTTP methods the API uses.
@@ -75,8 +76,10 @@ pub enum Op {
     FleetStream,
     DrivingLog,
     SignMonth,
+    ReturnMonth,
     OwnTrips,
     Classify,
+    CorrectDriver,
     Privacy,
     Alarms,
     AlarmPositions,
@@ -88,6 +91,10 @@ pub enum Op {
     MyData,
     MyExport,
     AccessReport,
+    Followups,
+    FleetMonthExport,
+    TaxYear,
+    Payroll,
 }
 
 /// A query parameter, for the OpenAPI document.
@@ -134,7 +141,32 @@ const MONTH: Param = Param {
 const FORMAT: Param = Param {
     name: "format",
     required: false,
-    description: "json (default), csv or pdf (an export, recorded as one).",
+    description: "json (default), pdf, csv, xlsx or zip (pdf, every table as csv, the workbook); every file is an export, recorded as one.",
+};
+const FILE_FORMAT: Param = Param {
+    name: "format",
+    required: false,
+    description: "json (default), csv, xlsx or zip (every table as csv, the workbook; for all vehicles also each vehicle's pdf); every file is an export, recorded as one.",
+};
+const DIALECT: Param = Param {
+    name: "dialect",
+    required: false,
+    description: "For csv and zip: excel (default: semicolon, decimal comma, UTF-8 with BOM, for Norwegian Excel) or rfc4180 (comma, decimal point, ISO dates, for programs).",
+};
+const PART: Param = Param {
+    name: "part",
+    required: false,
+    description: "For csv: which table (driving log: trips (default), summary, deviations; tax year: per-vehicle (default), per-employee). Columns in docs/exports.md.",
+};
+const YEAR_MONTH: Param = Param {
+    name: "month",
+    required: true,
+    description: "YYYY for the whole year, or YYYY-MM for the year up to the end of that month.",
+};
+const ONE_MONTH: Param = Param {
+    name: "month",
+    required: true,
+    description: "YYYY-MM.",
 };
 const SUBJECT: Param = Param {
     name: "subject",
@@ -245,7 +277,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
-        query: &[ROLE, PURPOSE, MONTH, FORMAT, LANG],
+        query: &[ROLE, PURPOSE, MONTH, FORMAT, DIALECT, PART, LANG],
         ..ep(
             Method::Get,
             "/api/v1/vehicles/{reg}/driving-log",
@@ -261,7 +293,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Method::Post,
             "/api/v1/vehicles/{reg}/driving-log/{month}/sign",
             Op::SignMonth,
-            "Sign a month: the driver (employee role) first, then the log keeper.",
+            "Sign a month that has ended, with every trip classified: the driver (employee role) submits it, then the log keeper approves it, which makes it final.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"comment": "Trip 17 was a customer visit: classify it as business"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/vehicles/{reg}/driving-log/{month}/return",
+            Op::ReturnMonth,
+            "The log keeper returns a submitted month to its driver with a comment the driver sees; the driver corrects it and submits again.",
             Some(ReadPurpose::DrivingLog),
             Reach::Vehicle,
         )
@@ -278,6 +322,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
+        query: &[ROLE, PURPOSE, MONTH],
+        ..ep(
+            Method::Get,
+            "/api/v1/driving-log/followups",
+            Op::Followups,
+            "The log keeper's follow-up lists for a month or year, every vehicle: trips started outside working hours without a business purpose, and trips still unclassified after the organisation's limit. Date and km only; private trips never appear.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
+    Endpoint {
         query: &[],
         body: Some(r#"{"business": "Service, Tøyen Torg"} or {"private": true}"#),
         ..ep(
@@ -290,8 +345,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
         )
     },
     Endpoint {
+        query: &[ROLE],
+        body: Some(r#"{"driver": "1002", "reason": "We swapped vans that day"}"#),
+        ..ep(
+            Method::Post,
+            "/api/v1/trips/{id}/driver",
+            Op::CorrectDriver,
+            "Correct a wrong driver attribution: the log keeper for any trip, an employee for a trip attributed to them. A supplement: the recorded driver, distance, date and time stay, and the correction is shown beside them.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::Vehicle,
+        )
+    },
+    Endpoint {
         query: &[],
-        body: Some(r#"{"on": true}"#),
+        body: Some(r#"{"on": true} or {"on": true, "vehicle": "EK 12345"}"#),
         ..ep(
             Method::Post,
             "/api/v1/me/privacy",
@@ -324,7 +391,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Method::Post,
             "/api/v1/alarms/{id}/resolve",
             Op::ResolveAlarm,
-            "Resolve an alarm window; an incident keeps its positions for a year instead of 30 days.",
+            "Resolve an alarm window with a note saying how it ended (`{\"note\": …, \"incident\": false}`; the note is required); an incident keeps its positions for a year instead of 30 days.",
             Some(ReadPurpose::Alarm),
             Reach::All,
         )
@@ -360,7 +427,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Method::Get,
         "/api/v1/register/measures",
         Op::Register,
-        "The compliance register: the monitoring measures (kontrolltiltak) with their assessments and their gate today (may the purpose collect, what is missing, warnings).",
+        "The compliance register: the monitoring measures (kontrolltiltak) with their verdict (the same on every door) and their gate today (may the purpose collect, what is missing, warnings, duties that came after the start).",
         Some(ReadPurpose::Register),
         Reach::All,
     ),
@@ -394,6 +461,39 @@ pub const ENDPOINTS: &[Endpoint] = &[
             Reach::AccessRequest,
         )
     },
+    Endpoint {
+        query: &[ROLE, PURPOSE, ONE_MONTH, FILE_FORMAT, DIALECT, PART, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/driving-log",
+            Op::FleetMonthExport,
+            "Every vehicle's driving log for one month in one download (the log keeper's): trips, summary and deviations of all vehicles; as zip also each vehicle's PDF.",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, YEAR_MONTH, FILE_FORMAT, DIALECT, PART, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/tax-year",
+            Op::TaxYear,
+            "The tax year per vehicle and per employee: business and private km, private days, and the thresholds (occasional private use at most 10 days and 1,000 km; 40,000 km of business driving).",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
+    Endpoint {
+        query: &[ROLE, PURPOSE, MONTH, FILE_FORMAT, DIALECT, LANG],
+        ..ep(
+            Method::Get,
+            "/api/v1/payroll",
+            Op::Payroll,
+            "Private km per employee per month and vehicle, with the year so far: the payroll's input to the benefit taxation of company cars (firmabilbeskatning).",
+            Some(ReadPurpose::DrivingLog),
+            Reach::All,
+        )
+    },
 ];
 
 pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
@@ -401,11 +501,61 @@ pub fn router(reads: Reads, shared: Arc<Shared>) -> axum::Router {
     for e in ENDPOINTS {
         router = router.route(e.path, handler(e.op));
     }
-    router.with_state(ApiState {
-        reads,
-        shared,
-        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
-    })
+    router
+        .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
+        .layer(axum::middleware::map_response(as_problem))
+        .with_state(ApiState { reads, shared })
+}
+
+async fn no_such_endpoint(uri: axum::http::Uri) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "No such endpoint",
+        format!(
+            "there is no endpoint {}; the endpoints are listed in /api/v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+/// The largest body of an error answer that is turned into a problem document.
+const REJECTION_LIMIT: usize = 16 * 1024;
+
+/// Every error answer of the API is a problem document with the same fields, also those made
+/// by axum itself before a handler runs (a path parameter that does not parse, a body that is
+/// not the JSON asked for, a method the path does not take): their text becomes the detail.
+async fn as_problem(r: Response) -> Response {
+    let status = r.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return r;
+    }
+    let is_problem = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return r;
+    }
+    let (parts, body) = r.into_parts();
+    let text = axum::body::to_bytes(body, REJECTION_LIMIT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = if text.is_empty() {
+        format!("{title}; see /api/v1/openapi.json for what this endpoint takes")
+    } else {
+        format!("{text}; see /api/v1/openapi.json for what this endpoint takes")
+    };
+    let mut out = problem(status, title, detail);
+    // Keep what the client needs from the original answer (Allow, Retry-After).
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 fn handler(op: Op) -> MethodRouter<ApiState> {
@@ -418,8 +568,10 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::FleetStream => get(fleet_stream),
         Op::DrivingLog => get(driving_log),
         Op::SignMonth => post(sign_month),
+        Op::ReturnMonth => post(return_month),
         Op::OwnTrips => get(own_trips),
         Op::Classify => post(classify),
+        Op::CorrectDriver => post(correct_driver),
         Op::Privacy => post(privacy),
         Op::Alarms => get(alarms),
         Op::AlarmPositions => get(alarm_positions),
@@ -431,6 +583,10 @@ fn handler(op: Op) -> MethodRouter<ApiState> {
         Op::MyData => get(my_data),
         Op::MyExport => get(my_export),
         Op::AccessReport => get(access_report),
+        Op::Followups => get(followups),
+        Op::FleetMonthExport => get(fleet_month_export),
+        Op::TaxYear => get(tax_year),
+        Op::Payroll => get(payroll),
     }
 }
 
@@ -497,6 +653,15 @@ pub fn read_problem(e: ReadError) -> Response {
                 "Audit ledger unavailable",
                 "the access could not be recorded, so nothing is shown; try again shortly",
             )
+        }
+        ReadError::Refused(r) => {
+            let (status, title) = match r.kind {
+                RefusalKind::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+                RefusalKind::NotYours => (StatusCode::FORBIDDEN, "Not yours to change"),
+                RefusalKind::Conflict => (StatusCode::CONFLICT, "Not possible now"),
+                RefusalKind::Invalid => (StatusCode::BAD_REQUEST, "Bad request"),
+            };
+            problem_with(status, title, r.en, json!({ "detail_nb": r.nb }))
         }
         ReadError::Store(storage::StoreError::Refused(m)) => {
             problem(StatusCode::CONFLICT, "Not possible", m)
@@ -596,33 +761,6 @@ async fn who(
     Ok((who, purpose))
 }
 
-// The limiter is locked only inside these plain functions, so no lock guard can live across
-// an await in a handler.
-fn limiter_check(
-    m: &Mutex<access::LoginLimiter>,
-    name: &str,
-    ip: &str,
-    at: Timestamp,
-) -> Option<access::RetryAfter> {
-    m.lock().ok()?.check_login(name, ip, at.millis()).err()
-}
-
-fn limiter_record(
-    m: &Mutex<access::LoginLimiter>,
-    name: &str,
-    ip: &str,
-    at: Timestamp,
-    success: bool,
-) {
-    if let Ok(mut l) = m.lock() {
-        if success {
-            l.record_login_success(name);
-        } else {
-            l.record_login_failure(name, ip, at.millis());
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Handlers
 // ---------------------------------------------------------------------------------------------
@@ -638,40 +776,49 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Response {
-    let ip = peer.ip().to_string();
     let at = now();
-    if let Some(retry) = limiter_check(&state.limiter, &req.name, &ip, at) {
-        let mut r = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed logins",
-            format!("wait {} seconds before trying again", retry.secs()),
-        );
-        if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
-    }
-    let (store, name, password) = (state.reads.store().clone(), req.name.clone(), req.password);
-    let verified = blocking(move || -> Result<bool, storage::StoreError> {
-        Ok(store
-            .password_hash(&name)?
-            .is_some_and(|hash| access::verify_password(&password, &hash)))
-    })
-    .await;
-    let verified = match verified {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return unexpected(e),
-        Err(r) => return r,
+    let attempt = state
+        .reads
+        .logins()
+        .attempt(state.reads.store(), &req.name, req.password, peer.ip())
+        .await;
+    let refused = |mut r: Response| {
+        r.extensions_mut()
+            .insert(crate::login::Refusal::FailedLogin);
+        r
     };
-    if !verified {
-        limiter_record(&state.limiter, &req.name, &ip, at, false);
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "Login failed",
-            "the user name or the password is wrong",
-        );
+    match attempt {
+        Ok(crate::login::Attempt::Accepted) => {}
+        Ok(crate::login::Attempt::Refused) => {
+            return refused(problem(
+                StatusCode::UNAUTHORIZED,
+                "Login failed",
+                "the user name or the password is wrong",
+            ));
+        }
+        Ok(crate::login::Attempt::Limited(retry)) => {
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed logins",
+                format!("wait {} seconds before trying again", retry.secs()),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&retry.secs().to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return refused(r);
+        }
+        Ok(crate::login::Attempt::Busy) => {
+            let mut r = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "every password check is busy; try again in a few seconds",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            return r;
+        }
+        Err(e) => return unexpected(e),
     }
-    limiter_record(&state.limiter, &req.name, &ip, at, true);
     let (token, hash) = access::new_token();
     let expires = Timestamp::from_millis(at.millis() + TOKEN_LIFETIME_MS);
     let (store, name) = (state.reads.store().clone(), req.name.clone());
@@ -743,8 +890,8 @@ async fn fleet_stream(
     let store = state.reads.store().clone();
     let token_hash = access::TokenHash::of(bearer(&headers)).to_hex();
     run(
-        move || reads.fleet(&w, purpose),
-        move |_| crate::fleet_api::stream_changes(shared, store, token_hash),
+        move || reads.fleet_view(&w, purpose),
+        move |(_, watch)| crate::fleet_api::stream_changes(shared, store, token_hash, watch),
     )
     .await
 }
@@ -755,7 +902,113 @@ struct LogQuery {
     purpose: Option<String>,
     month: Option<String>,
     format: Option<String>,
+    dialect: Option<String>,
+    part: Option<String>,
     lang: Option<String>,
+}
+
+fn report_lang(lang: Option<&str>) -> report::Lang {
+    match lang {
+        Some("en") => report::Lang::En,
+        _ => report::Lang::Nb,
+    }
+}
+
+/// A file as an attachment.
+fn download(d: Download) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, d.content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", d.file_name),
+            ),
+        ],
+        d.bytes,
+    )
+        .into_response()
+}
+
+/// Which all-vehicle export a handler serves.
+#[derive(Clone, Copy)]
+enum Accounts {
+    FleetMonth,
+    TaxYear,
+    Payroll,
+}
+
+/// The log keeper's all-vehicle exports: one read each, through `reads::exports`.
+async fn accounts(state: ApiState, headers: HeaderMap, q: LogQuery, which: Accounts) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let Some(month) = q.month.clone() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Month missing",
+            match which {
+                Accounts::FleetMonth => "add ?month=YYYY-MM",
+                Accounts::TaxYear => {
+                    "add ?month=YYYY (the year) or YYYY-MM (the year to the end of that month)"
+                }
+                Accounts::Payroll => {
+                    "add ?month=YYYY-MM (a month) or YYYY (every month of the year)"
+                }
+            },
+        );
+    };
+    let format = match Format::parse(
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        q.part.as_deref(),
+        Format::Json,
+    ) {
+        Ok(f) => f,
+        Err(e) => return read_problem(e),
+    };
+    let lang = report_lang(q.lang.as_deref());
+    let reads = state.reads.clone();
+    run(
+        move || match which {
+            Accounts::FleetMonth => reads.fleet_month_download(&w, purpose, &month, &format, lang),
+            Accounts::TaxYear => reads.tax_year_download(&w, purpose, &month, &format, lang),
+            Accounts::Payroll => reads.payroll_download(&w, purpose, &month, &format, lang),
+        },
+        |d| {
+            if d.content_type == "application/json" {
+                ([(header::CONTENT_TYPE, d.content_type)], d.bytes).into_response()
+            } else {
+                download(d)
+            }
+        },
+    )
+    .await
+}
+
+async fn fleet_month_export(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    accounts(state, headers, q, Accounts::FleetMonth).await
+}
+
+async fn tax_year(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    accounts(state, headers, q, Accounts::TaxYear).await
+}
+
+async fn payroll(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    accounts(state, headers, q, Accounts::Payroll).await
 }
 
 async fn driving_log(
@@ -776,58 +1029,47 @@ async fn driving_log(
             "add ?month=YYYY-MM (or YYYY for a year)",
         );
     };
-    let format = q.format.clone().unwrap_or_else(|| "json".to_owned());
-    let action = match format.as_str() {
-        "json" => Action::Read,
-        "csv" | "pdf" => Action::Export,
-        other => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Unknown format",
-                format!("format is json, csv or pdf, not {other:?}"),
-            );
-        }
+    let format = match Format::parse(
+        q.format.as_deref(),
+        q.dialect.as_deref(),
+        q.part.as_deref(),
+        Format::Json,
+    ) {
+        Ok(f) => f,
+        Err(e) => return read_problem(e),
     };
-    let lang = match q.lang.as_deref() {
-        Some("en") => report::Lang::En,
-        _ => report::Lang::Nb,
-    };
+    let lang = report_lang(q.lang.as_deref());
     let reads = state.reads.clone();
-    run(move || reads.driving_log(&w, purpose, &reg, &month, action), move |log| {
-        let file = format!("kjorebok-{}-{}", log.vehicle.as_str().replace(' ', ""), log.period);
-        match format.as_str() {
-            "csv" => (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.csv\"")),
-                ],
-                log.csv(),
-            )
-                .into_response(),
-            "pdf" => (
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}.pdf\"")),
-                ],
-                log.pdf(lang),
-            )
-                .into_response(),
-            _ => Json(json!({
-                "vehicle": log.vehicle.to_string(),
-                "period": log.period,
-                "entries": log.entries.iter().map(entry_json).collect::<Vec<_>>(),
-                "deviations": log.deviations.iter().map(|d| json!({
-                    "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
-                    "kind": d.kind, "km": d.km, "note": d.note,
-                })).collect::<Vec<_>>(),
-                "signoffs": log.signoffs.iter().map(|(r, by, at)| json!({
-                    "role": r.as_str(), "by": by, "at": at.rfc3339(),
-                })).collect::<Vec<_>>(),
-                "year_to_date": totals_json(&log.year),
-                "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
-            }))
-            .into_response(),
-        }
+    if format != Format::Json {
+        return run(
+            move || reads.driving_log_download(&w, purpose, &reg, &month, &format, lang),
+            download,
+        )
+        .await;
+    }
+    run(move || reads.driving_log(&w, purpose, &reg, &month, Action::Read), move |log| {
+        Json(json!({
+            "vehicle": log.vehicle.to_string(),
+            "period": log.period,
+            "entries": log.entries.iter().map(entry_json).collect::<Vec<_>>(),
+            "deviations": log.deviations.iter().map(|d| json!({
+                "date": d.date.to_string(), "from": d.from.rfc3339(), "to": d.to.rfc3339(),
+                "kind": d.kind, "km": d.km, "note": d.note,
+                "odometer_before_km": d.odometer_km.map(|o| o.0),
+                "odometer_after_km": d.odometer_km.map(|o| o.1),
+            })).collect::<Vec<_>>(),
+            "odometer_readings": log.odometer_readings.iter().map(|r| json!({
+                "date": r.date.to_string(), "km": r.km,
+            })).collect::<Vec<_>>(),
+            "signoffs": log.signoffs.iter().map(step_json).collect::<Vec<_>>(),
+            "driver_corrections": log.driver_corrections.iter().map(|c| json!({
+                "trip": c.trip, "recorded_driver": c.recorded, "driver": c.driver,
+                "reason": c.reason, "by": c.by, "at": c.at.rfc3339(),
+            })).collect::<Vec<_>>(),
+            "year_to_date": totals_json(&log.year),
+            "tax_notices": log.notices.iter().map(|n| json!({"code": n.code, "nb": n.nb, "en": n.en})).collect::<Vec<_>>(),
+        }))
+        .into_response()
     })
     .await
 }
@@ -879,8 +1121,45 @@ async fn sign_month(
     let reads = state.reads.clone();
     let (r, m) = (reg.clone(), month.clone());
     run(
-        move || reads.sign_month(&w, &r, &m),
+        move || reads.changes().sign_month(&w, &r, &m),
         |()| Json(json!({ "vehicle": reg, "month": month, "signed": true })).into_response(),
+    )
+    .await
+}
+
+/// A step of a month's review as JSON: submitted (the driver's signature), returned (with
+/// the keeper's comment) or approved (the keeper's signature: final).
+fn step_json(s: &domain::changes::MonthStep) -> Value {
+    json!({
+        "step": s.kind.as_str(),
+        "role": match s.kind {
+            domain::changes::StepKind::Submitted => "driver",
+            _ => "keeper",
+        },
+        "by": s.by,
+        "at": s.at.rfc3339(),
+        "comment": s.comment,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReturnRequest {
+    comment: String,
+}
+
+async fn return_month(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path((reg, month)): Path<(String, String)>,
+    Query(q): Query<Acting>,
+    Json(req): Json<ReturnRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let (r, m) = (reg.clone(), month.clone());
+    run(
+        move || reads.changes().return_month(&w, &r, &m, &req.comment),
+        |()| Json(json!({ "vehicle": reg, "month": month, "returned": true })).into_response(),
     )
     .await
 }
@@ -911,16 +1190,72 @@ async fn own_trips(
     };
     let reads = state.reads.clone();
     run(
-        move || reads.own_trips(&w, purpose, &month),
-        |trips| {
+        move || {
+            let trips = reads.own_trips(&w, purpose, &month)?;
+            let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
+            let proposals = reads.proposals(&entries)?;
+            Ok((trips, proposals))
+        },
+        |(trips, proposals)| {
             let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
             Json(json!({
                 "trips": trips.iter().map(|(reg, e)| {
                     let mut v = entry_json(e);
-                    if let Some(o) = v.as_object_mut() { o.insert("vehicle".into(), json!(reg)); }
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("vehicle".into(), json!(reg));
+                        // What the organisation's rules propose for an unclassified trip: the
+                        // driver confirms it or classifies otherwise.
+                        if let Some((_, p)) = proposals.iter().find(|(id, _)| *id == e.id()) {
+                            o.insert("proposed".into(), json!({
+                                "class": p.class.as_str(),
+                                "purpose": p.purpose,
+                                "rule_nb": p.rule.describe(false),
+                                "rule_en": p.rule.describe(true),
+                            }));
+                        }
+                    }
                     v
                 }).collect::<Vec<_>>(),
                 "totals": totals_json(&purposes::tax::totals(&entries)),
+            }))
+            .into_response()
+        },
+    )
+    .await
+}
+
+async fn followups(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Query(q): Query<MonthQuery>,
+) -> Response {
+    let acting = Acting {
+        role: q.role.clone(),
+        purpose: q.purpose.clone(),
+    };
+    let (w, purpose) = acting!(state, headers, acting);
+    let Some(month) = q.month.clone() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Month missing",
+            "add ?month=YYYY-MM (or YYYY for a year)",
+        );
+    };
+    let reads = state.reads.clone();
+    run(
+        move || reads.followups(&w, purpose, &month),
+        |lists| {
+            let list = |why: domain::drivinglog::FollowUp| {
+                let trips: Vec<Value> = lists
+                    .iter()
+                    .filter(|f| f.why == why)
+                    .map(|f| json!({ "id": f.trip.id, "vehicle": f.vehicle, "date": f.trip.date.to_string(), "km": f.trip.km }))
+                    .collect();
+                json!({ "count": trips.len(), "trips": trips })
+            };
+            Json(json!({
+                "outside_working_hours_without_purpose": list(domain::drivinglog::FollowUp::OutsideWorkingHoursWithoutPurpose),
+                "unclassified_too_long": list(domain::drivinglog::FollowUp::UnclassifiedTooLong),
             }))
             .into_response()
         },
@@ -964,7 +1299,7 @@ async fn classify(
     };
     let reads = state.reads.clone();
     run(
-        move || reads.classify(&w, trip, &class).map(|()| class),
+        move || reads.changes().classify(&w, trip, &class).map(|()| class),
         move |class| {
             Json(json!({ "trip": trip, "classification": class.as_str() })).into_response()
         },
@@ -973,8 +1308,38 @@ async fn classify(
 }
 
 #[derive(Deserialize)]
+struct DriverRequest {
+    driver: String,
+    reason: String,
+}
+
+async fn correct_driver(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(trip): Path<i64>,
+    Query(q): Query<Acting>,
+    Json(req): Json<DriverRequest>,
+) -> Response {
+    let (w, _) = acting!(state, headers, q);
+    let reads = state.reads.clone();
+    let driver = req.driver.clone();
+    run(
+        move || {
+            reads
+                .changes()
+                .correct_driver(&w, trip, &req.driver, &req.reason)
+        },
+        move |()| Json(json!({ "trip": trip, "driver": driver })).into_response(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
 struct PrivacyRequest {
     on: bool,
+    /// The vehicle, when the employee has more than one today (default: the first).
+    #[serde(default)]
+    vehicle: Option<String>,
 }
 
 /// The driver's privacy switch: the vehicle assigned to the employee today leaves the fleet
@@ -994,9 +1359,14 @@ async fn privacy(
     );
     let reads = state.reads.clone();
     let source = format!("app ({})", w.user.name);
+    let (on, vehicle) = (req.on, req.vehicle);
     run(
-        move || reads.switch_privacy(&w, None, req.on, &source),
-        move |reg| Json(json!({ "vehicle": reg, "private": req.on })).into_response(),
+        move || {
+            reads
+                .changes()
+                .switch_privacy(&w, vehicle.as_deref(), on, &source)
+        },
+        move |reg| Json(json!({ "vehicle": reg, "private": on })).into_response(),
     )
     .await
 }
@@ -1056,6 +1426,9 @@ async fn alarm_positions(
 struct ResolveRequest {
     #[serde(default)]
     incident: bool,
+    /// How the alarm ended (required).
+    #[serde(default)]
+    note: String,
 }
 
 async fn resolve_alarm(
@@ -1068,7 +1441,11 @@ async fn resolve_alarm(
     let (w, _) = acting!(state, headers, q);
     let reads = state.reads.clone();
     run(
-        move || reads.resolve_alarm(&w, id, req.incident),
+        move || {
+            reads
+                .changes()
+                .resolve_alarm(&w, id, req.incident, &req.note)
+        },
         move |()| {
             Json(json!({ "window": id, "resolved": true, "incident": req.incident }))
                 .into_response()
@@ -1176,32 +1553,37 @@ async fn register_measures(
 ) -> Response {
     let (w, purpose) = acting!(state, headers, q);
     let reads = state.reads.clone();
+    let cfg = state.shared.gate_config();
     run(
         move || reads.register(&w, purpose),
-        |reg| Json(register_json(&reg, trips::oslo_date(now()))).into_response(),
+        move |reg| Json(register_json(&reg, trips::oslo_date(now()), &cfg)).into_response(),
     )
     .await
 }
 
 /// The register's measures with their gate today: may the purpose collect, what is missing
 /// (with citations, in bokmål and English), warnings, the next evaluation.
-pub fn register_json(reg: &register::Register, today: time::Date) -> Value {
-    let cfg = register::GateConfig::default();
+pub fn register_json(
+    reg: &register::Register,
+    today: time::Date,
+    cfg: &register::GateConfig,
+) -> Value {
     let text = |code: &str, citation: &str, nb: &str, en: &str| json!({ "code": code, "citation": citation, "nb": nb, "en": en });
     json!({
         "today": today.to_string(),
-        "measures": reg.gates(today, &cfg).iter().map(|g| {
+        "measures": reg.gates(today, cfg).iter().map(|g| {
             let m = &g.entry.measure;
             json!({
                 "id": m.id,
                 "name": m.name,
                 "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
                 "status": format!("{:?}", m.status).to_lowercase(),
-                "verdict": m.assessment.verdict().as_str(),
+                "verdict": g.state.verdict.as_str(),
                 "may_collect": g.state.may_collect,
                 "missing": g.state.missing.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "warnings": g.state.warnings.iter().map(|x| text(&x.code, &x.citation, &x.text_nb, &x.text_en)).collect::<Vec<_>>(),
                 "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+                "late": g.state.late.iter().map(|l| json!({ "duty": l.duty, "from": l.from.to_string(), "until": l.until.to_string(), "closed": l.closed })).collect::<Vec<_>>(),
             })
         }).collect::<Vec<_>>(),
     })

@@ -1,6 +1,8 @@
 //! Layered configuration: defaults, then `sporvern.toml` (in the data folder, or `--config`),
 //! then `SPORVERN_*` environment variables and flags (the binary folds those two together
-//! with clap). Nothing here is secret today; when secrets arrive they are never printed.
+//! with clap). The notification credentials (`[notify]`: the SMTP password, the webhook's
+//! secret) are `notify::Secret`s, which `Debug` never prints; `SPORVERN_SMTP_PASSWORD` and
+//! `SPORVERN_WEBHOOK_SECRET` override the file's, so they need not be written in it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -69,6 +71,24 @@ pub struct Settings {
     /// overdue before the privacy officer and the representatives are warned. The warning does
     /// not stop collection (see `register::gate`).
     pub evaluation_grace_days: i64,
+    /// `/healthz` fails when the purpose engine has done no round for this long, or when the
+    /// oldest fix it has not processed arrived longer ago than this.
+    pub purpose_max_lag: Duration,
+    /// An absolute deadline for one HTTP request's headers and its body, however slowly the
+    /// bytes drip in (the headers alone have `first_byte_timeout`).
+    pub request_timeout: Duration,
+    /// File descriptors kept back from the device listeners, so that the web, the API, the
+    /// database and the logs always have some: each listener's cap is sized from the process's
+    /// descriptor limit minus this (and never above `max_connections`).
+    pub descriptor_reserve: usize,
+    /// Failed logins, CSRF refusals and 401s go on the audit ledger as one entry per source
+    /// and kind for each window this long (a minute): a flood writes a bounded number.
+    pub refusal_window: Duration,
+    /// OwnTracks payload encryption keys per device (`[owntracks_keys]`, `"user/device" =
+    /// "passphrase"`); an encrypted payload from a device without one is refused and logged.
+    pub owntracks_keys: crate::ingest::owntracks::Keys,
+    /// Who is told when an alarm window opens (`[notify]`); nobody by default.
+    pub notify: crate::notify::NotifySettings,
 }
 
 /// The origin (`scheme://host[:port]`) of a tile URL template, for the page's
@@ -109,6 +129,12 @@ impl Settings {
             secure_cookies: false,
             mqtt: None,
             ledger_checkpoint_every: Duration::from_secs(3600),
+            purpose_max_lag: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            descriptor_reserve: 256,
+            refusal_window: crate::login::DEFAULT_WINDOW,
+            owntracks_keys: crate::ingest::owntracks::Keys::default(),
+            notify: crate::notify::NotifySettings::default(),
         }
     }
 
@@ -151,6 +177,18 @@ impl Settings {
         }
         if let Some(v) = file.osmand {
             self.osmand = v;
+        }
+        if let Some(v) = file.purpose_max_lag_secs {
+            self.purpose_max_lag = secs(v);
+        }
+        if let Some(v) = file.request_timeout_secs {
+            self.request_timeout = secs(v);
+        }
+        if let Some(v) = file.descriptor_reserve {
+            self.descriptor_reserve = v;
+        }
+        if let Some(keys) = file.owntracks_keys {
+            self.owntracks_keys = crate::ingest::owntracks::Keys::from_passphrases(keys);
         }
         if let Some(v) = file.max_connections {
             self.max_connections = v;
@@ -205,7 +243,28 @@ impl Settings {
         if let Some(v) = file.staging_lifetime_hours {
             self.staging_lifetime = secs(v * 3600);
         }
+        if let Some(n) = file.notify {
+            self.notify = n.into_settings()?;
+        }
+        self.notify_secrets_from_env();
         self.validate()
+    }
+
+    /// `SPORVERN_SMTP_PASSWORD` and `SPORVERN_WEBHOOK_SECRET` over the file's.
+    fn notify_secrets_from_env(&mut self) {
+        use crate::notify::Secret;
+        if let (Some(smtp), Ok(p)) = (
+            self.notify.smtp.as_mut(),
+            std::env::var("SPORVERN_SMTP_PASSWORD"),
+        ) {
+            smtp.password = Some(Secret(p));
+        }
+        if let (Some(hook), Ok(p)) = (
+            self.notify.webhook.as_mut(),
+            std::env::var("SPORVERN_WEBHOOK_SECRET"),
+        ) {
+            hook.secret = Secret(p);
+        }
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -279,4 +338,117 @@ struct SettingsFile {
     secure_cookies: Option<bool>,
     mqtt_url: Option<String>,
     mqtt_topic: Option<String>,
+    purpose_max_lag_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    descriptor_reserve: Option<usize>,
+    owntracks_keys: Option<std::collections::HashMap<String, String>>,
+    notify: Option<NotifyFile>,
+}
+
+/// `[notify]`: who is told when an alarm window opens.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyFile {
+    base_url: Option<String>,
+    attempts: Option<u32>,
+    first_retry_secs: Option<u64>,
+    smtp: Option<SmtpFile>,
+    webhook: Option<WebhookFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFile {
+    host: String,
+    port: Option<u16>,
+    /// `starttls` (default, port 587), `tls` (port 465) or `none` (a relay on this machine).
+    tls: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    from: String,
+    to: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookFile {
+    url: String,
+    secret: Option<String>,
+}
+
+impl NotifyFile {
+    fn into_settings(self) -> Result<crate::notify::NotifySettings, ConfigError> {
+        use crate::notify::{Secret, SmtpSettings, SmtpTls, WebhookSettings};
+        let defaults = crate::notify::NotifySettings::default();
+        let smtp = match self.smtp {
+            None => None,
+            Some(s) => {
+                let tls = match s.tls.as_deref() {
+                    None => SmtpTls::StartTls,
+                    Some(t) => SmtpTls::parse(t).ok_or_else(|| {
+                        ConfigError(format!(
+                            "notify.smtp.tls is starttls, tls or none, not {t:?}"
+                        ))
+                    })?,
+                };
+                if s.to.is_empty() || s.to.iter().any(|t| !t.contains('@')) {
+                    return Err(ConfigError(
+                        "notify.smtp.to lists the e-mail addresses to tell, such as [\"vakt@example.no\"]".into(),
+                    ));
+                }
+                if s.username.is_some() && tls == SmtpTls::None {
+                    return Err(ConfigError(
+                        "notify.smtp: credentials are never sent without TLS; set tls = \"starttls\" or \"tls\"".into(),
+                    ));
+                }
+                Some(SmtpSettings {
+                    port: s.port.unwrap_or(match tls {
+                        SmtpTls::Tls => 465,
+                        SmtpTls::StartTls => 587,
+                        SmtpTls::None => 25,
+                    }),
+                    host: s.host,
+                    tls,
+                    username: s.username,
+                    password: s.password.map(Secret),
+                    from: s.from,
+                    to: s.to,
+                })
+            }
+        };
+        let webhook = match self.webhook {
+            None => None,
+            Some(w) => {
+                if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+                    return Err(ConfigError(format!(
+                        "notify.webhook.url must start with https:// or http://, not {:?}",
+                        w.url
+                    )));
+                }
+                let secret = w
+                    .secret
+                    .or_else(|| std::env::var("SPORVERN_WEBHOOK_SECRET").ok())
+                    .filter(|s| s.len() >= 16)
+                    .ok_or_else(|| {
+                        ConfigError(
+                            "notify.webhook.secret (or SPORVERN_WEBHOOK_SECRET) is needed: at least 16 characters, shared with the receiver to check the signature".into(),
+                        )
+                    })?;
+                Some(WebhookSettings {
+                    url: w.url,
+                    secret: Secret(secret),
+                })
+            }
+        };
+        Ok(crate::notify::NotifySettings {
+            base_url: self.base_url,
+            smtp,
+            webhook,
+            attempts: self.attempts.unwrap_or(defaults.attempts).max(1),
+            first_retry: self
+                .first_retry_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.first_retry),
+        })
+    }
 }

@@ -106,32 +106,6 @@ impl Database {
     }
 }
 
-/// `/healthz`: 200 when the database answers, 503 with the reason when it does not; the body
-/// names the backend (never its address or password).
-pub fn health(store: std::sync::Arc<dyn storage::Store>, db: &Database) -> axum::Router {
-    use axum::http::StatusCode;
-    let kind = db.kind();
-    axum::Router::new().route(
-        "/healthz",
-        axum::routing::get(move || {
-            let store = store.clone();
-            async move {
-                match tokio::task::spawn_blocking(move || store.org_version()).await {
-                    Ok(Ok(_)) => (StatusCode::OK, format!("ok\ndatabase: {kind} ok\n")),
-                    Ok(Err(e)) => (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        format!("unhealthy\ndatabase: {kind} failing: {e}\n"),
-                    ),
-                    Err(e) => (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        format!("unhealthy\ndatabase: {kind} check failed: {e}\n"),
-                    ),
-                }
-            }
-        }),
-    )
-}
-
 /// Opens the store the settings name.
 pub fn open(settings: &Settings) -> anyhow::Result<Box<dyn storage::Store>> {
     Database::of(settings).open()

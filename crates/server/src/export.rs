@@ -61,6 +61,9 @@ pub fn my_data_json(d: &MyData) -> Value {
                 "triggers": w.triggers,
                 "resolved_at": w.resolved_at.map(|t| t.rfc3339()),
                 "incident": w.incident,
+                "positions": d.alarm_positions.iter().find(|(id, _)| *id == w.id).map(|(_, ps)| {
+                    ps.iter().map(|(t, p)| json!({ "time": t.rfc3339(), "lat": p.lat(), "lon": p.lon() })).collect::<Vec<_>>()
+                }).unwrap_or_default(),
             })).collect::<Vec<_>>(),
         },
         "fleet_view": {

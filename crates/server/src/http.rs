@@ -37,7 +37,11 @@ impl std::error::Error for CloseConnection {}
 #[derive(Clone, Copy)]
 pub struct HttpLimits {
     pub max_connections: usize,
+    /// Absolute: the whole request head within this, however slowly it drips (hyper's timer
+    /// starts at the head's first read and is not restarted by each byte).
     pub header_timeout: Duration,
+    /// Absolute: a request's handling — reading its body included — within this.
+    pub request_timeout: Duration,
 }
 
 /// The largest request body a device may send (a Traccar Client batch is a few KiB).
@@ -67,7 +71,10 @@ pub fn refuse_device(
         .protocol(protocol)
         .frames_rejected
         .fetch_add(1, Relaxed);
-    tracing::warn!(%peer, %status, %protocol, "request refused: {why}");
+    metrics.health.refused(protocol, None, &why);
+    if let Some(more) = crate::throttle::allow("http: device request refused") {
+        tracing::warn!(%peer, %status, %protocol, suppressed_since_last = more, "request refused: {why}");
+    }
     Ok(plain(status, why))
 }
 
@@ -98,7 +105,9 @@ pub async fn serve<H, F>(
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "http accept failed");
+                if let Some(more) = crate::throttle::allow("http: accept failed") {
+                    tracing::warn!(error = %e, failed_since_last = more, "http accept failed");
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
@@ -110,7 +119,9 @@ pub async fn serve<H, F>(
                     .connections_refused
                     .fetch_add(1, Relaxed);
             }
-            tracing::warn!(%peer, "http connection refused: connection cap reached");
+            if let Some(more) = crate::throttle::allow("http: connection cap reached") {
+                tracing::warn!(%peer, max = limits.max_connections, refused_since_last = more, "http connection refused: connection cap reached");
+            }
             continue;
         };
         let handler = handler.clone();
@@ -120,7 +131,21 @@ pub async fn serve<H, F>(
                 metrics.protocol(p).connections_total.fetch_add(1, Relaxed);
                 metrics.protocol(p).connections_open.fetch_add(1, Relaxed);
             }
-            let svc = hyper::service::service_fn(move |req| handler(req, peer));
+            let deadline = limits.request_timeout;
+            let svc = hyper::service::service_fn(move |req| {
+                let handling = handler(req, peer);
+                async move {
+                    match tokio::time::timeout(deadline, handling).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            if let Some(more) = crate::throttle::allow("http: request deadline") {
+                                tracing::info!(%peer, closed_since_last = more, "http request not complete within the request deadline; connection closed");
+                            }
+                            Err(CloseConnection("request deadline passed".into()))
+                        }
+                    }
+                }
+            });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
@@ -136,36 +161,107 @@ pub async fn serve<H, F>(
     }
 }
 
-/// The web port's routes that need nothing but the metrics (`/healthz`, which asks the
-/// database, is `database::health`).
-pub fn router(metrics: Arc<Metrics>) -> axum::Router {
-    axum::Router::new().route(
-        "/metrics",
-        get(move || {
-            let m = metrics.clone();
-            async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    m.render(),
-                )
-                    .into_response()
-            }
-        }),
-    )
+/// The web port's routes for operators: `/metrics`, and `/healthz` and `/readyz`, which fail
+/// (503, with the reason) when the database does not answer, or when the purpose engine has
+/// stopped (no round for `max_lag`) or is more than `max_lag` behind the fixes devices were
+/// told are stored — listeners that acknowledge while nothing reaches the driving log, the fleet
+/// view or the alarm windows are not healthy; `/readyz` also while the engine is starting. The
+/// body names each part on a line of its own (`database: postgres ok`), never an address or a
+/// password.
+pub fn router(
+    metrics: Arc<Metrics>,
+    max_lag: Duration,
+    logins: Arc<crate::login::Logins>,
+    store: Arc<dyn storage::Store>,
+    db_kind: &'static str,
+) -> axum::Router {
+    let lag_ms = i64::try_from(max_lag.as_millis()).unwrap_or(i64::MAX);
+    let check = move |m: Arc<Metrics>, store: Arc<dyn storage::Store>, need_ready: bool| async move {
+        let database = match tokio::task::spawn_blocking(move || store.org_version()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("failing: {e}")),
+            Err(e) => Err(format!("check failed: {e}")),
+        };
+        let engine = if need_ready && !m.engine.ready.load(Relaxed) {
+            Some("the purpose engine is starting".to_owned())
+        } else {
+            m.engine
+                .unhealthy(crate::ingest::now().millis(), lag_ms, lag_ms)
+        };
+        let mut body = String::new();
+        let healthy = database.is_ok() && engine.is_none();
+        body.push_str(if healthy { "ok\n" } else { "unhealthy\n" });
+        match &database {
+            Ok(()) => body.push_str(&format!("database: {db_kind} ok\n")),
+            Err(why) => body.push_str(&format!("database: {db_kind} {why}\n")),
+        }
+        match &engine {
+            None => body.push_str("purpose engine: ok\n"),
+            Some(why) => body.push_str(&format!("purpose engine: {why}\n")),
+        }
+        let status = if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        (status, body).into_response()
+    };
+    let (m, r) = (metrics.clone(), metrics.clone());
+    let (sh, sr) = (store.clone(), store);
+    axum::Router::new()
+        // Liveness: the database answers, the engine runs (a round within `max_lag`, counted
+        // from the start) and keeps up.
+        .route(
+            "/healthz",
+            get(move || check(m.clone(), sh.clone(), false)),
+        )
+        // Readiness: as /healthz, and the engine has finished its first round.
+        .route(
+            "/readyz",
+            get(move || check(r.clone(), sr.clone(), true)),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let m = metrics.clone();
+                let logins = logins.clone();
+                async move {
+                    let mut text = m.render_at(crate::ingest::now().millis());
+                    logins.render(&mut text);
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        text,
+                    )
+                        .into_response()
+                }
+            }),
+        )
 }
 
 /// Runs a request through an axum router, telling handlers who is asking (for rate limits).
+/// Refused requests (an answer marked with a `login::Refusal`, or any 401) are counted for the
+/// audit ledger, per source and minute.
 pub async fn route(
     router: axum::Router,
     mut req: Request<Incoming>,
     peer: SocketAddr,
+    logins: &crate::login::Logins,
 ) -> Result<Response<Body>, CloseConnection> {
     req.extensions_mut()
         .insert(axum::extract::ConnectInfo(peer));
     use tower::ServiceExt;
     let r: Result<Response<Body>, Infallible> = router.oneshot(req).await;
-    r.map_err(|e| match e {})
+    let r = r.map_err(|e| match e {})?;
+    let kind = r
+        .extensions()
+        .get::<crate::login::Refusal>()
+        .copied()
+        .or((r.status() == StatusCode::UNAUTHORIZED).then_some(crate::login::Refusal::NotLoggedIn));
+    if let Some(kind) = kind {
+        logins.note(kind, peer.ip(), crate::ingest::now());
+    }
+    Ok(r)
 }

@@ -8,15 +8,22 @@
 pub mod address;
 pub mod api;
 pub mod audit_log;
+pub mod changes;
 pub mod config;
 pub mod database;
+pub mod descriptors;
 pub mod export;
 pub mod fleet_api;
+pub mod health;
 pub mod http;
 pub mod ingest;
+pub mod login;
 pub mod metrics;
+pub mod notify;
+pub mod org_admin;
 pub mod purpose_worker;
 pub mod reads;
+pub mod throttle;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -117,7 +124,7 @@ impl Application {
             shared,
             reads,
         } = self;
-        let metrics = Arc::new(Metrics::default());
+        let metrics = Arc::new(Metrics::with_health(shared.health.clone()));
         let registry = Registry::default();
         registry
             .refresh(store.as_ref())
@@ -143,26 +150,45 @@ impl Application {
             "sporvern is listening"
         );
 
+        let limit = descriptors::raise_limit();
+        let caps = descriptors::caps(limit, settings.descriptor_reserve, settings.max_connections);
+        tracing::info!(
+            open_file_limit = caps.limit,
+            reserve = settings.descriptor_reserve,
+            teltonika = caps.teltonika,
+            osmand = caps.osmand,
+            web = caps.web,
+            "connection caps sized from the open-file limit"
+        );
         let tk_ctx = teltonika::Context {
             ingestor: ingestor.clone(),
             registry: registry.clone(),
             limits: teltonika::Limits {
-                max_connections: settings.max_connections,
+                max_connections: caps.teltonika,
                 first_byte_timeout: settings.first_byte_timeout,
                 idle_timeout: settings.idle_timeout,
                 max_frame_bytes: settings.max_frame_bytes,
             },
         };
         let http_limits = http::HttpLimits {
-            max_connections: settings.max_connections,
+            max_connections: caps.web,
             header_timeout: settings.first_byte_timeout,
+            request_timeout: settings.request_timeout,
+        };
+        let osmand_limits = http::HttpLimits {
+            max_connections: caps.osmand,
+            ..http_limits
         };
 
-        let router = http::router(metrics.clone())
-            .merge(database::health(
-                store.clone(),
-                &database::Database::of(&settings),
-            ))
+        let logins = reads.logins().clone();
+        logins.set_window(settings.refusal_window);
+        let router = http::router(
+            metrics.clone(),
+            settings.purpose_max_lag,
+            logins.clone(),
+            store.clone(),
+            database::Database::of(&settings).kind(),
+        )
             .merge(api::router(reads.clone(), shared.clone()))
             .merge(web::router(
                 reads.clone(),
@@ -170,44 +196,69 @@ impl Application {
                 web::MapTiles::from_settings(&settings),
                 settings.secure_cookies,
             ));
-        let (ing, reg) = (ingestor.clone(), registry.clone());
+        let (ing, reg, lg, keys) = (
+            ingestor.clone(),
+            registry.clone(),
+            logins.clone(),
+            settings.owntracks_keys.clone(),
+        );
         let web = http::serve(
             http,
             http_limits,
             None,
             metrics.clone(),
             move |req, peer| {
-                let (router, ing, reg) = (router.clone(), ing.clone(), reg.clone());
+                let (router, ing, reg, lg, keys) = (
+                    router.clone(),
+                    ing.clone(),
+                    reg.clone(),
+                    lg.clone(),
+                    keys.clone(),
+                );
                 async move {
                     if req.uri().path() == "/owntracks" {
-                        ingest::owntracks::handle(req, peer, ing, reg).await
+                        ingest::owntracks::handle(req, peer, ing, reg, keys).await
                     } else {
-                        http::route(router, req, peer).await
+                        http::route(router, req, peer, &lg).await
                     }
                 }
             },
         );
         let (ing, reg) = (ingestor.clone(), registry.clone());
+        let guesses = ingest::SourceLimiter::new(
+            ingest::osmand::UNKNOWN_IDS_PER_SOURCE,
+            ingest::osmand::UNKNOWN_ID_WINDOW,
+        );
         let osmand = http::serve(
             osmand,
-            http_limits,
+            osmand_limits,
             Some(domain::Protocol::Osmand),
             metrics.clone(),
-            move |req, peer| ingest::osmand::handle(req, peer, ing.clone(), reg.clone()),
+            move |req, peer| {
+                ingest::osmand::handle(req, peer, ing.clone(), reg.clone(), guesses.clone())
+            },
         );
 
-        let (s, sh) = (store.clone(), shared.clone());
+        // The engine counts as running from now: `/healthz` gives it `purpose_max_lag` to start.
+        metrics
+            .engine
+            .last_round_ms
+            .store(ingest::now().millis(), std::sync::atomic::Ordering::Relaxed);
+        let (s, sh, m) = (store.clone(), shared.clone(), metrics.clone());
         let lookup = settings
             .address_lookup_url
             .as_deref()
             .map(address::AddressLookup::new);
-        let gate_cfg = register::GateConfig {
-            evaluation_grace_days: settings.evaluation_grace_days,
-            ..register::GateConfig::default()
-        };
+        let gate_cfg = gate_config(&settings);
+        if let Ok(mut c) = shared.gate_config.write() {
+            *c = gate_cfg;
+        }
+        // Subscribed before the purpose engine starts, so no opened window is missed.
+        notify::start(settings.notify.clone(), shared.clone(), store.clone())
+            .context("starting the notifications")?;
         std::thread::Builder::new()
             .name("purposes".into())
-            .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg))
+            .spawn(move || purpose_worker::run(s, sh, lookup, gate_cfg, m))
             .context("starting the purpose engine")?;
 
         let mut tasks = tokio::task::JoinSet::new();
@@ -220,10 +271,13 @@ impl Application {
                 mqtt.clone(),
                 ingestor.clone(),
                 registry.clone(),
+                settings.owntracks_keys.clone(),
             ));
         }
         tasks.spawn(reload_registry(store.clone(), registry));
+        tasks.spawn(login::flush_refusals(store.clone(), logins));
         tasks.spawn(retention(store.clone()));
+        warn_about_checkpoint_dir(&settings);
         tasks.spawn(ledger_checkpoints(
             store.clone(),
             reads.clone(),
@@ -264,8 +318,11 @@ async fn reload_registry(store: Arc<dyn storage::Store>, registry: Registry) {
 /// Verifies the whole audit ledger on a schedule — against the last checkpoint written, so a
 /// ledger cut short is found too — and writes its new head as a checkpoint file. A ledger that
 /// fails is reported as an error on every round (seed 000: the log must let snooping be found;
-/// a log that can be quietly rewritten cannot).
+/// a log that can be quietly rewritten cannot). The log says which it was: the ledger failed
+/// verification, or a checkpoint could not be read or written.
 /// The outcome of each round is what the ledger pages show as the verification status.
+/// The head this server verified last is remembered, so a checkpoint folder emptied or
+/// rolled back while it runs is noticed rather than taken as a fresh start.
 async fn ledger_checkpoints(
     store: Arc<dyn storage::Store>,
     reads: reads::Reads,
@@ -273,20 +330,31 @@ async fn ledger_checkpoints(
     every: Duration,
 ) {
     let mut tick = tokio::time::interval(every);
+    let mut last: Option<ledger::Head> = None;
     loop {
         tick.tick().await;
-        let (s, d) = (store.clone(), dir.clone());
-        let outcome = match tokio::task::spawn_blocking(move || checkpoint_once(s.as_ref(), &d))
-            .await
+        let (s, d, l) = (store.clone(), dir.clone(), last);
+        let outcome = match tokio::task::spawn_blocking(move || {
+            checkpoint_once_remembering(s.as_ref(), &d, l.as_ref())
+        })
+        .await
         {
             Ok(Ok((head, written))) => {
                 if written {
                     tracing::info!(size = head.size, root = %hex::encode(head.root), "audit ledger verified; checkpoint written");
                 }
+                last = Some(head);
                 Ok(head)
             }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, dir = %dir.display(), "AUDIT LEDGER CHECK FAILED");
+                match &e {
+                    CheckpointError::Tampered(_) | CheckpointError::CheckpointsLost { .. } => {
+                        tracing::error!(error = %e, dir = %dir.display(), "AUDIT LEDGER VERIFICATION FAILED")
+                    }
+                    CheckpointError::Io(_) | CheckpointError::Store(_) => {
+                        tracing::error!(error = %e, dir = %dir.display(), "AUDIT CHECKPOINT COULD NOT BE READ OR WRITTEN (the ledger itself was not found bad)")
+                    }
+                }
                 Err(e.to_string())
             }
             Err(e) => {
@@ -301,16 +369,33 @@ async fn ledger_checkpoints(
     }
 }
 
-/// One round: verify, compare with the newest checkpoint in `dir`, write a new one when the
-/// ledger has grown. Returns the verified head, and whether a checkpoint was written.
-pub fn checkpoint_once(
-    store: &dyn storage::Store,
+/// Why a checkpoint round failed: the ledger (or its checkpoints) show tampering, or the
+/// checkpoint folder or the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("the audit ledger has been tampered with: {0}")]
+    Tampered(String),
+    #[error(
+        "the checkpoint folder no longer holds the checkpoint of {size} entries this server wrote or verified (deleted or rolled back?); the ledger was checked against the head the server remembers"
+    )]
+    CheckpointsLost { size: u64 },
+    #[error("{0}")]
+    Io(String),
+    #[error("reading the ledger: {0}")]
+    Store(#[from] storage::StoreError),
+}
+
+/// The newest checkpoint file (`head-<size>.txt`) in `dir`, if any.
+pub fn newest_checkpoint(
     dir: &std::path::Path,
-) -> anyhow::Result<(ledger::Head, bool)> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
+) -> std::io::Result<Option<(u64, std::path::PathBuf)>> {
     let mut newest: Option<(u64, std::path::PathBuf)> = None;
-    for entry in std::fs::read_dir(dir)? {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
         let path = entry?.path();
         let size = path
             .file_name()
@@ -324,27 +409,113 @@ pub fn checkpoint_once(
             newest = Some((size, path));
         }
     }
+    Ok(newest)
+}
+
+/// Reads a checkpoint file.
+pub fn read_checkpoint(path: &std::path::Path) -> anyhow::Result<ledger::Head> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// One round: verify, compare with the newest checkpoint in `dir`, write a new one when the
+/// ledger has grown. Returns the verified head, and whether a checkpoint was written.
+pub fn checkpoint_once(
+    store: &dyn storage::Store,
+    dir: &std::path::Path,
+) -> Result<(ledger::Head, bool), CheckpointError> {
+    checkpoint_once_remembering(store, dir, None)
+}
+
+/// [`checkpoint_once`], given the head this process verified last: a folder whose newest
+/// checkpoint is older than that (or gone) is reported, and the ledger is verified against
+/// the remembered head instead.
+pub fn checkpoint_once_remembering(
+    store: &dyn storage::Store,
+    dir: &std::path::Path,
+    remembered: Option<&ledger::Head>,
+) -> Result<(ledger::Head, bool), CheckpointError> {
+    let io = |e: std::io::Error, what: String| CheckpointError::Io(format!("{what}: {e}"));
+    let newest = newest_checkpoint(dir).map_err(|e| {
+        io(
+            e,
+            format!("cannot read the checkpoint folder {}", dir.display()),
+        )
+    })?;
     let entries = store.audit_entries()?;
-    let head = match &newest {
+    let tampered = |e: ledger::VerifyError| CheckpointError::Tampered(e.to_string());
+    let previous = match &newest {
         Some((_, path)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let previous: ledger::Head = text
-                .parse()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            ledger::verify_against(&entries, &previous)
-                .map_err(|e| anyhow::anyhow!("the audit ledger has been tampered with: {e}"))?
+            Some(read_checkpoint(path).map_err(|e| CheckpointError::Io(format!("{e:#}")))?)
         }
-        None => ledger::verify(&entries)
-            .map_err(|e| anyhow::anyhow!("the audit ledger has been tampered with: {e}"))?,
+        None => None,
+    };
+    let lost =
+        remembered.filter(|r| r.size > 0 && previous.as_ref().is_none_or(|p| p.size < r.size));
+    if let Some(r) = lost {
+        ledger::verify_against(&entries, r).map_err(tampered)?;
+        return Err(CheckpointError::CheckpointsLost { size: r.size });
+    }
+    let head = match &previous {
+        Some(p) => ledger::verify_against(&entries, p).map_err(tampered)?,
+        None => ledger::verify(&entries).map_err(tampered)?,
     };
     if newest.as_ref().is_some_and(|(s, _)| *s == head.size) {
         return Ok((head, false));
     }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        io(
+            e,
+            format!("cannot create the checkpoint folder {}", dir.display()),
+        )
+    })?;
     let path = dir.join(format!("head-{:012}.txt", head.size));
     std::fs::write(&path, head.to_string())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| io(e, format!("cannot write {}", path.display())))?;
     Ok((head, true))
+}
+
+/// Warns, loudly, when the ledger's checkpoints are kept where whoever can rewrite the
+/// database can also delete them (README: "Keeping the ledger honest").
+pub fn warn_about_checkpoint_dir(settings: &Settings) {
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let data = canon(&settings.data_dir);
+    let dir = &settings.ledger_checkpoint_dir;
+    let inside = canon(dir).starts_with(&data) || dir.starts_with(&settings.data_dir);
+    if inside {
+        tracing::warn!(
+            checkpoint_dir = %dir.display(),
+            data = %settings.data_dir.display(),
+            "THE AUDIT LEDGER'S CHECKPOINTS ARE INSIDE THE DATA FOLDER: whoever can rewrite the database can delete them too, and a rewritten ledger would then pass. Set ledger_checkpoint_dir to another disk, a folder the server's user cannot delete from, or copy the checkpoints elsewhere (README, \"Keeping the ledger honest\")"
+        );
+    }
+    match newest_checkpoint(dir) {
+        Ok(None) => tracing::warn!(
+            checkpoint_dir = %dir.display(),
+            "no audit ledger checkpoint found: this round can check the chain but not that the ledger was not cut short or rewritten as a whole; if checkpoints were written here before, they have been removed"
+        ),
+        Ok(Some(_)) => {}
+        Err(e) => {
+            tracing::error!(error = %e, checkpoint_dir = %dir.display(), "AUDIT CHECKPOINT FOLDER CANNOT BE READ")
+        }
+    }
+}
+
+/// The compliance gate's configuration from the settings: the grace before an overdue
+/// evaluation is warned about, and the third-party services configured (each needs a
+/// processor agreement, GDPR art. 28). Web, API, command line and the purpose engine all use
+/// this one.
+pub fn gate_config(settings: &Settings) -> register::GateConfig {
+    register::GateConfig {
+        evaluation_grace_days: settings.evaluation_grace_days,
+        services: register::Services {
+            address_lookup: settings.address_lookup_url.is_some(),
+            map_tiles: settings.map_tiles_url.is_some(),
+        },
+        ..register::GateConfig::default()
+    }
 }
 
 /// The retention policy today: the defaults, plus the vehicle purposes whose measure the

@@ -5,6 +5,7 @@
 //! Runs on its own thread: the storage interface is synchronous.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use storage::{AlarmAction, PurposeBatch, PurposeFeed, StagedRow, Store, StoreErr
 use trips::{Event, TrackPoint, Trip, TripBuilder, TripConfig};
 
 use crate::ingest::{field_kind, now};
+use crate::metrics::Metrics;
 
 /// A change to the fleet view, for live feeds.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,24 +33,56 @@ pub enum FleetChange {
     },
 }
 
+/// A change to the set of open alarm windows, for the live alarms page and the notifications.
+/// It names the window, never a position.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlarmChange {
+    Opened {
+        window: i64,
+        vehicle: VehicleId,
+        opened_at: Timestamp,
+        /// What opened it (`panic`, `theft` …, comma-separated).
+        triggers: String,
+        by_hand: bool,
+    },
+    Resolved {
+        window: i64,
+    },
+}
+
 /// What the purpose engine shares with the rest of the server: the in-memory fleet view.
 pub struct Shared {
     pub fleet: RwLock<FleetView>,
     pub fleet_changes: tokio::sync::broadcast::Sender<FleetChange>,
+    /// Alarm windows opening and closing (whoever opened or resolved them).
+    pub alarm_changes: tokio::sync::broadcast::Sender<AlarmChange>,
     /// Registration numbers, for showing the fleet view.
     pub names: RwLock<HashMap<VehicleId, String>>,
+    /// The gate's configuration (`crate::gate_config`), the same for every door.
+    pub gate_config: RwLock<register::GateConfig>,
+    /// Device health, which the listeners report and the admin's page shows.
+    pub health: Arc<crate::health::DeviceHealth>,
 }
 
 impl Shared {
     pub fn new(stale_after: Duration) -> Arc<Shared> {
         let (fleet_changes, _) = tokio::sync::broadcast::channel(1024);
+        let (alarm_changes, _) = tokio::sync::broadcast::channel(256);
         Arc::new(Shared {
             fleet: RwLock::new(FleetView::new(
                 i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
             )),
             fleet_changes,
+            alarm_changes,
             names: RwLock::new(HashMap::new()),
+            gate_config: RwLock::new(register::GateConfig::default()),
+            health: Arc::default(),
         })
+    }
+
+    /// The gate's configuration every door uses.
+    pub fn gate_config(&self) -> register::GateConfig {
+        self.gate_config.read().map(|c| *c).unwrap_or_default()
     }
 }
 
@@ -57,6 +91,10 @@ struct DeviceInfo {
     protocol: Protocol,
     privacy_input: Option<AttrKey>,
     panic_input: Option<AttrKey>,
+    /// The device's rank on its vehicle (0 first): the trip builder merges the devices by it.
+    rank: u8,
+    /// The unit's own odometer counts as the vehicle's (`org::Device::virtual_odometer`).
+    virtual_odometer: bool,
 }
 
 struct VehicleInfo {
@@ -137,6 +175,8 @@ fn load_org(store: &dyn Store) -> Result<OrgView, StoreError> {
                 protocol: d.protocol,
                 privacy_input: key(|s| &s.privacy_input),
                 panic_input: key(|s| &s.panic_input),
+                rank: spec.map_or(0, org::Device::effective_rank),
+                virtual_odometer: spec.is_some_and(|s| s.virtual_odometer),
             },
         );
         if let Some(v) = view.vehicles.get_mut(&d.vehicle) {
@@ -241,6 +281,8 @@ pub struct Worker {
     privacy: HashMap<VehicleId, bool>,
     /// Vehicles with an open alarm window, and when it was last triggered.
     alarms: HashMap<VehicleId, Timestamp>,
+    /// The open windows as last read from the store, by id (to announce what changed).
+    open_windows: HashMap<i64, storage::OpenAlarm>,
     /// The last state of each vehicle's privacy input (button), to act on changes only.
     privacy_input: HashMap<VehicleId, bool>,
     /// The configured address service, if any.
@@ -251,6 +293,7 @@ pub struct Worker {
     heard: HashMap<VehicleId, (Timestamp, Timestamp)>,
     cursor: i64,
     batch_size: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
@@ -258,6 +301,7 @@ impl Worker {
         store: Arc<dyn Store>,
         shared: Arc<Shared>,
         gate_cfg: register::GateConfig,
+        metrics: Arc<Metrics>,
     ) -> Result<Worker, StoreError> {
         let gate = load_gate(store.as_ref(), &gate_cfg, today())?;
         let mut feed = store.purpose_feed()?;
@@ -265,8 +309,17 @@ impl Worker {
         let org = load_org(store.as_ref())?;
         publish_names(&shared, &org);
         let privacy = feed.privacy_states()?.into_iter().collect();
-        let alarms = feed.open_alarms()?.into_iter().collect();
+        let open_windows: HashMap<i64, storage::OpenAlarm> = feed
+            .open_alarms()?
+            .into_iter()
+            .map(|a| (a.window, a))
+            .collect();
+        let alarms = open_windows
+            .values()
+            .map(|a| (a.vehicle, a.last_trigger_at))
+            .collect();
         let mut w = Worker {
+            open_windows,
             privacy_input: HashMap::new(),
             lookup: None,
             utilization_checked: Timestamp::from_millis(0),
@@ -282,6 +335,7 @@ impl Worker {
             privacy,
             cursor,
             batch_size: 5000,
+            metrics,
         };
         w.replay()?;
         Ok(w)
@@ -309,7 +363,10 @@ impl Worker {
             let after = marks.get(&vehicle).copied().unwrap_or(0);
             let rows = self.feed.replay(&devices, after, self.cursor)?;
             for row in &rows {
-                self.process(row, &mut batch, Replay::Yes);
+                // A row that fails the check was set aside when it was first read.
+                if self.judge(row).is_ok() {
+                    let _ = self.guarded(row, &mut batch, Replay::Yes);
+                }
             }
         }
         batch.up_to = self.cursor;
@@ -347,11 +404,26 @@ impl Worker {
             self.set_privacy(vehicle, private);
         }
         // Windows opened or resolved outside the stream (operators).
-        self.alarms = self.feed.open_alarms()?.into_iter().collect();
+        self.reload_alarms()?;
         let rows = self.feed.next(self.cursor, self.batch_size)?;
         let mut batch = self.empty_batch();
+        let mut set_aside = Vec::new();
         for row in &rows {
-            self.process(row, &mut batch, Replay::No);
+            // A row the engine cannot use is set aside with its reason and the cursor moves
+            // on: one bad record never holds up the fleet.
+            let outcome = self
+                .judge(row)
+                .and_then(|()| self.guarded(row, &mut batch, Replay::No));
+            if let Err(reason) = outcome {
+                set_aside.push(storage::SetAside {
+                    staged_id: row.id,
+                    device: row.device,
+                    fix_time: row.fix.time,
+                    received_at: row.received_at,
+                    reason,
+                    at: now(),
+                });
+            }
             batch.up_to = row.id;
         }
         let clock = now();
@@ -372,20 +444,7 @@ impl Worker {
             let mark = batch.up_to;
             self.handle_events(v, &events, mark, &mut batch);
         }
-        // An alarm window with no new trigger for a while closes by itself: alarm tracking must
-        // not turn into continuous tracking (seed 001, Sikkerhetshensyn).
-        let quiet: Vec<VehicleId> = self
-            .alarms
-            .iter()
-            .filter(|(_, last)| clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS)
-            .map(|(v, _)| *v)
-            .collect();
-        for vehicle in quiet {
-            self.alarms.remove(&vehicle);
-            batch
-                .alarms
-                .push(AlarmAction::AutoResolve { vehicle, at: clock });
-        }
+        self.close_quiet_alarms(clock, &mut batch);
         self.release_utilization(clock)?;
         if let Ok(mut fleet) = self.shared.fleet.write() {
             for vehicle in fleet.expire(clock) {
@@ -393,6 +452,18 @@ impl Worker {
                     .shared
                     .fleet_changes
                     .send(FleetChange::Gone { vehicle });
+            }
+        }
+        if !set_aside.is_empty() {
+            self.feed.set_aside(&set_aside)?;
+            self.metrics
+                .engine
+                .set_aside
+                .fetch_add(set_aside.len() as u64, Relaxed);
+            for r in &set_aside {
+                if let Some(more) = crate::throttle::allow("purposes: row set aside") {
+                    tracing::warn!(staged_id = r.staged_id, device = %r.device, fix_time = r.fix_time.millis(), set_aside_since_last = more, "purpose engine: staged fix set aside, not used: {}", r.reason);
+                }
             }
         }
         if !rows.is_empty()
@@ -403,7 +474,115 @@ impl Worker {
             self.feed.commit(&batch)?;
             self.cursor = batch.up_to;
         }
+        let backlog = self.feed.backlog(self.cursor)?;
+        let e = &self.metrics.engine;
+        e.backlog_rows.store(backlog.rows, Relaxed);
+        e.oldest_unprocessed_ms
+            .store(backlog.oldest_received.map_or(0, |t| t.millis()), Relaxed);
+        e.last_round_ms.store(now().millis(), Relaxed);
+        e.ready.store(true, Relaxed);
         Ok(rows.len())
+    }
+
+    /// The same check the listeners make (`domain::sane`), by the clock of the row's arrival:
+    /// a row staged before that check existed, or written by other means, is judged too.
+    fn judge(&self, row: &StagedRow) -> Result<(), String> {
+        let Some(device) = self.org.devices.get(&row.device) else {
+            return Ok(()); // a device no longer registered: process() skips it
+        };
+        domain::sane::check_fix(device.protocol, &row.fix, row.received_at)
+            .map_err(|e| e.to_string())
+    }
+
+    /// [`Worker::process`], with a panic turned into a reason to set the row aside. The trip
+    /// builder of that vehicle is dropped (its state may be half-updated) and rebuilt from
+    /// the next records; other vehicles are untouched.
+    fn guarded(
+        &mut self,
+        row: &StagedRow,
+        batch: &mut PurposeBatch,
+        replay: Replay,
+    ) -> Result<(), String> {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.process(row, batch, replay)
+        }));
+        caught.map_err(|panic| {
+            if let Some(d) = self.org.devices.get(&row.device) {
+                let v = d.vehicle;
+                self.builders.remove(&v);
+                self.heard.remove(&v);
+            }
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".to_owned());
+            format!("internal error while processing it: {what}")
+        })
+    }
+
+    /// Reads the open alarm windows and announces each one that opened or closed since the
+    /// last round, whoever opened or resolved it (a device, the web, the API, the command line
+    /// in another process): the live alarms page and the notifications listen here.
+    fn reload_alarms(&mut self) -> Result<(), StoreError> {
+        let now_open: HashMap<i64, storage::OpenAlarm> = self
+            .feed
+            .open_alarms()?
+            .into_iter()
+            .map(|a| (a.window, a))
+            .collect();
+        for (id, a) in &now_open {
+            if !self.open_windows.contains_key(id) {
+                let _ = self.shared.alarm_changes.send(AlarmChange::Opened {
+                    window: *id,
+                    vehicle: a.vehicle,
+                    opened_at: a.opened_at,
+                    triggers: a.triggers.clone(),
+                    by_hand: a.by_hand,
+                });
+            }
+        }
+        for id in self.open_windows.keys() {
+            if !now_open.contains_key(id) {
+                let _ = self
+                    .shared
+                    .alarm_changes
+                    .send(AlarmChange::Resolved { window: *id });
+            }
+        }
+        self.alarms = now_open
+            .values()
+            .map(|a| (a.vehicle, a.last_trigger_at))
+            .collect();
+        self.open_windows = now_open;
+        Ok(())
+    }
+
+    /// An alarm window a device opened closes by itself when no new trigger came for a while:
+    /// alarm tracking must not turn into continuous tracking (seed 001, Sikkerhetshensyn). A
+    /// window opened by hand (a reported theft) stays open until an operator resolves it: the
+    /// stolen vehicle sends no new alarm, and its positions are what the police need.
+    fn close_quiet_alarms(&mut self, clock: Timestamp, batch: &mut PurposeBatch) {
+        let by_hand: std::collections::HashSet<VehicleId> = self
+            .open_windows
+            .values()
+            .filter(|a| a.by_hand)
+            .map(|a| a.vehicle)
+            .collect();
+        let quiet: Vec<VehicleId> = self
+            .alarms
+            .iter()
+            .filter(|(v, last)| {
+                !by_hand.contains(v) && clock.millis() - last.millis() > ALARM_AUTO_RESOLVE_MS
+            })
+            .map(|(v, _)| *v)
+            .collect();
+        for vehicle in quiet {
+            self.alarms.remove(&vehicle);
+            batch
+                .alarms
+                .push(AlarmAction::AutoResolve { vehicle, at: clock });
+        }
     }
 
     fn set_privacy(&mut self, vehicle: VehicleId, private: bool) {
@@ -434,6 +613,12 @@ impl Worker {
         let vehicle = device.vehicle;
         let protocol = device.protocol;
         let kind_of = move |k: &AttrKey| -> FieldKind { field_kind(protocol, k) };
+        let virtual_odometer = device.virtual_odometer;
+        let rank = device.rank;
+        let vehicle_odometer = move |k: &AttrKey| {
+            codec::odometer::vehicle_odometer(protocol, k, virtual_odometer)
+                .map(|o| (o.metres_per_unit, o.preference))
+        };
         // The compliance gate decides which configured purposes collect: a purpose whose
         // measure is not lawful or lacks a duty due before start receives nothing.
         let allowed = &self.gate.collecting;
@@ -445,6 +630,7 @@ impl Worker {
                 kind_of: &kind_of,
                 privacy_input: device.privacy_input.as_ref(),
                 panic_input: device.panic_input.as_ref(),
+                vehicle_odometer: &vehicle_odometer,
             },
         );
         if let (Some(on), Replay::No) = (projected.privacy_input, replay) {
@@ -463,13 +649,17 @@ impl Worker {
         }
         let private = self.privacy.get(&vehicle).copied().unwrap_or(false);
         if let (Some(live), false, Replay::No) = (projected.fleet_view, private, replay) {
+            let clock = now();
             let changed = self
                 .shared
                 .fleet
                 .write()
-                .map(|mut f| f.update(vehicle, live, now()))
+                .map(|mut f| f.update(vehicle, live, clock))
                 .unwrap_or(false);
             if changed {
+                self.metrics
+                    .fix_to_fleet_seconds
+                    .observe((clock.millis() - row.received_at.millis()).max(0) as f64 / 1000.0);
                 let _ = self.shared.fleet_changes.send(FleetChange::Moved {
                     vehicle,
                     lat: live.position.lat(),
@@ -497,7 +687,14 @@ impl Worker {
                 });
                 self.alarms.insert(vehicle, a.time);
             } else if open {
-                if let Some(position) = a.position {
+                // Only positions from inside the window: a buffered fix from before it opened
+                // (a unit sending its backlog, a theft reported after the fact) is not kept.
+                let opened_at = self
+                    .open_windows
+                    .values()
+                    .find(|w| w.vehicle == vehicle)
+                    .map_or(a.time, |w| w.opened_at);
+                if let Some(position) = a.position.filter(|_| a.time >= opened_at) {
                     batch.alarms.push(AlarmAction::Position {
                         vehicle,
                         at: a.time,
@@ -529,6 +726,7 @@ impl Worker {
                     odometer_m: p.odometer_m,
                     driver_id: p.driver_id,
                     private,
+                    rank,
                 },
                 &mut events,
             );
@@ -577,11 +775,10 @@ impl Worker {
                         },
                         kind: d.kind.as_str(),
                         km: d.km_across,
-                        note: format!(
-                            "no positions while the vehicle moved ({} km by {})",
-                            round1(d.km_across),
-                            d.source.as_str()
-                        ),
+                        note: deviation_note(d),
+                        odometer_km: d
+                            .odometer_m
+                            .map(|(a, b)| (round1(a / 1000.0), round1(b / 1000.0))),
                     });
                 }
                 Event::LateDropped { time, window_start } => {
@@ -628,6 +825,7 @@ impl Worker {
                 new.len(),
                 round1(km(new))
             ),
+            odometer_km: None,
         });
     }
 
@@ -753,15 +951,39 @@ enum Replay {
 
 /// Monday 00:00 (Norwegian time) of the ISO week `t` falls in.
 fn week_start(t: Timestamp) -> Option<Timestamp> {
-    let local = t.to_offset_date_time()?.to_offset(trips::oslo_offset(t));
+    let local = t
+        .to_offset_date_time()?
+        .checked_to_offset(trips::oslo_offset(t))?;
     let monday =
         local.date() - time::Duration::days(i64::from(local.weekday().number_days_from_monday()));
     let midnight = monday.midnight().assume_offset(local.offset());
     Some(Timestamp::from_secs(midnight.unix_timestamp()))
 }
 
-/// An alarm window closes by itself this long after its last trigger.
+/// An alarm window a device opened closes by itself this long after its last trigger.
 const ALARM_AUTO_RESOLVE_MS: i64 = 30 * 60_000;
+
+/// What a deviation says, in English (the driving log's documents put it in words per
+/// language from its kind and values).
+fn deviation_note(d: &trips::Deviation) -> String {
+    match (d.kind, d.odometer_m) {
+        (trips::DeviationKind::OdometerBackwards, Some((a, b))) => format!(
+            "the vehicle odometer went backwards from {} km to {} km",
+            round1(a / 1000.0),
+            round1(b / 1000.0)
+        ),
+        (trips::DeviationKind::OdometerJump, Some((a, b))) => format!(
+            "the vehicle odometer jumped from {} km to {} km, more than the vehicle can have driven",
+            round1(a / 1000.0),
+            round1(b / 1000.0)
+        ),
+        _ => format!(
+            "no positions while the vehicle moved ({} km by {})",
+            round1(d.km_across),
+            d.source.as_str()
+        ),
+    }
+}
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
@@ -773,12 +995,17 @@ pub fn run(
     shared: Arc<Shared>,
     lookup: Option<crate::address::AddressLookup>,
     gate_cfg: register::GateConfig,
+    metrics: Arc<Metrics>,
 ) {
     let mut lookup = lookup;
     let mut worker = loop {
-        match Worker::new(store.clone(), shared.clone(), gate_cfg) {
+        match Worker::new(store.clone(), shared.clone(), gate_cfg, metrics.clone()) {
             Ok(mut w) => {
                 w.lookup = lookup.take();
+                w.metrics
+                    .engine
+                    .last_round_ms
+                    .store(now().millis(), Relaxed);
                 break w;
             }
             Err(e) => {
@@ -792,7 +1019,17 @@ pub fn run(
             Ok(n) if n >= worker.batch_size => {}
             Ok(_) => std::thread::sleep(Duration::from_millis(200)),
             Err(e) => {
-                tracing::error!(error = %e, "the purpose engine failed a batch; it will retry");
+                worker.metrics.engine.failed_rounds.fetch_add(1, Relaxed);
+                // The lag keeps being measured while rounds fail, so health can say so.
+                if let Ok(b) = worker.feed.backlog(worker.cursor) {
+                    let e = &worker.metrics.engine;
+                    e.backlog_rows.store(b.rows, Relaxed);
+                    e.oldest_unprocessed_ms
+                        .store(b.oldest_received.map_or(0, |t| t.millis()), Relaxed);
+                }
+                if let Some(more) = crate::throttle::allow("purposes: round failed") {
+                    tracing::error!(error = %e, failed_since_last = more, "the purpose engine failed a batch; it will retry");
+                }
                 std::thread::sleep(Duration::from_secs(1));
             }
         }

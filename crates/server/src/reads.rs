@@ -9,14 +9,47 @@
 use std::sync::Arc;
 
 use access::{Capability, Denial, Policy, ReadPurpose, Role, Scope};
-use domain::drivinglog::{Classification, LogEntry, RecordedDeviation};
+use domain::drivinglog::{Classification, LogEntry, OdometerReading, RecordedDeviation};
 use domain::{RegNo, Timestamp, VehicleId};
 use ledger::Action;
-use storage::{SignRole, Store, StoreError};
+use org::classify::Proposal;
+use storage::{Store, StoreError};
 
 use crate::audit_log::{AuditError, AuditLog};
 use crate::ingest::now;
 use crate::purpose_worker::Shared;
+
+pub mod exports;
+
+/// Norwegian local time at `t`, for the classification rules.
+fn oslo_local(t: Timestamp) -> time::PrimitiveDateTime {
+    let utc = t
+        .to_offset_date_time()
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let local = utc.to_offset(trips::oslo_offset(t));
+    time::PrimitiveDateTime::new(local.date(), local.time())
+}
+
+/// The rules' proposals for the unclassified trips among `entries`.
+pub fn propose_all(org: &org::Org, entries: &[LogEntry]) -> Vec<(i64, Proposal)> {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            LogEntry::Trip(t) if t.classification == Classification::Unclassified => org
+                .classification
+                .propose(
+                    &org.sites,
+                    &org::classify::TripFacts {
+                        start: oslo_local(t.start),
+                        start_place: &t.start_place,
+                        end_place: &t.end_place,
+                    },
+                )
+                .map(|p| (t.id, p)),
+            _ => None,
+        })
+        .collect()
+}
 
 /// How many ledger entries one page of the ledger shows at most.
 pub const LEDGER_PAGE: usize = 500;
@@ -53,11 +86,6 @@ impl Who {
             role,
         })
     }
-
-    /// The user's employee number, for changes only an employee makes about themselves.
-    fn employee(&self) -> Option<&str> {
-        self.user.employee.as_deref()
-    }
 }
 
 /// Why a read gave nothing.
@@ -70,6 +98,9 @@ pub enum ReadError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A rule of the changes door said no; the attempt is on the ledger as refused.
+    #[error("{}", .0.en)]
+    Refused(domain::changes::Refusal),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error(transparent)]
@@ -106,6 +137,58 @@ pub struct FleetPosition {
     pub time: Timestamp,
 }
 
+/// The vehicles one opened fleet view has shown, so that each lands once on the ledger of its
+/// drivers (who are told who saw where their vehicle was, and when).
+pub struct FleetWatch {
+    reads: Reads,
+    who: Who,
+    purpose: ReadPurpose,
+    seen: std::collections::HashSet<String>,
+}
+
+impl FleetWatch {
+    /// Records the vehicles among `regs` this view has not shown yet, durably, before they
+    /// are shown: one entry each, its subject the drivers assigned to the vehicle today.
+    pub fn record(&mut self, regs: &[&str]) -> Result<(), ReadError> {
+        let fresh: Vec<String> = regs
+            .iter()
+            .filter(|r| !r.is_empty() && !self.seen.contains(**r))
+            .map(|r| (*r).to_owned())
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let org = self.reads.store.load_org()?;
+        let day = today();
+        let mut pending = Vec::new();
+        for reg in &fresh {
+            let subject = RegNo::parse(reg)
+                .ok()
+                .and_then(|r| drivers_of(&org, &r, day, day));
+            pending.push(self.reads.audit.submit(storage::AuditRecord {
+                at: now(),
+                actor: self.who.user.id.0.clone(),
+                role: self.who.role.as_str().to_owned(),
+                purpose: self.purpose.as_str().to_owned(),
+                subject,
+                action: Action::Read,
+                object: format!("fleet view: where {reg} is now"),
+                outcome: "ok".to_owned(),
+            })?);
+        }
+        for p in pending {
+            p.wait()?;
+        }
+        self.seen.extend(fresh);
+        Ok(())
+    }
+
+    /// Whether this view has shown the vehicle already.
+    pub fn has_seen(&self, reg: &str) -> bool {
+        self.seen.contains(reg)
+    }
+}
+
 /// One vehicle's driving log for a period, as the reader's capability shows it.
 #[derive(Clone, Debug)]
 pub struct DrivingLogPeriod {
@@ -116,45 +199,17 @@ pub struct DrivingLogPeriod {
     pub period: String,
     pub entries: Vec<LogEntry>,
     pub deviations: Vec<RecordedDeviation>,
-    /// Month sign-offs: (driver or keeper, by, when). Empty for a year.
-    pub signoffs: Vec<(SignRole, String, Timestamp)>,
+    /// Per month of the period, the last real vehicle odometer reading with its date
+    /// (`Store::monthly_odometer`); none for a vehicle without a vehicle odometer.
+    pub odometer_readings: Vec<OdometerReading>,
+    /// The month's review steps (submitted, returned, approved), oldest first. Empty for a
+    /// year.
+    pub signoffs: Vec<domain::changes::MonthStep>,
+    /// Corrections of a trip's driver (supplements beside the recorded driver), oldest first.
+    pub driver_corrections: Vec<storage::DriverCorrection>,
     /// The calendar year to the end of the period, for the tax thresholds.
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
-}
-
-impl DrivingLogPeriod {
-    pub fn csv(&self) -> String {
-        let mut out =
-            report::driving_log_csv(&self.vehicle.to_string(), &self.entries, &self.deviations);
-        for (date, km) in report::odometer_readings(&self.entries) {
-            out.push_str(&format!("# kilometerstand/odometer {date}: {km:.1}\n"));
-        }
-        out
-    }
-
-    pub fn pdf(&self, lang: report::Lang) -> Vec<u8> {
-        let generated = now().rfc3339();
-        let vehicle = self.vehicle.to_string();
-        report::driving_log_pdf(
-            &report::DrivingLogReport {
-                organisation: &self.organisation,
-                org_number: self.org_number.as_deref(),
-                vehicle: &vehicle,
-                vehicle_kind: match self.kind {
-                    domain::VehicleKind::Car => "personbil",
-                    domain::VehicleKind::Van => "varebil",
-                },
-                period: &self.period,
-                generated_at: &generated,
-                entries: &self.entries,
-                deviations: &self.deviations,
-                odometer_readings: &report::odometer_readings(&self.entries),
-                attribution: places::ATTRIBUTION,
-            },
-            lang,
-        )
-    }
 }
 
 /// Everything held about one employee, for GDPR art. 15 and 20.
@@ -173,6 +228,8 @@ pub struct MyData {
     /// (vehicle, at, on, source)
     pub privacy_switches: Vec<(String, Timestamp, bool, String)>,
     pub alarm_windows: Vec<storage::AlarmWindow>,
+    /// The positions kept inside those windows, by window id.
+    pub alarm_positions: Vec<(i64, Vec<(Timestamp, domain::Position)>)>,
     pub ledger: Vec<ledger::StoredEntry>,
 }
 
@@ -214,6 +271,8 @@ pub struct Reads {
     /// Kept by the server's hourly ledger check, so that a page does not read the whole
     /// ledger to show its status.
     check: Arc<std::sync::RwLock<Option<LedgerCheck>>>,
+    /// Password logins, shared by the web and the API (one limiter for both).
+    logins: Arc<crate::login::Logins>,
 }
 
 impl Reads {
@@ -224,7 +283,13 @@ impl Reads {
             audit,
             shared,
             check: Arc::default(),
+            logins: Arc::default(),
         }
+    }
+
+    /// The one login door of the web and the API.
+    pub fn logins(&self) -> &Arc<crate::login::Logins> {
+        &self.logins
     }
 
     /// The ledger's verification status: the latest scheduled check, or one made now when
@@ -292,6 +357,50 @@ impl Reads {
         }
     }
 
+    /// The policy's decision for a change: a refusal is recorded (with `subject`) and
+    /// returned; a grant gives the capability and the ledger entry still to be written, by
+    /// the changes door, with what actually happened.
+    pub(crate) fn decide(
+        &self,
+        who: &Who,
+        purpose: ReadPurpose,
+        scope: Scope,
+        subject: Option<String>,
+        object: String,
+    ) -> Result<(Capability, storage::AuditRecord), ReadError> {
+        let at = now();
+        let fill = |r: &mut access::AuditRecord| {
+            if r.subject.is_none() {
+                r.subject.clone_from(&subject);
+            }
+            r.object.clone_from(&object);
+        };
+        match Policy::authorise(&who.user, who.role, purpose, scope, at.millis()) {
+            Ok(grant) => {
+                let (cap, mut record) = grant.into_parts();
+                fill(&mut record);
+                Ok((cap, storage_record(record)))
+            }
+            Err(denial) => {
+                let mut record = denial.audit().clone();
+                fill(&mut record);
+                self.audit.append(storage_record(record))?;
+                Err(ReadError::Denied(Box::new(denial)))
+            }
+        }
+    }
+
+    /// The ledger's writer, for the changes door.
+    pub(crate) fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Puts a decided read on its way to the ledger.
+    fn granted(&self, cap: Capability, record: storage::AuditRecord) -> Result<Granted, ReadError> {
+        let recorded = self.audit.submit(record)?;
+        Ok(Granted { cap, recorded })
+    }
+
     fn vehicle(&self, reg: &str) -> Result<(RegNo, VehicleId), ReadError> {
         let reg = RegNo::parse(reg).map_err(|e| ReadError::Invalid(e.to_string()))?;
         let id = self
@@ -307,6 +416,17 @@ impl Reads {
         who: &Who,
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<FleetPosition>, ReadError> {
+        self.fleet_view(who, asked).map(|(now, _)| now)
+    }
+
+    /// The fleet view opened: its positions, each vehicle's view on the ledger of the drivers
+    /// assigned to it today (one entry per opened view and vehicle, never per position), and
+    /// the watch that records the vehicles that appear later in a live stream.
+    pub fn fleet_view(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+    ) -> Result<(Vec<FleetPosition>, FleetWatch), ReadError> {
         let purpose = declared(ReadPurpose::FleetView, asked)?;
         let g = self.authorise(
             who,
@@ -316,7 +436,17 @@ impl Reads {
             Action::Read,
             "fleet view, all vehicles now".to_owned(),
         )?;
-        g.finish(self.fleet_now())
+        let now = self.fleet_now();
+        let mut watch = FleetWatch {
+            reads: self.clone(),
+            who: who.clone(),
+            purpose,
+            seen: std::collections::HashSet::new(),
+        };
+        let regs: Vec<&str> = now.iter().map(|p| p.vehicle.as_str()).collect();
+        watch.record(&regs)?;
+        let now = g.finish(now)?;
+        Ok((now, watch))
     }
 
     /// The fleet view's current positions, for a caller that already holds a fleet-view
@@ -356,8 +486,10 @@ impl Reads {
         )?;
         let entries = self.store.driving_log(&g.cap, id, from, to)?;
         let deviations = self.store.deviations(&g.cap, id, from, to)?;
+        let driver_corrections = self.store.driver_corrections(&g.cap, id, from, to)?;
+        let odometer_readings = self.store.monthly_odometer(&g.cap, id, from, to)?;
         let signoffs = if period.len() == 7 {
-            self.store.signoffs(id, period)?
+            self.store.month_review(id, period)?
         } else {
             Vec::new()
         };
@@ -378,9 +510,52 @@ impl Reads {
             period: period.to_owned(),
             entries,
             deviations,
+            odometer_readings,
             signoffs,
+            driver_corrections,
             year,
         })
+    }
+
+    /// What the organisation's classification rules propose for the unclassified trips among
+    /// `entries` (which the caller has read through its own door): (trip id, proposal). A
+    /// private trip (privacy mode or classified so) is never proposed anything; a proposal is
+    /// not a classification: the driver confirms or changes it (`Reads::classify`).
+    pub fn proposals(&self, entries: &[LogEntry]) -> Result<Vec<(i64, Proposal)>, ReadError> {
+        let org = self.store.load_org()?;
+        Ok(propose_all(&org, entries))
+    }
+
+    /// The log keeper's follow-up lists for a month or year over every vehicle: trips that
+    /// started outside working hours without a business purpose, and trips still unclassified
+    /// after the organisation's `unclassified_after_days`. Date and km only.
+    pub fn followups(
+        &self,
+        who: &Who,
+        asked: Option<ReadPurpose>,
+        period: &str,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, ReadError> {
+        let purpose = declared(ReadPurpose::DrivingLog, asked)?;
+        let (from, to) = report::period(period).map_err(ReadError::Invalid)?;
+        let org = self.store.load_org()?;
+        let g = self.authorise(
+            who,
+            purpose,
+            Scope::All,
+            None,
+            Action::Read,
+            format!("driving log follow-up lists {period}"),
+        )?;
+        let rules = &org.classification;
+        let outside = |t: Timestamp| rules.within_working_hours(oslo_local(t)) == Some(false);
+        let today = trips::oslo_date(now());
+        let before = today
+            .checked_sub(time::Duration::days(i64::from(
+                rules.unclassified_after_days,
+            )))
+            .unwrap_or(today);
+        let lists = self.store.followups(&g.cap, from, to, &outside, before)?;
+        g.finish(lists)
     }
 
     /// The acting employee's own trips in a month or year, in every vehicle they drove.
@@ -404,112 +579,6 @@ impl Reads {
         g.finish(trips)
     }
 
-    /// Classifies one of the acting employee's own trips.
-    pub fn classify(&self, who: &Who, trip: i64, class: &Classification) -> Result<(), ReadError> {
-        let cap = self
-            .authorise(
-                who,
-                ReadPurpose::DrivingLog,
-                Scope::Own,
-                None,
-                Action::Change,
-                format!("classify trip {trip} as {}", class.as_str()),
-            )?
-            .recorded()?;
-        self.store
-            .classify_trip(&cap, trip, class, &who.user.name, now())?;
-        Ok(())
-    }
-
-    /// Signs a month of a vehicle's driving log: the driver (employee role, own vehicle) or the
-    /// log keeper (after the driver).
-    pub fn sign_month(&self, who: &Who, reg: &str, month: &str) -> Result<(), ReadError> {
-        let (from, to) = report::period(month).map_err(ReadError::Invalid)?;
-        if month.len() != 7 {
-            return Err(ReadError::Invalid(format!(
-                "a month is signed as YYYY-MM, not {month:?}"
-            )));
-        }
-        let (reg, id) = self.vehicle(reg)?;
-        let org = self.store.load_org()?;
-        let (scope, role) = match who.role {
-            Role::Employee => (Scope::Own, SignRole::Driver),
-            _ => (Scope::Vehicle(reg.to_string()), SignRole::Keeper),
-        };
-        if role == SignRole::Driver
-            && !who
-                .employee()
-                .is_some_and(|e| drove(&org, e, &reg, from, to))
-        {
-            return Err(ReadError::Invalid(format!(
-                "{reg} was not assigned to you in {month}; its driver signs it"
-            )));
-        }
-        self.authorise(
-            who,
-            ReadPurpose::DrivingLog,
-            scope,
-            drivers_of(&org, &reg, from, to),
-            Action::Change,
-            format!("sign driving log {reg} {month} as {}", role.as_str()),
-        )?
-        .recorded()?;
-        self.store
-            .sign_month(id, month, role, &who.user.name, now())?;
-        Ok(())
-    }
-
-    /// The acting employee switches privacy mode for the vehicle assigned to them today (or
-    /// `reg`, when given, if it is assigned to them today). Returns the vehicle.
-    pub fn switch_privacy(
-        &self,
-        who: &Who,
-        reg: Option<&str>,
-        on: bool,
-        source: &str,
-    ) -> Result<String, ReadError> {
-        let org = self.store.load_org()?;
-        let today = today();
-        let employee = who.employee().unwrap_or_default().to_owned();
-        let assigned: Vec<&RegNo> = org
-            .assignments
-            .iter()
-            .filter(|a| a.employee == employee && drove(&org, &employee, &a.vehicle, today, today))
-            .map(|a| &a.vehicle)
-            .collect();
-        let chosen = match reg {
-            Some(r) => {
-                let (r, _) = self.vehicle(r)?;
-                assigned.into_iter().find(|a| **a == r).cloned()
-            }
-            None => assigned.first().map(|r| (*r).clone()),
-        };
-        let object = format!(
-            "privacy mode {} for {}",
-            if on { "on" } else { "off" },
-            chosen
-                .as_ref()
-                .map_or("no vehicle".to_owned(), ToString::to_string)
-        );
-        self.authorise(
-            who,
-            ReadPurpose::OwnData,
-            Scope::Own,
-            None,
-            Action::Change,
-            object,
-        )?
-        .recorded()?;
-        let Some(reg) = chosen else {
-            return Err(ReadError::NotFound(
-                "no vehicle is assigned to you today in the organisation file".to_owned(),
-            ));
-        };
-        let (_, id) = self.vehicle(reg.as_str())?;
-        self.store.switch_privacy(id, on, source, now())?;
-        Ok(reg.to_string())
-    }
-
     /// The privacy switches of a vehicle made while it was assigned to the acting employee,
     /// newest first. Only the driver reads them: they tell when private trips began.
     pub fn privacy_history(
@@ -530,53 +599,71 @@ impl Reads {
         g.finish(switches)
     }
 
-    /// Opens an alarm window by hand (a reported theft); returns its id.
-    pub fn open_alarm(&self, who: &Who, reg: &str, reason: &str) -> Result<i64, ReadError> {
-        let (reg, id) = self.vehicle(reg)?;
-        let org = self.store.load_org()?;
-        let today = today();
-        self.authorise(
-            who,
-            ReadPurpose::Alarm,
-            Scope::All,
-            drivers_of(&org, &reg, today, today),
-            Action::Change,
-            format!("open alarm window for {reg}: {reason}"),
-        )?
-        .recorded()?;
-        Ok(self.store.open_alarm(
-            id,
-            &format!("{reason} (reported by {})", who.user.name),
-            now(),
-        )?)
-    }
-
-    /// Alarm windows, newest first.
+    /// Alarm windows, newest first. Each window is about the drivers of its vehicle while it
+    /// was open: they are the read's subject, and find it in their own access log.
     pub fn alarms(
         &self,
         who: &Who,
         asked: Option<ReadPurpose>,
     ) -> Result<Vec<(String, storage::AlarmWindow)>, ReadError> {
         let purpose = declared(ReadPurpose::Alarm, asked)?;
-        let g = self.authorise(
-            who,
-            purpose,
-            Scope::All,
-            None,
-            Action::Read,
-            "alarm windows".to_owned(),
-        )?;
+        let (cap, mut record) =
+            self.decide(who, purpose, Scope::All, None, "alarm windows".to_owned())?;
         let names = self.vehicle_names()?;
-        let windows = self
+        let org = self.store.load_org()?;
+        let windows: Vec<(String, storage::AlarmWindow)> = self
             .store
-            .alarm_windows(&g.cap)?
+            .alarm_windows(&cap)?
             .into_iter()
             .map(|w| (names(w.vehicle), w))
             .collect();
-        g.finish(windows)
+        let mut drivers: Vec<String> = windows
+            .iter()
+            .filter_map(|(reg, w)| window_drivers(&org, reg, w))
+            .flat_map(|d| d.split(',').map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        drivers.sort_unstable();
+        drivers.dedup();
+        record.subject = (!drivers.is_empty()).then(|| drivers.join(","));
+        self.granted(cap, record)?.finish(windows)
     }
 
-    /// The positions kept inside one alarm window.
+    /// Who drove the vehicle when an alarm window opened (the assignment that day), with the
+    /// phone number the operator calls: the driver may be the one in danger.
+    pub fn alarm_driver(
+        &self,
+        who: &Who,
+        reg: &str,
+        opened_at: Timestamp,
+    ) -> Result<Option<AlarmDriver>, ReadError> {
+        let (reg, _) = self.vehicle(reg)?;
+        let org = self.store.load_org()?;
+        let day = trips::oslo_date(opened_at);
+        let driver = org
+            .assignments
+            .iter()
+            .filter(|a| a.vehicle == reg && a.from <= day && a.to.is_none_or(|t| day < t))
+            .find_map(|a| org.employees.iter().find(|e| e.number == a.employee));
+        let Some(e) = driver else {
+            return Ok(None);
+        };
+        let g = self.authorise(
+            who,
+            ReadPurpose::Alarm,
+            Scope::All,
+            Some(e.number.clone()),
+            Action::Read,
+            format!("driver of {reg} in an alarm window"),
+        )?;
+        g.finish(Some(AlarmDriver {
+            number: e.number.clone(),
+            name: e.name.clone(),
+            phone: e.phone.clone(),
+        }))
+    }
+
+    /// The positions kept inside one alarm window: its subject is the drivers assigned to the
+    /// vehicle while the window was open.
     pub fn alarm_positions(
         &self,
         who: &Who,
@@ -584,39 +671,30 @@ impl Reads {
         window: i64,
     ) -> Result<Vec<(Timestamp, domain::Position)>, ReadError> {
         let purpose = declared(ReadPurpose::Alarm, asked)?;
-        let g = self.authorise(
+        let (cap, mut record) = self.decide(
             who,
             purpose,
             Scope::All,
             None,
-            Action::Read,
             format!("alarm window {window} positions"),
         )?;
-        match self.store.alarm_positions(&g.cap, window) {
-            Err(StoreError::Refused(_)) => Err(ReadError::NotFound(format!(
+        let found = self
+            .store
+            .alarm_windows(&cap)?
+            .into_iter()
+            .find(|w| w.id == window);
+        let Some(w) = found else {
+            record.outcome = format!("refused: there is no alarm window {window}");
+            self.audit.append(record)?;
+            return Err(ReadError::NotFound(format!(
                 "there is no alarm window {window}"
-            ))),
-            other => g.finish(other?),
-        }
-    }
-
-    /// Resolves an alarm window (security operator); `incident` keeps it longer.
-    pub fn resolve_alarm(&self, who: &Who, window: i64, incident: bool) -> Result<(), ReadError> {
-        self.authorise(
-            who,
-            ReadPurpose::Alarm,
-            Scope::All,
-            None,
-            Action::Change,
-            format!(
-                "resolve alarm window {window}{}",
-                if incident { " as an incident" } else { "" }
-            ),
-        )?
-        .recorded()?;
-        self.store
-            .resolve_alarm(window, &who.user.name, incident, now())?;
-        Ok(())
+            )));
+        };
+        let names = self.vehicle_names()?;
+        record.subject = window_drivers(&self.store.load_org()?, &names(w.vehicle), &w);
+        let g = self.granted(cap, record)?;
+        let positions = self.store.alarm_positions(&g.cap, window)?;
+        g.finish(positions)
     }
 
     /// The released anonymous aggregates.
@@ -793,6 +871,7 @@ impl Reads {
                 }
             }
         }
+        let alarm_windows = self.store.alarm_windows(cap)?;
         let data = MyData {
             employee: org.employees.iter().find(|e| e.number == number).cloned(),
             assignments,
@@ -810,7 +889,11 @@ impl Reads {
             year,
             trips: self.store.own_driving_log(cap, from, to)?,
             privacy_switches,
-            alarm_windows: self.store.alarm_windows(cap)?,
+            alarm_positions: alarm_windows
+                .iter()
+                .map(|w| Ok((w.id, self.store.alarm_positions(cap, w.id)?)))
+                .collect::<Result<_, StoreError>>()?,
+            alarm_windows,
             ledger: self.store.audit_entries_for(cap, None, LEDGER_PAGE)?,
         };
         g.finish(data)
@@ -852,13 +935,35 @@ fn storage_record(r: access::AuditRecord) -> storage::AuditRecord {
 }
 
 /// Whether `employee` was assigned `reg` on some day of the period.
-fn drove(org: &org::Org, employee: &str, reg: &RegNo, from: time::Date, to: time::Date) -> bool {
+pub(crate) fn drove(
+    org: &org::Org,
+    employee: &str,
+    reg: &RegNo,
+    from: time::Date,
+    to: time::Date,
+) -> bool {
     org.assignments.iter().any(|a| {
         a.employee == employee && &a.vehicle == reg && a.from <= to && a.to.is_none_or(|t| from < t)
     })
 }
 
+/// The drivers of an alarm window's vehicle while it was open (to its resolution, or today).
+fn window_drivers(org: &org::Org, reg: &str, w: &storage::AlarmWindow) -> Option<String> {
+    let reg = RegNo::parse(reg).ok()?;
+    let from = trips::oslo_date(w.opened_at);
+    let to = trips::oslo_date(w.resolved_at.unwrap_or_else(now));
+    drivers_of(org, &reg, from, to.max(from))
+}
+
 /// The employees who drove `reg` (by assignment) in the period, as employee numbers.
+/// The driver an alarm window concerns, as the security operator sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmDriver {
+    pub number: String,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
 pub fn drivers_of(org: &org::Org, reg: &RegNo, from: time::Date, to: time::Date) -> Option<String> {
     let mut numbers: Vec<&str> = org
         .assignments

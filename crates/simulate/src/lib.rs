@@ -55,6 +55,10 @@ pub struct Config {
     /// Start the vehicles' clocks this far in the past and stop each device once its clock
     /// reaches the present: a fast-forwarded history (the demo's first minutes).
     pub history: Option<Duration>,
+    /// After the history has caught up, go on driving the same vehicles in real time (one
+    /// record per frame, this step per record, in real time), instead of stopping: the demo's
+    /// vehicles keep their odometers and routes across the switch.
+    pub then_live: Option<Duration>,
 }
 
 impl Config {
@@ -69,6 +73,7 @@ impl Config {
             ramp: Duration::from_secs(1),
             sensor_data: true,
             history: None,
+            then_live: None,
         }
     }
 }
@@ -194,7 +199,7 @@ async fn report(cfg: &Config, totals: &Totals, started: Instant) -> Report {
 /// and resend what was not acknowledged — as a real unit does.
 async fn drive(dev: SimDevice, cfg: &Config, totals: &Totals, stop: &AtomicBool) {
     let mut vehicle = Vehicle::new(dev.seed);
-    let step_ms = i64::try_from(cfg.fix_step.as_millis())
+    let mut step_ms = i64::try_from(cfg.fix_step.as_millis())
         .unwrap_or(1000)
         .max(1);
     let per_frame = if dev.protocol == Protocol::Teltonika {
@@ -209,6 +214,8 @@ async fn drive(dev: SimDevice, cfg: &Config, totals: &Totals, stop: &AtomicBool)
         fix_ms -= i64::try_from(h.as_millis()).unwrap_or(0);
         end
     });
+    let mut per_frame = per_frame;
+    let mut history_end = history_end;
     let period = Duration::from_secs_f64(per_frame as f64 / cfg.records_per_second.max(1e-6));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -217,7 +224,15 @@ async fn drive(dev: SimDevice, cfg: &Config, totals: &Totals, stop: &AtomicBool)
     let mut local_latencies = Vec::new();
     while !stop.load(Relaxed) {
         if history_end.is_some_and(|end| fix_ms >= end) && pending.is_empty() {
-            break;
+            let Some(live_step) = cfg.then_live else {
+                break;
+            };
+            // Caught up: the same vehicle goes on in real time.
+            history_end = None;
+            per_frame = 1;
+            step_ms = i64::try_from(live_step.as_millis()).unwrap_or(1000).max(1);
+            tick = tokio::time::interval(live_step);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
         tick.tick().await;
         if pending.is_empty() {

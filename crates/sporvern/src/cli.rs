@@ -196,8 +196,9 @@ fn read_password(name: &str) -> anyhow::Result<String> {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Checks every entry; with --checkpoint also that the ledger still holds what the
-    /// checkpoint saw. Names the first bad entry; exits 1 when the ledger was tampered with.
+    /// Checks every entry, and that the ledger still holds what a checkpoint saw: the one given
+    /// with --checkpoint, else the server's newest (in its ledger_checkpoint_dir). Names the
+    /// first bad entry; exits 1 when the ledger was tampered with.
     Verify {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
         data: PathBuf,
@@ -602,13 +603,30 @@ fn audit_command(command: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Verify { data, checkpoint } => {
             let store = open_existing(&data)?;
             let entries = store.audit_entries()?;
+            // Without --checkpoint: the server's newest checkpoint (its configured
+            // `ledger_checkpoint_dir`), so a ledger cut short or rewritten as a whole is found.
+            let checkpoint = match checkpoint {
+                Some(p) => Some(p),
+                None => {
+                    let mut settings = server::Settings::defaults(data.clone());
+                    settings.apply_file(None)?;
+                    let dir = &settings.ledger_checkpoint_dir;
+                    let newest = server::newest_checkpoint(dir).with_context(|| {
+                        format!("cannot read the checkpoint folder {}", dir.display())
+                    })?;
+                    if newest.is_none() {
+                        eprintln!(
+                            "warning: no checkpoint in {}: only the chain is checked, so a ledger cut short or rewritten as a whole would pass; give --checkpoint FILE from a copy kept elsewhere",
+                            dir.display()
+                        );
+                    }
+                    newest.map(|(_, p)| p)
+                }
+            };
             let result = match &checkpoint {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    let head: ledger::Head = text
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let head = server::read_checkpoint(path)?;
+                    eprintln!("checking against the checkpoint {}", path.display());
                     ledger::verify_against(&entries, &head)
                 }
                 None => ledger::verify(&entries),
@@ -677,7 +695,8 @@ fn retention_command(command: RetentionCommand) -> anyhow::Result<ExitCode> {
                 println!("nothing is held that retention will delete");
             }
             for p in plan {
-                println!("{}  {:>8}  {:<22} {}", p.due, p.count, p.kind, p.rule);
+                let due = p.due.map_or_else(|| "kept".to_owned(), |d| d.to_string());
+                println!("{due:<10}  {:>8}  {:<26} {}", p.count, p.kind, p.rule);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -865,7 +884,9 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
         Protocol::Osmand => {
             let text = String::from_utf8(bytes).context("an OsmAnd request is text")?;
             let text = text.trim();
-            let (query, content_type, body) = if text.starts_with('{') || text.starts_with('[') {
+            let (query, content_type, body) = if let Some(req) = http_request(text) {
+                req
+            } else if text.starts_with('{') || text.starts_with('[') {
                 ("", Some("application/json"), text)
             } else {
                 let q = text.split_once('?').map_or(text, |(_, q)| q);
@@ -876,8 +897,10 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
             serde_json::json!({"type": "data", "device_id": msg.device_id, "records": msg.fixes.iter().map(fix_json).collect::<Vec<_>>()})
         }
         Protocol::Owntracks => {
-            let msg = codec::owntracks::parse(&bytes)
-                .map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?;
+            let text = String::from_utf8_lossy(&bytes).to_string();
+            let body = http_request(text.trim()).map_or(bytes.as_slice(), |(_, _, b)| b.as_bytes());
+            let msg =
+                codec::owntracks::parse(body).map_err(|e| anyhow::anyhow!("cannot decode: {e}"))?;
             match msg {
                 codec::owntracks::OwntracksMessage::Location(f) => {
                     serde_json::json!({"type": "location", "records": [fix_json(&f)]})
@@ -890,6 +913,35 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     };
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A raw HTTP request as captured (request line, headers, blank line, body; `#` comment lines
+/// before it are skipped): its query, its `Content-Type` and its body. `None` when `text` does
+/// not start with a request line.
+fn http_request(text: &str) -> Option<(&str, Option<&str>, &str)> {
+    let mut rest = text;
+    while rest.starts_with('#') {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r);
+    }
+    let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+    let mut parts = line.trim_end_matches('\r').split(' ');
+    let method = parts.next()?;
+    let target = parts.next()?;
+    if !["GET", "POST", "PUT"].contains(&method) || !target.starts_with('/') {
+        return None;
+    }
+    let (head, body) = after
+        .split_once("\r\n\r\n")
+        .or_else(|| after.split_once("\n\n"))
+        .unwrap_or((after, ""));
+    let content_type = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-type")
+            .then_some(v.trim())
+    });
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    Some((query, content_type, body.trim()))
 }
 
 fn hex(s: &str) -> anyhow::Result<Vec<u8>> {
@@ -970,6 +1022,12 @@ fn simulate_command(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         },
     );
     cfg.records_per_second = args.rate / n as f64;
+    // A device's clock never runs ahead of real time (the server refuses records more than a
+    // few minutes in its future): above one record a second, each record moves it 1/rate.
+    if cfg.records_per_second > 1.0 {
+        cfg.fix_step =
+            Duration::from_millis((1000.0 / cfg.records_per_second).floor().max(1.0) as u64);
+    }
     cfg.records_per_frame = args.records_per_frame.max(1);
     cfg.duration = Some(Duration::from_secs_f64(args.duration));
     cfg.ramp = Duration::from_secs_f64(args.ramp);

@@ -240,6 +240,20 @@ pub enum BreachCommand {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Record the art. 33(1) decision not to notify Datatilsynet: the breach is unlikely to
+    /// result in a risk to the employees' rights and freedoms, with the reason (art. 33(5)).
+    NotNotified {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+        /// Why the breach is unlikely to result in a risk.
+        #[arg(long)]
+        reason: String,
+        /// When it was decided (RFC 3339); now by default.
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Record the art. 34 decision: inform the employees, or why it is not required.
     Decide {
         #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
@@ -474,7 +488,7 @@ pub fn register_command(command: RegisterCommand) -> anyhow::Result<ExitCode> {
                     e.origin.as_str(),
                     m.status.as_str(),
                     if e.retired { " retired" } else { "" },
-                    m.assessment.verdict().as_str(),
+                    e.verdict(today()).as_str(),
                     m.name
                 );
                 if e.duties.information.is_some() {
@@ -537,7 +551,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
                 );
             };
             (
-                register::information_notice(&e.measure, info, lang),
+                register::information_notice(e, info, lang),
                 e.measure.name.clone(),
                 None,
             )
@@ -545,7 +559,7 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
         DocumentKind::Dpia => {
             let e = entry()?;
             (
-                register::dpia_draft(&e.as_recorded(today()), &e.duties, lang),
+                register::dpia_draft(e, today(), lang),
                 e.measure.name.clone(),
                 None,
             )
@@ -553,24 +567,16 @@ fn document(args: DocumentArgs) -> anyhow::Result<ExitCode> {
         DocumentKind::Agenda => {
             let e = entry()?;
             (
-                register::discussion_agenda(&e.as_recorded(today()), lang),
+                register::discussion_agenda(e, today(), lang),
                 e.measure.name.clone(),
                 None,
             )
         }
-        DocumentKind::Records => {
-            let measures: Vec<register::Measure> = reg
-                .entries
-                .iter()
-                .filter(|e| !e.retired)
-                .map(|e| e.as_recorded(today()))
-                .collect();
-            (
-                register::records_of_processing(&org, &measures, lang),
-                org.organisation.name.clone(),
-                None,
-            )
-        }
+        DocumentKind::Records => (
+            register::records_of_processing(&org, &reg, today(), lang),
+            org.organisation.name.clone(),
+            None,
+        ),
         DocumentKind::AccessCase => {
             let Some(id) = &args.case else {
                 bail!("an access-case record needs --case ID");
@@ -625,6 +631,14 @@ fn lang_text(lang: Lang, nb: String, en: String) -> String {
     }
 }
 
+/// The server's gate configuration for the data folder (its `sporvern.toml`): the same the
+/// running server, the web and the API use (`server::gate_config`).
+fn gate_config_of(data: &Path) -> anyhow::Result<register::GateConfig> {
+    let mut s = server::Settings::defaults(data.to_path_buf());
+    s.apply_file(None)?;
+    Ok(server::gate_config(&s))
+}
+
 pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
     let day = args
         .today
@@ -634,7 +648,7 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(today);
     let cfg = register::GateConfig {
         evaluation_grace_days: args.grace_days,
-        ..register::GateConfig::default()
+        ..gate_config_of(&args.data)?
     };
     let lang = args.lang.lang();
     let store = open_existing(&args.data)?;
@@ -659,7 +673,7 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                         "measure": m.id,
                         "name": m.name,
                         "purpose": match m.kind { register::MeasureKind::Vehicle(p) => Some(p.as_str()), _ => None },
-                        "verdict": m.assessment.verdict().as_str(),
+                        "verdict": g.state.verdict.as_str(),
                         "may_collect": g.state.may_collect,
                         "missing": g.state.missing.iter().map(|x| serde_json::json!({
                             "code": x.code, "citation": x.citation,
@@ -675,6 +689,10 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                         })).collect::<Vec<_>>(),
                         "schedule_deletion": g.state.schedule_deletion,
                         "next_evaluation_due": g.state.next_evaluation_due.map(|d| d.to_string()),
+                        "late": g.state.late.iter().map(|l| serde_json::json!({
+                            "duty": l.duty, "from": l.from.to_string(),
+                            "until": l.until.to_string(), "closed": l.closed,
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -705,19 +723,26 @@ pub fn gate_command(args: GateArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     lang_text(lang, "samler ikke inn".into(), "collects nothing".into())
                 };
-                println!("{} ({}): {verdict}", m.id, m.name);
+                println!(
+                    "{} ({}): {verdict}; {} {}",
+                    m.id,
+                    m.name,
+                    lang_text(lang, "vurdering:".into(), "assessment:".into()),
+                    register::verdict_label(g.state.verdict, lang)
+                );
+                // Codes are in `--format json`; the text says it in the language asked for.
                 for x in &g.state.missing {
                     println!(
-                        "  mangler/missing {}: {} [{}]",
-                        x.code,
+                        "  {} {} [{}]",
+                        lang_text(lang, "mangler:".into(), "missing:".into()),
                         lang_text(lang, x.text_nb.clone(), x.text_en.clone()),
                         x.citation
                     );
                 }
                 for w in &g.state.warnings {
                     println!(
-                        "  warning {}: {} [{}]",
-                        w.code,
+                        "  {} {} [{}]",
+                        lang_text(lang, "advarsel:".into(), "warning:".into()),
                         lang_text(lang, w.text_nb.clone(), w.text_en.clone()),
                         w.citation
                     );
@@ -773,6 +798,24 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
             let store = open_existing(&data)?;
             let (version, mut reg) = store.register().load_register()?;
             let changes = [reg.notify_breach(&id, at)?];
+            save(store.as_ref(), &reg, version, &changes, ACTOR)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BreachCommand::NotNotified {
+            data,
+            id,
+            reason,
+            at,
+        } => {
+            let at = at
+                .map(|t| parse_time(&t, "--at"))
+                .transpose()?
+                .unwrap_or_else(now_utc);
+            let store = open_existing(&data)?;
+            let (version, mut reg) = store.register().load_register()?;
+            let changes = [reg
+                .record_not_notified(&id, &reason, at)
+                .map_err(|e| anyhow::anyhow!("{e} (--id, --reason)"))?];
             save(store.as_ref(), &reg, version, &changes, ACTOR)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -836,6 +879,9 @@ pub fn breach_command(command: BreachCommand) -> anyhow::Result<ExitCode> {
                             ("overdue", Some(hours_over))
                         }
                         register::BreachStatus::Notified => ("notified", None),
+                        register::BreachStatus::RiskUnlikely => {
+                            ("not_notified_risk_unlikely", None)
+                        }
                         register::BreachStatus::NotNotifiable => ("not_notifiable", None),
                     };
                     serde_json::json!({

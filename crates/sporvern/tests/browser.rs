@@ -12,311 +12,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use codec::teltonika::{IoValue, Record};
 use common::*;
+#[path = "support/browser.rs"]
+mod support;
 use domain::Timestamp;
-use fantoccini::{Client, ClientBuilder, Locator};
-
-const PASSWORD: &str = "correct horse battery staple";
-/// Every wait in the browser gives up after this long.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Chromium and chromedriver, or `None` after saying that `what` is skipped without them.
-fn chrome(what: &str) -> Option<(PathBuf, PathBuf)> {
-    let found = (
-        program(
-            "CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        ),
-        program("CHROMEDRIVER", &["chromedriver"]),
-    );
-    if let (Some(chromium), Some(chromedriver)) = found {
-        return Some((chromium, chromedriver));
-    }
-    // Straight to stderr, past the test harness's capture, so the skip is seen.
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED browser test ({what}): chromium and chromedriver are not installed \
-         (Debian: apt-get install chromium chromium-driver; scripts/setup.sh installs them)"
-    );
-    None
-}
-
-/// The first of `names` found on the PATH (or given by `env`).
-fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(env) {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// chromedriver on a free port; killed when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // chromedriver leads its own process group, and the browsers it started are in it:
-        // ending the group leaves no browser behind, even when the test failed half-way.
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver(chromedriver: &Path) -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    use std::os::unix::process::CommandExt as _;
-    let child = Command::new(chromedriver)
-        .arg(format!("--port={port}"))
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "chromedriver did not listen on {port}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    driver
-}
-
-/// A fresh browser (its own cookies) of the given window size.
-async fn browser(driver: &Driver, chromium: &Path, width: u32, height: u32) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--no-first-run",
-                format!("--window-size={width},{height}"),
-            ],
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a browser session")
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    dir
-}
-
-/// axe-core's source, installed by `scripts/setup.sh` (`tools/a11y`); `None` without it.
-fn axe_source() -> Option<&'static str> {
-    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    AXE.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tools/a11y/node_modules/axe-core/axe.min.js");
-        let source = std::fs::read_to_string(path).ok();
-        if source.is_none() {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED accessibility checks: axe-core is not installed (bash scripts/setup.sh)"
-            );
-        }
-        source
-    })
-    .as_deref()
-}
-
-/// Runs axe-core's WCAG 2.1 A and AA rules on the page and fails on any violation, naming
-/// the rule, its help text and where it is.
-async fn accessible(c: &Client, name: &str) {
-    let Some(axe) = axe_source() else { return };
-    c.execute(&format!("{axe}\n;return true;"), vec![])
-        .await
-        .expect("load axe-core");
-    let found = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-               .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
-                   + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
-               .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    let violations: Vec<String> = serde_json::from_value(found).expect("a list");
-    assert!(
-        violations.is_empty(),
-        "{name}: WCAG 2.1 AA violations:\n{}",
-        violations.join("\n")
-    );
-}
-
-/// A screenshot of the whole page (the window is stretched to the page's height for it),
-/// after the page has passed the accessibility checks.
-async fn shot(c: &Client, name: &str) {
-    accessible(c, name).await;
-    let (w, h) = c.get_window_size().await.expect("window size");
-    let (w, h) = (
-        u32::try_from(w).unwrap_or(1280),
-        u32::try_from(h).unwrap_or(1000),
-    );
-    let page = c
-        .execute("return document.documentElement.scrollHeight;", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_u64())
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or(h);
-    let tall = page.clamp(h, 4000);
-    if tall > h {
-        c.set_window_size(w, tall + 120).await.expect("stretch");
-    }
-    let png = c.screenshot().await.expect("screenshot");
-    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
-    if tall > h {
-        c.set_window_size(w, h).await.expect("restore");
-    }
-}
-
-/// The text of the first element matching `css`, waiting for it (and past a page that is
-/// being replaced).
-async fn text(c: &Client, css: &str) -> String {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let found = match c.find(Locator::Css(css)).await {
-            Ok(e) => e.text().await,
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok(t) => return t,
-            Err(e) if tokio::time::Instant::now() >= deadline => {
-                panic!("no {css} on the page: {e}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
-/// Clicks something that loads a new page, and waits until the new page is there.
-async fn click_through(c: &Client, css: &str) {
-    c.execute("window.__previousPage = true; return true;", vec![])
-        .await
-        .expect("mark the page");
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css} to click: {e}"))
-        .click()
-        .await
-        .expect("click");
-    until(
-        c,
-        "the next page",
-        "return window.__previousPage !== true && document.readyState === 'complete';",
-    )
-    .await;
-}
-
-async fn log_in(c: &Client, base: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.expect("login page");
-    c.find(Locator::Id("name"))
-        .await
-        .expect("name field")
-        .send_keys(name)
-        .await
-        .expect("type name");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password field")
-        .send_keys(PASSWORD)
-        .await
-        .expect("type password");
-    click_through(c, "form[action='/login'] button").await;
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Css("form[action='/logout']"))
-        .await
-        .unwrap_or_else(|e| panic!("{name} is logged in: {e}"));
-}
-
-async fn log_out(c: &Client) {
-    click_through(c, "form[action='/logout'] button").await;
-    c.wait()
-        .at_most(PATIENCE)
-        .for_element(Locator::Id("password"))
-        .await
-        .expect("back at the login page");
-}
-
-/// Polls a script until it returns true.
-async fn until(c: &Client, what: &str, script: &str) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        // While a page is being replaced a script may fail; that is "not yet".
-        if let Ok(serde_json::Value::Bool(true)) = c.execute(script, vec![]).await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited {PATIENCE:?} for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn add_user(app: &TestApp, name: &str, roles: &[&str], employee: Option<&str>) {
-    let store = storage::open(app.data()).expect("open");
-    let hash = access::hash_password_with(PASSWORD, access::PasswordParams::TEST).expect("hash");
-    store
-        .add_user(
-            &storage::NewUser {
-                name: name.into(),
-                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-                employee_number: employee.map(str::to_owned),
-                password_hash: Some(hash),
-            },
-            Timestamp::from_millis(0),
-        )
-        .expect("user");
-}
+use fantoccini::Locator;
+use support::*;
+use support::{add_user, now_ms};
 
 fn point(t: i64, at: (f64, f64), ignition: bool, odometer_m: u32) -> Record {
     Record {
@@ -395,9 +100,11 @@ async fn drive(app: &TestApp) {
     }
 
     // Theft is reported: an alarm window opens, and the van's next positions are kept in it.
-    let window = store
-        .open_alarm(vehicle, "theft", Timestamp::from_millis(now_ms() - 5_000))
-        .expect("alarm");
+    let window = open_alarm(
+        store.as_ref(),
+        vehicle,
+        Timestamp::from_millis(now_ms() - 5_000),
+    );
     let mut path = Vec::new();
     for i in 0..4 {
         let at = (
@@ -520,10 +227,21 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
             .is_empty()
     );
 
-    // Every trip classified: she signs the month.
-    click_through(&phone, "form[action='/me/sign'] button").await;
-    assert!(text(&phone, "p.notice").await.contains("signert"));
-    assert!(text(&phone, "#sign-h + p").await.contains("Du signerte"));
+    // Every trip classified, but the month is still running: it is signed once it has ended.
+    assert!(
+        text(&phone, "#sign-h + p")
+            .await
+            .contains("Den kan signeres fra"),
+        "the running month says when it can be signed"
+    );
+    assert!(
+        phone
+            .find_all(Locator::Css("form[action='/me/sign']"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no sign form for the running month"
+    );
 
     // The dispatcher's map, open in another browser, shows both vans.
     let desk = browser(&driver, &chromium, 1280, 1000).await;
@@ -532,7 +250,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     until(
         &desk,
         "both vans on the map",
-        "return !!document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+        "return !!document.querySelector('.smap-label[data-vehicle=EK12345]') && !!document.querySelector('.smap-label[data-vehicle=BR34567]')",
     )
     .await;
     shot(&desk, "03-dispatcher-map").await;
@@ -554,7 +272,7 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
     until(
         &desk,
         "the van to leave the map",
-        "return !document.querySelector('g.vehicle[data-vehicle=EK12345]') && !!document.querySelector('g.vehicle[data-vehicle=BR34567]')",
+        "return !document.querySelector('.smap-label[data-vehicle=EK12345]') && !!document.querySelector('.smap-label[data-vehicle=BR34567]')",
     )
     .await;
     let same = desk
@@ -606,12 +324,13 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the classified trip with its places: {table}"
     );
     shot(&desk, "08-log-keeper-driving-log").await;
-    // The driver has signed; the keeper signs after her.
-    click_through(&desk, "form[action='/drivinglog/sign'] button").await;
-    let signed = text(&desk, "#sign-h + ul").await;
+    // The running month is not submitted yet: nothing for the keeper to approve.
     assert!(
-        signed.contains("kari") && signed.contains("bokholder"),
-        "both signatures: {signed}"
+        desk.find_all(Locator::Css("form[action='/drivinglog/sign']"))
+            .await
+            .expect("find")
+            .is_empty(),
+        "no approval before the driver submits"
     );
     let pdf = desk
         .execute_async(
@@ -643,6 +362,28 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         .filter(|e| e.entry.actor == "bokholder" && e.entry.action == ledger::Action::Export)
         .count();
     assert_eq!(exports, 1, "the export is on the ledger");
+    // The table names the driver and the distance source; every vehicle's month is one ZIP.
+    let table = text(&desk, "#log-table").await;
+    assert!(
+        table.contains("Kari Nordmann (1001)") && table.contains("Kilometerteller"),
+        "driver and distance source: {table}"
+    );
+    let zip = desk
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               fetch(document.getElementById('export-fleet').href)
+                 .then(r => r.arrayBuffer().then(b => done({
+                   status: r.status,
+                   type: r.headers.get('content-type'),
+                   size: b.byteLength })))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![],
+        )
+        .await
+        .expect("fetch the ZIP");
+    assert_eq!(zip["status"], 200, "{}", zip["error"]);
+    assert_eq!(zip["type"], "application/zip");
+    assert!(zip["size"].as_u64().is_some_and(|n| n > 1000), "{zip}");
 
     // Every other role's page, for the screenshots, and in English once.
     // The security operator sees the open alarm window with its positions, and resolves it.
@@ -655,12 +396,20 @@ async fn every_role_uses_the_web_interface_in_a_real_browser() {
         "the open window with its positions: {alarm}"
     );
     assert!(
-        desk.find(Locator::Css("article.alarm svg.track polyline"))
-            .await
-            .is_ok(),
+        desk.find(Locator::Css(
+            "article.alarm .smap .leaflet-overlay-pane path"
+        ))
+        .await
+        .is_ok(),
         "the positions are drawn"
     );
     shot(&desk, "09-security-alarms").await;
+    desk.find(Locator::Css("article.alarm textarea[name=note]"))
+        .await
+        .expect("the note")
+        .send_keys("Tyveriet er meldt; bilen er funnet på Alnabru.")
+        .await
+        .expect("type the note");
     click_through(&desk, "article.alarm button[value='1']").await;
     assert!(
         text(&desk, "#open-h").await.contains("(0)"),
@@ -1150,14 +899,14 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     until(
         &c,
         "tiles drawn and loaded",
-        "return document.querySelectorAll('#fleet-svg image.tile').length > 0",
+        "return document.querySelectorAll('#fleet-map img.leaflet-tile').length > 0",
     )
     .await;
     // Every tile the page draws comes from the configured server, at one zoom level, in the
     // Oslo area (zoom 10–14 puts Oslo near x ≈ 0.53·2^z, y ≈ 0.29·2^z).
     let hrefs = c
         .execute(
-            "return Array.from(document.querySelectorAll('#fleet-svg image.tile')).map(i => i.getAttribute('href'))",
+            "return Array.from(document.querySelectorAll('#fleet-map img.leaflet-tile')).map(i => i.getAttribute('src'))",
             vec![],
         )
         .await
@@ -1188,13 +937,13 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        text(&c, "#fleet-svg .attribution")
+        text(&c, "#fleet-map .leaflet-control-attribution")
             .await
             .contains("© test tiles")
     );
     shot(&c, "14-dispatcher-map-with-tiles").await;
 
-    // The security operator's alarm window is drawn over the same tiles (server-rendered).
+    // The security operator's alarm window is drawn over the same tiles, by the same map.
     {
         let store = storage::open(app.data()).expect("open");
         let vehicle = store
@@ -1227,10 +976,12 @@ async fn the_dispatcher_map_draws_configured_tiles_under_the_vehicles() {
     log_in(&c, &base, "vakt").await;
     c.goto(&format!("{base}/alarms")).await.expect("alarms");
     let tile = c
-        .find(Locator::Css("svg.track image.tile"))
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("article.alarm img.leaflet-tile"))
         .await
         .expect("a tile under the alarm window")
-        .attr("href")
+        .attr("src")
         .await
         .expect("href")
         .unwrap_or_default();
@@ -1332,9 +1083,10 @@ async fn a_driver_classifies_and_signs_last_month_after_it_has_ended() {
         .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
         .expect("query")
         .expect("vehicle");
-    let signed = store.signoffs(vehicle, &month).expect("signoffs");
+    let signed = store.month_review(vehicle, &month).expect("review");
     assert_eq!(signed.len(), 1, "{signed:?}");
-    assert_eq!(signed[0].1, "kari");
+    assert_eq!(signed[0].by, "kari");
+    assert_eq!(signed[0].kind, domain::changes::StepKind::Submitted);
     // Back on this month, nothing waits any more.
     phone.goto(&format!("{base}/me")).await.expect("goto");
     assert!(

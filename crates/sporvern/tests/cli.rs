@@ -254,12 +254,16 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     );
     let csv = stdout(&o);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(
-        lines[1],
-        "2026-11-02,08:00,09:00,Lager Alnabru,Kunde: Sameiet Tøyen Torg,10000.0,10012.5,12.5,1001,ikke klassifisert/unclassified,"
+    assert!(
+        lines[0].starts_with('\u{feff}'),
+        "CSV for Norwegian Excel: a BOM"
     );
     assert_eq!(
-        lines[2], "2026-11-02,,,,,,,4.2,,privat/private,",
+        lines[1],
+        "EK12345;1;02.11.2026;08:00;09:00;Lager Alnabru;Kunde: Sameiet Tøyen Torg;10000,0;10012,5;12,5;Kilometerteller;1001;Kari Nordmann;Ikke klassifisert;"
+    );
+    assert_eq!(
+        lines[2], "EK12345;2;02.11.2026;;;;;;;4,2;;;;Privat;",
         "a private trip: date and km only"
     );
     // The log keeper sees the trip its driver has not classified yet as date and km only.
@@ -279,7 +283,7 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     let keeper = stdout(&o);
     assert_eq!(
         keeper.lines().nth(1),
-        Some("2026-11-02,,,,,,,12.5,,ikke klassifisert/unclassified,"),
+        Some("EK12345;1;02.11.2026;;;;;;;12,5;;;;Ikke klassifisert;"),
         "{keeper}"
     );
     // The keeper cannot classify the driver's trip, nor read the privacy switches.
@@ -318,7 +322,7 @@ fn drivinglog_export_classify_and_privacy_from_the_command_line() {
     assert!(
         csv.lines()
             .nth(1)
-            .is_some_and(|l| l.ends_with("yrke/business,\"Service, Tøyen Torg\"")),
+            .is_some_and(|l| l.ends_with(";Yrke;Service, Tøyen Torg")),
         "{csv}"
     );
     assert!(

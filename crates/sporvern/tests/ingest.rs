@@ -396,6 +396,8 @@ async fn a_device_added_to_the_organisation_is_accepted_without_a_restart() {
         model: Some("FMC130".into()),
         privacy_input: None,
         panic_input: None,
+        virtual_odometer: false,
+        rank: None,
     });
     storage::open(app.data())
         .expect("open")

@@ -364,14 +364,15 @@ async fn alarm_positions_are_kept_only_inside_an_alarm_window() {
     );
 
     // Resolved by an operator: nothing more is kept.
-    store
-        .resolve_alarm(
-            windows[0].id,
-            "vakt",
-            false,
-            Timestamp::from_millis(now_ms()),
-        )
-        .expect("resolve");
+    change(
+        store.as_ref(),
+        storage::Change::ResolveAlarm {
+            window: windows[0].id,
+            incident: false,
+            note: "the driver pressed it by mistake".to_owned(),
+        },
+        "vakt",
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
     dev.send(&frame(&[fix(5, false)])).await;
     assert_eq!(dev.ack().await, Some(1));
@@ -616,14 +617,15 @@ async fn a_switch_made_elsewhere_is_not_undone_by_the_button_at_rest() {
     }
     assert!(in_fleet());
     // The driver goes private from the command line (or, later, the app)…
-    store
-        .switch_privacy(
+    change(
+        store.as_ref(),
+        storage::Change::Privacy {
             vehicle,
-            true,
-            "command line (kari)",
-            Timestamp::from_millis(now_ms()),
-        )
-        .expect("switch");
+            private: true,
+            source: "command line (kari)".to_owned(),
+        },
+        "kari",
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     // …while the unit keeps reporting the privacy button at rest.
     dev.send(&frame(&[point(

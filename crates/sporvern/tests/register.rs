@@ -285,7 +285,7 @@ fn an_overdue_evaluation_warns_but_does_not_stop_collection() {
         "en",
     ]);
     assert!(
-        out(&o).contains("warning evaluation_overdue"),
+        out(&o).contains("warning: The evaluation of the need for the measure"),
         "{}",
         out(&o)
     );
@@ -393,6 +393,60 @@ fn the_breach_clock_runs_72_hours_from_discovery() {
         "igjen",
     ]);
     assert!(!o.status.success(), "an id is recorded once");
+
+    // GDPR art. 33(1): "unless the personal data breach is unlikely to result in a risk to the
+    // rights and freedoms of natural persons" — a recorded decision with its reason, after which
+    // the clock no longer reads overdue.
+    let o = sporvern(&[
+        "breach",
+        "open",
+        "--data",
+        data,
+        "--id",
+        "2026-05-feilsendt",
+        "--description",
+        "Rapport sendt til feil kollega, som slettet den",
+        "--discovered-at",
+        "2026-05-04T08:00:00+02:00",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let o = sporvern(&[
+        "breach",
+        "not-notified",
+        "--data",
+        data,
+        "--id",
+        "2026-05-feilsendt",
+        "--reason",
+        " ",
+    ]);
+    assert!(!o.status.success(), "a decision needs its reason");
+    let o = sporvern(&[
+        "breach",
+        "not-notified",
+        "--data",
+        data,
+        "--id",
+        "2026-05-feilsendt",
+        "--reason",
+        "Mottakeren har taushetsplikt og slettet rapporten straks",
+        "--at",
+        "2026-05-04T12:00:00+02:00",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let b = breach_list(data, "2026-06-01T00:00:00Z");
+    assert_eq!(b[2]["status"], "not_notified_risk_unlikely", "{b}");
+    let o = sporvern(&[
+        "breach",
+        "not-notified",
+        "--data",
+        data,
+        "--id",
+        "strøm",
+        "--reason",
+        "x",
+    ]);
+    assert!(!o.status.success(), "no personal data: nothing to decide");
 
     let audit = out(&sporvern(&["audit", "list", "--data", data]));
     assert!(audit.contains("register breach 2026-03-telefon"), "{audit}");

@@ -19,6 +19,7 @@ use std::path::Path;
 
 pub use access::Capability;
 
+use domain::changes::{MonthStep, TripFacts};
 use domain::drivinglog::{Classification, Deviation, LogEntry, NewLogEntry, RecordedDeviation};
 use domain::{DeviceId, ExternalId, FieldKind, Fix, Protocol, Timestamp, VehicleId};
 
@@ -105,7 +106,28 @@ pub trait IngestWriter: Send {
 pub struct StagedRow {
     pub id: i64,
     pub device: DeviceId,
+    /// When the server received (and acknowledged) it: the clock a staged row is judged by.
+    pub received_at: Timestamp,
     pub fix: Fix,
+}
+
+/// A staged fix the purpose engine could not process, and why (for the operator only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetAside {
+    pub staged_id: i64,
+    pub device: DeviceId,
+    pub fix_time: Timestamp,
+    pub received_at: Timestamp,
+    pub reason: String,
+    pub at: Timestamp,
+}
+
+/// What the purpose engine has still to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Backlog {
+    pub rows: u64,
+    /// When the oldest unprocessed fix arrived.
+    pub oldest_received: Option<Timestamp>,
 }
 
 /// What the purpose engine made of a batch of staged fixes, written in one transaction with
@@ -139,6 +161,11 @@ pub struct RetentionPolicy {
     pub alarm_days: i64,
     /// … or this many when the window was marked as an incident.
     pub alarm_incident_days: i64,
+    /// Staged fixes the purpose engine has consumed stay this many hours (the trip builder's
+    /// window for late data), …
+    pub staging_consumed_hours: i64,
+    /// … and every staged fix at most this many (`staging_lifetime_hours`, at most 168).
+    pub staging_lifetime_hours: i64,
     /// Vehicle purposes whose measure has ended (the register's gate says so): what they kept
     /// is deleted at the next run, except what another law requires to be kept (the driving
     /// log, bokføringsloven § 13).
@@ -152,16 +179,19 @@ impl Default for RetentionPolicy {
             privacy_switch_days: 90,
             alarm_days: 30,
             alarm_incident_days: 365,
+            staging_consumed_hours: 6,
+            staging_lifetime_hours: 72,
             ended: Vec::new(),
         }
     }
 }
 
-/// Rows that will be deleted on a date, by kind.
+/// Rows that will be deleted on a date, by kind; `due` is `None` for what retention keeps
+/// (the rule says why, and what ends it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedDeletion {
     pub kind: &'static str,
-    pub due: time::Date,
+    pub due: Option<time::Date>,
     pub count: u64,
     pub rule: &'static str,
 }
@@ -207,6 +237,33 @@ pub struct AlarmWindow {
     pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
     pub incident: bool,
+    /// The user who opened it by hand (a reported theft); `None` when a device's alarm did.
+    pub opened_by: Option<String>,
+    /// The police report's reference, for a reported theft.
+    pub reference: Option<String>,
+    /// The operator's note when resolving it.
+    pub note: Option<String>,
+}
+
+/// A window opened by hand: the trigger (`theft`), the police report's reference, and who.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmReport {
+    pub trigger: String,
+    pub reference: Option<String>,
+    pub by: String,
+}
+
+/// An open alarm window as the purpose engine tracks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenAlarm {
+    pub window: i64,
+    pub vehicle: VehicleId,
+    pub opened_at: Timestamp,
+    /// What opened it (`panic`, `crash`, `theft` …, comma-separated).
+    pub triggers: String,
+    pub last_trigger_at: Timestamp,
+    /// Opened by hand: it stays open until an operator resolves it.
+    pub by_hand: bool,
 }
 
 /// A closed, non-private trip as the utilisation statistics take it: no driver, cells not
@@ -266,20 +323,68 @@ pub struct UserRow {
     pub disabled: bool,
 }
 
-/// Who signs a month of the driving log: the driver first, then the log keeper.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignRole {
-    Driver,
-    Keeper,
+/// A change of personal data, made through the changes door (`server::changes`) after its
+/// rule allowed it. [`Store::apply_change`] makes it and appends its ledger entry (the
+/// record's actor is who made it, its time when) in one transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// A new classification of a trip (every one is kept). Private erases the trip to its date
+    /// and km: places, times, odometer readings, driver, the earlier purposes, and what else
+    /// holds its times (staged fixes already consumed, its utilisation fact).
+    Classify { trip: i64, class: Classification },
+    /// A step of a month's review (`YYYY-MM`).
+    MonthStep {
+        vehicle: VehicleId,
+        month: String,
+        step: domain::changes::StepKind,
+        comment: Option<String>,
+    },
+    /// A privacy-mode switch for a vehicle.
+    Privacy {
+        vehicle: VehicleId,
+        private: bool,
+        source: String,
+    },
+    /// An alarm window opened by hand (a reported theft, with the police report's reference);
+    /// an open window is kept. A window opened by hand stays open until it is resolved.
+    OpenAlarm {
+        vehicle: VehicleId,
+        report: AlarmReport,
+    },
+    /// An alarm window resolved with the operator's note on how it ended (kept with the
+    /// window, never on the ledger); `incident` keeps its positions longer.
+    ResolveAlarm {
+        window: i64,
+        incident: bool,
+        note: String,
+    },
+    /// The right driver of a trip, with the reason: a supplement beside the recorded driver,
+    /// which stays. Distance, date and time never change.
+    CorrectDriver {
+        trip: i64,
+        driver: String,
+        reason: String,
+    },
 }
 
-impl SignRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignRole::Driver => "driver",
-            SignRole::Keeper => "keeper",
-        }
-    }
+/// A correction of a trip's driver, as the driving log shows it beside the recorded one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverCorrection {
+    pub trip: i64,
+    /// The employee number recorded first (none when the unit knew no driver).
+    pub recorded: Option<String>,
+    pub driver: String,
+    pub reason: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// What a change made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// The alarm window opened (or the one already open).
+    AlarmWindow(i64),
 }
 
 /// Appends to the audit ledger on its own connection.
@@ -307,9 +412,14 @@ pub trait PurposeFeed: Send {
     fn watermarks(&mut self) -> Result<Vec<(VehicleId, i64)>, StoreError>;
     /// Each vehicle's privacy mode now (the latest switch).
     fn privacy_states(&mut self) -> Result<Vec<(VehicleId, bool)>, StoreError>;
-    /// Vehicles with an open alarm window, and when it was last triggered.
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError>;
+    /// The open alarm windows: vehicle, when last triggered, opened by hand or not.
+    fn open_alarms(&mut self) -> Result<Vec<OpenAlarm>, StoreError>;
     fn commit(&mut self, batch: &PurposeBatch) -> Result<(), StoreError>;
+    /// Records staged fixes the engine could not process (idempotent: a row set aside twice,
+    /// after a crash before its batch committed, is kept once).
+    fn set_aside(&mut self, rows: &[SetAside]) -> Result<(), StoreError>;
+    /// Staged fixes after `after` (the cursor): how many, and when the oldest arrived.
+    fn backlog(&mut self, after: i64) -> Result<Backlog, StoreError>;
     /// The utilisation facts of closed trips that started before `before` (the weekly
     /// release's input; only the purpose engine reads them).
     fn utilization_facts_before(
@@ -369,24 +479,29 @@ pub trait Store: Send + Sync {
         from: time::Date,
         to: time::Date,
     ) -> Result<Vec<RecordedDeviation>, StoreError>;
-    /// Classifies a trip; every change is kept. Recorded values never change. With an "own"
-    /// capability only the holder's own trips.
-    fn classify_trip(
+    /// The vehicle's monthly odometer readings between two dates: per calendar month the
+    /// last real vehicle odometer reading with its date (`domain::drivinglog::OdometerReading`;
+    /// never a phone's GPS distance, never an estimate). `cap` as for [`Store::driving_log`].
+    fn monthly_odometer(
         &self,
         cap: &Capability,
-        trip: i64,
-        class: &Classification,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// Records a privacy-mode switch for a vehicle.
-    fn switch_privacy(
-        &self,
         vehicle: VehicleId,
-        private: bool,
-        source: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError>;
+    /// The log keeper's follow-up lists over every vehicle, trips driven between two dates:
+    /// trips that started outside working hours (`outside_hours` says, from the start time)
+    /// and have no business purpose, and trips still unclassified on or before
+    /// `unclassified_before`. Only date and km leave storage; private trips never appear.
+    /// `cap` must be the log keeper's (driving log, all vehicles).
+    fn followups(
+        &self,
+        cap: &Capability,
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError>;
     /// The vehicle's privacy switches, newest first (for an "own" capability, only those made
     /// while the vehicle was assigned to the holder).
     fn privacy_switches(
@@ -396,21 +511,29 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<(Timestamp, bool, String)>, StoreError>;
     /// A vehicle's id by registration number.
     fn vehicle_id(&self, reg: &domain::RegNo) -> Result<Option<VehicleId>, StoreError>;
-    /// Signs a month (`YYYY-MM`) of a vehicle's driving log. The keeper signs after the driver;
-    /// a month signed by the keeper no longer accepts classification changes.
-    fn sign_month(
+    /// Makes a change its rule has allowed and appends its ledger entry, in one transaction:
+    /// both or neither. A change that contradicts what is recorded (a month approved since
+    /// the rule was asked) is `Refused` and nothing is written.
+    fn apply_change(&self, change: &Change, record: AuditRecord) -> Result<Applied, StoreError>;
+    /// What the rules need to know about a trip (vehicle, date, driver, private), never its
+    /// places or times. `cap` must be for the driving log or own data.
+    fn trip_facts(
         &self,
-        vehicle: VehicleId,
-        month: &str,
-        role: SignRole,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
-    fn signoffs(
+        cap: &Capability,
+        trip: i64,
+    ) -> Result<Option<(VehicleId, TripFacts)>, StoreError>;
+    /// The driver corrections of a vehicle's trips between two dates, oldest first; `cap`
+    /// must be for the driving log or own data (an "own" capability: trips the holder drove
+    /// or was recorded as driving).
+    fn driver_corrections(
         &self,
+        cap: &Capability,
         vehicle: VehicleId,
-        month: &str,
-    ) -> Result<Vec<(SignRole, String, Timestamp)>, StoreError>;
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<DriverCorrection>, StoreError>;
+    /// The review steps of a vehicle's month (`YYYY-MM`), oldest first.
+    fn month_review(&self, vehicle: VehicleId, month: &str) -> Result<Vec<MonthStep>, StoreError>;
     /// The released anonymous aggregates; `cap` must be for utilisation.
     fn utilization_weeks(&self, cap: &Capability) -> Result<Vec<ReleasedWeek>, StoreError>;
     /// Appends to the audit ledger durably; returns the entry with its sequence number and
@@ -454,21 +577,6 @@ pub trait Store: Send + Sync {
     fn revoke_token(&self, hash_hex: &str) -> Result<bool, StoreError>;
     /// Revokes every token of a user (a lost phone, a user leaving); returns how many.
     fn revoke_user_tokens(&self, user: &str) -> Result<u64, StoreError>;
-    /// Opens an alarm window by hand (theft reported); returns its id.
-    fn open_alarm(
-        &self,
-        vehicle: VehicleId,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError>;
-    /// Resolves an alarm window; `incident` keeps its positions longer.
-    fn resolve_alarm(
-        &self,
-        window: i64,
-        by: &str,
-        incident: bool,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
     /// Alarm windows, newest first; `cap` must be for alarms (an "own" capability: windows of
     /// vehicles assigned to the holder when the window opened).
     fn alarm_windows(&self, cap: &Capability) -> Result<Vec<AlarmWindow>, StoreError>;

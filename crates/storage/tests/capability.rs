@@ -12,6 +12,8 @@ const PERSONAL: &[&str] = &[
     "domain::Position",
     "ReleasedWeek",
     "StoredEntry",
+    "TripFacts",
+    "DriverCorrection",
     "UtilizationFact",
     "StagedRow",
     // privacy switches: (when, on/off, source)
@@ -91,7 +93,7 @@ fn the_gated_queries_are_the_ones_expected() {
         "driving_log",
         "own_driving_log",
         "deviations",
-        "classify_trip",
+        "trip_facts",
         "privacy_switches",
         "utilization_weeks",
         "audit_entries_for",

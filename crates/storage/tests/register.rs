@@ -24,6 +24,32 @@ notified_datatilsynet_at = 2026-03-03T10:00:00+01:00
 employees_informed = { decision = "not_required", reason = "Telefonen var låst og kryptert.", decided_on = 2026-03-03 }
 
 [[breaches]]
+id = "2026-05-feilsendt"
+discovered_at = 2026-05-04T08:00:00+02:00
+description = "En kjørebokrapport ble sendt til feil kollega i regnskap, som slettet den straks."
+personal_data_affected = true
+not_notified = { reason = "Mottakeren har taushetsplikt og slettet rapporten; lite sannsynlig at bruddet medfører risiko.", decided_at = 2026-05-04T12:00:00+02:00 }
+
+[[measures]]
+id = "vehicle.alarm"
+[[measures.late_closures]]
+duty = "information"
+by = "Siri Dahl"
+closed_on = 2026-02-01
+note = "Informasjonen ble gitt i etterkant; ingen data fra perioden er brukt."
+[measures.prior_consultation]
+by = "Siri Dahl"
+submitted_on = 2026-01-10
+advice = "Datatilsynet hadde ingen merknader."
+[[measures.evaluations]]
+by = "Siri Dahl"
+date = 2026-06-01
+with_representatives = ["Anne Lie"]
+need_still_present = false
+decision = "continue"
+reason_to_continue = "Nytt behov: alenearbeid om natten."
+
+[[breaches]]
 id = "2026-04-strøm"
 discovered_at = 2026-04-01T12:00:00Z
 description = "Serveren var nede i to timer."
@@ -80,7 +106,22 @@ fn the_register_round_trips_and_every_save_is_versioned_and_on_the_ledger() {
     assert_eq!(v, 1);
     assert_eq!(loaded, reg, "what was saved is what is loaded");
     assert_eq!(loaded.entries.len(), 5);
-    assert_eq!(loaded.breaches.len(), 2);
+    assert_eq!(loaded.breaches.len(), 3);
+    // The records kept beside the 0013 tables (migration 0032) come back too.
+    assert!(loaded.breaches[1].breach.not_notified.is_some());
+    assert!(loaded.security.deviation_routine.is_some());
+    let alarm = loaded.entry("vehicle.alarm").expect("alarm");
+    assert!(alarm.duties.prior_consultation.is_some());
+    assert_eq!(alarm.duties.late_closures.len(), 1);
+    assert!(
+        alarm
+            .duties
+            .evaluations
+            .iter()
+            .any(|e| e.reason_to_continue.is_some())
+    );
+    let log = loaded.entry("vehicle.driving_log").expect("log");
+    assert!(log.duties.private_driving_routine.is_some());
     assert_eq!(
         loaded.access_cases[0]
             .closed_on

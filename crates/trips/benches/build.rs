@@ -54,6 +54,7 @@ impl Trace {
             odometer_m: self.ignition.then_some(self.odo),
             driver_id: None,
             private: false,
+            rank: 0,
         }
     }
 }
@@ -87,6 +88,51 @@ fn run(name: &str, ignition: bool, n: i64) {
     );
 }
 
+/// A fixed tracker and a phone in the same vehicle, each at 1 Hz, the phone half a second
+/// after the tracker and 15 m off: every phone point is covered by the tracker's.
+fn run_merged(n: i64) {
+    let mut trace = Trace {
+        i: 0,
+        lat: 59.91,
+        lon: 10.75,
+        odo: 100_000.0,
+        rng: 7,
+        ignition: true,
+    };
+    let mut b = TripBuilder::new(TripConfig::default());
+    let mut out: Vec<Event> = Vec::with_capacity(16);
+    let mut trips = 0u64;
+    let start = Instant::now();
+    for _ in 0..n / 2 {
+        let p = trace.next();
+        let phone = TrackPoint {
+            time: Timestamp::from_millis(p.time.millis() + 500),
+            position: p
+                .position
+                .and_then(|q| Position::new(q.lat() + 0.000_135, q.lon())),
+            ignition: None,
+            odometer_m: None,
+            driver_id: None,
+            private: false,
+            rank: 1,
+        };
+        b.push(p, &mut out);
+        b.push(phone, &mut out);
+        trips += out
+            .iter()
+            .filter(|e| matches!(e, Event::TripClosed(_)))
+            .count() as u64;
+        out.clear();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    black_box(&b);
+    println!(
+        "{:<22} {n} points in {secs:.3} s = {:.1} M points/s ({trips} trips)",
+        "tracker+phone merged",
+        n as f64 / secs / 1e6
+    );
+}
+
 fn main() {
     let n = std::env::var("POINTS")
         .ok()
@@ -94,4 +140,5 @@ fn main() {
         .unwrap_or(20_000_000);
     run("by motion", false, n);
     run("by ignition+odometer", true, n);
+    run_merged(n);
 }

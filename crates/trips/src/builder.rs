@@ -8,6 +8,15 @@ use crate::config::{Limits, TripConfig};
 use crate::machine::{Machine, Record};
 use crate::types::{Deviation, Event, TrackPoint, Trip};
 
+/// A point of the window. `covered`: a device of a lower rank sent a point within
+/// `gap_fill_cover` of it, so the segmenter skips it (once covered, always: points are only
+/// ever added to the window).
+#[derive(Clone, Debug)]
+struct Held {
+    p: TrackPoint,
+    covered: bool,
+}
+
 /// A copy of the segmenter's state after the point at `key` (`i64::MIN` for the empty start).
 #[derive(Clone, Debug)]
 struct Checkpoint {
@@ -24,16 +33,22 @@ struct Checkpoint {
 /// [`Event::TripRevised`], [`Event::TripReplaced`], [`Event::TripClosed`] (a trip only the late
 /// data shows), [`Event::Deviation`] and [`Event::DeviationWithdrawn`]. Points at or before the
 /// window start (newest point's time minus `late_window`) are reported as
-/// [`Event::LateDropped`]; a point with the same time as one already held is a duplicate and is
-/// ignored (the first one wins).
+/// [`Event::LateDropped`]; a point with the same time and rank as one already held is a
+/// duplicate and is ignored (the first one wins).
+///
+/// One vehicle, several devices: each point carries its device's rank ([`TrackPoint::rank`]).
+/// The segmenter sees the merged stream: a point is skipped when a point of a lower rank lies
+/// within `gap_fill_cover` of it. A covered point, however late it comes, changes nothing, so a
+/// late batch from a phone cannot revise a trip the tracker recorded; a phone point the
+/// tracker later covers is taken out by a rebuild.
 ///
 /// Architecture Invariant: no clock. Time moves only with the points and with
 /// [`TripBuilder::advance_to`], which the caller calls with its clock.
 #[derive(Clone, Debug)]
 pub struct TripBuilder {
     lim: Limits,
-    /// The points of the window, in time order.
-    buf: VecDeque<TrackPoint>,
+    /// The points of the window, in (time, rank) order.
+    buf: VecDeque<Held>,
     /// `checkpoints[0]` is the base: nothing before its key can change any more.
     checkpoints: VecDeque<Checkpoint>,
     live: Machine,
@@ -48,6 +63,9 @@ pub struct TripBuilder {
     devs: VecDeque<(u64, Deviation)>,
     announced: Option<Timestamp>,
     scratch: Vec<Record>,
+    /// How many points of the window from a device of rank above 0 are in use (not covered):
+    /// while there are none, a point covers nothing and the fast path skips the search.
+    uncovered_ranked: usize,
 }
 
 impl TripBuilder {
@@ -70,6 +88,7 @@ impl TripBuilder {
             devs: VecDeque::new(),
             announced: None,
             scratch: Vec::new(),
+            uncovered_ranked: 0,
         }
     }
 
@@ -86,12 +105,82 @@ impl TripBuilder {
 
     /// Takes one point as it arrives.
     pub fn push(&mut self, p: TrackPoint, out: &mut Vec<Event>) {
-        if self.fast_path_takes(&p) {
-            self.step_fast(p, out);
-        } else if let Some(t) = self.insert_late(p, out) {
-            self.rebuild(t, out);
+        match self.admit(p, out) {
+            Admit::Step(p) => self.step_fast(p, out),
+            Admit::Rebuild(t) => self.rebuild(t, out),
+            Admit::Held => {}
         }
         self.prune();
+    }
+
+    /// Sorts a point into the fast path, the window without effect (covered, dropped or a
+    /// duplicate), or a rebuild from a time.
+    fn admit(&mut self, p: TrackPoint, out: &mut Vec<Event>) -> Admit {
+        // One device, or a phone wholly covered by the tracker (the common cases): nothing to
+        // cover, and only a phone's point can be covered.
+        let may_cover = self.uncovered_ranked > 0;
+        let covered = p.rank > 0 && self.is_covered(&p);
+        if !covered && self.fast_path_takes(&p) && !(may_cover && self.covers_used(p.time, p.rank))
+        {
+            return Admit::Step(p);
+        }
+        let (t, rank) = (p.time, p.rank);
+        if self.insert_late(p, covered, out).is_none() {
+            return Admit::Held;
+        }
+        let uncovered_from = if may_cover {
+            self.cover_higher_ranks(t, rank)
+        } else {
+            None
+        };
+        match (uncovered_from, covered) {
+            (Some(u), false) => Admit::Rebuild(u.min(t)),
+            (Some(u), true) => Admit::Rebuild(u),
+            (None, false) => Admit::Rebuild(t),
+            (None, true) => Admit::Held,
+        }
+    }
+
+    /// Whether a point of a lower rank lies within the cover of `p`.
+    fn is_covered(&self, p: &TrackPoint) -> bool {
+        if p.rank == 0 {
+            return false;
+        }
+        let (lo, hi) = self.cover_range(p.time);
+        self.buf.range(lo..hi).any(|h| h.p.rank < p.rank)
+    }
+
+    /// Whether a point of a rank higher than `rank` within the cover of `t` is in use.
+    fn covers_used(&self, t: Timestamp, rank: u8) -> bool {
+        let (lo, hi) = self.cover_range(t);
+        self.buf
+            .range(lo..hi)
+            .any(|h| h.p.rank > rank && !h.covered)
+    }
+
+    /// Marks the points of ranks higher than `rank` around `t` as covered; returns the
+    /// earliest one the segmenter had used, if any (the trips from there are rebuilt without
+    /// it).
+    fn cover_higher_ranks(&mut self, t: Timestamp, rank: u8) -> Option<Timestamp> {
+        let (lo, hi) = self.cover_range(t);
+        let mut earliest = None;
+        for h in self.buf.range_mut(lo..hi) {
+            if h.p.rank > rank && !h.covered {
+                h.covered = true;
+                self.uncovered_ranked = self.uncovered_ranked.saturating_sub(1);
+                earliest = Some(earliest.map_or(h.p.time, |e: Timestamp| e.min(h.p.time)));
+            }
+        }
+        earliest
+    }
+
+    /// The buffer's index range of the points within the cover of `t`.
+    fn cover_range(&self, t: Timestamp) -> (usize, usize) {
+        let from = t.millis().saturating_sub(self.lim.cover_ms);
+        let to = t.millis().saturating_add(self.lim.cover_ms);
+        let lo = self.buf.partition_point(|h| h.p.time.millis() < from);
+        let hi = self.buf.partition_point(|h| h.p.time.millis() <= to);
+        (lo, hi.max(lo))
     }
 
     /// Takes a batch (e.g. a device's buffered records after a coverage gap): like pushing
@@ -103,10 +192,16 @@ impl TripBuilder {
     ) {
         let mut earliest: Option<Timestamp> = None;
         for p in points {
-            if earliest.is_none() && self.fast_path_takes(&p) {
-                self.step_fast(p, out);
-            } else if let Some(t) = self.insert_late(p, out) {
-                earliest = Some(earliest.map_or(t, |e| e.min(t)));
+            match self.admit(p, out) {
+                Admit::Step(p) if earliest.is_none() => self.step_fast(p, out),
+                Admit::Step(p) => {
+                    let t = p.time;
+                    if self.insert_late(p, false, out).is_some() {
+                        earliest = Some(earliest.map_or(t, |e| e.min(t)));
+                    }
+                }
+                Admit::Rebuild(t) => earliest = Some(earliest.map_or(t, |e| e.min(t))),
+                Admit::Held => {}
             }
         }
         if let Some(t) = earliest {
@@ -137,7 +232,17 @@ impl TripBuilder {
         let t = p.time;
         self.scratch.clear();
         self.live.step(&p, &self.lim, &mut self.scratch);
-        self.buf.push_back(p);
+        if p.rank > 0 {
+            self.uncovered_ranked += 1;
+        }
+        // Covered points of another device may already lie after it in the window.
+        let key = (p.time, p.rank);
+        if self.buf.back().is_some_and(|h| (h.p.time, h.p.rank) > key) {
+            let at = self.buf.partition_point(|h| (h.p.time, h.p.rank) < key);
+            self.buf.insert(at, Held { p, covered: false });
+        } else {
+            self.buf.push_back(Held { p, covered: false });
+        }
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
         self.clock_closed = false;
         if self
@@ -162,7 +267,12 @@ impl TripBuilder {
 
     /// Puts a late point into the buffer; returns its time, or `None` when it was dropped or a
     /// duplicate.
-    fn insert_late(&mut self, p: TrackPoint, out: &mut Vec<Event>) -> Option<Timestamp> {
+    fn insert_late(
+        &mut self,
+        p: TrackPoint,
+        covered: bool,
+        out: &mut Vec<Event>,
+    ) -> Option<Timestamp> {
         let base = self.checkpoints.front().map(|c| c.key);
         if let Some(window_start) = self.window_start()
             && (p.time <= window_start || base.is_some_and(|b| p.time <= b))
@@ -173,12 +283,20 @@ impl TripBuilder {
             });
             return None;
         }
-        let at = self.buf.partition_point(|q| q.time < p.time);
-        if self.buf.get(at).is_some_and(|q| q.time == p.time) {
+        let key = (p.time, p.rank);
+        let at = self.buf.partition_point(|h| (h.p.time, h.p.rank) < key);
+        if self
+            .buf
+            .get(at)
+            .is_some_and(|h| (h.p.time, h.p.rank) == key)
+        {
             return None;
         }
         let t = p.time;
-        self.buf.insert(at, p);
+        if p.rank > 0 && !covered {
+            self.uncovered_ranked += 1;
+        }
+        self.buf.insert(at, Held { p, covered });
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
         Some(t)
     }
@@ -192,10 +310,14 @@ impl TripBuilder {
         };
         let mut m = base.machine.clone();
         let (trip_seq, dev_seq) = (m.trips_closed, m.devs_closed);
-        let start = self.buf.partition_point(|q| q.time <= base.key);
+        let start = self.buf.partition_point(|h| h.p.time <= base.key);
         let mut last_key = base.key;
         self.scratch.clear();
-        for p in self.buf.range(start..) {
+        for h in self.buf.range(start..) {
+            if h.covered {
+                continue;
+            }
+            let p = &h.p;
             m.step(p, &self.lim, &mut self.scratch);
             if p.time.millis().saturating_sub(last_key.millis()) >= self.lim.checkpoint_ms {
                 last_key = p.time;
@@ -290,8 +412,14 @@ impl TripBuilder {
         let Some(base) = self.checkpoints.front() else {
             return;
         };
-        while self.buf.front().is_some_and(|p| p.time <= base.key) {
-            self.buf.pop_front();
+        while self.buf.front().is_some_and(|h| h.p.time <= base.key) {
+            if self
+                .buf
+                .pop_front()
+                .is_some_and(|h| h.p.rank > 0 && !h.covered)
+            {
+                self.uncovered_ranked = self.uncovered_ranked.saturating_sub(1);
+            }
         }
         let (ts, ds) = (base.machine.trips_closed, base.machine.devs_closed);
         while self.trips.front().is_some_and(|(s, _)| *s < ts) {
@@ -301,6 +429,13 @@ impl TripBuilder {
             self.devs.pop_front();
         }
     }
+}
+
+/// What [`TripBuilder::admit`] decided for a point.
+enum Admit {
+    Step(TrackPoint),
+    Rebuild(Timestamp),
+    Held,
 }
 
 fn drain_from<T>(q: &mut VecDeque<(u64, T)>, seq: u64) -> Vec<T> {
@@ -343,7 +478,7 @@ fn diff_trips(old: &[Trip], new: &[Trip], out: &mut Vec<Event>) {
         }
         match (&old[gi..i], &new[gj..j]) {
             ([], ns) => out.extend(ns.iter().cloned().map(Event::TripClosed)),
-            ([o], [n]) if o == n => {}
+            (os, ns) if os == ns => {}
             ([o], [n]) => out.push(Event::TripRevised {
                 old: o.clone(),
                 new: n.clone(),

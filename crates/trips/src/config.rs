@@ -39,6 +39,11 @@ pub struct TripConfig {
     /// [`crate::Event::LateDropped`] (default 6 h). Memory per vehicle grows with it: the
     /// points of this window are kept.
     pub late_window: Duration,
+    /// One vehicle, several devices: a point from a device of a higher rank (a phone) is used
+    /// only when no device of a lower rank (the fixed tracker) sent a point within this long of
+    /// it, so the phone fills the tracker's gaps and never competes with it (default 2 min,
+    /// well under `device_silent_after`, so that the edges of a filled gap are no silence).
+    pub gap_fill_cover: Duration,
 }
 
 impl Default for TripConfig {
@@ -54,6 +59,7 @@ impl Default for TripConfig {
             silent_min_displacement_m: 200.0,
             trip_max_gap: Duration::from_secs(3600),
             late_window: Duration::from_secs(6 * 3600),
+            gap_fill_cover: Duration::from_secs(120),
         }
     }
 }
@@ -71,6 +77,7 @@ pub(crate) struct Limits {
     pub silent_min_m: f64,
     pub max_gap_ms: i64,
     pub window_ms: i64,
+    pub cover_ms: i64,
     /// How often (in device time) the builder keeps a copy of its state to rebuild from.
     pub checkpoint_ms: i64,
 }
@@ -78,6 +85,11 @@ pub(crate) struct Limits {
 /// Odometers count in whole units and devices round; allow this much beyond what the maximum
 /// speed explains before distrusting an odometer difference.
 pub(crate) const ODOMETER_SLACK_M: f64 = 1000.0;
+
+/// A vehicle odometer never counts down; a reading this much below the last one is a
+/// deviation (a reset, a swapped unit). The tolerance absorbs rounding differences between a
+/// vehicle's two odometer sources (CAN and a configured virtual odometer), not real resets.
+pub(crate) const ODOMETER_BACKWARDS_TOLERANCE_M: f64 = 100.0;
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
@@ -96,6 +108,7 @@ impl From<&TripConfig> for Limits {
             silent_min_m: c.silent_min_displacement_m,
             max_gap_ms: ms(c.trip_max_gap),
             window_ms: ms(c.late_window),
+            cover_ms: ms(c.gap_fill_cover),
             checkpoint_ms: 5 * 60 * 1000,
         }
     }

@@ -39,11 +39,13 @@ pub fn oslo_offset(t: Timestamp) -> UtcOffset {
 }
 
 /// The local Norwegian date at `t`.
+/// Total: a time outside what the calendar holds (beyond year 9999, or whose local time would
+/// be) gives the UTC date, or the epoch's, never a panic.
 pub fn oslo_date(t: Timestamp) -> Date {
     let utc = t
         .to_offset_date_time()
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    utc.to_offset(oslo_offset(t)).date()
+    utc.checked_to_offset(oslo_offset(t)).unwrap_or(utc).date()
 }
 
 #[cfg(test)]
@@ -74,5 +76,18 @@ mod tests {
         assert_eq!((d.month(), d.day()), (Month::June, 30));
         let d = oslo_date(ts("2024-06-30T22:00:00Z"));
         assert_eq!((d.month(), d.day()), (Month::July, 1));
+    }
+
+    #[test]
+    fn every_timestamp_has_a_date() {
+        // 9999-12-31T23:30Z is past the calendar in Oslo time; extremes are past it in UTC.
+        for ms in [253_402_299_000_000, i64::MAX, i64::MIN, 0, -1] {
+            let _ = oslo_date(Timestamp::from_millis(ms));
+            let _ = oslo_offset(Timestamp::from_millis(ms));
+        }
+        assert_eq!(
+            oslo_date(Timestamp::from_millis(253_402_299_000_000)).year(),
+            9999
+        );
     }
 }

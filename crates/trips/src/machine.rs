@@ -6,7 +6,7 @@
 
 use domain::{Position, Timestamp};
 
-use crate::config::{Limits, ODOMETER_SLACK_M};
+use crate::config::{Limits, ODOMETER_BACKWARDS_TOLERANCE_M, ODOMETER_SLACK_M};
 use crate::geo::dist_m;
 use crate::types::{Deviation, DeviationKind, DistanceSource, TrackPoint, Trip};
 
@@ -27,7 +27,6 @@ struct Mark {
     /// The farthest the track got from the trip's start.
     reach: f64,
     points: u32,
-    private: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +35,10 @@ struct Open {
     start_pos: Option<Position>,
     odo_start: Option<f64>,
     driver_id: Option<String>,
+    /// Privacy mode: a switch while the trip is open splits it, so this holds for all of it.
+    private: bool,
+    /// An odometer deviation happened during the trip: its distance comes from the track.
+    odo_broken: bool,
     /// Totals through the latest point.
     cur: Mark,
     /// Where the trip would end if the vehicle is found to have stopped. By motion: the totals
@@ -52,6 +55,8 @@ pub(crate) struct Machine {
     /// The odometer at the last accepted position.
     last_pos_odo: Option<f64>,
     last_odo: Option<f64>,
+    /// The last vehicle odometer reading and when it was read, to check the next one against.
+    last_reading: Option<(Timestamp, f64)>,
     /// Points without a position arrived since `last_pos`.
     fixless: bool,
     rejected_in_row: u8,
@@ -89,14 +94,9 @@ fn counts(dist: f64, source: DistanceSource, duration_ms: i64, reach: f64, lim: 
     long_enough && (source == DistanceSource::Odometer || reach > 2.0 * lim.jitter_radius_m)
 }
 
-/// A trip's distance: by odometer when believable, else by track.
-fn trip_distance(
-    odo_start: Option<f64>,
-    at: &Mark,
-    ms: i64,
-    lim: &Limits,
-) -> (f64, DistanceSource) {
-    match odometer_delta(odo_start, at.odo, ms, lim) {
+/// A trip's distance: by odometer when believable and unbroken, else by track.
+fn trip_distance(open: &Open, at: &Mark, ms: i64, lim: &Limits) -> (f64, DistanceSource) {
+    match odometer_delta(open.odo_start, at.odo, ms, lim).filter(|_| !open.odo_broken) {
         Some(d) => (d, DistanceSource::Odometer),
         None => (at.dist, DistanceSource::Track),
     }
@@ -128,8 +128,8 @@ impl Machine {
             open.stop.unwrap_or(open.cur)
         };
         let ms = ms_between(open.start, at.time);
-        let (dist, source) = trip_distance(open.odo_start, &at, ms, lim);
-        counts(dist, source, ms, at.reach, lim).then_some((open.start, at.private))
+        let (dist, source) = trip_distance(open, &at, ms, lim);
+        counts(dist, source, ms, at.reach, lim).then_some((open.start, open.private))
     }
 
     /// Takes the next point; `p.time` must be later than every point before.
@@ -145,6 +145,13 @@ impl Machine {
             {
                 self.close(stop, lim, out);
             }
+        }
+
+        if self.open.as_ref().is_some_and(|o| o.private != p.private) {
+            self.split_at_privacy_switch(p.private, lim, out);
+        }
+        if let Some(reading) = p.odometer_m {
+            self.check_odometer(t, reading, lim, out);
         }
 
         let pos = p.position.filter(|&q| self.plausible(q, t, lim));
@@ -170,6 +177,7 @@ impl Machine {
                         kind,
                         km_across: m / 1000.0,
                         source,
+                        odometer_m: None,
                     }));
                     self.devs_closed += 1;
                 }
@@ -195,6 +203,82 @@ impl Machine {
             self.fixless = true;
         }
         self.last_odo = odo;
+    }
+
+    /// A vehicle odometer reading against the last one: backwards, or further than the
+    /// vehicle can have driven in the time between, is a deviation with both readings. The new
+    /// reading is the reference afterwards, and an open trip takes its distance from the track.
+    fn check_odometer(&mut self, t: Timestamp, reading: f64, lim: &Limits, out: &mut Vec<Record>) {
+        if !reading.is_finite() {
+            return;
+        }
+        if let Some((lt, last)) = self.last_reading {
+            let ms = ms_between(lt, t);
+            let max = lim.max_speed_mps * (ms as f64 / 1000.0) + ODOMETER_SLACK_M;
+            let d = reading - last;
+            let kind = if d < -ODOMETER_BACKWARDS_TOLERANCE_M {
+                Some(DeviationKind::OdometerBackwards)
+            } else if d > max {
+                Some(DeviationKind::OdometerJump)
+            } else {
+                None
+            };
+            if let Some(kind) = kind {
+                out.push(Record::Deviation(Deviation {
+                    from: lt,
+                    to: t,
+                    kind,
+                    km_across: d / 1000.0,
+                    source: DistanceSource::Odometer,
+                    odometer_m: Some((last, reading)),
+                }));
+                self.devs_closed += 1;
+                if let Some(open) = self.open.as_mut() {
+                    open.odo_broken = true;
+                }
+            }
+        }
+        self.last_reading = Some((t, reading));
+    }
+
+    /// Privacy mode switched while a trip is open: the trip splits at the switch. The part
+    /// before keeps its class (a business trip stays one, with its places); the part from the
+    /// last point before the switch has the new one. A business part too short to count on its
+    /// own becomes part of the private trip (privacy wins); a private part too short to count
+    /// is dropped like any trip too short, and never merged into a business trip.
+    fn split_at_privacy_switch(&mut self, private: bool, lim: &Limits, out: &mut Vec<Record>) {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        let end = open.stop.unwrap_or(open.cur);
+        let ms = ms_between(open.start, end.time);
+        let (dist, source) = trip_distance(open, &end, ms, lim);
+        if private && !counts(dist, source, ms, end.reach, lim) {
+            open.private = true;
+            return;
+        }
+        let driver_id = open.driver_id.clone();
+        self.close(end, lim, out);
+        let mark = Mark {
+            time: end.time,
+            pos: end.pos,
+            odo: end.odo,
+            dist: 0.0,
+            reach: 0.0,
+            points: 1,
+        };
+        let pending_stop = !self.ignition_mode || self.ignition != Some(true);
+        self.anchor = end.pos.or(self.anchor);
+        self.open = Some(Open {
+            start: end.time,
+            start_pos: end.pos,
+            odo_start: end.odo,
+            driver_id,
+            private,
+            odo_broken: false,
+            cur: mark,
+            stop: pending_stop.then_some(mark),
+        });
     }
 
     /// Closes the open trip if the caller's clock shows it has ended: silent longer than
@@ -263,7 +347,6 @@ impl Machine {
     fn extend(open: &mut Open, p: &TrackPoint, odo: Option<f64>) {
         open.cur.time = p.time;
         open.cur.points += 1;
-        open.cur.private |= p.private;
         open.cur.odo = odo;
         if open.driver_id.is_none() && p.driver_id.is_some() {
             open.driver_id.clone_from(&p.driver_id);
@@ -292,6 +375,8 @@ impl Machine {
                 start_pos,
                 odo_start: odo,
                 driver_id: p.driver_id.clone(),
+                private: p.private,
+                odo_broken: false,
                 cur: Mark {
                     time: p.time,
                     pos: start_pos,
@@ -299,7 +384,6 @@ impl Machine {
                     dist: 0.0,
                     reach: 0.0,
                     points: 1,
-                    private: p.private,
                 },
                 stop: None,
             });
@@ -358,13 +442,14 @@ impl Machine {
                             dist: d,
                             reach: d,
                             points: 1,
-                            private: p.private,
                         };
                         self.open = Some(Open {
                             start: p.time,
                             start_pos: Some(a),
                             odo_start: self.last_odo.or(odo),
                             driver_id: p.driver_id.clone(),
+                            private: p.private,
+                            odo_broken: false,
                             cur,
                             stop: Some(cur),
                         });
@@ -406,7 +491,7 @@ impl Machine {
             return;
         };
         let ms = ms_between(open.start, end.time);
-        let (distance_m, distance_source) = trip_distance(open.odo_start, &end, ms, lim);
+        let (distance_m, distance_source) = trip_distance(&open, &end, ms, lim);
         if let Some(q) = end.pos {
             self.anchor = Some(q);
             self.anchor_n = 1;
@@ -421,6 +506,7 @@ impl Machine {
                 kind: DeviationKind::NoFix,
                 km_across: distance_m / 1000.0,
                 source: distance_source,
+                odometer_m: None,
             }));
             self.devs_closed += 1;
             return;
@@ -435,7 +521,7 @@ impl Machine {
             odometer_end_m: end.odo,
             distance_source,
             driver_id: open.driver_id,
-            private: end.private,
+            private: open.private,
             points: end.points,
         }));
         self.trips_closed += 1;

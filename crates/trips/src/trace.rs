@@ -4,7 +4,7 @@
 //! One item per line, in arrival order (which need not be time order):
 //!
 //! ```text
-//! # time, lat, lon, ignition, odometer_m, private, driver
+//! # time, lat, lon, ignition, odometer_m, private, driver, rank
 //! 2024-03-04T07:00:00Z, 59.91000, 10.75000, 1, 120000, 0, D17
 //! 2024-03-04T07:00:30Z, , , 1, , ,          # no fix: empty fields are absent values
 //! @advance 2024-03-04T09:00:00Z             # the caller's clock (TripBuilder::advance_to)
@@ -12,15 +12,16 @@
 //! @end
 //! ```
 //!
-//! `ignition` and `private` are `1`/`0` (empty: absent and not private); trailing fields may be
-//! left out. `#` starts a comment.
+//! `ignition` and `private` are `1`/`0` (empty: absent and not private); `rank` is the device's
+//! rank on the vehicle (empty: 0, the first device); trailing fields may be left out. `#`
+//! starts a comment.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use domain::{Position, Timestamp};
 
-use crate::{Deviation, Event, TrackPoint, Trip, TripBuilder};
+use crate::{Deviation, DeviationKind, Event, TrackPoint, Trip, TripBuilder};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
@@ -91,6 +92,7 @@ fn point(line: usize, text: &str) -> Result<TrackPoint, TraceError> {
     let odometer_m = field(line, "odometer", f.next(), |v| v.parse::<f64>().ok())?;
     let private = field(line, "private", f.next(), flag)?.unwrap_or(false);
     let driver_id = field(line, "driver", f.next(), |v| Some(v.to_owned()))?;
+    let rank = field(line, "rank", f.next(), |v| v.parse::<u8>().ok())?.unwrap_or(0);
     Ok(TrackPoint {
         time,
         position,
@@ -98,6 +100,7 @@ fn point(line: usize, text: &str) -> Result<TrackPoint, TraceError> {
         odometer_m,
         driver_id,
         private,
+        rank,
     })
 }
 
@@ -164,7 +167,8 @@ pub fn run(builder: &mut TripBuilder, items: &[Item]) -> Vec<Event> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Folded {
     pub trips: BTreeMap<Timestamp, Trip>,
-    pub deviations: BTreeMap<Timestamp, Deviation>,
+    /// Keyed by start and kind: an odometer deviation can start where a silence does.
+    pub deviations: BTreeMap<(Timestamp, DeviationKind), Deviation>,
 }
 
 /// Applies events the way a driving log would store them.
@@ -188,10 +192,10 @@ pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Folded {
                 }
             }
             Event::Deviation(d) => {
-                f.deviations.insert(d.from, d.clone());
+                f.deviations.insert((d.from, d.kind), d.clone());
             }
             Event::DeviationWithdrawn(d) => {
-                f.deviations.remove(&d.from);
+                f.deviations.remove(&(d.from, d.kind));
             }
             Event::TripOpened { .. }
             | Event::OpenTripWithdrawn { .. }
@@ -235,14 +239,18 @@ pub fn render_trip(t: &Trip) -> String {
 
 /// One deviation on one line.
 pub fn render_deviation(d: &Deviation) -> String {
-    format!(
+    let mut s = format!(
         "{} {} -> {}, {:.3} km across by {}",
         d.kind.as_str(),
         d.from,
         d.to,
         d.km_across,
         d.source.as_str()
-    )
+    );
+    if let Some((before, after)) = d.odometer_m {
+        let _ = write!(s, ", odometer {before:.0} -> {after:.0}");
+    }
+    s
 }
 
 /// One event, one or more lines.

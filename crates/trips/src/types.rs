@@ -18,6 +18,10 @@ pub struct TrackPoint {
     pub driver_id: Option<String>,
     /// Privacy mode was on at this point.
     pub private: bool,
+    /// The rank of the device that sent it among the vehicle's devices: 0 first (the fixed
+    /// tracker), higher ranks only fill the gaps of lower ones (a phone). A point is not used
+    /// when a point of a lower rank lies within [`crate::TripConfig::gap_fill_cover`] of it.
+    pub rank: u8,
 }
 
 /// Where a trip's or a deviation's distance came from.
@@ -53,7 +57,8 @@ pub struct Trip {
     pub distance_source: DistanceSource,
     /// The first driver identification read during the trip.
     pub driver_id: Option<String>,
-    /// Privacy mode was on at some point of the trip: the driving log keeps date and km only.
+    /// Privacy mode was on for the trip: the driving log keeps date and km only. A switch
+    /// while driving splits the trip at the switch, so a trip is wholly private or not.
     pub private: bool,
     /// How many track points the trip is built from.
     pub points: u32,
@@ -67,13 +72,17 @@ impl Trip {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeviationKind {
     /// No records at all for longer than `device_silent_after`, while the vehicle moved.
     DeviceSilent,
     /// Records came, but without a position, for longer than `device_silent_after` while the
     /// vehicle moved (a tunnel, a shielded device); or a whole trip without any position.
     NoFix,
+    /// The vehicle odometer read less than before (a reset, a swapped unit, a bad reading).
+    OdometerBackwards,
+    /// The vehicle odometer read more than the vehicle can have driven since the last reading.
+    OdometerJump,
 }
 
 impl DeviationKind {
@@ -81,21 +90,27 @@ impl DeviationKind {
         match self {
             DeviationKind::DeviceSilent => "device_silent",
             DeviationKind::NoFix => "no_fix",
+            DeviationKind::OdometerBackwards => "odometer_backwards",
+            DeviationKind::OdometerJump => "odometer_jump",
         }
     }
 }
 
-/// A stretch the track does not document although the vehicle moved. Skatteetaten wants
-/// deviations such as device downtime recorded, not papered over (SPEC.md, `driving_log`).
+/// A stretch the track does not document although the vehicle moved, or an odometer reading
+/// that cannot be right. Skatteetaten wants deviations such as device downtime recorded, not
+/// papered over (SPEC.md, `driving_log`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Deviation {
     pub from: Timestamp,
     pub to: Timestamp,
     pub kind: DeviationKind,
     /// How far the vehicle moved across the stretch, in km: by odometer when both ends have
-    /// one, otherwise the straight line (a lower bound).
+    /// one, otherwise the straight line (a lower bound). For an odometer deviation: the
+    /// difference of the two readings (negative when it went backwards).
     pub km_across: f64,
     pub source: DistanceSource,
+    /// For an odometer deviation: the reading before and the reading after, in metres.
+    pub odometer_m: Option<(f64, f64)>,
 }
 
 /// What the builder tells its caller. Trips and deviations are final unless a later event

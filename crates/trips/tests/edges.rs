@@ -101,3 +101,51 @@ fn a_flap_reported_late_reopens_a_trip_the_clock_closed() {
         "{r:#?}"
     );
 }
+
+#[test]
+fn privacy_on_right_after_the_start_makes_the_whole_trip_private() {
+    // 100 m of business driving, then privacy mode: too short to be a trip of its own, it
+    // joins the private trip (privacy wins) instead of being dropped or staying business.
+    let ev = events(
+        "2024-03-04T07:00:00Z, 59.90000, 10.70000, 1, 50000, 0
+         2024-03-04T07:00:10Z, 59.90090, 10.70000, 1, 50100, 0
+         2024-03-04T07:00:20Z, 59.90180, 10.70000, 1, 50200, 1
+         2024-03-04T07:03:00Z, 59.93000, 10.70000, 1, 53400, 1
+         2024-03-04T07:04:00Z, 59.93000, 10.70000, 0, 53400, 1
+         @advance 2024-03-04T08:00:00Z",
+    );
+    let folded = trace::fold(&ev);
+    let trips: Vec<_> = folded.trips.values().collect();
+    assert_eq!(trips.len(), 1, "{:#?}", render(&ev));
+    assert!(trips[0].private);
+    assert_eq!(trips[0].start.rfc3339(), "2024-03-04T07:00:00Z");
+    assert!((trips[0].distance_m - 3400.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_phone_live_first_gives_way_to_the_trackers_buffered_records() {
+    // The phone (rank 1) reports live while the tracker (rank 0) has no coverage; the tracker's
+    // buffered records for the same minutes arrive afterwards and replace the phone's points:
+    // the trip is the tracker's (its odometer), and the phone's points are no longer used.
+    let ev = events(
+        "2024-03-04T07:00:05Z, 59.90010, 10.70000, , , , , 1
+         2024-03-04T07:01:05Z, 59.90510, 10.70000, , , , , 1
+         2024-03-04T07:02:05Z, 59.91010, 10.70000, , , , , 1
+         2024-03-04T07:03:05Z, 59.91510, 10.70000, , , , , 1
+         @batch
+         2024-03-04T06:59:00Z, 59.90000, 10.70000, 0, 50000
+         2024-03-04T07:00:00Z, 59.90000, 10.70000, 1, 50000
+         2024-03-04T07:01:00Z, 59.90500, 10.70000, 1, 50560
+         2024-03-04T07:02:00Z, 59.91000, 10.70000, 1, 51120
+         2024-03-04T07:03:00Z, 59.91500, 10.70000, 0, 51680
+         @end
+         @advance 2024-03-04T08:00:00Z",
+    );
+    let folded = trace::fold(&ev);
+    let trips: Vec<_> = folded.trips.values().collect();
+    assert_eq!(trips.len(), 1, "{:#?}", render(&ev));
+    assert_eq!(trips[0].distance_source, DistanceSource::Odometer);
+    assert!((trips[0].distance_m - 1680.0).abs() < 1e-9);
+    assert_eq!(trips[0].start.rfc3339(), "2024-03-04T07:00:00Z");
+    assert!(folded.deviations.is_empty(), "{:#?}", render(&ev));
+}

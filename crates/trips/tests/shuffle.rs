@@ -129,6 +129,7 @@ fn build(dev: &Device, segments: &[(Segment, bool)], seed: u64) -> Vec<TrackPoin
             odometer_m: dev.odometer.then_some(odo.round()),
             driver_id: None,
             private: *private,
+            rank: 0,
         };
         match *seg {
             Segment::Park { points, jitter_m } => {
@@ -192,6 +193,38 @@ proptest! {
         let shuffled: Vec<TrackPoint> = order.iter().map(|&i| points[i].clone()).collect();
         let actual = run_with_clock(&shuffled, batch, clock_every, lag_s, end);
         prop_assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn a_tracker_and_a_phone_in_any_arrival_order_give_the_same_trips(
+        (points, order) in (trace(), 0.0f64..1.0, 0.0f64..0.5).prop_flat_map(|(tracker, gap_at, gap_len)| {
+            // The tracker falls silent for a stretch; the driver's phone (rank 1) rode along
+            // all the time, 7 s after each tracker point and about 20 m off, without ignition
+            // or odometer.
+            let n = tracker.len();
+            let (a, b) = ((n as f64 * gap_at) as usize, ((n as f64 * (gap_at + gap_len)) as usize).min(n));
+            let mut pts: Vec<TrackPoint> = tracker
+                .iter()
+                .map(|p| TrackPoint {
+                    time: Timestamp::from_millis(p.time.millis() + 7_000),
+                    position: p.position.and_then(|q| Position::new(q.lat() + 0.00018, q.lon())),
+                    ignition: None,
+                    odometer_m: None,
+                    driver_id: None,
+                    private: p.private,
+                    rank: 1,
+                })
+                .collect();
+            pts.extend(tracker[..a].iter().cloned());
+            pts.extend(tracker[b..].iter().cloned());
+            let m = pts.len();
+            (Just(pts), Just((0..m).collect::<Vec<_>>()).prop_shuffle())
+        }),
+        batch in prop_oneof![Just(1usize), 2usize..40],
+    ) {
+        let (expected, end) = in_order(&points);
+        let shuffled: Vec<TrackPoint> = order.iter().map(|&i| points[i].clone()).collect();
+        prop_assert_eq!(run(&shuffled, batch, end), expected);
     }
 
     #[test]

@@ -63,14 +63,17 @@ fn every_trace_has_a_test() {
     assert_eq!(names, TRACES);
 }
 
-const TRACES: [&str; 9] = [
+const TRACES: [&str; 12] = [
     "ignition_commute",
     "midnight",
     "month_boundary",
     "motion_only",
+    "odometer_reset_jump",
     "out_of_order_buffered",
     "parked_jitter",
+    "privacy_mid_drive",
     "private_errand",
+    "tracker_and_phone",
     "tunnel_gap",
     "urban_stop_and_go",
 ];
@@ -91,9 +94,12 @@ traces!(
     midnight,
     month_boundary,
     motion_only,
+    odometer_reset_jump,
     out_of_order_buffered,
     parked_jitter,
+    privacy_mid_drive,
     private_errand,
+    tracker_and_phone,
     tunnel_gap,
     urban_stop_and_go,
 );

@@ -75,6 +75,7 @@ const FMB: &[(u16, &str, FieldKind)] = &[
     (255, "over_speeding", FieldKind::Overspeed),
     (256, "vin", FieldKind::Vin),
     (257, "crash_trace", FieldKind::Crash),
+    (389, "obd_oem_total_mileage", FieldKind::Odometer),
 ];
 
 fn entry(io_id: u16) -> Option<&'static (u16, &'static str, FieldKind)> {

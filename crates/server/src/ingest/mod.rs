@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use domain::sane::Insane;
 use domain::{AttrKey, DeviceId, FieldKind, Fix, Protocol, Timestamp};
 use storage::{FieldSeen, IngestWriter, StagedFix};
 use tokio::sync::{mpsc, oneshot};
@@ -118,6 +119,100 @@ impl Ingestor {
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
     }
+
+    /// The edge check (`domain::sane`) by the server's clock, for every protocol: returns the
+    /// fixes that may be stored, and the refused ones with their place in what the device sent.
+    /// A refused record is never acknowledged as data: it is counted (received, rejected, and
+    /// `sporvern_records_invalid_total` by reason) and logged with the device — rate-limited,
+    /// so a device sending nothing but bad records costs a log line a second.
+    pub fn screen(
+        &self,
+        protocol: Protocol,
+        device: &str,
+        peer: impl std::fmt::Display,
+        candidates: impl IntoIterator<Item = Result<Fix, Insane>>,
+    ) -> (Vec<Fix>, Vec<Refusal>) {
+        let clock = now();
+        let mut fixes = Vec::new();
+        let mut refused = Vec::new();
+        for (index, c) in candidates.into_iter().enumerate() {
+            match c.and_then(|f| domain::sane::check_fix(protocol, &f, clock).map(|()| f)) {
+                Ok(f) => fixes.push(f),
+                Err(why) => refused.push(Refusal { index, why }),
+            }
+        }
+        if !refused.is_empty() {
+            let counters = self.metrics.protocol(protocol);
+            let n = refused.len() as u64;
+            counters.records_received.fetch_add(n, Relaxed);
+            counters.records_rejected.fetch_add(n, Relaxed);
+            for r in &refused {
+                counters.invalid(r.why.code()).fetch_add(1, Relaxed);
+            }
+            if let Some(more) = crate::throttle::allow("ingest: record refused") {
+                let first = &refused[0];
+                tracing::warn!(%peer, %protocol, device, refused = refused.len(), of = refused.len() + fixes.len(), reason = first.why.code(), suppressed_since_last = more, "records refused, not stored: {}", first.why);
+            }
+        }
+        (fixes, refused)
+    }
+}
+
+/// Counts events per source address in fixed windows (unknown OsmAnd device ids): `limit`
+/// per `window`, the oldest windows forgotten first when `capacity` addresses are held.
+#[derive(Clone)]
+pub struct SourceLimiter {
+    inner: Arc<std::sync::Mutex<HashMap<std::net::IpAddr, (Instant, u32)>>>,
+    limit: u32,
+    window: std::time::Duration,
+}
+
+impl SourceLimiter {
+    const CAPACITY: usize = 10_000;
+
+    pub fn new(limit: u32, window: std::time::Duration) -> SourceLimiter {
+        SourceLimiter {
+            inner: Arc::default(),
+            limit,
+            window,
+        }
+    }
+
+    /// Whether `ip` has used up its allowance in the current window.
+    pub fn over(&self, ip: std::net::IpAddr) -> bool {
+        let Ok(m) = self.inner.lock() else {
+            return false;
+        };
+        m.get(&ip)
+            .is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.limit)
+    }
+
+    pub fn record(&self, ip: std::net::IpAddr) {
+        let Ok(mut m) = self.inner.lock() else {
+            return;
+        };
+        if m.len() >= Self::CAPACITY && !m.contains_key(&ip) {
+            let window = self.window;
+            m.retain(|_, (start, _)| start.elapsed() < window);
+            if m.len() >= Self::CAPACITY
+                && let Some(oldest) = m.iter().min_by_key(|(_, (s, _))| *s).map(|(k, _)| *k)
+            {
+                m.remove(&oldest);
+            }
+        }
+        let e = m.entry(ip).or_insert((Instant::now(), 0));
+        if e.0.elapsed() >= self.window {
+            *e = (Instant::now(), 0);
+        }
+        e.1 = e.1.saturating_add(1);
+    }
+}
+
+/// A record refused at the edge: its index in what the device sent, and why.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub index: usize,
+    pub why: Insane,
 }
 
 /// How often the inventory's `last_seen` is refreshed per (device, key): often enough to
@@ -212,7 +307,9 @@ fn writer_loop(
             }
             Err(e) => {
                 metrics.commit_failures.fetch_add(1, Relaxed);
-                tracing::error!(error = %e, rows = staged.len(), "group commit failed; nothing in it is acknowledged");
+                if let Some(more) = crate::throttle::allow("ingest: group commit failed") {
+                    tracing::error!(error = %e, rows = staged.len(), failed_since_last = more, "group commit failed; nothing in it is acknowledged");
+                }
                 for (_, reply, _) in replies.drain(..) {
                     let _ = reply.send(Err(IngestError::Storage(e.to_string())));
                 }

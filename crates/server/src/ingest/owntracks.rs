@@ -1,7 +1,9 @@
 //! OwnTracks JSON over HTTP (`POST /owntracks`). The app treats any answer as delivered, so a
 //! storage failure closes the connection instead of answering.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use axum::body::Body;
@@ -11,7 +13,7 @@ use domain::{ExternalId, Protocol};
 use hyper::body::Incoming;
 
 use super::{Ingestor, Registry};
-use crate::http::{CloseConnection, read_body, refuse_device};
+use crate::http::{CloseConnection, plain, read_body, refuse_device};
 
 /// The device identity: `user/device` from the `X-Limit-U` and `X-Limit-D` headers, or the
 /// HTTP basic-auth user (then `user/device` with `X-Limit-D`, or the user alone).
@@ -39,6 +41,83 @@ fn identity(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// OwnTracks payload keys per device (`[owntracks_keys]` in sporvern.toml: `"user/device" =
+/// "passphrase"`). The app encrypts with libsodium's `crypto_secretbox` (XSalsa20-Poly1305)
+/// under the passphrase's UTF-8 bytes, zero-padded or cut to 32 bytes, and sends
+/// `{"_type":"encrypted","data":base64(nonce ‖ box)}`. Never printed.
+#[derive(Clone, Default)]
+pub struct Keys(Arc<HashMap<String, [u8; 32]>>);
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({} devices, not shown)", self.0.len())
+    }
+}
+
+impl Keys {
+    pub fn from_passphrases(map: HashMap<String, String>) -> Keys {
+        Keys(Arc::new(
+            map.into_iter()
+                .map(|(who, pass)| (who, key_from_passphrase(&pass)))
+                .collect(),
+        ))
+    }
+}
+
+/// The 32-byte key the app makes of its passphrase: the UTF-8 bytes, zero-padded or cut.
+pub fn key_from_passphrase(passphrase: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    let b = passphrase.as_bytes();
+    let n = b.len().min(32);
+    key[..n].copy_from_slice(&b[..n]);
+    key
+}
+
+/// The payload as the codec should see it: decrypted when the app sent it encrypted. The
+/// error says what to fix (a key to configure, or the wrong one).
+pub fn open_payload<'a>(
+    body: &'a [u8],
+    who: &str,
+    keys: &Keys,
+) -> Result<std::borrow::Cow<'a, [u8]>, String> {
+    #[derive(serde::Deserialize)]
+    struct Encrypted {
+        #[serde(rename = "_type")]
+        kind: String,
+        data: Option<String>,
+    }
+    let Ok(e) = serde_json::from_slice::<Encrypted>(body) else {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    };
+    if e.kind != "encrypted" {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    }
+    let Some(key) = keys.0.get(who) else {
+        return Err(format!(
+            "encrypted OwnTracks payload from {who:?}, but no key is configured for it: add it under [owntracks_keys] in sporvern.toml (the passphrase set in the app)"
+        ));
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(e.data.unwrap_or_default().trim())
+        .map_err(|_| format!("encrypted OwnTracks payload from {who:?}: data is not base64"))?;
+    if raw.len() < 24 + 16 {
+        return Err(format!(
+            "encrypted OwnTracks payload from {who:?}: too short for a nonce and a tag"
+        ));
+    }
+    use crypto_secretbox::aead::{Aead, KeyInit};
+    let (nonce, sealed) = raw.split_at(24);
+    let cipher = crypto_secretbox::XSalsa20Poly1305::new(&crypto_secretbox::Key::from(*key));
+    cipher
+        .decrypt(crypto_secretbox::Nonce::from_slice(nonce), sealed)
+        .map(std::borrow::Cow::Owned)
+        .map_err(|_| {
+            format!(
+                "encrypted OwnTracks payload from {who:?} does not open with the configured key: check the passphrase in the app and in [owntracks_keys]"
+            )
+        })
+}
+
 fn json(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
@@ -54,6 +133,7 @@ pub async fn handle(
     peer: SocketAddr,
     ingestor: Ingestor,
     registry: Registry,
+    keys: Keys,
 ) -> Result<Response<Body>, CloseConnection> {
     let counters = ingestor.metrics().protocol(Protocol::Owntracks);
     let reject = |status: StatusCode, why: String| {
@@ -76,6 +156,7 @@ pub async fn handle(
         .and_then(|id| registry.lookup(Protocol::Owntracks, &id));
     let Some(device) = device else {
         counters.connections_refused.fetch_add(1, Relaxed);
+        counters.records_rejected.fetch_add(1, Relaxed);
         return reject(
             StatusCode::FORBIDDEN,
             format!(
@@ -87,6 +168,13 @@ pub async fn handle(
         Ok(b) => b,
         Err(why) => return reject(StatusCode::BAD_REQUEST, why),
     };
+    let body = match open_payload(&body, &who, &keys) {
+        Ok(b) => b,
+        Err(why) => {
+            counters.records_rejected.fetch_add(1, Relaxed);
+            return reject(StatusCode::BAD_REQUEST, why);
+        }
+    };
     let fix = match codec::owntracks::parse(&body) {
         Ok(codec::owntracks::OwntracksMessage::Location(fix)) => Some(fix),
         Ok(_) => None,
@@ -96,13 +184,21 @@ pub async fn handle(
         // transition, waypoint, lwt …: understood, nothing to store.
         return Ok(json(StatusCode::OK, "[]"));
     };
-    match ingestor
-        .submit(Protocol::Owntracks, device.id, vec![fix])
-        .await
-    {
+    let (fixes, refused) = ingestor.screen(Protocol::Owntracks, &who, peer, [Ok(fix)]);
+    if let Some(r) = refused.first() {
+        // Any answer is "delivered" to the app, so the refusal ends there; the reason is in
+        // the answer for whoever looks, and in the log and the metrics for the operator.
+        return Ok(plain(
+            StatusCode::BAD_REQUEST,
+            format!("record refused, not stored: {}", r.why),
+        ));
+    }
+    match ingestor.submit(Protocol::Owntracks, device.id, fixes).await {
         Ok(_) => Ok(json(StatusCode::OK, "[]")),
         Err(e) => {
-            tracing::error!(%peer, device = %who, error = %e, "owntracks fix not stored; closing without an answer so the app resends");
+            if let Some(more) = crate::throttle::allow("owntracks: not stored") {
+                tracing::error!(%peer, device = %who, error = %e, suppressed_since_last = more, "owntracks fix not stored; closing without an answer so the app resends");
+            }
             Err(CloseConnection(e.to_string()))
         }
     }

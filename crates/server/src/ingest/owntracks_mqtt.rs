@@ -5,6 +5,7 @@
 //! again. A message that can never be stored (an unknown device, a malformed body) is
 //! acknowledged and logged, so that it does not come back forever.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use domain::{ExternalId, Protocol};
@@ -61,7 +62,13 @@ enum Outcome {
     Retry(String),
 }
 
-async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Registry) -> Outcome {
+async fn handle(
+    topic: &str,
+    payload: &[u8],
+    ingestor: &Ingestor,
+    registry: &Registry,
+    keys: &super::owntracks::Keys,
+) -> Outcome {
     let Some(who) = identity(topic) else {
         return Outcome::Refused(format!("topic {topic:?} does not end in <user>/<device>"));
     };
@@ -73,16 +80,22 @@ async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Reg
             "unknown device {who:?}: register it in the organisation file (protocol = \"owntracks\")"
         ));
     };
-    let fix = match codec::owntracks::parse(payload) {
+    let payload = match super::owntracks::open_payload(payload, &who, keys) {
+        Ok(p) => p,
+        Err(why) => return Outcome::Refused(why),
+    };
+    let fix = match codec::owntracks::parse(&payload) {
         Ok(codec::owntracks::OwntracksMessage::Location(fix)) => fix,
         // transition, waypoint, lwt …: understood, nothing to store.
         Ok(_) => return Outcome::Done,
         Err(e) => return Outcome::Refused(format!("{who}: {e}")),
     };
-    match ingestor
-        .submit(Protocol::Owntracks, device.id, vec![fix])
-        .await
-    {
+    let (fixes, refused) = ingestor.screen(Protocol::Owntracks, &who, "mqtt", [Ok(fix)]);
+    if !refused.is_empty() {
+        // Acknowledged to the broker so it is not delivered again; counted and logged there.
+        return Outcome::Done;
+    }
+    match ingestor.submit(Protocol::Owntracks, device.id, fixes).await {
         Ok(_) => Outcome::Done,
         Err(e) => Outcome::Retry(format!("{who}: {e}")),
     }
@@ -90,7 +103,12 @@ async fn handle(topic: &str, payload: &[u8], ingestor: &Ingestor, registry: &Reg
 
 /// Subscribes and stores until the process stops; reconnects after a lost connection or a
 /// storage failure.
-pub async fn run(settings: MqttSettings, ingestor: Ingestor, registry: Registry) {
+pub async fn run(
+    settings: MqttSettings,
+    ingestor: Ingestor,
+    registry: Registry,
+    keys: super::owntracks::Keys,
+) {
     loop {
         let mut options = MqttOptions::new(&settings.client_id, &settings.host, settings.port);
         options
@@ -110,12 +128,17 @@ pub async fn run(settings: MqttSettings, ingestor: Ingestor, registry: Registry)
                     let _ = client.subscribe(&settings.topic, QoS::AtLeastOnce).await;
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    match handle(&p.topic, &p.payload, &ingestor, &registry).await {
+                    match handle(&p.topic, &p.payload, &ingestor, &registry, &keys).await {
                         Outcome::Done => {
                             let _ = client.ack(&p).await;
                         }
                         Outcome::Refused(why) => {
-                            tracing::warn!(topic = %p.topic, "owntracks message refused: {why}");
+                            let c = ingestor.metrics().protocol(Protocol::Owntracks);
+                            c.records_rejected.fetch_add(1, Relaxed);
+                            c.frames_rejected.fetch_add(1, Relaxed);
+                            if let Some(more) = crate::throttle::allow("mqtt: message refused") {
+                                tracing::warn!(topic = %p.topic, refused_since_last = more, "owntracks message refused: {why}");
+                            }
                             let _ = client.ack(&p).await;
                         }
                         Outcome::Retry(why) => {

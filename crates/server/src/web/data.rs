@@ -5,10 +5,10 @@
 //! personal tracking data. Blocking: call through `super::blocking`.
 
 use access::Role;
+use domain::changes::{MonthStep, Review};
 use domain::drivinglog::{Classification, LogEntry};
 use domain::{RegNo, Timestamp};
 use ledger::Action;
-use storage::SignRole;
 use time::Date;
 
 use super::session::Viewer;
@@ -92,10 +92,13 @@ pub struct Own {
     pub month: String,
     /// This month's trips, (vehicle, entry), oldest first.
     pub trips: Vec<(String, LogEntry)>,
+    /// What the organisation's rules propose for the unclassified ones: (trip id, proposal).
+    pub proposals: Vec<(i64, org::classify::Proposal)>,
     pub year: purposes::tax::YearTotals,
     pub notices: Vec<purposes::tax::Notice>,
-    /// Who signed the month, for the vehicle its trips were made in.
-    pub signoffs: Vec<(SignRole, String, Timestamp)>,
+    /// The month's review steps (submitted, returned, approved), for the vehicle its trips
+    /// were made in, oldest first.
+    pub signoffs: Vec<MonthStep>,
     /// Whether the month shown is this month.
     pub current: bool,
     /// Last month, when it has trips and the driver has not signed it yet.
@@ -192,7 +195,7 @@ pub fn own(
     if let Some(reg) = &month_vehicle
         && let Some(id) = reads.store().vehicle_id(reg)?
     {
-        signoffs = reads.store().signoffs(id, &month)?;
+        signoffs = reads.store().month_review(id, &month)?;
     }
     // Last month still waits for the driver's signature: the page says so.
     let previous_unsigned = match previous_month(&this) {
@@ -204,11 +207,10 @@ pub fn own(
                 .find(|(_, e)| (pf..=pl).contains(&entry_date(e)));
             match prev_trip.and_then(|(reg, _)| RegNo::parse(reg).ok()) {
                 Some(reg) => match reads.store().vehicle_id(&reg)? {
-                    Some(id) => (!reads
-                        .store()
-                        .signoffs(id, &prev)?
-                        .iter()
-                        .any(|(r, _, _)| *r == SignRole::Driver))
+                    Some(id) => matches!(
+                        domain::changes::review(&reads.store().month_review(id, &prev)?),
+                        Review::Open | Review::Returned(_)
+                    )
                     .then_some(prev),
                     None => None,
                 },
@@ -229,7 +231,10 @@ pub fn own(
         .collect();
     looked.sort_by_key(|e| std::cmp::Reverse(e.entry.seq));
     looked.truncate(50);
+    let entries: Vec<LogEntry> = trips.iter().map(|(_, e)| e.clone()).collect();
+    let proposals = crate::reads::propose_all(&org, &entries);
     Ok(Own {
+        proposals,
         employee_name: data.employee.map(|e| e.name),
         employee,
         current: month == this,
@@ -251,10 +256,15 @@ pub fn own(
 }
 
 /// The driver's privacy switch for today's vehicle. Returns the vehicle.
-pub fn switch_privacy(reads: &Reads, viewer: &Viewer, on: bool) -> Result<String, DataError> {
-    Ok(reads.switch_privacy(
+pub fn switch_privacy(
+    reads: &Reads,
+    viewer: &Viewer,
+    vehicle: Option<&str>,
+    on: bool,
+) -> Result<String, DataError> {
+    Ok(reads.changes().switch_privacy(
         &who(viewer, Role::Employee),
-        None,
+        vehicle,
         on,
         &format!("web ({})", viewer.name),
     )?)
@@ -267,15 +277,9 @@ pub fn classify(
     trip: i64,
     class: &Classification,
 ) -> Result<(), DataError> {
-    if let Classification::Business { purpose } = class
-        && purpose.trim().is_empty()
-    {
-        return Err(invalid(
-            "Skriv formålet eller kunden for yrkeskjøringen.",
-            "Write the purpose or the customer of the business trip.",
-        ));
-    }
-    Ok(reads.classify(&who(viewer, Role::Employee), trip, class)?)
+    Ok(reads
+        .changes()
+        .classify(&who(viewer, Role::Employee), trip, class)?)
 }
 
 /// The driver signs a month (this month when `None`) for the vehicle its trips were made in.
@@ -292,7 +296,9 @@ pub fn sign_driver(
             "You have no vehicle to sign for this month.",
         )
     })?;
-    Ok(reads.sign_month(&who(viewer, Role::Employee), reg.as_str(), &own.month)?)
+    Ok(reads
+        .changes()
+        .sign_month(&who(viewer, Role::Employee), reg.as_str(), &own.month)?)
 }
 
 /// Everything held about the employee as a ZIP of JSON and CSV (GDPR art. 15 and 20), put on
@@ -338,6 +344,15 @@ pub fn driving_log(
     Ok(reads.driving_log(&who(viewer, role), None, reg.as_str(), month, action)?)
 }
 
+/// The log keeper's follow-up lists for a month (date and km only).
+pub fn followups(
+    reads: &Reads,
+    viewer: &Viewer,
+    month: &str,
+) -> Result<Vec<domain::drivinglog::FollowUpTrip>, DataError> {
+    Ok(reads.followups(&who(viewer, Role::LogKeeper), None, month)?)
+}
+
 /// The keeper signs a month (after the driver).
 pub fn sign_keeper(
     reads: &Reads,
@@ -345,37 +360,110 @@ pub fn sign_keeper(
     reg: &RegNo,
     month: &str,
 ) -> Result<(), DataError> {
-    Ok(reads.sign_month(
+    Ok(reads.changes().sign_month(
         &who(viewer, viewer.acting(Role::LogKeeper)),
         reg.as_str(),
         month,
     )?)
 }
 
-/// An alarm window with its vehicle and, for an open one, the positions kept inside it.
+/// The keeper corrects a trip's driver (a supplement beside the recorded one).
+pub fn correct_driver(
+    reads: &Reads,
+    viewer: &Viewer,
+    trip: i64,
+    driver: &str,
+    reason: &str,
+) -> Result<(), DataError> {
+    Ok(reads.changes().correct_driver(
+        &who(viewer, viewer.acting(Role::LogKeeper)),
+        trip,
+        driver,
+        reason,
+    )?)
+}
+
+/// The keeper returns a submitted month to its driver, with a comment the driver sees.
+pub fn return_keeper(
+    reads: &Reads,
+    viewer: &Viewer,
+    reg: &RegNo,
+    month: &str,
+    comment: &str,
+) -> Result<(), DataError> {
+    Ok(reads.changes().return_month(
+        &who(viewer, viewer.acting(Role::LogKeeper)),
+        reg.as_str(),
+        month,
+        comment,
+    )?)
+}
+
+/// An alarm window with its vehicle and, for an open one, the positions kept inside it, the
+/// nearest site or place, and the driver assigned that day with their phone.
 pub struct Alarm {
     pub window: storage::AlarmWindow,
     pub reg: String,
     pub positions: Vec<(Timestamp, domain::Position)>,
+    pub place: Option<(String, String)>,
+    pub driver: Option<crate::reads::AlarmDriver>,
 }
 
-pub fn alarm_windows(reads: &Reads, viewer: &Viewer) -> Result<Vec<Alarm>, DataError> {
+/// What the alarms page shows: the windows, the sites (for the maps), and the vehicles whose
+/// theft can be reported (those with the alarm purpose).
+pub struct Alarms {
+    pub windows: Vec<Alarm>,
+    pub sites: Vec<org::Site>,
+    pub alarm_vehicles: Vec<RegNo>,
+}
+
+pub fn alarm_windows(reads: &Reads, viewer: &Viewer) -> Result<Alarms, DataError> {
     let me = who(viewer, viewer.acting(Role::SecurityOperator));
+    let org = reads.store().load_org()?;
+    let namer = places::PlaceNamer::new(&org.sites);
     let mut out = Vec::new();
     for (reg, window) in reads.alarms(&me, None)? {
-        // Positions are read (and ledgered) only for the windows still open.
-        let positions = if window.resolved_at.is_none() {
-            reads.alarm_positions(&me, None, window.id)?
+        // Positions and the driver are read (and ledgered) only for the windows still open.
+        let (positions, driver) = if window.resolved_at.is_none() {
+            (
+                reads.alarm_positions(&me, None, window.id)?,
+                reads.alarm_driver(&me, &reg, window.opened_at)?,
+            )
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
+        let place = positions.last().map(|(_, p)| {
+            let name = namer.name_position(*p);
+            (
+                name.render(places::Lang::Norwegian),
+                name.render(places::Lang::English),
+            )
+        });
         out.push(Alarm {
             window,
             reg,
             positions,
+            place,
+            driver,
         });
     }
-    Ok(out)
+    let alarm_vehicles = org
+        .vehicles
+        .iter()
+        .filter(|v| v.purposes.contains(&org::Purpose::Alarm))
+        .map(|v| v.reg.clone())
+        .collect();
+    Ok(Alarms {
+        windows: out,
+        sites: org.sites,
+        alarm_vehicles,
+    })
+}
+
+/// Authorises the live feed of alarm changes (one ledger entry per feed opened).
+pub fn alarm_feed(reads: &Reads, viewer: &Viewer) -> Result<(), DataError> {
+    reads.alarms(&who(viewer, viewer.acting(Role::SecurityOperator)), None)?;
+    Ok(())
 }
 
 pub fn resolve_alarm(
@@ -383,11 +471,28 @@ pub fn resolve_alarm(
     viewer: &Viewer,
     window: i64,
     incident: bool,
+    note: &str,
 ) -> Result<(), DataError> {
-    Ok(reads.resolve_alarm(
+    Ok(reads.changes().resolve_alarm(
         &who(viewer, viewer.acting(Role::SecurityOperator)),
         window,
         incident,
+        note,
+    )?)
+}
+
+/// A reported theft: a window opened by hand, with the police report's reference.
+pub fn open_theft(
+    reads: &Reads,
+    viewer: &Viewer,
+    reg: &str,
+    reference: Option<&str>,
+) -> Result<i64, DataError> {
+    Ok(reads.changes().open_alarm(
+        &who(viewer, viewer.acting(Role::SecurityOperator)),
+        reg,
+        "theft",
+        reference,
     )?)
 }
 
@@ -430,6 +535,15 @@ pub fn fleet(
     viewer: &Viewer,
 ) -> Result<Vec<crate::reads::FleetPosition>, DataError> {
     Ok(reads.fleet(&who(viewer, viewer.acting(Role::Dispatcher)), None)?)
+}
+
+/// The fleet view opened for the live feed, with the watch that records vehicles appearing
+/// later.
+pub fn fleet_view(
+    reads: &Reads,
+    viewer: &Viewer,
+) -> Result<(Vec<crate::reads::FleetPosition>, crate::reads::FleetWatch), DataError> {
+    Ok(reads.fleet_view(&who(viewer, viewer.acting(Role::Dispatcher)), None)?)
 }
 
 /// The organisation as the admin configures it: no tracking data.
@@ -561,36 +675,25 @@ pub fn register_document(
                 )
             })?;
             (
-                register::information_notice(&e.measure, info, lang_r),
+                register::information_notice(e, info, lang_r),
                 e.measure.name.clone(),
             )
         }
         "dpia" => {
             let e = entry()?;
-            (
-                register::dpia_draft(&e.as_recorded(day), &e.duties, lang_r),
-                e.measure.name.clone(),
-            )
+            (register::dpia_draft(e, day, lang_r), e.measure.name.clone())
         }
         "agenda" => {
             let e = entry()?;
             (
-                register::discussion_agenda(&e.as_recorded(day), lang_r),
+                register::discussion_agenda(e, day, lang_r),
                 e.measure.name.clone(),
             )
         }
-        "records" => {
-            let measures: Vec<register::Measure> = reg
-                .entries
-                .iter()
-                .filter(|e| !e.retired)
-                .map(|e| e.as_recorded(day))
-                .collect();
-            (
-                register::records_of_processing(&org, &measures, lang_r),
-                org.organisation.name.clone(),
-            )
-        }
+        "records" => (
+            register::records_of_processing(&org, &reg, day, lang_r),
+            org.organisation.name.clone(),
+        ),
         _ => {
             return Err(invalid("Ukjent dokument.", "Unknown document."));
         }
@@ -669,8 +772,9 @@ pub fn notice_html(
     viewer: &Viewer,
     measure: &str,
     lang: super::Lang,
+    pdf: bool,
     at: Timestamp,
-) -> Result<String, DataError> {
+) -> Result<(String, Vec<u8>), DataError> {
     let g = reads.authorise(
         &who(viewer, Role::Employee),
         access::ReadPurpose::OwnData,
@@ -680,9 +784,10 @@ pub fn notice_html(
         format!("information notice {measure}"),
     )?;
     let (_, reg) = reads.store().register().load_register()?;
+    let day = today(at);
     let e = reg
         .entry(measure)
-        .filter(|e| e.duties.published_information(today(at)).is_some())
+        .filter(|e| e.duties.published_information(day).is_some())
         .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
     let info = e
         .duties
@@ -693,7 +798,40 @@ pub fn notice_html(
         super::Lang::Nb => register::Lang::Nb,
         super::Lang::En => register::Lang::En,
     };
-    Ok(g.finish(register::information_notice(&e.measure, info, lang_r))?)
+    if pdf {
+        let org = reads.store().load_org()?;
+        let html = register::information_notice(e, info, lang_r);
+        let bytes = report::html_document_pdf(
+            &html,
+            &report::pdf::Info {
+                title: e.measure.name.clone(),
+                author: org.organisation.name.clone(),
+                subject: "Sporvern".to_owned(),
+            },
+            &format!("{} · Sporvern", org.organisation.name),
+        );
+        return Ok(("application/pdf".to_owned(), g.finish(bytes)?));
+    }
+    // The phone page: back to «Mine data», a PDF copy, and the «I have read it» button that
+    // posts to the acknowledgement the employee's own page uses.
+    let acknowledged_on = viewer.employee.as_deref().and_then(|n| {
+        e.duties
+            .acknowledgements
+            .iter()
+            .find(|a| a.employee == n)
+            .map(|a| a.on)
+    });
+    let page = register::NoticePage {
+        back: Some("/me".to_owned()),
+        acknowledge: Some((format!("/me/notice/{measure}/ack"), viewer.csrf.clone())),
+        acknowledged_on,
+        pdf: Some(format!("/me/notice/{measure}?format=pdf")),
+    };
+    let html = register::information_notice_page(e, info, lang_r, &page);
+    Ok((
+        "text/html; charset=utf-8".to_owned(),
+        g.finish(html)?.into_bytes(),
+    ))
 }
 
 /// The employee acknowledges having read a notice: recorded in the register with its ledger
@@ -704,53 +842,9 @@ pub fn acknowledge(
     measure: &str,
     at: Timestamp,
 ) -> Result<(), DataError> {
-    let g = reads.authorise(
-        &who(viewer, Role::Employee),
-        access::ReadPurpose::OwnData,
-        access::Scope::Own,
-        None,
-        Action::Change,
-        format!("acknowledge information notice {measure}"),
-    )?;
-    let cap = g.recorded()?;
-    let employee = cap.subject().unwrap_or_default().to_owned();
-    let store = reads.store().register();
-    let (version, mut reg) = store.load_register()?;
-    let day = today(at);
-    let entry = reg
-        .entry_mut(measure)
-        .filter(|e| e.duties.published_information(day).is_some())
-        .ok_or_else(|| invalid("Ukjent informasjonsskriv.", "Unknown information notice."))?;
-    if entry
-        .duties
-        .acknowledgements
-        .iter()
-        .any(|a| a.employee == employee)
-    {
-        return Ok(());
-    }
-    entry
-        .duties
-        .acknowledgements
-        .push(register::Acknowledgement {
-            employee: employee.clone(),
-            on: day,
-        });
-    store.save_register(
-        &reg,
-        version,
-        vec![storage::AuditRecord {
-            at,
-            actor: viewer.name.clone(),
-            role: Role::Employee.as_str().to_owned(),
-            purpose: "register".to_owned(),
-            subject: Some(employee.clone()),
-            action: Action::Change,
-            object: format!("{measure}: acknowledgement by employee {employee} (web)"),
-            outcome: "done".to_owned(),
-        }],
-    )?;
-    Ok(())
+    Ok(reads
+        .changes()
+        .acknowledge(&who(viewer, Role::Employee), measure, at)?)
 }
 
 /// The privacy officer records a deviation or personal-data breach; the 72-hour clock to
@@ -843,6 +937,41 @@ pub fn notify_breach(
     Ok(())
 }
 
+/// The privacy officer records the art. 33(1) decision not to notify Datatilsynet of a breach
+/// that is unlikely to result in a risk, with the reason (`Register::record_not_notified`,
+/// shared with `sporvern breach not-notified`).
+pub fn not_notify_breach(
+    reads: &Reads,
+    viewer: &Viewer,
+    id: &str,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), DataError> {
+    reads
+        .authorise(
+            &who(viewer, Role::PrivacyOfficer),
+            access::ReadPurpose::Register,
+            access::Scope::All,
+            None,
+            Action::Change,
+            format!("record that breach {id} is not notified"),
+        )?
+        .recorded()?;
+    let store = reads.store().register();
+    let (version, mut reg) = store.load_register()?;
+    let when = at
+        .to_offset_date_time()
+        .ok_or_else(|| invalid("Klokken er ugyldig.", "The clock is out of range."))?;
+    let change = reg.record_not_notified(id, reason, when).map_err(|e| {
+        invalid(
+            "Skriv hvorfor bruddet neppe medfører risiko for de ansatte; et meldt brudd eller et avvik uten personopplysninger har ingenting å avgjøre.",
+            &e.to_string(),
+        )
+    })?;
+    store.save_register(&reg, version, vec![register_audit(viewer, &change, at)])?;
+    Ok(())
+}
+
 fn register_audit(
     viewer: &Viewer,
     change: &register::Change,
@@ -881,6 +1010,8 @@ pub struct EvaluationForm<'a> {
     pub need_still_present: bool,
     /// `continue` or `end`.
     pub decision: &'a str,
+    /// Why the measure continues although the need is gone (seed 001 3.2); empty = none.
+    pub reason_to_continue: &'a str,
 }
 
 /// The privacy officer records an evaluation of a measure held with the representatives
@@ -898,6 +1029,7 @@ pub fn record_evaluation(
         with,
         need_still_present,
         decision,
+        reason_to_continue,
     } = *form;
     let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
         None => today(at),
@@ -956,6 +1088,8 @@ pub fn record_evaluation(
                 with_representatives,
                 need_still_present,
                 decision,
+                reason_to_continue: Some(reason_to_continue.trim().to_owned())
+                    .filter(|r| !r.is_empty()),
             },
         )
         .map_err(|e| invalid(&e, &e))?;

@@ -1,6 +1,6 @@
-//! The dispatcher's live map (flåtestyring): where the vehicles are now, drawn as SVG over the
-//! employer's sites on a plain background, updated by server-sent events on the session
-//! cookie. Vehicles in privacy mode are simply absent; nothing on the page is history.
+//! The dispatcher's live map (flåtestyring): where the vehicles are now, on the shared map
+//! component (`super::map`) over the employer's sites, updated by server-sent events on the
+//! session cookie. Vehicles in privacy mode are simply absent; nothing on the page is history.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -35,20 +35,6 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
         Ok(Err(e)) => return super::unexpected(viewer.lang, e),
         Err(r) => return r,
     };
-    let sites_json = serde_json::Value::Array(
-        sites
-            .iter()
-            .map(|s| match &s.geometry {
-                org::Geometry::Circle { lat, lon, radius_m } => serde_json::json!({
-                    "name": s.name, "circle": [lat, lon, radius_m]
-                }),
-                org::Geometry::Polygon(ring) => serde_json::json!({
-                    "name": s.name, "polygon": ring
-                }),
-            })
-            .collect(),
-    )
-    .to_string();
     let lang = viewer.lang;
     let body = html! {
         h1 { (lang.t("Flåtekart", "Fleet map")) }
@@ -57,12 +43,10 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
             "Where the vehicles are now (fleet view, flåtestyring). The map shows only the latest position and stores nothing; vehicles in privacy mode are not shown.")) }
         div.fleet-grid {
         section.card.map-card {
-            div #fleet-map data-sites=(sites_json) data-lang=(lang.code())
-                data-tiles=[state.tiles.as_ref().map(|t| t.url.as_str())]
-                data-attribution=[state.tiles.as_ref().map(|t| t.attribution.as_str())]
-                role="img" aria-label=(lang.t("Kart over bilene nå, med firmaets steder", "Map of the vehicles now, with the company's sites")) {
-                svg #fleet-svg viewBox="0 0 1000 600" preserveAspectRatio="xMidYMid meet" {}
-            }
+            (super::map::map(lang, Some("fleet-map"),
+                lang.t("Kart over bilene nå, med firmaets steder", "Map of the vehicles now, with the company's sites"),
+                &super::map::MapData { sites: &sites, ..Default::default() },
+                state.tiles.as_deref(), "fleet"))
             p #fleet-status.muted role="status" { (lang.t("Kobler til …", "Connecting …")) }
         }
         section.card aria-labelledby="list-h" {
@@ -71,11 +55,12 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
                 thead { tr {
                     th scope="col" { (lang.t("Bil", "Vehicle")) }
                     th scope="col" { (lang.t("Sist sett", "Last seen")) }
+                    th scope="col" { (lang.t("Følg på kartet", "Follow on the map")) }
                 } }
                 // Filled in on the server too, so the list works without JavaScript.
                 tbody #fleet-list aria-live="polite" {
                     @for v in &now {
-                        tr data-vehicle=(v.vehicle) { td { (v.vehicle) } td { (super::pages::clock_s(v.time)) } }
+                        tr data-vehicle=(v.vehicle) { td { (v.vehicle) } td { (super::pages::clock_s(v.time)) } td {} }
                     }
                 }
             }
@@ -86,6 +71,8 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
     };
     Page::new(lang, lang.t("Flåtekart", "Fleet map"))
         .path("/fleet")
+        .script(super::map::SCRIPTS[0])
+        .script(super::map::SCRIPTS[1])
         .script("/static/fleet.js")
         .images_from(state.tiles.as_ref().map(|t| t.origin.clone()))
         .wide()
@@ -96,12 +83,16 @@ pub async fn page(State(state): State<Web>, viewer: Viewer) -> Response {
 /// The live feed for the map, on the session cookie: a snapshot, then moves and departures,
 /// until the session ends.
 pub async fn stream(State(state): State<Web>, viewer: Viewer) -> Response {
-    if let Err(r) = authorised(&state, &viewer).await {
-        return r;
-    }
+    let (reads, v) = (state.reads.clone(), viewer.clone());
+    let watch = match blocking(move || data::fleet_view(&reads, &v)).await {
+        Ok(Ok((_, watch))) => watch,
+        Ok(Err(e)) => return failed(&viewer, e),
+        Err(r) => return r,
+    };
     crate::fleet_api::stream_changes(
         state.shared.clone(),
         state.reads.store().clone(),
         viewer.session.clone(),
+        watch,
     )
 }

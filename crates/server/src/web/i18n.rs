@@ -177,6 +177,10 @@ pub fn triggers(lang: Lang, triggers: &str) -> String {
             "crash" => lang.t("kollisjon", "crash"),
             "tamper" => lang.t("sabotasje", "tamper"),
             "theft" => lang.t("meldt tyveri", "reported theft"),
+            "towing" => lang.t("slep", "towing"),
+            "jamming" => lang.t("signalforstyrrelse", "jamming"),
+            "unplug" => lang.t("frakoblet strøm", "unplugged"),
+            "alarm" => lang.t("alarm fra enheten", "alarm from the device"),
             other => other,
         })
         .collect::<Vec<_>>()

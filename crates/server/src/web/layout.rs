@@ -122,6 +122,9 @@ impl Page {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title) " · Sporvern" }
+                    @if self.scripts.contains(&"/static/leaflet.js") {
+                        link rel="stylesheet" href="/static/leaflet.css";
+                    }
                     link rel="stylesheet" href="/static/app.css";
                     @for s in &self.scripts {
                         script src=(s) defer {}

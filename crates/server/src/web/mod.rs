@@ -14,11 +14,12 @@ mod data;
 mod fleet;
 mod i18n;
 mod layout;
+mod map;
 mod pages;
 mod session;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
 use axum::http::{StatusCode, Uri, header};
@@ -35,7 +36,6 @@ pub struct Web {
     /// Every read of personal data goes through here (policy, ledger, then the query).
     reads: Reads,
     shared: Arc<Shared>,
-    limiter: Arc<Mutex<access::LoginLimiter>>,
     /// The key of this process's CSRF tokens (a restart asks open forms to be reloaded).
     secret: Arc<[u8]>,
     /// Map tiles under the fleet map, when configured.
@@ -83,7 +83,6 @@ pub fn router(
     let state = Web {
         reads,
         shared,
-        limiter: Arc::new(Mutex::new(access::LoginLimiter::default())),
         secret: Arc::from(secret.as_slice()),
         tiles: tiles.map(Arc::new),
         secure_cookies,
@@ -95,6 +94,11 @@ pub fn router(
         .route("/lang", get(session::switch_lang))
         .route("/static/app.css", get(css))
         .route("/static/fleet.js", get(fleet_js))
+        .route("/static/map.js", get(map_js))
+        .route("/static/alarms.js", get(alarms_js))
+        .route("/static/admin.js", get(admin_js))
+        .route("/static/leaflet.js", get(leaflet_js))
+        .route("/static/leaflet.css", get(leaflet_css))
         .route("/me", get(pages::me::page))
         .route("/me/privacy", post(pages::me::privacy))
         .route("/me/trips/{id}", post(pages::me::classify))
@@ -104,9 +108,18 @@ pub fn router(
         .route("/fleet/stream", get(fleet::stream))
         .route("/drivinglog", get(pages::drivinglog::page))
         .route("/drivinglog/export", get(pages::drivinglog::export))
+        .route("/drivinglog/accounts", get(pages::drivinglog::accounts))
         .route("/drivinglog/sign", post(pages::drivinglog::sign))
+        .route("/drivinglog/return", post(pages::drivinglog::return_month))
+        .route(
+            "/drivinglog/driver",
+            post(pages::drivinglog::correct_driver),
+        )
         .route("/alarms", get(pages::alarms::page))
         .route("/alarms/{id}/resolve", post(pages::alarms::resolve))
+        .route("/alarms/live", get(pages::alarms::live))
+        .route("/alarms/stream", get(pages::alarms::stream))
+        .route("/alarms/theft", post(pages::alarms::open_theft))
         .route("/stats", get(pages::stats::page))
         .route("/ledger", get(pages::ledger::page))
         .route("/ledger/report", get(pages::ledger::report))
@@ -120,6 +133,10 @@ pub fn router(
             "/register/breaches/{id}/notify",
             post(pages::register::notify_breach),
         )
+        .route(
+            "/register/breaches/{id}/not-notified",
+            post(pages::register::not_notify_breach),
+        )
         .route("/register/document", get(pages::register::document))
         .route(
             "/register/assess",
@@ -128,6 +145,8 @@ pub fn router(
         .route("/me/notice/{measure}", get(pages::me::notice))
         .route("/me/notice/{measure}/ack", post(pages::me::acknowledge))
         .route("/admin", get(pages::admin::page))
+        .route("/admin/{what}", post(pages::admin::submit))
+        .route("/admin/{what}/{sub}", post(pages::admin::submit_sub))
         .fallback(not_found)
         .with_state(state)
 }
@@ -173,13 +192,45 @@ async fn css() -> Response {
         .into_response()
 }
 
-async fn fleet_js() -> Response {
+fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
-        include_str!("../../static/fleet.js"),
+        body,
+    )
+        .into_response()
+}
+
+async fn fleet_js() -> Response {
+    script(include_str!("../../static/fleet.js"))
+}
+
+async fn map_js() -> Response {
+    script(include_str!("../../static/map.js"))
+}
+
+async fn admin_js() -> Response {
+    script(include_str!("../../static/admin.js"))
+}
+
+async fn alarms_js() -> Response {
+    script(include_str!("../../static/alarms.js"))
+}
+
+/// Leaflet 1.9.4, vendored unmodified (`static/vendor/leaflet/ATTRIBUTION.md`).
+async fn leaflet_js() -> Response {
+    script(include_str!("../../static/vendor/leaflet/leaflet.js"))
+}
+
+async fn leaflet_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/vendor/leaflet/leaflet.css"),
     )
         .into_response()
 }

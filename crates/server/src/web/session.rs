@@ -90,7 +90,7 @@ impl Viewer {
 }
 
 pub fn csrf_refused(lang: Lang) -> Response {
-    layout::error_page(
+    let mut r = layout::error_page(
         lang,
         StatusCode::FORBIDDEN,
         lang.t("Skjemaet kunne ikke sendes", "The form could not be sent"),
@@ -99,7 +99,10 @@ pub fn csrf_refused(lang: Lang) -> Response {
             "The form lacked its security token (CSRF token), or it belonged to another login. Go back, reload the page and try again.",
         ),
         None,
-    )
+    );
+    // Counted for the audit ledger, per source and minute (`http::route`).
+    r.extensions_mut().insert(crate::login::Refusal::Csrf);
+    r
 }
 
 impl FromRequestParts<Web> for Viewer {
@@ -251,7 +254,6 @@ pub async fn login(
     let name = form.get("name").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let next = safe_next(form.get("next"));
-    let ip = peer.ip().to_string();
     let at = now();
     let again = |status: StatusCode, msg: String| {
         let csrf = access::csrf_token(&state.secret, &pre);
@@ -261,54 +263,54 @@ pub async fn login(
         *r.status_mut() = status;
         r
     };
-    let limited = state
-        .limiter
-        .lock()
-        .ok()
-        .and_then(|l| l.check_login(&name, &ip, at.millis()).err());
-    if let Some(retry) = limited {
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            match lang {
-                Lang::Nb => format!(
-                    "For mange mislykkede forsøk. Vent {} sekunder før du prøver igjen.",
-                    retry.secs()
-                ),
-                Lang::En => format!(
-                    "Too many failed attempts. Wait {} seconds before trying again.",
-                    retry.secs()
-                ),
-            },
-        );
-    }
-    let (store, n) = (state.reads.store().clone(), name.clone());
-    let verified = blocking(move || -> Result<bool, storage::StoreError> {
-        Ok(store
-            .password_hash(&n)?
-            .is_some_and(|hash| access::verify_password(&password, &hash)))
-    })
-    .await;
-    let ok = match verified {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return unexpected(lang, e),
-        Err(r) => return r,
+    let attempt = state
+        .reads
+        .logins()
+        .attempt(state.reads.store(), &name, password, peer.ip())
+        .await;
+    let refused = |mut r: Response| {
+        r.extensions_mut()
+            .insert(crate::login::Refusal::FailedLogin);
+        r
     };
-    if let Ok(mut l) = state.limiter.lock() {
-        if ok {
-            l.record_login_success(&name);
-        } else {
-            l.record_login_failure(&name, &ip, at.millis());
+    match attempt {
+        Ok(crate::login::Attempt::Accepted) => {}
+        Ok(crate::login::Attempt::Refused) => {
+            return refused(again(
+                StatusCode::UNAUTHORIZED,
+                lang.t(
+                    "Feil brukernavn eller passord.",
+                    "Wrong user name or password.",
+                )
+                .to_owned(),
+            ));
         }
-    }
-    if !ok {
-        return again(
-            StatusCode::UNAUTHORIZED,
-            lang.t(
-                "Feil brukernavn eller passord.",
-                "Wrong user name or password.",
-            )
-            .to_owned(),
-        );
+        Ok(crate::login::Attempt::Limited(retry)) => {
+            return refused(again(
+                StatusCode::TOO_MANY_REQUESTS,
+                match lang {
+                    Lang::Nb => format!(
+                        "For mange mislykkede forsøk. Vent {} sekunder før du prøver igjen.",
+                        retry.secs()
+                    ),
+                    Lang::En => format!(
+                        "Too many failed attempts. Wait {} seconds before trying again.",
+                        retry.secs()
+                    ),
+                },
+            ));
+        }
+        Ok(crate::login::Attempt::Busy) => {
+            return again(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang.t(
+                    "Innloggingen er opptatt akkurat nå. Prøv igjen om noen sekunder.",
+                    "Logins are busy right now. Try again in a few seconds.",
+                )
+                .to_owned(),
+            );
+        }
+        Err(e) => return unexpected(lang, e),
     }
     let (token, hash) = access::new_token();
     let expires = Timestamp::from_millis(at.millis() + SESSION_LIFETIME_MS);

@@ -467,3 +467,62 @@ pub fn test_databases(test: &str) -> Vec<TestDb> {
     }
     out
 }
+
+/// Makes a change straight in the store, as the changes door does after its rule allowed it
+/// (with a ledger entry by `actor`): for tests that set the scene rather than test the door.
+pub fn change(
+    store: &dyn storage::Store,
+    change: storage::Change,
+    actor: &str,
+) -> storage::Applied {
+    let now = Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64),
+    );
+    change_at(store, change, actor, now)
+}
+
+/// [`change`] made at `at`.
+pub fn change_at(
+    store: &dyn storage::Store,
+    change: storage::Change,
+    actor: &str,
+    at: Timestamp,
+) -> storage::Applied {
+    store
+        .apply_change(
+            &change,
+            storage::AuditRecord {
+                at,
+                actor: actor.to_owned(),
+                role: "test".to_owned(),
+                purpose: "test".to_owned(),
+                subject: None,
+                action: ledger::Action::Change,
+                object: format!("test set-up: {change:?}"),
+                outcome: "ok".to_owned(),
+            },
+        )
+        .expect("the change applies")
+}
+
+/// Opens an alarm window for `vehicle` at `at` (as a reported theft would); returns its id.
+pub fn open_alarm(store: &dyn storage::Store, vehicle: domain::VehicleId, at: Timestamp) -> i64 {
+    match change_at(
+        store,
+        storage::Change::OpenAlarm {
+            vehicle,
+            report: storage::AlarmReport {
+                trigger: "theft".to_owned(),
+                reference: None,
+                by: "vakt".to_owned(),
+            },
+        },
+        "vakt",
+        at,
+    ) {
+        storage::Applied::AlarmWindow(w) => w,
+        storage::Applied::Done => panic!("no window"),
+    }
+}

@@ -2,6 +2,7 @@
 //! commit that returned is on disk.
 
 mod audit;
+mod changes;
 mod org_rows;
 mod purposes;
 mod register;
@@ -42,6 +43,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     migration!(10, "0010_tokens.sql"),
     migration!(11, "0011_declared_users.sql"),
     migration!(13, "0013_register.sql"),
+    migration!(14, "0014_month_review_and_erasure.sql"),
+    migration!(15, "0015_driver_correction.sql"),
+    migration!(18, "0018_set_aside.sql"),
+    migration!(22, "0022_drivinglog_integrity.sql"),
+    migration!(28, "0028_alarm_desk.sql"),
+    migration!(32, "0032_register_extra.sql"),
 ];
 
 pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
@@ -51,10 +58,23 @@ pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
 /// After a deletion, empties the write-ahead log into the database file so that the deleted
 /// rows' old pages do not stay in the log.
 fn truncate_log(conn: &Connection, deleted: u64) -> Result<(), StoreError> {
-    if deleted > 0 {
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(db_err)?;
+    if deleted == 0 {
+        return Ok(());
     }
+    // A reader still looking at an older snapshot keeps the checkpoint from finishing
+    // ("busy"): wait a little for it, as the busy timeout does for writers.
+    for _ in 0..40 {
+        let busy: i64 = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .map_err(db_err)?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    tracing::warn!(
+        "the write-ahead log could not be emptied after a deletion (a reader is busy); the next checkpoint empties it"
+    );
     Ok(())
 }
 
@@ -83,6 +103,16 @@ pub(crate) fn backup(dir: &Path, to: &Path) -> Result<u64, StoreError> {
         .map_err(|e| StoreError::Backend(format!("{}: {e}", to.display())))
 }
 
+/// The time of a deletion's receipt made outside a retention run (the staging purge, a
+/// weekly release), which are not handed the time.
+pub(crate) fn wall_clock() -> Timestamp {
+    Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+    )
+}
+
 pub struct SqliteStore {
     path: std::path::PathBuf,
     conn: Mutex<Connection>,
@@ -102,6 +132,10 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db_err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_err)?;
+    // Deleted and overwritten content is zeroed, not left in free space: an erased private
+    // trip or a purged fix leaves no bytes behind in the file.
+    conn.pragma_update(None, "secure_delete", "ON")
         .map_err(db_err)?;
     Ok(conn)
 }
@@ -142,6 +176,54 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The append-only triggers, as their migrations created them. Re-asserted at every open: a
+/// trigger dropped by someone with the database file is restored (and the log says so), so a
+/// tamperer cannot leave the door open behind them. (What they changed meanwhile is for the
+/// ledger's verification to find.)
+const APPEND_ONLY_TRIGGERS: &[(&str, &str)] = &[
+    (
+        "audit_entry_no_update",
+        "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+         BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;",
+    ),
+    (
+        "audit_entry_no_delete",
+        "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+         BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;",
+    ),
+    (
+        "trip_recorded_values_are_final",
+        "CREATE TRIGGER trip_recorded_values_are_final BEFORE UPDATE ON trip
+         BEGIN SELECT RAISE(ABORT, 'the driving log''s recorded distance, date and time cannot be changed'); END;",
+    ),
+    (
+        "trip_deleted_only_by_retention",
+        "CREATE TRIGGER trip_deleted_only_by_retention BEFORE DELETE ON trip
+         WHEN (SELECT open FROM retention_gate WHERE id = 1) = 0
+         BEGIN SELECT RAISE(ABORT, 'driving log entries are deleted only by retention, after their retention period'); END;",
+    ),
+];
+
+fn reassert_triggers(conn: &Connection) -> Result<(), StoreError> {
+    for (name, sql) in APPEND_ONLY_TRIGGERS {
+        let present: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1)",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        if !present {
+            conn.execute_batch(sql).map_err(db_err)?;
+            tracing::error!(
+                trigger = name,
+                "an append-only trigger was missing from the database and has been restored: someone with the database file removed it; run `sporvern audit verify`"
+            );
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
@@ -151,6 +233,7 @@ impl SqliteStore {
         let path = dir.join("sporvern.db");
         let mut conn = connect(&path)?;
         migrate(&mut conn)?;
+        reassert_triggers(&conn)?;
         Ok(SqliteStore {
             path,
             conn: Mutex::new(conn),
@@ -286,20 +369,44 @@ impl Store for SqliteStore {
 
     fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.with(|conn| {
-            let n = conn
+            let tx = conn.transaction().map_err(db_err)?;
+            let n = tx
                 .execute(
                     "DELETE FROM staged_fix WHERE received_at < ?1",
                     [before.millis()],
                 )
-                .map_err(db_err)?;
-            truncate_log(conn, n as u64)?;
-            Ok(n as u64)
+                .map_err(db_err)? as u64;
+            // What was set aside goes with the staging area's lifetime.
+            tx.execute(
+                "DELETE FROM staged_set_aside WHERE received_at < ?1",
+                [before.millis()],
+            )
+            .map_err(db_err)?;
+            retention::add_receipt(
+                &tx,
+                wall_clock(),
+                "staged_fix",
+                n,
+                retention::STAGING_LIFETIME_RULE,
+            )?;
+            tx.commit().map_err(db_err)?;
+            truncate_log(conn, n)?;
+            Ok(n)
         })
     }
 
     fn purge_consumed(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.with(|conn| {
-            let n = purposes::purge_consumed(conn, before)?;
+            let tx = conn.transaction().map_err(db_err)?;
+            let n = purposes::purge_consumed(&tx, before)?;
+            retention::add_receipt(
+                &tx,
+                wall_clock(),
+                "staged_fix",
+                n,
+                retention::STAGING_CONSUMED_RULE,
+            )?;
+            tx.commit().map_err(db_err)?;
             truncate_log(conn, n)?;
             Ok(n)
         })
@@ -370,54 +477,48 @@ impl Store for SqliteStore {
         })
     }
 
-    fn classify_trip(
+    fn followups(
         &self,
         cap: &crate::Capability,
-        trip: i64,
-        class: &domain::drivinglog::Classification,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        use access::ReadPurpose::{DrivingLog, OwnData};
-        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "trip classification")?;
-        self.with(|conn| {
-            if let capability::Rows::Employee(e) = &rows {
-                let driver: Option<Option<String>> = conn
-                    .query_row(
-                        "SELECT driver_number FROM trip WHERE id = ?1",
-                        [trip],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(db_err)?;
-                match driver {
-                    None => return Err(StoreError::Refused(format!("there is no trip {trip}"))),
-                    Some(d) if d.as_deref() != Some(e.as_str()) => {
-                        return Err(StoreError::Refused(format!(
-                            "trip {trip} was not driven by you; its driver classifies it"
-                        )));
-                    }
-                    Some(_) => {}
-                }
-            }
-            purposes::classify(conn, trip, class, by, at)
-        })
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError> {
+        let rows = capability::rows_for(
+            cap,
+            &[access::ReadPurpose::DrivingLog],
+            "the follow-up lists",
+        )?;
+        if rows != capability::Rows::Any || !matches!(cap.scope(), access::Scope::All) {
+            return Err(StoreError::Refused(
+                "the follow-up lists cover every vehicle: the log keeper's".into(),
+            ));
+        }
+        self.with(|conn| purposes::followups(conn, from, to, outside_hours, unclassified_before))
     }
 
-    fn switch_privacy(
+    fn monthly_odometer(
         &self,
+        cap: &crate::Capability,
         vehicle: VehicleId,
-        private: bool,
-        source: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "the odometer readings")?;
         self.with(|conn| {
-            conn.execute(
-                "INSERT INTO privacy_switch (vehicle_id, at, private, source) VALUES (?1, ?2, ?3, ?4)",
-                params![vehicle.0, at.millis(), i64::from(private), source],
-            )
-            .map_err(db_err)?;
-            Ok(())
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "the odometer readings",
+            )?;
+            if let capability::Rows::Employee(e) = &rows
+                && !purposes::assigned_between(conn, e, vehicle, from, to)?
+            {
+                return Ok(Vec::new());
+            }
+            purposes::monthly_odometer(conn, vehicle, from, to)
         })
     }
 
@@ -451,23 +552,66 @@ impl Store for SqliteStore {
         })
     }
 
-    fn sign_month(
+    fn apply_change(
         &self,
-        vehicle: VehicleId,
-        month: &str,
-        role: crate::SignRole,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|conn| purposes::sign_month(conn, vehicle, month, role, by, at))
+        change: &crate::Change,
+        record: crate::AuditRecord,
+    ) -> Result<crate::Applied, StoreError> {
+        self.with(|conn| {
+            // IMMEDIATE: the change, its checks and the ledger entry under one write lock.
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            let (applied, erased) = changes::apply(&tx, change, &record.actor, record.at)?;
+            audit::append_in(&tx, vec![record])?;
+            tx.commit().map_err(db_err)?;
+            if erased {
+                // The erased values' old pages may still be frames of the write-ahead log.
+                truncate_log(conn, 1)?;
+            }
+            Ok(applied)
+        })
     }
 
-    fn signoffs(
+    fn trip_facts(
+        &self,
+        cap: &crate::Capability,
+        trip: i64,
+    ) -> Result<Option<(VehicleId, domain::changes::TripFacts)>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        capability::rows_for(cap, &[DrivingLog, OwnData], "a trip's facts")?;
+        self.with(|conn| changes::trip_facts(conn, trip))
+    }
+
+    fn driver_corrections(
+        &self,
+        cap: &crate::Capability,
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<crate::DriverCorrection>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "driver corrections")?;
+        self.with(|conn| {
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(conn, vehicle)?,
+                "driver corrections",
+            )?;
+            let employee = match &rows {
+                capability::Rows::Employee(e) => Some(e.as_str()),
+                capability::Rows::Any => None,
+            };
+            changes::driver_corrections(conn, vehicle, employee, from, to)
+        })
+    }
+
+    fn month_review(
         &self,
         vehicle: VehicleId,
         month: &str,
-    ) -> Result<Vec<(crate::SignRole, String, Timestamp)>, StoreError> {
-        self.with(|conn| purposes::signoffs(conn, vehicle, month))
+    ) -> Result<Vec<domain::changes::MonthStep>, StoreError> {
+        self.with(|conn| changes::month_review(conn, vehicle, month))
     }
 
     fn utilization_weeks(
@@ -644,25 +788,6 @@ impl Store for SqliteStore {
             .map(|n| n as u64)
             .map_err(db_err)
         })
-    }
-
-    fn open_alarm(
-        &self,
-        vehicle: VehicleId,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        self.with(|conn| purposes::open_alarm(conn, vehicle, reason, at))
-    }
-
-    fn resolve_alarm(
-        &self,
-        window: i64,
-        by: &str,
-        incident: bool,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|conn| purposes::resolve_alarm(conn, window, by, incident, at))
     }
 
     fn alarm_windows(

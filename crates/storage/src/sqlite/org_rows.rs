@@ -117,7 +117,8 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
     let mut devices = Vec::new();
     let mut stmt = conn
         .prepare(
-            "SELECT d.protocol, d.external_id, v.reg, d.model, d.privacy_input, d.panic_input FROM device d JOIN vehicle v ON v.id = d.vehicle_id
+            "SELECT d.protocol, d.external_id, v.reg, d.model, d.privacy_input, d.panic_input, d.virtual_odometer, d.rank
+             FROM device d JOIN vehicle v ON v.id = d.vehicle_id
              WHERE d.active = 1 ORDER BY d.id",
         )
         .map_err(db_err)?;
@@ -130,11 +131,13 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get::<_, i64>(6)? == 1,
+                r.get::<_, Option<u8>>(7)?,
             ))
         })
         .map_err(db_err)?;
     for row in rows {
-        let (protocol, external_id, reg, model, privacy_input, panic_input) =
+        let (protocol, external_id, reg, model, privacy_input, panic_input, virtual_odometer, rank) =
             row.map_err(db_err)?;
         let protocol = Protocol::parse(&protocol).map_err(corrupt)?;
         devices.push(Device {
@@ -144,12 +147,14 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
             model,
             privacy_input,
             panic_input,
+            virtual_odometer,
+            rank,
         });
     }
 
     let mut employees = Vec::new();
     let mut stmt = conn
-        .prepare("SELECT number, name, email, status, driver_id FROM employee WHERE active = 1 ORDER BY id")
+        .prepare("SELECT number, name, email, status, driver_id, phone FROM employee WHERE active = 1 ORDER BY id")
         .map_err(db_err)?;
     let rows = stmt
         .query_map([], |r| {
@@ -159,15 +164,17 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
                 r.get(2)?,
                 r.get::<_, String>(3)?,
                 r.get(4)?,
+                r.get(5)?,
             ))
         })
         .map_err(db_err)?;
     for row in rows {
-        let (number, name, email, status, driver_id) = row.map_err(db_err)?;
+        let (number, name, email, status, driver_id, phone) = row.map_err(db_err)?;
         employees.push(Employee {
             number,
             name,
             email,
+            phone,
             status: EmployeeStatus::parse(&status)
                 .ok_or_else(|| corrupt(format!("status {status:?}")))?,
             driver_id,
@@ -252,7 +259,24 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
         });
     }
 
+    let classification: Option<String> = conn
+        .query_row(
+            "SELECT classification FROM organisation WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(db_err(e)),
+        })?;
+    let classification = match classification {
+        Some(text) => org::parse_classification(&text, &sites)
+            .map_err(|e| corrupt(format!("stored classification rules: {e}")))?,
+        None => org::ClassificationRules::default(),
+    };
+
     Ok(Org {
+        classification,
         organisation,
         vehicles,
         devices,
@@ -266,14 +290,16 @@ pub(super) fn load(conn: &Connection) -> Result<Org, StoreError> {
 /// Makes the stored organisation equal to `org`: upserts by natural key, retires the rest.
 pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO organisation (id, name, org_number, db_balancing_test, db_dpia) VALUES (1, ?1, ?2, ?3, ?4)
+        "INSERT INTO organisation (id, name, org_number, db_balancing_test, db_dpia, classification) VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, org_number = excluded.org_number,
-           db_balancing_test = excluded.db_balancing_test, db_dpia = excluded.db_dpia",
+           db_balancing_test = excluded.db_balancing_test, db_dpia = excluded.db_dpia,
+           classification = excluded.classification",
         params![
             org.organisation.name,
             org.organisation.org_number,
             org.organisation.driver_behaviour_basis.as_ref().map(|b| b.balancing_test.as_str()),
-            org.organisation.driver_behaviour_basis.as_ref().map(|b| b.dpia.as_str())
+            org.organisation.driver_behaviour_basis.as_ref().map(|b| b.dpia.as_str()),
+            Some(org::classification_toml(&org.classification)).filter(|t| !t.is_empty())
         ],
     )
     .map_err(db_err)?;
@@ -293,28 +319,31 @@ pub(super) fn write(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     }
     for d in &org.devices {
         conn.execute(
-            "INSERT INTO device (protocol, external_id, vehicle_id, model, privacy_input, panic_input, active)
-             VALUES (?1, ?2, (SELECT id FROM vehicle WHERE reg = ?3), ?4, ?5, ?6, 1)
+            "INSERT INTO device (protocol, external_id, vehicle_id, model, privacy_input, panic_input, virtual_odometer, rank, active)
+             VALUES (?1, ?2, (SELECT id FROM vehicle WHERE reg = ?3), ?4, ?5, ?6, ?7, ?8, 1)
              ON CONFLICT (protocol, external_id) DO UPDATE SET vehicle_id = excluded.vehicle_id,
                model = excluded.model, privacy_input = excluded.privacy_input,
-               panic_input = excluded.panic_input, active = 1",
+               panic_input = excluded.panic_input, virtual_odometer = excluded.virtual_odometer,
+               rank = excluded.rank, active = 1",
             params![
                 d.protocol.as_str(),
                 d.external_id.as_str(),
                 d.vehicle.as_str(),
                 d.model,
                 d.privacy_input,
-                d.panic_input
+                d.panic_input,
+                i64::from(d.virtual_odometer),
+                d.rank
             ],
         )
         .map_err(db_err)?;
     }
     for e in &org.employees {
         conn.execute(
-            "INSERT INTO employee (number, name, email, status, driver_id, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+            "INSERT INTO employee (number, name, email, status, driver_id, phone, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
              ON CONFLICT (number) DO UPDATE SET name = excluded.name, email = excluded.email,
-               status = excluded.status, driver_id = excluded.driver_id, active = 1",
-            params![e.number, e.name, e.email, e.status.as_str(), e.driver_id],
+               status = excluded.status, driver_id = excluded.driver_id, phone = excluded.phone, active = 1",
+            params![e.number, e.name, e.email, e.status.as_str(), e.driver_id, e.phone],
         )
         .map_err(db_err)?;
     }

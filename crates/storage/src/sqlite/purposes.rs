@@ -19,8 +19,7 @@ fn parse_date(s: &str) -> Result<time::Date, StoreError> {
     time::Date::parse(s, &fmt).map_err(|_| StoreError::Corrupt(format!("date {s:?}")))
 }
 
-const STAGED_COLUMNS: &str =
-    "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs";
+const STAGED_COLUMNS: &str = "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs, received_at";
 
 fn staged_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StagedRow> {
     let lat: Option<f64> = r.get(3)?;
@@ -29,6 +28,7 @@ fn staged_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StagedRow> {
     Ok(StagedRow {
         id: r.get(0)?,
         device: DeviceId(r.get(1)?),
+        received_at: Timestamp::from_millis(r.get(10)?),
         fix: Fix {
             time: Timestamp::from_millis(r.get(2)?),
             position: lat.zip(lon).and_then(|(a, b)| Position::new(a, b)),
@@ -60,6 +60,52 @@ impl PurposeFeed for SqliteFeed {
         facts_before: Timestamp,
     ) -> Result<(), StoreError> {
         release_utilization(&mut self.conn, weeks, facts_before)
+    }
+
+    fn set_aside(&mut self, rows: &[crate::SetAside]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction().map_err(db_err)?;
+        for r in rows {
+            tx.execute(
+                "INSERT OR REPLACE INTO staged_set_aside (staged_id, device_id, fix_time, received_at, reason, set_aside_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    r.staged_id,
+                    r.device.0,
+                    r.fix_time.millis(),
+                    r.received_at.millis(),
+                    r.reason,
+                    r.at.millis()
+                ],
+            )
+            .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn backlog(&mut self, after: i64) -> Result<crate::Backlog, StoreError> {
+        // Staged ids grow with arrival and are purged from below, so the count after the
+        // cursor is the newest id minus the cursor (ids skipped by a rolled-back insert make
+        // it an upper bound); both lookups are on the primary key.
+        let newest: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM staged_fix", [], |r| r.get(0))
+            .map_err(db_err)?;
+        let oldest: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT received_at FROM staged_fix WHERE id > ?1 ORDER BY id LIMIT 1",
+                [after],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        Ok(crate::Backlog {
+            rows: u64::try_from(newest.unwrap_or(after) - after).unwrap_or(0),
+            oldest_received: oldest.map(Timestamp::from_millis),
+        })
     }
 
     fn cursor(&mut self) -> Result<i64, StoreError> {
@@ -135,16 +181,23 @@ impl PurposeFeed for SqliteFeed {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
+    fn open_alarms(&mut self) -> Result<Vec<crate::OpenAlarm>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
+                "SELECT id, vehicle_id, last_trigger_at, opened_by IS NOT NULL, opened_at, triggers FROM alarm_window WHERE resolved_at IS NULL ORDER BY id",
             )
             .map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((VehicleId(r.get(0)?), Timestamp::from_millis(r.get(1)?)))
+                Ok(crate::OpenAlarm {
+                    window: r.get(0)?,
+                    vehicle: VehicleId(r.get(1)?),
+                    last_trigger_at: Timestamp::from_millis(r.get(2)?),
+                    by_hand: r.get::<_, i64>(3)? == 1,
+                    opened_at: Timestamp::from_millis(r.get(4)?),
+                    triggers: r.get(5)?,
+                })
             })
             .map_err(db_err)?;
         rows.collect::<Result<_, _>>().map_err(db_err)
@@ -189,9 +242,12 @@ impl PurposeFeed for SqliteFeed {
                     .map_err(db_err)?;
                 }
                 NewLogEntry::Private { vehicle, date, km } => {
+                    // Recorded "at" its date only: the time the builder closed it would tell
+                    // when a private trip ended.
                     tx.execute(
-                        "INSERT INTO trip (vehicle_id, local_date, km, private, recorded_at) VALUES (?1, ?2, ?3, 1, ?4)",
-                        params![vehicle.0, date_text(*date), km, b.recorded_at.millis()],
+                        "INSERT INTO trip (vehicle_id, local_date, km, private, recorded_at)
+                         VALUES (?1, ?2, ?3, 1, CAST(strftime('%s', ?2) AS INTEGER) * 1000)",
+                        params![vehicle.0, date_text(*date), km],
                     )
                     .map_err(db_err)?;
                 }
@@ -199,8 +255,9 @@ impl PurposeFeed for SqliteFeed {
         }
         for d in &b.deviations {
             tx.execute(
-                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at,
+                   odometer_before_km, odometer_after_km)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     d.vehicle.0,
                     date_text(d.date),
@@ -209,7 +266,9 @@ impl PurposeFeed for SqliteFeed {
                     d.kind,
                     d.km,
                     d.note,
-                    b.recorded_at.millis()
+                    b.recorded_at.millis(),
+                    d.odometer_km.map(|o| o.0),
+                    d.odometer_km.map(|o| o.1)
                 ],
             )
             .map_err(db_err)?;
@@ -273,7 +332,7 @@ impl PurposeFeed for SqliteFeed {
                 }
                 crate::AlarmAction::AutoResolve { vehicle, at } => {
                     tx.execute(
-                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL",
+                        "UPDATE alarm_window SET resolved_at = ?2, resolved_by = 'automatic: no new alarm' WHERE vehicle_id = ?1 AND resolved_at IS NULL AND opened_by IS NULL",
                         params![vehicle.0, at.millis()],
                     )
                     .map_err(db_err)?;
@@ -384,12 +443,14 @@ pub fn driving_log(
     if let crate::capability::Rows::Employee(e) = rows {
         // The employee's trips: those they drove, and the trips with no driver recorded (a
         // private trip keeps none) in a vehicle assigned to them that day.
-        sql.push_str(
-            " AND (t.driver_number = ? OR (t.driver_number IS NULL AND EXISTS (
+        // A corrected driver attribution counts (`EFFECTIVE_DRIVER`).
+        let driver = super::changes::EFFECTIVE_DRIVER;
+        sql.push_str(&format!(
+            " AND ({driver} = ? OR ({driver} IS NULL AND EXISTS (
                  SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
                  WHERE e.number = ? AND a.vehicle_id = t.vehicle_id AND a.valid_from <= t.local_date
-                   AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))",
-        );
+                   AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))"
+        ));
         args.push(e.clone().into());
         args.push(e.clone().into());
     }
@@ -456,7 +517,8 @@ pub fn deviations(
 ) -> Result<Vec<RecordedDeviation>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT local_date, from_time, to_time, kind, km, note FROM deviation
+            "SELECT local_date, from_time, to_time, kind, km, note, odometer_before_km, odometer_after_km
+             FROM deviation
              WHERE vehicle_id = ?1 AND local_date BETWEEN ?2 AND ?3 ORDER BY from_time",
         )
         .map_err(db_err)?;
@@ -469,12 +531,13 @@ pub fn deviations(
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get::<_, Option<f64>>(6)?.zip(r.get::<_, Option<f64>>(7)?),
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (date, from, to, kind, km, note) = row.map_err(db_err)?;
+        let (date, from, to, kind, km, note, odometer_km) = row.map_err(db_err)?;
         out.push(RecordedDeviation {
             date: parse_date(&date)?,
             from: Timestamp::from_millis(from),
@@ -482,37 +545,111 @@ pub fn deviations(
             kind,
             km,
             note,
+            odometer_km,
         });
     }
     Ok(out)
 }
 
-pub fn classify(
+/// The keeper's follow-up lists (see `Store::followups`). Times are read to decide and never
+/// returned.
+pub fn followups(
     conn: &Connection,
-    trip: i64,
-    class: &Classification,
-    by: &str,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let exists: Option<i64> = conn
-        .query_row("SELECT id FROM trip WHERE id = ?1", [trip], |r| r.get(0))
-        .optional()
+    from: time::Date,
+    to: time::Date,
+    outside_hours: &dyn Fn(Timestamp) -> bool,
+    unclassified_before: time::Date,
+) -> Result<Vec<domain::drivinglog::FollowUpTrip>, StoreError> {
+    use domain::drivinglog::{FollowUp, FollowUpTrip, PendingTrip};
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.id, t.local_date, t.km, t.start_time, v.reg, c.class, c.purpose FROM trip t
+             JOIN vehicle v ON v.id = t.vehicle_id
+             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+             WHERE t.local_date BETWEEN ?1 AND ?2 AND t.private = 0
+               AND (c.class IS NULL OR c.class <> 'private')
+             ORDER BY t.local_date, t.id",
+        )
         .map_err(db_err)?;
-    if exists.is_none() {
-        return Err(StoreError::Backend(format!(
-            "no trip {trip} in the driving log"
-        )));
+    let rows = stmt
+        .query_map(params![date_text(from), date_text(to)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, date, km, start, reg, class, purpose) = row.map_err(db_err)?;
+        let date = parse_date(&date)?;
+        let unclassified = matches!(class.as_deref(), None | Some("unclassified"));
+        let without_purpose =
+            unclassified || purpose.as_deref().is_none_or(|p| p.trim().is_empty());
+        let trip = PendingTrip { id, date, km };
+        if without_purpose && start.is_some_and(|s| outside_hours(Timestamp::from_millis(s))) {
+            out.push(FollowUpTrip {
+                why: FollowUp::OutsideWorkingHoursWithoutPurpose,
+                vehicle: reg.clone(),
+                trip: trip.clone(),
+            });
+        }
+        if unclassified && date <= unclassified_before {
+            out.push(FollowUpTrip {
+                why: FollowUp::UnclassifiedTooLong,
+                vehicle: reg,
+                trip,
+            });
+        }
     }
-    let purpose = match class {
-        Classification::Business { purpose } => Some(purpose.as_str()),
-        _ => None,
-    };
-    conn.execute(
-        "INSERT INTO trip_class (trip_id, at, by_user, class, purpose) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![trip, at.millis(), by, class.as_str(), purpose],
-    )
-    .map_err(db_err)?;
-    Ok(())
+    Ok(out)
+}
+
+/// The vehicle's monthly odometer readings between two dates (`domain::drivinglog::
+/// monthly_readings` over the readings at the end of its trips). Only trips that keep their
+/// readings count: a private trip (by privacy mode or by classification) has none to give,
+/// and the purpose engine records an odometer reading only from a vehicle odometer.
+pub fn monthly_odometer(
+    conn: &Connection,
+    vehicle: VehicleId,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<domain::drivinglog::OdometerReading>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.end_time, t.local_date, t.odometer_end_km FROM trip t
+             LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+             WHERE t.vehicle_id = ?1 AND t.local_date BETWEEN ?2 AND ?3 AND t.private = 0
+               AND t.odometer_end_km IS NOT NULL AND t.end_time IS NOT NULL
+               AND (c.class IS NULL OR c.class <> 'private')",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![vehicle.0, date_text(from), date_text(to)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut readings = Vec::new();
+    for row in rows {
+        let (end, date, km) = row.map_err(db_err)?;
+        readings.push((
+            Timestamp::from_millis(end),
+            domain::drivinglog::OdometerReading {
+                date: parse_date(&date)?,
+                km,
+            },
+        ));
+    }
+    Ok(domain::drivinglog::monthly_readings(&readings))
 }
 
 pub fn alarm_windows(
@@ -528,7 +665,8 @@ pub fn alarm_windows(
     };
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident
+            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident,
+               w.opened_by, w.reference, w.note
              FROM alarm_window w{filter} ORDER BY w.id DESC"
         ))
         .map_err(db_err)?;
@@ -543,6 +681,9 @@ pub fn alarm_windows(
                 resolved_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_millis),
                 resolved_by: r.get(6)?,
                 incident: r.get::<_, i64>(7)? == 1,
+                opened_by: r.get(8)?,
+                reference: r.get(9)?,
+                note: r.get(10)?,
             })
         })
         .map_err(db_err)?;
@@ -571,120 +712,6 @@ pub fn alarm_positions(
         if let Some(p) = Position::new(lat, lon) {
             out.push((Timestamp::from_millis(at), p));
         }
-    }
-    Ok(out)
-}
-
-pub fn open_alarm(
-    conn: &Connection,
-    vehicle: VehicleId,
-    reason: &str,
-    at: Timestamp,
-) -> Result<i64, StoreError> {
-    let open: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM alarm_window WHERE vehicle_id = ?1 AND resolved_at IS NULL",
-            [vehicle.0],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    if let Some(id) = open {
-        return Ok(id);
-    }
-    conn.execute(
-        "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at) VALUES (?1, ?2, ?3, ?2)",
-        params![vehicle.0, at.millis(), reason],
-    )
-    .map_err(db_err)?;
-    Ok(conn.last_insert_rowid())
-}
-
-pub fn resolve_alarm(
-    conn: &Connection,
-    window: i64,
-    by: &str,
-    incident: bool,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let n = conn
-        .execute(
-            "UPDATE alarm_window SET resolved_at = COALESCE(resolved_at, ?2), resolved_by = COALESCE(resolved_by, ?3),
-               incident = MAX(incident, ?4) WHERE id = ?1",
-            params![window, at.millis(), by, i64::from(incident)],
-        )
-        .map_err(db_err)?;
-    if n == 0 {
-        return Err(StoreError::Backend(format!("no alarm window {window}")));
-    }
-    Ok(())
-}
-
-pub fn sign_month(
-    conn: &Connection,
-    vehicle: VehicleId,
-    month: &str,
-    role: crate::SignRole,
-    by: &str,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let ok = month.len() == 7
-        && month.as_bytes()[4] == b'-'
-        && month[..4].parse::<u16>().is_ok()
-        && month[5..]
-            .parse::<u8>()
-            .is_ok_and(|m| (1..=12).contains(&m));
-    if !ok {
-        return Err(StoreError::Refused(format!(
-            "a month is YYYY-MM, not {month:?}"
-        )));
-    }
-    let existing = signoffs(conn, vehicle, month)?;
-    if existing.iter().any(|(r, _, _)| *r == role) {
-        return Err(StoreError::Refused(format!(
-            "{month} is already signed by the {}",
-            role.as_str()
-        )));
-    }
-    if role == crate::SignRole::Keeper
-        && !existing
-            .iter()
-            .any(|(r, _, _)| *r == crate::SignRole::Driver)
-    {
-        return Err(StoreError::Refused(format!(
-            "the driver signs {month} first, then the log keeper"
-        )));
-    }
-    conn.execute(
-        "INSERT INTO month_signoff (vehicle_id, month, role, by_user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![vehicle.0, month, role.as_str(), by, at.millis()],
-    )
-    .map_err(db_err)?;
-    Ok(())
-}
-
-pub fn signoffs(
-    conn: &Connection,
-    vehicle: VehicleId,
-    month: &str,
-) -> Result<Vec<(crate::SignRole, String, Timestamp)>, StoreError> {
-    let mut stmt = conn
-        .prepare("SELECT role, by_user, at FROM month_signoff WHERE vehicle_id = ?1 AND month = ?2 ORDER BY at")
-        .map_err(db_err)?;
-    let rows = stmt
-        .query_map(params![vehicle.0, month], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
-        })
-        .map_err(db_err)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (role, by, at) = row.map_err(db_err)?;
-        let role = if role == "keeper" {
-            crate::SignRole::Keeper
-        } else {
-            crate::SignRole::Driver
-        };
-        out.push((role, by, Timestamp::from_millis(at)));
     }
     Ok(out)
 }
@@ -721,9 +748,7 @@ pub fn release_utilization(
     facts_before: Timestamp,
 ) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(db_err)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now = super::wall_clock().millis();
     for w in weeks {
         tx.execute(
             "INSERT INTO utilization_week (grp, year, week, released_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -732,11 +757,19 @@ pub fn release_utilization(
         )
         .map_err(db_err)?;
     }
-    tx.execute(
-        "DELETE FROM utilization_fact WHERE start_time < ?1",
-        [facts_before.millis()],
-    )
-    .map_err(db_err)?;
+    let n = tx
+        .execute(
+            "DELETE FROM utilization_fact WHERE start_time < ?1",
+            [facts_before.millis()],
+        )
+        .map_err(db_err)?;
+    super::retention::add_receipt(
+        &tx,
+        super::wall_clock(),
+        "utilization_fact",
+        n as u64,
+        super::retention::UTILIZATION_RULE,
+    )?;
     tx.commit().map_err(db_err)
 }
 

@@ -140,6 +140,16 @@ fn load(conn: &Connection) -> Result<Register, StoreError> {
     load_duties(conn, &mut reg)?;
     load_breaches(conn, &mut reg)?;
     load_access_cases(conn, &mut reg)?;
+    let extra: Option<String> = conn
+        .query_row("SELECT body FROM register_extra WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(db_err)?;
+    if let Some(body) = extra {
+        register::persist::apply_extras(&mut reg, &body)
+            .map_err(|e| StoreError::Corrupt(format!("register: unreadable extra records: {e}")))?;
+    }
     Ok(reg)
 }
 
@@ -187,6 +197,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
             done_on: date(&on)?,
             employees_views,
             dpo_advice,
+            residual_risk: None,
         });
     }
     let disc: Vec<(String, String, String, String, String)> = rows(
@@ -248,6 +259,8 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
             retention,
             access,
             published_on: date(&on)?,
+            dpo_contact: None,
+            transfers_abroad: None,
         });
     }
     let acks: Vec<(String, String, String)> = rows(
@@ -283,6 +296,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
             with_representatives: split(&with),
             need_still_present: need,
             decision: Decision::parse(&decision).ok_or_else(|| corrupt("decision", &decision))?,
+            reason_to_continue: None,
         });
     }
     let pas: Vec<(String, String, String, String)> = rows(
@@ -297,6 +311,9 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
                 by,
                 processor,
                 signed_on: date(&on)?,
+                covers: Vec::new(),
+                processor_security: String::new(),
+                services: Vec::new(),
             });
     }
     let ras: Vec<(String, String, String, String)> = rows(
@@ -309,6 +326,7 @@ fn load_duties(conn: &Connection, reg: &mut Register) -> Result<(), StoreError> 
             by,
             done_on: date(&on)?,
             conclusion,
+            shows_necessity: None,
         });
     }
     let tcs: Vec<(String, String, String, String, bool)> = rows(
@@ -393,6 +411,7 @@ fn load_breaches(conn: &Connection, reg: &mut Register) -> Result<(), StoreError
                 personal_data_affected: affected,
                 notified_datatilsynet_at: notified.map(from_ms).transpose()?,
                 employees_informed,
+                not_notified: None,
             },
         });
     }
@@ -502,7 +521,7 @@ fn write(tx: &Transaction<'_>, reg: &Register) -> Result<(), StoreError> {
          DELETE FROM register_processor_agreement; DELETE FROM register_risk_assessment;
          DELETE FROM register_tariff_check; DELETE FROM register_role_review;
          DELETE FROM register_breach; DELETE FROM register_access_case;
-         DELETE FROM register_measure;",
+         DELETE FROM register_measure; DELETE FROM register_extra;",
     )
     .map_err(db_err)?;
     for (pos, e) in reg.entries.iter().enumerate() {
@@ -665,6 +684,11 @@ fn write(tx: &Transaction<'_>, reg: &Register) -> Result<(), StoreError> {
         )
         .map_err(db_err)?;
     }
+    tx.execute(
+        "INSERT INTO register_extra (id, body) VALUES (1, ?1)",
+        params![register::persist::extras_json(reg)],
+    )
+    .map_err(db_err)?;
     for (pos, c) in reg.access_cases.iter().enumerate() {
         let (ground, expl) = match &c.ground {
             None => (None, None),

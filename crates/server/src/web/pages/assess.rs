@@ -77,6 +77,42 @@ const QUESTIONS: &[Question] = &[
         example_nb: "Skjermopptak for opplæring i kundeservice: opptak i 2,5 % av tiden, men varslet i 25 % av tiden uten at de ansatte visste når — ikke i samsvar med e-postforskriften.",
         example_en: "Screen recording for customer-service training: recording 2.5% of the time, announced for 25% of the time without employees knowing when — not in line with e-postforskriften.",
     },
+    Question {
+        key: "employee_requested",
+        nb: "Har den ansatte selv bedt om det, og deltar hun eller han (for eksempel brukerstøtte)?",
+        en: "Did the employee ask for it, and do they take part (for example a support session)?",
+        example_nb: "Skjermdeling med IT-personellet som den ansatte samtykker til når behovet oppstår, omfattes av unntaket for å administrere nettverket, og det er tvilsomt om det i det hele tatt er overvåking.",
+        example_en: "Screen sharing with IT staff that the employee agrees to when the need arises falls under the network administration exception, and it is doubtful whether it is monitoring at all.",
+    },
+    Question {
+        key: "risk_assessment_shows_necessity",
+        nb: "Viser en risikovurdering gjort på forhånd at tiltaket trengs for et akseptabelt risikonivå (sikkerhetsformål)?",
+        en: "Does a prior risk assessment show the measure is needed for an acceptable level of risk (security purpose)?",
+        example_nb: "Datatapsteknologi (DLP) kan være lovlig når den er innført etter en forutgående risikovurdering og er nødvendig for å oppnå et akseptabelt nivå av risiko for sikkerhetsbrudd.",
+        example_en: "Data loss prevention (DLP) can be lawful when introduced after a prior risk assessment and needed to reach an acceptable level of risk of security breaches.",
+    },
+    Question {
+        key: "private_use",
+        nb: "Bruker de ansatte også utstyret privat?",
+        en: "Do employees also use the equipment privately?",
+        example_nb: "Ansatte som også bruker utstyret privat, er likevel beskyttet av forskriften.",
+        example_en: "Employees who also use the equipment privately are protected by the regulation all the same.",
+    },
+    Question {
+        key: "call_recording",
+        nb: "Tar tiltaket opp telefonsamtaler (lyd)?",
+        en: "Does the measure record phone calls (sound)?",
+        example_nb: "Datatilsynet har vurdert lydopptak av telefonsamtaler til å falle utenfor e-postforskriften; det har egen veiledning om lydopptak i arbeidslivet.",
+        example_en: "Datatilsynet has found recordings of phone calls to fall outside e-postforskriften; it has separate guidance on sound recordings at work.",
+    },
+];
+
+/// Whom a measure can concern (`concerns`), with their names.
+const CONCERNS: &[(&str, &str, &str)] = &[
+    ("employees", "ansatte", "employees"),
+    ("former_employees", "tidligere ansatte", "former employees"),
+    ("contractors", "oppdragstakere", "contractors"),
+    ("customers", "kunder", "customers"),
 ];
 
 /// The purposes of the assessment file's vocabulary, with their names.
@@ -178,7 +214,25 @@ fn facts_toml(form: &HashMap<String, String>) -> String {
         .map(|(key, ..)| format!("\"{key}\""))
         .collect();
     out.push_str(&format!("purposes = [{}]\n", purposes.join(", ")));
+    let concerns: Vec<String> = CONCERNS
+        .iter()
+        .filter(|(key, ..)| form.contains_key(&format!("concerns_{key}")))
+        .map(|(key, ..)| format!("\"{key}\""))
+        .collect();
+    if !concerns.is_empty() {
+        out.push_str(&format!("concerns = [{}]\n", concerns.join(", ")));
+    }
     out
+}
+
+/// An unknown fact as the question it asks, in the page's language (never its code).
+fn fact_question(code: &str, lang: Lang) -> String {
+    ::assess::Fact::ALL
+        .iter()
+        .find(|f| f.as_str() == code)
+        .and_then(|f| ::assess::fact(*f))
+        .map(|e| e.text(report_lang(lang)).to_owned())
+        .unwrap_or_else(|| code.to_owned())
 }
 
 fn render(
@@ -220,6 +274,21 @@ fn render(
                 div.choices {
                     @for (key, nb, en) in PURPOSES {
                         @let field = format!("purpose_{key}");
+                        label.choice {
+                            input type="checkbox" name=(field) value="1" checked[form.contains_key(&field)];
+                            " " (lang.t(nb, en))
+                        }
+                    }
+                }
+            }
+            fieldset.question {
+                legend { (lang.t("Hvem gjelder tiltaket?", "Whom does it concern?")) }
+                p.example { strong { (lang.t("Fra veilederen: ", "From the guidance: ")) }
+                    (lang.t("E-postforskriften gjelder både nåværende og tidligere arbeidstakere. Overvåking av oppdragstakere eller kunder reguleres bare av personopplysningsloven med personvernforordningen. Krysser du ikke av, gjelder det ansatte.",
+                            "E-postforskriften covers current and former employees alike. Monitoring contractors or customers is governed by the Personal Data Act and the GDPR alone. If you tick nothing, it concerns employees.")) }
+                div.choices {
+                    @for (key, nb, en) in CONCERNS {
+                        @let field = format!("concerns_{key}");
                         label.choice {
                             input type="checkbox" name=(field) value="1" checked[form.contains_key(&field)];
                             " " (lang.t(nb, en))
@@ -274,7 +343,7 @@ fn verdict(lang: Lang, r: &Result<(serde_json::Value, String), String>) -> Marku
             html! {
                 section.card.verdict #verdict role="status" {
                     h2 { (lang.t("Vurdering: ", "Verdict: "))
-                        span.(if lawful { "verify-ok" } else { "verify-bad" }) { (super::register::verdict_label(lang, v)) } }
+                        span.(if lawful { "verify-ok" } else { "verify-bad" }) data-verdict=(v) { (super::register::verdict_label(lang, v)) } }
                     h3 { (lang.t("Begrunnelse", "Reasons")) }
                     ul.reasons { @for (_, text, citation) in list(&j["reasons"]) {
                         li { (text) " " small.muted { "(" (citation) ")" } }
@@ -287,7 +356,8 @@ fn verdict(lang: Lang, r: &Result<(serde_json::Value, String), String>) -> Marku
                         } }
                     }
                     @if !unknown.is_empty() {
-                        p.alert { (lang.t("Disse opplysningene mangler og kan endre utfallet: ", "These facts are missing and could change the verdict: ")) (unknown.join(", ")) }
+                        p.alert { (lang.t("Disse opplysningene mangler og kan endre utfallet:", "These facts are missing and could change the verdict:")) }
+                        ul.unknown { @for u in &unknown { li { (fact_question(u, lang)) } } }
                     }
                     details {
                         summary { (lang.t("Faktaene som vurderingsfil (for registeret)", "The facts as an assessment file (for the register)")) }

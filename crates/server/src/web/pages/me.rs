@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::changes::Review;
 use domain::drivinglog::{Classification, LogEntry};
 use maud::{Markup, html};
 
@@ -95,14 +96,9 @@ fn body(
         .iter()
         .filter(|(_, e)| matches!(e, LogEntry::Trip(t) if t.classification == Classification::Unclassified))
         .count();
-    let keeper_signed = own
-        .signoffs
-        .iter()
-        .any(|(r, _, _)| *r == storage::SignRole::Keeper);
-    let driver_signed = own
-        .signoffs
-        .iter()
-        .find(|(r, _, _)| *r == storage::SignRole::Driver);
+    let review = domain::changes::review(&own.signoffs);
+    // Trips change only while the month is with the driver (open, or returned).
+    let locked = matches!(review, Review::Submitted(_) | Review::Approved(_));
     html! {
         h1 { (lang.t("Mine data", "My data")) }
         p.lead {
@@ -210,33 +206,53 @@ fn body(
             }
             ol.trips {
                 @for (reg, e) in own.trips.iter().rev() {
-                    (trip(lang, viewer, reg, e, keeper_signed))
+                    (trip(lang, viewer, reg, e, locked, own.proposals.iter().find(|(id, _)| *id == e.id()).map(|(_, p)| p)))
                 }
             }
         }
 
         section.card aria-labelledby="sign-h" {
             h2 #sign-h { (lang.t("Signer måneden", "Sign the month")) }
-            @if let Some((_, by, at)) = driver_signed {
-                p.ok { (lang.t("Du signerte ", "You signed ")) (month_label) " (" (by) ", " (local(*at)) ")." }
-            } @else if own.month_vehicle.is_some() {
-                p { (lang.t(
-                    "Når alle turene er klassifisert, signerer du måneden. Deretter signerer kjørebokføreren; etter det kan klassifiseringen ikke endres.",
-                    "Once every trip is classified, you sign the month. Then the log keeper signs; after that the classification cannot change.")) }
-                form method="post" action="/me/sign" {
-                    input type="hidden" name="csrf" value=(viewer.csrf);
-                    input type="hidden" name="month" value=(own.month);
-                    button.primary type="submit" disabled[unclassified > 0] {
-                        (lang.t("Signer ", "Sign ")) (month_label)
+            @match review {
+                Review::Approved(a) => {
+                    p.ok { (lang.t("Kjørebokføreren godkjente ", "The log keeper approved ")) (month_label) " (" (a.by) ", " (local(a.at)) "). "
+                        (lang.t("Måneden er endelig.", "The month is final.")) }
+                }
+                Review::Submitted(s) => {
+                    p.ok { (lang.t("Du signerte ", "You signed ")) (month_label) " (" (s.by) ", " (local(s.at)) ") "
+                        (lang.t("og sendte den til kjørebokføreren, som godkjenner den eller sender den tilbake.", "and submitted it to the log keeper, who approves it or returns it.")) }
+                }
+                Review::Returned(r) => {
+                    p.alert role="alert" { (lang.t("Kjørebokføreren sendte måneden tilbake: ", "The log keeper returned the month: "))
+                        "«" (r.comment.as_deref().unwrap_or_default()) "» (" (r.by) ", " (local(r.at)) ")" }
+                }
+                Review::Open => {}
+            }
+            @if matches!(review, Review::Open | Review::Returned(_)) && own.month_vehicle.is_some() {
+                @if own.current {
+                    p { (lang.t(
+                        "Når måneden er slutt og alle turene er klassifisert, signerer du den og sender den til kjørebokføreren. Den kan signeres fra ",
+                        "Once the month has ended and every trip is classified, you sign it and submit it to the log keeper. It can be signed from "))
+                        (domain::changes::Month::parse(&own.month).map(|m| m.next_first_day().to_string()).unwrap_or_default()) "." }
+                } @else if own.trips.is_empty() {
+                    p.muted { (lang.t("Ingen turer i måneden: det er ingenting å signere.", "No trips in the month: there is nothing to sign.")) }
+                } @else {
+                    p { (lang.t(
+                        "Når alle turene er klassifisert, signerer du måneden og sender den til kjørebokføreren. Bare kjørebokførerens godkjenning gjør den endelig.",
+                        "Once every trip is classified, you sign the month and submit it to the log keeper. Only the log keeper's approval makes it final.")) }
+                    form method="post" action="/me/sign" {
+                        input type="hidden" name="csrf" value=(viewer.csrf);
+                        input type="hidden" name="month" value=(own.month);
+                        button.primary type="submit" disabled[unclassified > 0] {
+                            (lang.t("Signer ", "Sign ")) (month_label)
+                        }
+                    }
+                    @if unclassified > 0 {
+                        p.muted { (lang.t("Klassifiser de ventende turene først.", "Classify the waiting trips first.")) }
                     }
                 }
-                @if unclassified > 0 {
-                    p.muted { (lang.t("Klassifiser de ventende turene først.", "Classify the waiting trips first.")) }
-                }
             }
-            @if keeper_signed {
-                p.ok { (lang.t("Kjørebokføreren har signert.", "The log keeper has signed.")) }
-            }
+            (super::drivinglog::steps(lang, &own.signoffs))
         }
 
         section.card aria-labelledby="tax-h" {
@@ -313,7 +329,14 @@ fn body(
                                 (access::Role::parse(&e.entry.role).map(|r| role_name(lang, r)).unwrap_or(&e.entry.role))
                                 ") · " (purpose_name(lang, &e.entry.purpose))
                             }
-                            div.what { (action_name(lang, e.entry.action)) ": " (e.entry.object) }
+                            div.what {
+                                (action_name(lang, e.entry.action)) ": " (e.entry.object)
+                                @if e.entry.outcome.starts_with("refused") {
+                                    " — " (lang.t("avvist", "refused")) (e.entry.outcome.trim_start_matches("refused"))
+                                } @else if e.entry.outcome.starts_with("failed") {
+                                    " — " (lang.t("mislyktes", "failed"))
+                                }
+                            }
                         }
                     }
                 }
@@ -330,7 +353,14 @@ fn body(
     }
 }
 
-fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> Markup {
+fn trip(
+    lang: Lang,
+    viewer: &Viewer,
+    reg: &str,
+    e: &LogEntry,
+    locked: bool,
+    proposal: Option<&org::classify::Proposal>,
+) -> Markup {
     match e {
         LogEntry::Unclassified(p) => html! {
             li.trip.unclassified {
@@ -354,7 +384,11 @@ fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> M
                     label.sr for={ "purpose-" (id) } { (lang.t("Formål eller kunde", "Purpose or customer")) }
                     input id={ "purpose-" (id) } type="text" name="purpose" list="purposes"
                         placeholder=(lang.t("Formål eller kunde", "Purpose or customer"))
-                        value=(match &t.classification { Classification::Business { purpose } => purpose.as_str(), _ => "" });
+                        value=(match (&t.classification, proposal) {
+                            (Classification::Business { purpose }, _) => purpose.as_str(),
+                            (_, Some(p)) => p.purpose.as_deref().unwrap_or(""),
+                            _ => "",
+                        });
                     div.choice {
                         button.business type="submit" name="class" value="business" { (lang.t("Jobb", "Business")) }
                         button.private type="submit" name="class" value="private" { (lang.t("Privat", "Private")) }
@@ -367,6 +401,18 @@ fn trip(lang: Lang, viewer: &Viewer, reg: &str, e: &LogEntry, locked: bool) -> M
                     div.what { (t.start_place) " → " (t.end_place) " · " (km(lang, t.km)) " km" }
                     @match &t.classification {
                         Classification::Unclassified => {
+                            // The rules' proposal: the driver confirms it or chooses otherwise.
+                            @if let Some(p) = proposal {
+                                p.proposal {
+                                    (lang.t("Forslag: ", "Proposed: "))
+                                    strong { @match p.class {
+                                        org::classify::RuleClass::Business => (lang.t("jobb", "business")),
+                                        org::classify::RuleClass::Private => (lang.t("privat", "private")),
+                                    } }
+                                    @if let Some(purpose) = &p.purpose { " · " (purpose) }
+                                    " (" (p.rule.describe(lang == Lang::En)) ")"
+                                }
+                            }
                             @if locked { p.muted { (lang.t("Måneden er låst.", "The month is locked.")) } } @else { (form) }
                         }
                         Classification::Business { purpose } => {
@@ -412,7 +458,11 @@ pub(super) async fn act<T: Send + 'static>(
 pub async fn privacy(State(state): State<Web>, viewer: Viewer, form: FormResult) -> Response {
     let r = act(&state, &viewer, form, |reads, v, form| {
         let on = form.get("on").map(String::as_str) == Some("1");
-        data::switch_privacy(reads, v, on).map(|_| on)
+        let vehicle = form
+            .get("vehicle")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty());
+        data::switch_privacy(reads, v, vehicle, on).map(|_| on)
     })
     .await;
     match r {
@@ -444,14 +494,65 @@ pub async fn classify(
                 ));
             }
         };
+        // Private erases the trip's places, times and readings for good: asked first.
+        if class == Classification::Private
+            && form.get("confirm").map(String::as_str) != Some("yes")
+        {
+            return Ok(Classified::Confirm(form.get("month").cloned()));
+        }
         data::classify(reads, v, id, &class)?;
-        Ok(month_query(form))
+        Ok(Classified::Done(month_query(form)))
     })
     .await;
     match r {
-        Ok(month) => Redirect::to(&format!("/me?done=classified{month}#trip-{id}")).into_response(),
+        Ok(Classified::Done(month)) => {
+            Redirect::to(&format!("/me?done=classified{month}#trip-{id}")).into_response()
+        }
+        Ok(Classified::Confirm(month)) => confirm_private(&viewer, id, month.as_deref()),
         Err(r) => r,
     }
+}
+
+enum Classified {
+    Done(String),
+    /// The driver is asked to confirm a private classification (the month shown).
+    Confirm(Option<String>),
+}
+
+/// What classifying a trip private erases, asked before it is done.
+fn confirm_private(viewer: &Viewer, id: i64, month: Option<&str>) -> Response {
+    let lang = viewer.lang;
+    let back = match month.filter(|m| data::month_bounds(m).is_some()) {
+        Some(m) => format!("/me?month={m}#trip-{id}"),
+        None => format!("/me#trip-{id}"),
+    };
+    Page::new(lang, lang.t("Føre turen som privat?", "Record the trip as private?"))
+        .body(html! {
+            h1 { (lang.t("Føre turen som privat?", "Record the trip as private?")) }
+            section.card.confirm {
+                p { (lang.t(
+                    "En privat tur lagres bare som dato og kilometer. Når du bekrefter, slettes dette for godt fra kjøreboken og databasen:",
+                    "A private trip is kept as its date and kilometres only. When you confirm, this is erased for good from the driving log and the database:")) }
+                ul {
+                    li { (lang.t("start- og sluttsted", "where it started and ended")) }
+                    li { (lang.t("start- og sluttid", "when it started and ended")) }
+                    li { (lang.t("kilometerstand ved start og slutt", "the odometer readings at start and end")) }
+                    li { (lang.t("hvem som kjørte (sjåføren er den som hadde bilen den dagen)", "who drove (the driver is whoever had the vehicle that day)")) }
+                    li { (lang.t("formål du har skrevet for turen", "any purpose you wrote for the trip")) }
+                    li { (lang.t("posisjonene (sporet) som ennå ikke var slettet", "the positions (the track) not yet deleted")) }
+                }
+                p.alert { (lang.t("Dette kan ikke angres: turen kan ikke bli yrkeskjøring igjen.", "This cannot be undone: the trip cannot become a business trip again.")) }
+                form method="post" action={ "/me/trips/" (id) } {
+                    input type="hidden" name="csrf" value=(viewer.csrf);
+                    input type="hidden" name="class" value="private";
+                    input type="hidden" name="confirm" value="yes";
+                    @if let Some(m) = month { input type="hidden" name="month" value=(m); }
+                    button.primary #confirm-private type="submit" { (lang.t("Ja, før turen som privat og slett resten", "Yes, record it as private and erase the rest")) }
+                }
+                p { a href=(back) { (lang.t("Avbryt", "Cancel")) } }
+            }
+        })
+        .render(Some(viewer))
 }
 
 /// `&month=YYYY-MM` from a form, to come back to the month the driver was looking at.
@@ -494,19 +595,26 @@ pub async fn export(State(state): State<Web>, viewer: Viewer) -> Response {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    format: Option<String>,
+}
+
 pub async fn notice(
     State(state): State<Web>,
     viewer: Viewer,
     Path(measure): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> Response {
     let (reads, v, lang) = (state.reads.clone(), viewer.clone(), viewer.lang);
-    match blocking(move || data::notice_html(&reads, &v, &measure, lang, now())).await {
-        Ok(Ok(html)) => (
+    let pdf = q.format.as_deref() == Some("pdf");
+    match blocking(move || data::notice_html(&reads, &v, &measure, lang, pdf, now())).await {
+        Ok(Ok((content_type, body))) => (
             [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-store"),
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
             ],
-            html,
+            body,
         )
             .into_response(),
         Ok(Err(e)) => failed(&viewer, e),

@@ -17,6 +17,7 @@ use super::data::DataError;
 use super::layout;
 use super::session::Viewer;
 use crate::reads::ReadError;
+use domain::changes::RefusalKind;
 
 /// The page for a failed read or change: the policy's refusal as 403, a missing thing as 404,
 /// a request that cannot be done as 400 with what to do instead.
@@ -36,6 +37,25 @@ pub fn failed(viewer: &Viewer, e: DataError) -> Response {
             layout::refused(viewer, &d.message_nb(), &d.message_en())
         }
         DataError::Refused { nb, en } => layout::refused(viewer, &nb, &en),
+        DataError::Read(ReadError::Refused(r)) => {
+            let (status, title) = match r.kind {
+                RefusalKind::NotFound => {
+                    (StatusCode::NOT_FOUND, lang.t("Finnes ikke", "Not found"))
+                }
+                RefusalKind::NotYours => {
+                    return layout::refused(viewer, &r.nb, &r.en);
+                }
+                RefusalKind::Conflict => (
+                    StatusCode::CONFLICT,
+                    lang.t("Kan ikke gjøres nå", "Cannot be done now"),
+                ),
+                RefusalKind::Invalid => (
+                    StatusCode::BAD_REQUEST,
+                    lang.t("Kan ikke gjøres slik", "Cannot be done like that"),
+                ),
+            };
+            layout::error_page(lang, status, title, lang.t(&r.nb, &r.en), Some(viewer))
+        }
         DataError::Read(ReadError::NotFound(what)) => layout::error_page(
             lang,
             StatusCode::NOT_FOUND,

@@ -43,10 +43,13 @@ pub async fn page(State(state): State<Web>, viewer: Viewer, Query(f): Query<Flas
             @if f.done.as_deref() == Some("evaluated") {
                 p.notice role="status" { (lang.t("Evalueringen er registrert.", "The evaluation is recorded.")) }
             }
+            @if f.done.as_deref() == Some("not-notified") {
+                p.notice role="status" { (lang.t("Avgjørelsen om ikke å melde bruddet er registrert med begrunnelsen.", "The decision not to notify the breach is recorded with its reason.")) }
+            }
             @if f.done.as_deref() == Some("notified") {
                 p.notice role="status" { (lang.t("Meldingen til Datatilsynet er registrert.", "The notification to Datatilsynet is recorded.")) }
             }
-            (body(lang, &view, viewer.holds(access::Role::PrivacyOfficer).then_some(viewer.csrf.as_str())))
+            (body(lang, &view, &state.shared.gate_config(), viewer.holds(access::Role::PrivacyOfficer).then_some(viewer.csrf.as_str())))
         })
         .render(Some(&viewer))
 }
@@ -90,6 +93,7 @@ pub async fn record_evaluation(
                 with: field("with").unwrap_or(""),
                 need_still_present: field("need") == Some("1"),
                 decision: field("decision").unwrap_or(""),
+                reason_to_continue: field("reason").unwrap_or(""),
             },
             now(),
         )
@@ -115,6 +119,25 @@ pub async fn notify_breach(
     .await;
     match r {
         Ok(id) => Redirect::to(&format!("/register?done=notified#breach-{id}")).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The privacy officer records that a breach is unlikely to result in a risk, so Datatilsynet
+/// is not notified (GDPR art. 33(1)), with the reason.
+pub async fn not_notify_breach(
+    State(state): State<Web>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: FormResult,
+) -> Response {
+    let r = super::me::act(&state, &viewer, form, move |reads, v, form| {
+        let reason = form.get("reason").map(String::as_str).unwrap_or("");
+        data::not_notify_breach(reads, v, &id, reason, now()).map(|()| id)
+    })
+    .await;
+    match r {
+        Ok(id) => Redirect::to(&format!("/register?done=not-notified#breach-{id}")).into_response(),
         Err(r) => r,
     }
 }
@@ -151,10 +174,14 @@ fn doc_link(kind: &str, measure: Option<&str>, pdf: bool) -> String {
 }
 
 /// `officer_csrf`: the privacy officer's form token (the forms are theirs alone).
-fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
+fn body(
+    lang: Lang,
+    view: &RegisterView,
+    cfg: &register::GateConfig,
+    officer_csrf: Option<&str>,
+) -> Markup {
     let privacy_officer = officer_csrf.is_some();
-    let cfg = register::GateConfig::default();
-    let gates = view.register.gates(view.today, &cfg);
+    let gates = view.register.gates(view.today, cfg);
     let current: Vec<&str> = view
         .org
         .employees
@@ -188,7 +215,7 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
             section.card.measure id={ "measure-" (m.id) } {
                 h2 { (m.name) }
                 p.muted { code { (m.id) } " · " (if g.state.schedule_deletion { lang.t("avsluttet", "ended") } else { status_name(lang, m.status) }) " · "
-                    (lang.t("vurdering: ", "assessment: ")) (verdict_label(lang, m.assessment.verdict().as_str())) }
+                    (lang.t("vurdering: ", "assessment: ")) span.verdict data-verdict=(g.state.verdict.as_str()) { (verdict_label(lang, g.state.verdict.as_str())) } }
                 @if g.state.may_collect {
                     p.gate.open { span.badge.signed { (lang.t("Får samle inn", "May collect")) } }
                 } @else {
@@ -226,7 +253,8 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
                         @for ev in &e.duties.evaluations {
                             p.entry { (ev.date) " · " (ev.with_representatives.join(", ")) " · "
                                 (match ev.decision { register::Decision::Continue => lang.t("fortsetter", "continues"), register::Decision::End => lang.t("avsluttes", "ends") })
-                                @if !ev.need_still_present { " · " (lang.t("behovet er ikke lenger til stede", "the need is no longer present")) } }
+                                @if !ev.need_still_present { " · " (lang.t("behovet er ikke lenger til stede", "the need is no longer present")) }
+                                @if let Some(r) = &ev.reason_to_continue { " · " (lang.t("fortsetter fordi: ", "continues because: ")) (r) } }
                         }
                     } }
                     div { dt { (lang.t("Informasjon til de ansatte", "Information to employees")) } dd {
@@ -251,6 +279,8 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
                                 input type="checkbox" name="need" value="1" checked;
                                 " " (lang.t("Behovet for tiltaket er fortsatt til stede", "The need for the measure is still present"))
                             }
+                            label for={ "ev-reason-" (m.id) } { (lang.t("Er behovet borte, men tiltaket skal fortsette: hvorfor? (uten grunn avsluttes tiltaket)", "If the need is gone but the measure is to continue: why? (without a reason the measure ends)")) }
+                            input id={ "ev-reason-" (m.id) } type="text" name="reason";
                             label for={ "ev-decision-" (m.id) } { (lang.t("Beslutning", "Decision")) }
                             select id={ "ev-decision-" (m.id) } name="decision" {
                                 option value="continue" { (lang.t("Tiltaket fortsetter", "The measure continues")) }
@@ -278,12 +308,21 @@ fn body(lang: Lang, view: &RegisterView, officer_csrf: Option<&str>) -> Markup {
                 ul.looked { @for b in &view.register.breaches {
                     li id={ "breach-" (b.id) } {
                         div.when { code { (b.id) } " · " (b.breach.discovered_at.date()) }
-                        div.what { (b.breach.description) " — " (clock(lang, register::breach_status(&b.breach, now_utc))) }
+                        div.what { (b.breach.description) " — " (clock(lang, register::breach_status(&b.breach, now_utc)))
+                            @if let Some(n) = &b.breach.not_notified { br; span.muted { (n.reason) } } }
                         @if let Some(csrf) = officer_csrf {
                             @if b.breach.personal_data_affected && b.breach.notified_datatilsynet_at.is_none() {
                                 form method="post" action={ "/register/breaches/" (b.id) "/notify" } {
                                     input type="hidden" name="csrf" value=(csrf);
                                     button type="submit" { (lang.t("Registrer: meldt til Datatilsynet nå", "Record: Datatilsynet notified now")) }
+                                }
+                                @if b.breach.not_notified.is_none() {
+                                    form.stack method="post" action={ "/register/breaches/" (b.id) "/not-notified" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        label for={ "nn-" (b.id) } { (lang.t("Eller: bruddet medfører neppe risiko for de ansatte (art. 33 nr. 1). Begrunnelse:", "Or: the breach is unlikely to result in a risk to the employees (art. 33(1)). Reason:")) }
+                                        input id={ "nn-" (b.id) } type="text" name="reason" required;
+                                        button type="submit" { (lang.t("Registrer: meldes ikke", "Record: not notified")) }
+                                    }
                                 }
                             }
                         }
@@ -345,6 +384,12 @@ fn clock(lang: Lang, s: register::BreachStatus) -> String {
             format!("DEADLINE PASSED by {hours_over} hours")
         }
         (l, register::BreachStatus::Notified) => l.t("meldt", "notified").to_owned(),
+        (l, register::BreachStatus::RiskUnlikely) => l
+            .t(
+                "ikke meldt: vurdert som lite sannsynlig at bruddet medfører risiko (art. 33 nr. 1)",
+                "not notified: judged unlikely to result in a risk (art. 33(1))",
+            )
+            .to_owned(),
         (l, register::BreachStatus::NotNotifiable) => l
             .t(
                 "ingen personopplysninger berørt",
