@@ -18,6 +18,7 @@
 //! rely on it.
 
 mod audit;
+mod changes;
 mod org_rows;
 mod purposes;
 mod register;
@@ -35,7 +36,10 @@ use tokio_postgres::{Client, Config, GenericClient, NoTls, Row};
 pub use store::PgStore;
 
 /// Append-only: a released migration is never edited; a change is a new file.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_changes_door.sql")),
+];
 
 /// The advisory-lock keys this backend takes (database-wide; both fit in a bigint).
 pub(crate) mod lock {

@@ -105,7 +105,8 @@ pub(crate) fn load<C: GenericClient>(c: &C) -> Result<Org, StoreError> {
     let mut devices = Vec::new();
     for r in query(
         c,
-        "SELECT d.protocol, d.external_id, v.reg, d.model, d.privacy_input, d.panic_input
+        "SELECT d.protocol, d.external_id, v.reg, d.model, d.privacy_input, d.panic_input,
+                d.virtual_odometer, d.rank
          FROM device d JOIN vehicle v ON v.id = d.vehicle_id WHERE d.active ORDER BY d.id",
         &[],
     )? {
@@ -117,13 +118,17 @@ pub(crate) fn load<C: GenericClient>(c: &C) -> Result<Org, StoreError> {
             model: get(&r, 3)?,
             privacy_input: get(&r, 4)?,
             panic_input: get(&r, 5)?,
+            virtual_odometer: get(&r, 6)?,
+            rank: get::<Option<i16>>(&r, 7)?
+                .map(|v| u8::try_from(v).map_err(|_| corrupt(format!("device rank {v}"))))
+                .transpose()?,
         });
     }
 
     let mut employees = Vec::new();
     for r in query(
         c,
-        "SELECT number, name, email, status, driver_id FROM employee WHERE active ORDER BY id",
+        "SELECT number, name, email, status, driver_id, phone FROM employee WHERE active ORDER BY id",
         &[],
     )? {
         let status: String = get(&r, 3)?;
@@ -131,6 +136,7 @@ pub(crate) fn load<C: GenericClient>(c: &C) -> Result<Org, StoreError> {
             number: get(&r, 0)?,
             name: get(&r, 1)?,
             email: get(&r, 2)?,
+            phone: get(&r, 5)?,
             status: EmployeeStatus::parse(&status)
                 .ok_or_else(|| corrupt(format!("status {status:?}")))?,
             driver_id: get(&r, 4)?,
@@ -181,7 +187,22 @@ pub(crate) fn load<C: GenericClient>(c: &C) -> Result<Org, StoreError> {
         });
     }
 
+    let classification: Option<String> = match query_opt(
+        c,
+        "SELECT classification FROM organisation WHERE id = 1",
+        &[],
+    )? {
+        Some(r) => get(&r, 0)?,
+        None => None,
+    };
+    let classification = match classification {
+        Some(text) => org::parse_classification(&text, &sites)
+            .map_err(|e| corrupt(format!("stored classification rules: {e}")))?,
+        None => org::ClassificationRules::default(),
+    };
+
     Ok(Org {
+        classification,
         organisation,
         vehicles,
         devices,
@@ -197,14 +218,17 @@ pub(crate) fn write<C: GenericClient>(c: &C, org: &Org, now_ms: i64) -> Result<(
     let basis = org.organisation.driver_behaviour_basis.as_ref();
     execute(
         c,
-        "INSERT INTO organisation (id, name, org_number, db_balancing_test, db_dpia) VALUES (1, $1, $2, $3, $4)
+        "INSERT INTO organisation (id, name, org_number, db_balancing_test, db_dpia, classification)
+         VALUES (1, $1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, org_number = excluded.org_number,
-           db_balancing_test = excluded.db_balancing_test, db_dpia = excluded.db_dpia",
+           db_balancing_test = excluded.db_balancing_test, db_dpia = excluded.db_dpia,
+           classification = excluded.classification",
         &[
             &org.organisation.name,
             &org.organisation.org_number,
             &basis.map(|b| b.balancing_test.as_str()),
             &basis.map(|b| b.dpia.as_str()),
+            &Some(org::classification_toml(&org.classification)).filter(|t| !t.is_empty()),
         ],
     )?;
     for table in ["vehicle", "device", "employee", "assignment", "site"] {
@@ -228,11 +252,13 @@ pub(crate) fn write<C: GenericClient>(c: &C, org: &Org, now_ms: i64) -> Result<(
     for d in &org.devices {
         execute(
             c,
-            "INSERT INTO device (protocol, external_id, vehicle_id, model, privacy_input, panic_input, active)
-             VALUES ($1, $2, (SELECT id FROM vehicle WHERE reg = $3), $4, $5, $6, TRUE)
+            "INSERT INTO device (protocol, external_id, vehicle_id, model, privacy_input, panic_input,
+               virtual_odometer, rank, active)
+             VALUES ($1, $2, (SELECT id FROM vehicle WHERE reg = $3), $4, $5, $6, $7, $8, TRUE)
              ON CONFLICT (protocol, external_id) DO UPDATE SET vehicle_id = excluded.vehicle_id,
                model = excluded.model, privacy_input = excluded.privacy_input,
-               panic_input = excluded.panic_input, active = TRUE",
+               panic_input = excluded.panic_input, virtual_odometer = excluded.virtual_odometer,
+               rank = excluded.rank, active = TRUE",
             &[
                 &d.protocol.as_str(),
                 &d.external_id.as_str(),
@@ -240,16 +266,27 @@ pub(crate) fn write<C: GenericClient>(c: &C, org: &Org, now_ms: i64) -> Result<(
                 &d.model,
                 &d.privacy_input,
                 &d.panic_input,
+                &d.virtual_odometer,
+                &d.rank.map(i16::from),
             ],
         )?;
     }
     for e in &org.employees {
         execute(
             c,
-            "INSERT INTO employee (number, name, email, status, driver_id, active) VALUES ($1, $2, $3, $4, $5, TRUE)
+            "INSERT INTO employee (number, name, email, status, driver_id, phone, active)
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE)
              ON CONFLICT (number) DO UPDATE SET name = excluded.name, email = excluded.email,
-               status = excluded.status, driver_id = excluded.driver_id, active = TRUE",
-            &[&e.number, &e.name, &e.email, &e.status.as_str(), &e.driver_id],
+               status = excluded.status, driver_id = excluded.driver_id, phone = excluded.phone,
+               active = TRUE",
+            &[
+                &e.number,
+                &e.name,
+                &e.email,
+                &e.status.as_str(),
+                &e.driver_id,
+                &e.phone,
+            ],
         )?;
     }
     for a in &org.assignments {

@@ -2,20 +2,20 @@
 //! switches, alarm windows, utilisation facts.
 
 use domain::drivinglog::{
-    Classification, LogEntry, NewLogEntry, PrivateTrip, RecordedDeviation, RecordedTrip,
+    Classification, FollowUp, FollowUpTrip, LogEntry, NewLogEntry, OdometerReading, PendingTrip,
+    PrivateTrip, RecordedDeviation, RecordedTrip,
 };
 use domain::{DeviceId, Fix, Position, Timestamp, VehicleId, encoding};
 use storage::capability::Rows;
 use storage::{
-    AlarmAction, AlarmWindow, PurposeBatch, PurposeFeed, ReleasedWeek, StagedRow, StoreError,
-    UtilizationFact,
+    AlarmAction, AlarmWindow, Backlog, OpenAlarm, PurposeBatch, PurposeFeed, ReleasedWeek,
+    SetAside, StagedRow, StoreError, UtilizationFact,
 };
-use tokio_postgres::{Client, GenericClient, Row};
+use tokio_postgres::{GenericClient, Row};
 
 use crate::{Args, block_on, db_err, execute, get, query, query_one, query_opt};
 
-const STAGED_COLUMNS: &str =
-    "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs";
+const STAGED_COLUMNS: &str = "id, device_id, fix_time, lat, lon, altitude, course, satellites, speed_kmh, attrs, received_at";
 
 fn staged_row(r: &Row) -> Result<StagedRow, StoreError> {
     let lat: Option<f64> = get(r, 3)?;
@@ -26,6 +26,7 @@ fn staged_row(r: &Row) -> Result<StagedRow, StoreError> {
     Ok(StagedRow {
         id: get(r, 0)?,
         device: DeviceId(get(r, 1)?),
+        received_at: Timestamp::from_millis(get(r, 10)?),
         fix: Fix {
             time: Timestamp::from_millis(get(r, 2)?),
             position: lat.zip(lon).and_then(|(a, b)| Position::new(a, b)),
@@ -111,15 +112,72 @@ impl PurposeFeed for PgFeed {
         .collect()
     }
 
-    fn open_alarms(&mut self) -> Result<Vec<(VehicleId, Timestamp)>, StoreError> {
+    fn open_alarms(&mut self) -> Result<Vec<OpenAlarm>, StoreError> {
         query(
             self.conn.client()?,
-            "SELECT vehicle_id, last_trigger_at FROM alarm_window WHERE resolved_at IS NULL",
+            "SELECT id, vehicle_id, last_trigger_at, opened_by IS NOT NULL, opened_at, triggers
+             FROM alarm_window WHERE resolved_at IS NULL ORDER BY id",
             &[],
         )?
         .iter()
-        .map(|r| Ok((VehicleId(get(r, 0)?), Timestamp::from_millis(get(r, 1)?))))
+        .map(|r| {
+            Ok(OpenAlarm {
+                window: get(r, 0)?,
+                vehicle: VehicleId(get(r, 1)?),
+                last_trigger_at: Timestamp::from_millis(get(r, 2)?),
+                by_hand: get(r, 3)?,
+                opened_at: Timestamp::from_millis(get(r, 4)?),
+                triggers: get(r, 5)?,
+            })
+        })
         .collect()
+    }
+
+    fn set_aside(&mut self, rows: &[SetAside]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let tx = block_on(self.conn.client()?.transaction()).map_err(db_err)?;
+        for r in rows {
+            // Idempotent: a row set aside again after a crash before its batch committed is
+            // kept once, with the latest reason (SQLite's INSERT OR REPLACE).
+            execute(
+                &tx,
+                "INSERT INTO staged_set_aside (staged_id, device_id, fix_time, received_at, reason, set_aside_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (staged_id) DO UPDATE SET device_id = excluded.device_id,
+                   fix_time = excluded.fix_time, received_at = excluded.received_at,
+                   reason = excluded.reason, set_aside_at = excluded.set_aside_at",
+                &[
+                    &r.staged_id,
+                    &r.device.0,
+                    &r.fix_time.millis(),
+                    &r.received_at.millis(),
+                    &r.reason,
+                    &r.at.millis(),
+                ],
+            )?;
+        }
+        block_on(tx.commit()).map_err(db_err)
+    }
+
+    fn backlog(&mut self, after: i64) -> Result<Backlog, StoreError> {
+        // Staged ids grow with arrival and are purged from below, so the count after the
+        // cursor is the newest id minus the cursor (ids skipped by a rolled-back insert or an
+        // identity cache make it an upper bound); both lookups are on the primary key.
+        let c = self.conn.client()?;
+        let newest: Option<i64> = get(&query_one(c, "SELECT MAX(id) FROM staged_fix", &[])?, 0)?;
+        let oldest: Option<i64> = query_opt(
+            c,
+            "SELECT received_at FROM staged_fix WHERE id > $1 ORDER BY id LIMIT 1",
+            &[&after],
+        )?
+        .map(|r| get(&r, 0))
+        .transpose()?;
+        Ok(Backlog {
+            rows: u64::try_from(newest.unwrap_or(after) - after).unwrap_or(0),
+            oldest_received: oldest.map(Timestamp::from_millis),
+        })
     }
 
     fn commit(&mut self, b: &PurposeBatch) -> Result<(), StoreError> {
@@ -162,10 +220,13 @@ impl PurposeFeed for PgFeed {
                     )?;
                 }
                 NewLogEntry::Private { vehicle, date, km } => {
+                    // Recorded "at" its date only: the time the builder closed it would tell
+                    // when a private trip ended (the CHECK `private_trip_recorded_at_its_date`).
                     execute(
                         &tx,
-                        "INSERT INTO trip (vehicle_id, local_date, km, private, recorded_at) VALUES ($1, $2, $3, TRUE, $4)",
-                        &[&vehicle.0, date, km, &recorded_at],
+                        "INSERT INTO trip (vehicle_id, local_date, km, private, recorded_at)
+                         VALUES ($1, $2, $3, TRUE, ($2::date - DATE '1970-01-01')::bigint * 86400000)",
+                        &[&vehicle.0, date, km],
                     )?;
                 }
             }
@@ -173,8 +234,9 @@ impl PurposeFeed for PgFeed {
         for d in &b.deviations {
             execute(
                 &tx,
-                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO deviation (vehicle_id, local_date, from_time, to_time, kind, km, note, recorded_at,
+                   odometer_before_km, odometer_after_km)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 &[
                     &d.vehicle.0,
                     &d.date,
@@ -184,6 +246,8 @@ impl PurposeFeed for PgFeed {
                     &d.km,
                     &d.note,
                     &recorded_at,
+                    &d.odometer_km.map(|o| o.0),
+                    &d.odometer_km.map(|o| o.1),
                 ],
             )?;
         }
@@ -256,7 +320,7 @@ impl PurposeFeed for PgFeed {
                     execute(
                         &tx,
                         "UPDATE alarm_window SET resolved_at = $2, resolved_by = 'automatic: no new alarm'
-                         WHERE vehicle_id = $1 AND resolved_at IS NULL",
+                         WHERE vehicle_id = $1 AND resolved_at IS NULL AND opened_by IS NULL",
                         &[&vehicle.0, &at.millis()],
                     )?;
                 }
@@ -329,10 +393,17 @@ impl PurposeFeed for PgFeed {
                 &[&w.group, &w.year, &i32::from(w.week), &now, &w.body],
             )?;
         }
-        execute(
+        let n = execute(
             &tx,
             "DELETE FROM utilization_fact WHERE start_time < $1",
             &[&facts_before.millis()],
+        )?;
+        crate::retention::add_receipt(
+            &tx,
+            Timestamp::from_millis(now),
+            "utilization_fact",
+            n,
+            crate::retention::UTILIZATION_RULE,
         )?;
         block_on(tx.commit()).map_err(db_err)
     }
@@ -433,9 +504,11 @@ pub(crate) fn driving_log<C: GenericClient>(
     if let Rows::Employee(e) = rows {
         // The employee's trips: those they drove, and the trips with no driver recorded (a
         // private trip keeps none) in a vehicle assigned to them that day.
+        // A corrected driver attribution counts (`EFFECTIVE_DRIVER`).
         let e = args.push(e.clone());
+        let driver = crate::changes::EFFECTIVE_DRIVER;
         sql.push_str(&format!(
-            " AND (t.driver_number = {e} OR (t.driver_number IS NULL AND EXISTS (
+            " AND ({driver} = {e} OR ({driver} IS NULL AND EXISTS (
                  SELECT 1 FROM assignment a JOIN employee e ON e.id = a.employee_id
                  WHERE e.number = {e} AND a.vehicle_id = t.vehicle_id AND a.valid_from <= t.local_date
                    AND (a.valid_to IS NULL OR a.valid_to > t.local_date))))"
@@ -491,8 +564,8 @@ pub(crate) fn deviations<C: GenericClient>(
 ) -> Result<Vec<RecordedDeviation>, StoreError> {
     query(
         c,
-        "SELECT local_date, from_time, to_time, kind, km, note FROM deviation
-         WHERE vehicle_id = $1 AND local_date BETWEEN $2 AND $3 ORDER BY from_time",
+        "SELECT local_date, from_time, to_time, kind, km, note, odometer_before_km, odometer_after_km
+         FROM deviation WHERE vehicle_id = $1 AND local_date BETWEEN $2 AND $3 ORDER BY from_time",
         &[&vehicle.0, &from, &to],
     )?
     .iter()
@@ -504,33 +577,10 @@ pub(crate) fn deviations<C: GenericClient>(
             kind: get(r, 3)?,
             km: get(r, 4)?,
             note: get(r, 5)?,
+            odometer_km: get::<Option<f64>>(r, 6)?.zip(get::<Option<f64>>(r, 7)?),
         })
     })
     .collect()
-}
-
-pub(crate) fn classify<C: GenericClient>(
-    c: &C,
-    trip: i64,
-    class: &Classification,
-    by: &str,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    if query_opt(c, "SELECT id FROM trip WHERE id = $1", &[&trip])?.is_none() {
-        return Err(StoreError::Backend(format!(
-            "no trip {trip} in the driving log"
-        )));
-    }
-    let purpose = match class {
-        Classification::Business { purpose } => Some(purpose.as_str()),
-        _ => None,
-    };
-    execute(
-        c,
-        "INSERT INTO trip_class (trip_id, at, by_user, class, purpose) VALUES ($1, $2, $3, $4, $5)",
-        &[&trip, &at.millis(), &by, &class.as_str(), &purpose],
-    )?;
-    Ok(())
 }
 
 pub(crate) fn alarm_windows<C: GenericClient>(
@@ -548,7 +598,8 @@ pub(crate) fn alarm_windows<C: GenericClient>(
     query(
         c,
         &format!(
-            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident
+            "SELECT w.id, w.vehicle_id, w.opened_at, w.triggers, w.last_trigger_at, w.resolved_at, w.resolved_by, w.incident,
+                    w.opened_by, w.reference, w.note
              FROM alarm_window w{filter} ORDER BY w.id DESC"
         ),
         &args.refs(),
@@ -564,6 +615,9 @@ pub(crate) fn alarm_windows<C: GenericClient>(
             resolved_at: get::<Option<i64>>(r, 5)?.map(Timestamp::from_millis),
             resolved_by: get(r, 6)?,
             incident: get(r, 7)?,
+            opened_by: get(r, 8)?,
+            reference: get(r, 9)?,
+            note: get(r, 10)?,
         })
     })
     .collect()
@@ -586,129 +640,86 @@ pub(crate) fn alarm_positions<C: GenericClient>(
     Ok(out)
 }
 
-pub(crate) fn open_alarm(
-    client: &mut Client,
-    vehicle: VehicleId,
-    reason: &str,
-    at: Timestamp,
-) -> Result<i64, StoreError> {
-    let tx = block_on(client.transaction()).map_err(db_err)?;
-    // One open window per vehicle, also with two operators (or two nodes) at once.
-    execute(
-        &tx,
-        "SELECT id FROM vehicle WHERE id = $1 FOR UPDATE",
-        &[&vehicle.0],
-    )?;
-    if let Some(r) = query_opt(
-        &tx,
-        "SELECT id FROM alarm_window WHERE vehicle_id = $1 AND resolved_at IS NULL",
-        &[&vehicle.0],
+/// The keeper's follow-up lists (see `Store::followups`). Times are read to decide and never
+/// returned.
+pub(crate) fn followups<C: GenericClient>(
+    c: &C,
+    from: time::Date,
+    to: time::Date,
+    outside_hours: &dyn Fn(Timestamp) -> bool,
+    unclassified_before: time::Date,
+) -> Result<Vec<FollowUpTrip>, StoreError> {
+    let mut out = Vec::new();
+    for r in query(
+        c,
+        "SELECT t.id, t.local_date, t.km, t.start_time, v.reg, c.class, c.purpose FROM trip t
+         JOIN vehicle v ON v.id = t.vehicle_id
+         LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+         WHERE t.local_date BETWEEN $1 AND $2 AND NOT t.private
+           AND (c.class IS NULL OR c.class <> 'private')
+         ORDER BY t.local_date, t.id",
+        &[&from, &to],
     )? {
-        return get(&r, 0);
+        let id: i64 = get(&r, 0)?;
+        let date: time::Date = get(&r, 1)?;
+        let km: f64 = get(&r, 2)?;
+        let start: Option<i64> = get(&r, 3)?;
+        let reg: String = get(&r, 4)?;
+        let class: Option<String> = get(&r, 5)?;
+        let purpose: Option<String> = get(&r, 6)?;
+        let unclassified = matches!(class.as_deref(), None | Some("unclassified"));
+        let without_purpose =
+            unclassified || purpose.as_deref().is_none_or(|p| p.trim().is_empty());
+        let trip = PendingTrip { id, date, km };
+        if without_purpose && start.is_some_and(|s| outside_hours(Timestamp::from_millis(s))) {
+            out.push(FollowUpTrip {
+                why: FollowUp::OutsideWorkingHoursWithoutPurpose,
+                vehicle: reg.clone(),
+                trip: trip.clone(),
+            });
+        }
+        if unclassified && date <= unclassified_before {
+            out.push(FollowUpTrip {
+                why: FollowUp::UnclassifiedTooLong,
+                vehicle: reg,
+                trip,
+            });
+        }
     }
-    let id = get(
-        &query_one(
-            &tx,
-            "INSERT INTO alarm_window (vehicle_id, opened_at, triggers, last_trigger_at)
-             VALUES ($1, $2, $3, $2) RETURNING id",
-            &[&vehicle.0, &at.millis(), &reason],
-        )?,
-        0,
-    )?;
-    block_on(tx.commit()).map_err(db_err)?;
-    Ok(id)
+    Ok(out)
 }
 
-pub(crate) fn resolve_alarm<C: GenericClient>(
-    c: &C,
-    window: i64,
-    by: &str,
-    incident: bool,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let n = execute(
-        c,
-        "UPDATE alarm_window SET resolved_at = COALESCE(resolved_at, $2), resolved_by = COALESCE(resolved_by, $3),
-           incident = incident OR $4 WHERE id = $1",
-        &[&window, &at.millis(), &by, &incident],
-    )?;
-    if n == 0 {
-        return Err(StoreError::Backend(format!("no alarm window {window}")));
-    }
-    Ok(())
-}
-
-pub(crate) fn sign_month(
-    client: &mut Client,
-    vehicle: VehicleId,
-    month: &str,
-    role: storage::SignRole,
-    by: &str,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let ok = month.len() == 7
-        && month.as_bytes()[4] == b'-'
-        && month[..4].parse::<u16>().is_ok()
-        && month[5..]
-            .parse::<u8>()
-            .is_ok_and(|m| (1..=12).contains(&m));
-    if !ok {
-        return Err(StoreError::Refused(format!(
-            "a month is YYYY-MM, not {month:?}"
-        )));
-    }
-    let tx = block_on(client.transaction()).map_err(db_err)?;
-    // The driver's and the keeper's signatures of one vehicle are ordered, also across nodes.
-    execute(
-        &tx,
-        "SELECT id FROM vehicle WHERE id = $1 FOR UPDATE",
-        &[&vehicle.0],
-    )?;
-    let existing = signoffs(&tx, vehicle, month)?;
-    if existing.iter().any(|(r, _, _)| *r == role) {
-        return Err(StoreError::Refused(format!(
-            "{month} is already signed by the {}",
-            role.as_str()
-        )));
-    }
-    if role == storage::SignRole::Keeper
-        && !existing
-            .iter()
-            .any(|(r, _, _)| *r == storage::SignRole::Driver)
-    {
-        return Err(StoreError::Refused(format!(
-            "the driver signs {month} first, then the log keeper"
-        )));
-    }
-    execute(
-        &tx,
-        "INSERT INTO month_signoff (vehicle_id, month, role, by_user, at) VALUES ($1, $2, $3, $4, $5)",
-        &[&vehicle.0, &month, &role.as_str(), &by, &at.millis()],
-    )?;
-    block_on(tx.commit()).map_err(db_err)
-}
-
-pub(crate) fn signoffs<C: GenericClient>(
+/// The vehicle's monthly odometer readings between two dates (`domain::drivinglog::
+/// monthly_readings` over the readings at the end of its trips). Only trips that keep their
+/// readings count: a private trip (by privacy mode or by classification) has none to give,
+/// and the purpose engine records an odometer reading only from a vehicle odometer.
+pub(crate) fn monthly_odometer<C: GenericClient>(
     c: &C,
     vehicle: VehicleId,
-    month: &str,
-) -> Result<Vec<(storage::SignRole, String, Timestamp)>, StoreError> {
-    query(
+    from: time::Date,
+    to: time::Date,
+) -> Result<Vec<OdometerReading>, StoreError> {
+    let readings = query(
         c,
-        "SELECT role, by_user, at FROM month_signoff WHERE vehicle_id = $1 AND month = $2 ORDER BY at",
-        &[&vehicle.0, &month],
+        "SELECT t.end_time, t.local_date, t.odometer_end_km FROM trip t
+         LEFT JOIN trip_class c ON c.id = (SELECT MAX(id) FROM trip_class WHERE trip_id = t.id)
+         WHERE t.vehicle_id = $1 AND t.local_date BETWEEN $2 AND $3 AND NOT t.private
+           AND t.odometer_end_km IS NOT NULL AND t.end_time IS NOT NULL
+           AND (c.class IS NULL OR c.class <> 'private')",
+        &[&vehicle.0, &from, &to],
     )?
     .iter()
     .map(|r| {
-        let role: String = get(r, 0)?;
-        let role = if role == "keeper" {
-            storage::SignRole::Keeper
-        } else {
-            storage::SignRole::Driver
-        };
-        Ok((role, get(r, 1)?, Timestamp::from_millis(get(r, 2)?)))
+        Ok((
+            Timestamp::from_millis(get(r, 0)?),
+            OdometerReading {
+                date: get(r, 1)?,
+                km: get(r, 2)?,
+            },
+        ))
     })
-    .collect()
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(domain::drivinglog::monthly_readings(&readings))
 }
 
 pub(crate) fn utilization_weeks<C: GenericClient>(c: &C) -> Result<Vec<ReleasedWeek>, StoreError> {

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
 use crate::store::PgStore;
-use crate::{audit, batch, block_on, db_err, execute, get, query, query_one};
+use crate::{audit, batch, block_on, db_err, execute, get, query, query_one, query_opt};
 
 /// Lists are joined with the unit separator, which no one types.
 const SEP: char = '\u{1f}';
@@ -92,6 +92,11 @@ fn load<C: GenericClient>(c: &C) -> Result<Register, StoreError> {
     load_duties(c, &mut reg)?;
     load_breaches(c, &mut reg)?;
     load_access_cases(c, &mut reg)?;
+    if let Some(r) = query_opt(c, "SELECT body FROM register_extra WHERE id = 1", &[])? {
+        let body: String = get(&r, 0)?;
+        register::persist::apply_extras(&mut reg, &body)
+            .map_err(|e| StoreError::Corrupt(format!("register: unreadable extra records: {e}")))?;
+    }
     Ok(reg)
 }
 
@@ -127,6 +132,7 @@ fn load_duties<C: GenericClient>(c: &C, reg: &mut Register) -> Result<(), StoreE
             done_on: get(&r, 2)?,
             employees_views: get(&r, 3)?,
             dpo_advice: get(&r, 4)?,
+            residual_risk: None,
         });
     }
     for r in query(
@@ -160,6 +166,8 @@ fn load_duties<C: GenericClient>(c: &C, reg: &mut Register) -> Result<(), StoreE
             retention: get(&r, 8)?,
             access: get(&r, 9)?,
             published_on: get(&r, 10)?,
+            dpo_contact: None,
+            transfers_abroad: None,
         });
     }
     for r in query(
@@ -186,6 +194,7 @@ fn load_duties<C: GenericClient>(c: &C, reg: &mut Register) -> Result<(), StoreE
             with_representatives: split(&get::<String>(&r, 3)?),
             need_still_present: get(&r, 4)?,
             decision: Decision::parse(&decision).ok_or_else(|| corrupt("decision", &decision))?,
+            reason_to_continue: None,
         };
         duties_of(reg, &r)?.evaluations.push(e);
     }
@@ -198,6 +207,9 @@ fn load_duties<C: GenericClient>(c: &C, reg: &mut Register) -> Result<(), StoreE
             processor: get(&r, 1)?,
             by: get(&r, 2)?,
             signed_on: get(&r, 3)?,
+            covers: Vec::new(),
+            processor_security: String::new(),
+            services: Vec::new(),
         };
         duties_of(reg, &r)?.processor_agreements.push(p);
     }
@@ -210,6 +222,7 @@ fn load_duties<C: GenericClient>(c: &C, reg: &mut Register) -> Result<(), StoreE
             by: get(&r, 1)?,
             done_on: get(&r, 2)?,
             conclusion: get(&r, 3)?,
+            shows_necessity: None,
         });
     }
     for r in query(
@@ -271,6 +284,7 @@ fn load_breaches<C: GenericClient>(c: &C, reg: &mut Register) -> Result<(), Stor
                 personal_data_affected: get(&r, 4)?,
                 notified_datatilsynet_at: get::<Option<i64>>(&r, 5)?.map(from_ms).transpose()?,
                 employees_informed,
+                not_notified: None,
             },
         });
     }
@@ -338,7 +352,7 @@ fn write(tx: &Transaction<'_>, reg: &Register) -> Result<(), StoreError> {
          DELETE FROM register_processor_agreement; DELETE FROM register_risk_assessment;
          DELETE FROM register_tariff_check; DELETE FROM register_role_review;
          DELETE FROM register_breach; DELETE FROM register_access_case;
-         DELETE FROM register_measure;",
+         DELETE FROM register_measure; DELETE FROM register_extra;",
     )?;
     for (pos, e) in reg.entries.iter().enumerate() {
         let m = &e.measure;
@@ -513,6 +527,11 @@ fn write(tx: &Transaction<'_>, reg: &Register) -> Result<(), StoreError> {
             ],
         )?;
     }
+    execute(
+        tx,
+        "INSERT INTO register_extra (id, body) VALUES (1, $1)",
+        &[&register::persist::extras_json(reg)],
+    )?;
     for (pos, c) in reg.access_cases.iter().enumerate() {
         let (ground, expl) = match &c.ground {
             None => (None, None),

@@ -2,20 +2,21 @@
 
 use std::collections::BTreeMap;
 
-use domain::drivinglog::{Classification, LogEntry, RecordedDeviation};
+use domain::changes::{MonthStep, TripFacts};
+use domain::drivinglog::{FollowUpTrip, LogEntry, OdometerReading, RecordedDeviation};
 use domain::{DeviceId, ExternalId, FieldKind, Protocol, Timestamp, VehicleId, encoding};
 use storage::capability::{self, Rows};
 use storage::{
-    AlarmWindow, AuditRecord, AuditWriter, Capability, CommitOutcome, FieldSeen, IngestWriter,
-    InventoryEntry, NewUser, PlannedDeletion, PurposeFeed, Receipt, RegisterStore,
-    RegisteredDevice, ReleasedWeek, RetentionPolicy, SignRole, StagedFix, StagingStats, Store,
-    StoreError, UserRow,
+    AlarmWindow, Applied, AuditRecord, AuditWriter, Capability, Change, CommitOutcome,
+    DriverCorrection, FieldSeen, IngestWriter, InventoryEntry, NewUser, PlannedDeletion,
+    PurposeFeed, Receipt, RegisterStore, RegisteredDevice, ReleasedWeek, RetentionPolicy,
+    StagedFix, StagingStats, Store, StoreError, UserRow,
 };
 use tokio_postgres::{Client, Statement};
 
 use crate::{
-    Dedicated, Pool, audit, block_on, connect, db_err, execute, get, migrate_client, org_rows,
-    parse_url, purposes, query, query_one, query_opt, retention,
+    Dedicated, Pool, audit, block_on, changes, connect, db_err, execute, get, migrate_client,
+    org_rows, parse_url, purposes, query, query_one, query_opt, retention,
 };
 
 pub(crate) fn now_ms() -> i64 {
@@ -178,16 +179,44 @@ impl Store for PgStore {
 
     fn purge_staging(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.with(|c| {
-            execute(
-                c,
+            let tx = block_on(c.transaction()).map_err(db_err)?;
+            let n = execute(
+                &tx,
                 "DELETE FROM staged_fix WHERE received_at < $1",
                 &[&before.millis()],
-            )
+            )?;
+            // What was set aside goes with the staging area's lifetime.
+            execute(
+                &tx,
+                "DELETE FROM staged_set_aside WHERE received_at < $1",
+                &[&before.millis()],
+            )?;
+            retention::add_receipt(
+                &tx,
+                Timestamp::from_millis(now_ms()),
+                "staged_fix",
+                n,
+                retention::STAGING_LIFETIME_RULE,
+            )?;
+            block_on(tx.commit()).map_err(db_err)?;
+            Ok(n)
         })
     }
 
     fn purge_consumed(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.with(|c| purposes::purge_consumed(c, before))
+        self.with(|c| {
+            let tx = block_on(c.transaction()).map_err(db_err)?;
+            let n = purposes::purge_consumed(&tx, before)?;
+            retention::add_receipt(
+                &tx,
+                Timestamp::from_millis(now_ms()),
+                "staged_fix",
+                n,
+                retention::STAGING_CONSUMED_RULE,
+            )?;
+            block_on(tx.commit()).map_err(db_err)?;
+            Ok(n)
+        })
     }
 
     fn purpose_feed(&self) -> Result<Box<dyn PurposeFeed>, StoreError> {
@@ -251,47 +280,49 @@ impl Store for PgStore {
         })
     }
 
-    fn classify_trip(
+    fn monthly_odometer(
         &self,
         cap: &Capability,
-        trip: i64,
-        class: &Classification,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+        vehicle: VehicleId,
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<OdometerReading>, StoreError> {
         use access::ReadPurpose::{DrivingLog, OwnData};
-        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "trip classification")?;
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "the odometer readings")?;
         self.with(|c| {
-            if let Rows::Employee(e) = &rows {
-                match query_opt(c, "SELECT driver_number FROM trip WHERE id = $1", &[&trip])? {
-                    None => return Err(StoreError::Refused(format!("there is no trip {trip}"))),
-                    Some(r) if get::<Option<String>>(&r, 0)?.as_deref() != Some(e.as_str()) => {
-                        return Err(StoreError::Refused(format!(
-                            "trip {trip} was not driven by you; its driver classifies it"
-                        )));
-                    }
-                    Some(_) => {}
-                }
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(c, vehicle)?,
+                "the odometer readings",
+            )?;
+            if let Rows::Employee(e) = &rows
+                && !purposes::assigned_between(c, e, vehicle, from, to)?
+            {
+                return Ok(Vec::new());
             }
-            purposes::classify(c, trip, class, by, at)
+            purposes::monthly_odometer(c, vehicle, from, to)
         })
     }
 
-    fn switch_privacy(
+    fn followups(
         &self,
-        vehicle: VehicleId,
-        private: bool,
-        source: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|c| {
-            execute(
-                c,
-                "INSERT INTO privacy_switch (vehicle_id, at, private, source) VALUES ($1, $2, $3, $4)",
-                &[&vehicle.0, &at.millis(), &private, &source],
-            )?;
-            Ok(())
-        })
+        cap: &Capability,
+        from: time::Date,
+        to: time::Date,
+        outside_hours: &dyn Fn(Timestamp) -> bool,
+        unclassified_before: time::Date,
+    ) -> Result<Vec<FollowUpTrip>, StoreError> {
+        let rows = capability::rows_for(
+            cap,
+            &[access::ReadPurpose::DrivingLog],
+            "the follow-up lists",
+        )?;
+        if rows != Rows::Any || !matches!(cap.scope(), access::Scope::All) {
+            return Err(StoreError::Refused(
+                "the follow-up lists cover every vehicle: the log keeper's".into(),
+            ));
+        }
+        self.with(|c| purposes::followups(c, from, to, outside_hours, unclassified_before))
     }
 
     fn privacy_switches(
@@ -315,23 +346,52 @@ impl Store for PgStore {
         })
     }
 
-    fn sign_month(
-        &self,
-        vehicle: VehicleId,
-        month: &str,
-        role: SignRole,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|c| purposes::sign_month(c, vehicle, month, role, by, at))
+    fn apply_change(&self, change: &Change, record: AuditRecord) -> Result<Applied, StoreError> {
+        self.with(|c| {
+            let tx = block_on(c.transaction()).map_err(db_err)?;
+            let applied = changes::apply(&tx, change, &record.actor, record.at)?;
+            audit::append_in(&tx, vec![record])?;
+            // synchronous_commit = on: the change and its entry are on disk, or neither is.
+            block_on(tx.commit()).map_err(db_err)?;
+            Ok(applied)
+        })
     }
 
-    fn signoffs(
+    fn trip_facts(
         &self,
+        cap: &Capability,
+        trip: i64,
+    ) -> Result<Option<(VehicleId, TripFacts)>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        capability::rows_for(cap, &[DrivingLog, OwnData], "a trip's facts")?;
+        self.with(|c| changes::trip_facts(c, trip))
+    }
+
+    fn driver_corrections(
+        &self,
+        cap: &Capability,
         vehicle: VehicleId,
-        month: &str,
-    ) -> Result<Vec<(SignRole, String, Timestamp)>, StoreError> {
-        self.with(|c| purposes::signoffs(c, vehicle, month))
+        from: time::Date,
+        to: time::Date,
+    ) -> Result<Vec<DriverCorrection>, StoreError> {
+        use access::ReadPurpose::{DrivingLog, OwnData};
+        let rows = capability::rows_for(cap, &[DrivingLog, OwnData], "driver corrections")?;
+        self.with(|c| {
+            capability::covers(
+                cap,
+                &purposes::vehicle_reg(c, vehicle)?,
+                "driver corrections",
+            )?;
+            let employee = match &rows {
+                Rows::Employee(e) => Some(e.as_str()),
+                Rows::Any => None,
+            };
+            changes::driver_corrections(c, vehicle, employee, from, to)
+        })
+    }
+
+    fn month_review(&self, vehicle: VehicleId, month: &str) -> Result<Vec<MonthStep>, StoreError> {
+        self.with(|c| changes::month_review(c, vehicle, month))
     }
 
     fn utilization_weeks(&self, cap: &Capability) -> Result<Vec<ReleasedWeek>, StoreError> {
@@ -496,25 +556,6 @@ impl Store for PgStore {
                 &[&user],
             )
         })
-    }
-
-    fn open_alarm(
-        &self,
-        vehicle: VehicleId,
-        reason: &str,
-        at: Timestamp,
-    ) -> Result<i64, StoreError> {
-        self.with(|c| purposes::open_alarm(c, vehicle, reason, at))
-    }
-
-    fn resolve_alarm(
-        &self,
-        window: i64,
-        by: &str,
-        incident: bool,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|c| purposes::resolve_alarm(c, window, by, incident, at))
     }
 
     fn alarm_windows(&self, cap: &Capability) -> Result<Vec<AlarmWindow>, StoreError> {
