@@ -211,15 +211,9 @@ pub fn router(
     axum::Router::new()
         // Liveness: the database answers, the engine runs (a round within `max_lag`, counted
         // from the start) and keeps up.
-        .route(
-            "/healthz",
-            get(move || check(m.clone(), sh.clone(), false)),
-        )
+        .route("/healthz", get(move || check(m.clone(), sh.clone(), false)))
         // Readiness: as /healthz, and the engine has finished its first round.
-        .route(
-            "/readyz",
-            get(move || check(r.clone(), sr.clone(), true)),
-        )
+        .route("/readyz", get(move || check(r.clone(), sr.clone(), true)))
         .route(
             "/metrics",
             get(move || {

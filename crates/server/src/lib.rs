@@ -189,13 +189,13 @@ impl Application {
             store.clone(),
             database::Database::of(&settings).kind(),
         )
-            .merge(api::router(reads.clone(), shared.clone()))
-            .merge(web::router(
-                reads.clone(),
-                shared.clone(),
-                web::MapTiles::from_settings(&settings),
-                settings.secure_cookies,
-            ));
+        .merge(api::router(reads.clone(), shared.clone()))
+        .merge(web::router(
+            reads.clone(),
+            shared.clone(),
+            web::MapTiles::from_settings(&settings),
+            settings.secure_cookies,
+        ));
         let (ing, reg, lg, keys) = (
             ingestor.clone(),
             registry.clone(),
