@@ -5,6 +5,8 @@
 # Prints the simulator's report, the server's peak RSS, and the purpose engine's lag (sampled
 # each second) and fix-to-fleet-view latency: the fleet's organisation gets a completed
 # compliance register, so the purposes collect. Results go in BENCHMARKS.md.
+# With SPORVERN_BENCH_DATABASE=postgres://… the server runs on PostgreSQL instead (a fresh
+# schema in that database, dropped afterwards; needs psql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-1000}
@@ -19,9 +21,23 @@ web=127.0.0.1:$((base + 8080)) tk=127.0.0.1:$((base + 5027)) osm=127.0.0.1:$((ba
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+db_args=()
+if [ -n "${SPORVERN_BENCH_DATABASE:-}" ]; then
+  schema="bench_$$"
+  psql -q "$SPORVERN_BENCH_DATABASE" -c "CREATE SCHEMA $schema"
+  sep='?'; case "$SPORVERN_BENCH_DATABASE" in *\?*) sep='&';; esac
+  db_args=(--database "${SPORVERN_BENCH_DATABASE}${sep}options=-csearch_path%3D$schema")
+fi
+cleanup() {
+  kill "${server:-0}" 2>/dev/null || true
+  wait "${server:-0}" 2>/dev/null || true
+  if [ -n "${schema:-}" ]; then psql -q "$SPORVERN_BENCH_DATABASE" -c "DROP SCHEMA $schema CASCADE" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+echo "database: ${SPORVERN_BENCH_DATABASE:-embedded SQLite in the data folder}"
 "$bin" simulate --devices "$devices" --write-org "$work/org.toml" >/dev/null
-"$bin" org apply --data "$work/data" "$work/org.toml" >/dev/null
+"$bin" org apply --data "$work/data" "${db_args[@]}" "$work/org.toml" >/dev/null
 # The demo's completed register, for the two purposes the load fleet has (acknowledgements
 # name the demo's employees, whom this fleet does not have: they are left out).
 awk '
@@ -31,8 +47,8 @@ awk '
   /^\[/ { skip = 0 }
   keep && !skip { print }
 ' examples/register.toml > "$work/register.toml"
-"$bin" register apply --data "$work/data" "$work/register.toml" >/dev/null
-"$bin" --log warn serve --data "$work/data" --http "$web" \
+"$bin" register apply --data "$work/data" "${db_args[@]}" "$work/register.toml" >/dev/null
+"$bin" --log warn serve --data "$work/data" "${db_args[@]}" --http "$web" \
   --teltonika "$tk" --osmand "$osm" &
 server=$!
 for _ in $(seq 100); do

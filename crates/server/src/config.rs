@@ -13,6 +13,10 @@ use serde::Deserialize;
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// A PostgreSQL database instead of the embedded SQLite in `data_dir`
+    /// (`postgres://user@host:5432/sporvern`; `database_url` in sporvern.toml,
+    /// `SPORVERN_DATABASE`, `--database`). None by default. `crate::database` opens it.
+    pub database_url: Option<String>,
     /// The web interface, the API, `/healthz`, `/metrics` and OwnTracks (`POST /owntracks`).
     pub http: SocketAddr,
     /// Teltonika, TCP and UDP on the same address (customarily port 5027).
@@ -113,6 +117,7 @@ impl Settings {
         Settings {
             ledger_checkpoint_dir: data_dir.join("ledger-checkpoints"),
             data_dir,
+            database_url: None,
             http: SocketAddr::from(([0, 0, 0, 0], 8080)),
             teltonika: SocketAddr::from(([0, 0, 0, 0], 5027)),
             osmand: SocketAddr::from(([0, 0, 0, 0], 5055)),
@@ -170,6 +175,9 @@ impl Settings {
         let file: SettingsFile = toml::from_str(&text)
             .map_err(|e| ConfigError(format!("{}: {}", path.display(), e.to_string().trim())))?;
         let secs = Duration::from_secs;
+        if let Some(v) = file.database_url {
+            self.database_url = Some(v);
+        }
         if let Some(v) = file.http {
             self.http = v;
         }
@@ -319,6 +327,14 @@ impl Settings {
                 "address_lookup_url must start with http:// or https://, not {u:?}"
             )));
         }
+        if let Some(u) = &self.database_url
+            && !storage_postgres::is_postgres_url(u)
+        {
+            return Err(ConfigError(format!(
+                "database_url is a postgres:// URL (the embedded database needs none: it lives in the data folder), not {:?}",
+                storage_postgres::redact(u)
+            )));
+        }
         if self.batch_max_rows == 0 || self.max_connections == 0 {
             return Err(ConfigError(
                 "batch_max_rows and max_connections must be above 0".into(),
@@ -335,6 +351,7 @@ pub struct ConfigError(pub String);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SettingsFile {
+    database_url: Option<String>,
     http: Option<SocketAddr>,
     teltonika: Option<SocketAddr>,
     osmand: Option<SocketAddr>,

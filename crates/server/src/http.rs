@@ -161,48 +161,69 @@ pub async fn serve<H, F>(
     }
 }
 
-/// The web port's routes that need nothing but the metrics: `/metrics`, and `/healthz` and
-/// `/readyz`, which fail (503, with the reason) when the purpose engine has stopped (no round
-/// for `max_lag`) or is more than `max_lag` behind the fixes devices were told are stored —
-/// listeners that acknowledge while nothing reaches the driving log, the fleet view or the
-/// alarm windows are not healthy; `/readyz` also while the engine is starting.
+/// The web port's routes for operators: `/metrics`, and `/healthz` and `/readyz`, which fail
+/// (503, with the reason) when the database does not answer, or when the purpose engine has
+/// stopped (no round for `max_lag`) or is more than `max_lag` behind the fixes devices were
+/// told are stored — listeners that acknowledge while nothing reaches the driving log, the fleet
+/// view or the alarm windows are not healthy; `/readyz` also while the engine is starting. The
+/// body names each part on a line of its own (`database: postgres ok`), never an address or a
+/// password.
 pub fn router(
     metrics: Arc<Metrics>,
     max_lag: Duration,
     logins: Arc<crate::login::Logins>,
+    store: Arc<dyn storage::Store>,
+    db_kind: &'static str,
+    shared: Arc<crate::purpose_worker::Shared>,
 ) -> axum::Router {
     let lag_ms = i64::try_from(max_lag.as_millis()).unwrap_or(i64::MAX);
-    let check = move |m: &Metrics, need_ready: bool| {
-        let why = if need_ready && !m.engine.ready.load(Relaxed) {
-            Some("the purpose engine is starting".to_owned())
-        } else {
-            m.engine
-                .unhealthy(crate::ingest::now().millis(), lag_ms, lag_ms)
-        };
-        match why {
-            None => (StatusCode::OK, "ok\n".to_owned()).into_response(),
-            Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
+    let check = move |m: Arc<Metrics>, store: Arc<dyn storage::Store>, need_ready: bool| {
+        let shared = shared.clone();
+        async move {
+            let database = match tokio::task::spawn_blocking(move || store.org_version()).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(format!("failing: {e}")),
+                Err(e) => Err(format!("check failed: {e}")),
+            };
+            let engine = if need_ready && !m.engine.ready.load(Relaxed) {
+                Some("the purpose engine is starting".to_owned())
+            } else {
+                m.engine
+                    .unhealthy(crate::ingest::now().millis(), lag_ms, lag_ms)
+            };
+            let (node, node_ok) = shared.cluster.health_lines(crate::ingest::now());
+            let mut body = String::new();
+            let healthy = database.is_ok() && engine.is_none() && node_ok;
+            body.push_str(if healthy { "ok\n" } else { "unhealthy\n" });
+            match &database {
+                Ok(()) => body.push_str(&format!("database: {db_kind} ok\n")),
+                Err(why) => body.push_str(&format!("database: {db_kind} {why}\n")),
+            }
+            match &engine {
+                None => body.push_str("purpose engine: ok\n"),
+                Some(why) => body.push_str(&format!("purpose engine: {why}\n")),
+            }
+            body.push_str(&node);
+            let status = if healthy {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            (status, body).into_response()
         }
     };
     let (m, r) = (metrics.clone(), metrics.clone());
+    let (sh, sr) = (store.clone(), store);
+    let (check_h, check_r) = (check.clone(), check);
     axum::Router::new()
-        // Liveness: the engine runs (a round within `max_lag`, counted from the start) and
-        // keeps up.
+        // Liveness: the database answers, the engine runs (a round within `max_lag`, counted
+        // from the start) and keeps up.
         .route(
             "/healthz",
-            get(move || {
-                let m = m.clone();
-                async move { check(&m, false) }
-            }),
+            get(move || check_h(m.clone(), sh.clone(), false)),
         )
         // Readiness: as /healthz, and the engine has finished its first round.
-        .route(
-            "/readyz",
-            get(move || {
-                let r = r.clone();
-                async move { check(&r, true) }
-            }),
-        )
+        .route("/readyz", get(move || check_r(r.clone(), sr.clone(), true)))
         .route(
             "/metrics",
             get(move || {

@@ -11,6 +11,7 @@ pub mod audit_log;
 pub mod changes;
 pub mod cluster;
 pub mod config;
+pub mod database;
 pub mod descriptors;
 pub mod export;
 pub mod fleet_api;
@@ -53,10 +54,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         settings.validate()?;
-        let store: Arc<dyn storage::Store> =
-            Arc::from(storage::open(&settings.data_dir).with_context(|| {
-                format!("opening the data folder {}", settings.data_dir.display())
-            })?);
+        let store: Arc<dyn storage::Store> = Arc::from(database::open(&settings)?);
         let bind = |what: &'static str, addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -143,6 +141,7 @@ impl Application {
             teltonika = %teltonika_tcp.local_addr()?,
             osmand = %osmand.local_addr()?,
             data = %settings.data_dir.display(),
+            database = %database::Database::of(&settings),
             devices = registry.len(),
             "sporvern is listening"
         );
@@ -219,15 +218,22 @@ impl Application {
         let csrf_key = store
             .shared_secret("csrf")
             .context("reading the web's CSRF key")?;
-        let router = http::router(metrics.clone(), settings.purpose_max_lag, logins.clone())
-            .merge(api::router(reads.clone(), shared.clone()))
-            .merge(web::router(
-                reads.clone(),
-                shared.clone(),
-                web::MapTiles::from_settings(&settings),
-                settings.secure_cookies,
-                csrf_key,
-            ));
+        let router = http::router(
+            metrics.clone(),
+            settings.purpose_max_lag,
+            logins.clone(),
+            store.clone(),
+            database::Database::of(&settings).kind(),
+            shared.clone(),
+        )
+        .merge(api::router(reads.clone(), shared.clone()))
+        .merge(web::router(
+            reads.clone(),
+            shared.clone(),
+            web::MapTiles::from_settings(&settings),
+            settings.secure_cookies,
+            csrf_key,
+        ));
         let (ing, reg, lg, keys) = (
             ingestor.clone(),
             registry.clone(),
@@ -338,8 +344,11 @@ impl Application {
 
 /// Whether the store is one several nodes may share (PostgreSQL): the node is then named by
 /// `node_name` or its host and process, else it is the embedded database's one node.
-fn shared_database(_settings: &Settings) -> bool {
-    false
+fn shared_database(settings: &Settings) -> bool {
+    matches!(
+        database::Database::of(settings),
+        database::Database::Postgres(_)
+    )
 }
 
 /// A piece of scheduled work: due at once on the node that holds the `schedule` lease (at

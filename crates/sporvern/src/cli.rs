@@ -18,6 +18,11 @@ use domain::{Fix, Protocol};
 pub struct Cli {
     #[command(flatten)]
     pub log: LogArgs,
+    /// A PostgreSQL database instead of the embedded one in the data folder, for every command
+    /// (e.g. postgres://sporvern@db.internal:5432/sporvern); also `database_url` in the data
+    /// folder's sporvern.toml [default: the embedded database]
+    #[arg(long, env = "SPORVERN_DATABASE", global = true)]
+    pub database: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -57,8 +62,22 @@ pub fn init_logging(args: &LogArgs) {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the server on the embedded database in the data folder.
+    /// Run the server on the embedded database in the data folder (or on PostgreSQL with
+    /// --database).
     Serve(ServeArgs),
+    /// Copy the embedded database to a new file, consistently, also while the server runs.
+    Backup {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+        /// The new file to write (e.g. /backup/sporvern-2026-12-01.db).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create or upgrade the database's schema and exit (the server does it too at start).
+    Migrate {
+        #[arg(long, env = "SPORVERN_DATA", default_value = "./sporvern-data")]
+        data: PathBuf,
+    },
     /// Create the example organisation, start the server and drive simulated vehicles.
     Demo(ServeArgs),
     /// Apply or show the organisation (vehicles, devices, employees, sites).
@@ -256,6 +275,9 @@ impl ServeArgs {
     pub fn settings(&self) -> anyhow::Result<server::Settings> {
         let mut s = server::Settings::defaults(self.data.clone());
         s.apply_file(self.config.as_deref())?;
+        if let Some(url) = database_flag() {
+            s.database_url = Some(url);
+        }
         if let Some(a) = self.http {
             s.http = a;
         }
@@ -397,8 +419,48 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// `--database` / `SPORVERN_DATABASE`, once parsed.
+static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+fn database_flag() -> Option<String> {
+    DATABASE.get().cloned().flatten()
+}
+
+/// The database a command works on: `--database` (or `SPORVERN_DATABASE`), else the data
+/// folder's sporvern.toml `database_url`, else the embedded database in the data folder.
+pub fn database(data: &Path) -> anyhow::Result<server::database::Database> {
+    let url = match database_flag() {
+        Some(url) => Some(url),
+        None => {
+            let mut s = server::Settings::defaults(data.to_path_buf());
+            s.apply_file(None)?;
+            s.database_url
+        }
+    };
+    Ok(server::database::Database::chosen(data, url.as_deref()))
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let _ = DATABASE.set(cli.database.clone());
     match cli.command {
+        Command::Backup { data, out } => {
+            if let server::database::Database::Postgres(_) = database(&data)? {
+                bail!(
+                    "the data is in PostgreSQL: back it up with PostgreSQL's tools, e.g. `pg_dump --format=custom --file sporvern.dump DATABASE` (consistent while the server runs), or a base backup with WAL archiving (README, \"On PostgreSQL\")"
+                );
+            }
+            let bytes = storage::backup(&data, &out)?;
+            println!(
+                "{} ({bytes} bytes): a consistent copy of {}",
+                out.display(),
+                data.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { data } => {
+            println!("{}", database(&data)?.migrate()?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => {
             let settings = args.settings()?;
             runtime()?.block_on(async {
@@ -697,7 +759,7 @@ fn org_command(command: OrgCommand) -> anyhow::Result<ExitCode> {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let org = org::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let store = storage::open(&data)?;
+            let store = database(&data)?.open()?;
             let changes = store.apply_org(&org)?;
             print!("{changes}");
             record_org_changes(store.as_ref(), "server operator (command line)", &changes)?;
@@ -799,6 +861,10 @@ pub fn operator_audit(
 }
 
 pub fn open_existing(data: &Path) -> anyhow::Result<Box<dyn storage::Store>> {
+    let db = database(data)?;
+    if let server::database::Database::Postgres(_) = db {
+        return db.open();
+    }
     if !data.join("sporvern.db").exists() {
         bail!(
             "no Sporvern data in {}: run `sporvern org apply --data {} FILE` first",
@@ -806,7 +872,7 @@ pub fn open_existing(data: &Path) -> anyhow::Result<Box<dyn storage::Store>> {
             data.display()
         );
     }
-    Ok(storage::open(data)?)
+    db.open()
 }
 
 fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {

@@ -191,7 +191,7 @@ const EXAMPLE_REGISTER: &str = include_str!("../../../examples/register.toml");
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = args.settings()?;
     let org = org::parse(EXAMPLE_ORG).map_err(|e| anyhow::anyhow!("examples/org.toml: {e}"))?;
-    let store = storage::open(&settings.data_dir)?;
+    let store = server::database::open(&settings)?;
     let changes = store.apply_org(&org)?;
     crate::cli::record_org_changes(store.as_ref(), "sporvern demo", &changes)?;
     println!(

@@ -1,11 +1,11 @@
 //! Kill -9 during a stream: every record the server acknowledged is there after a restart.
+//! On the embedded database always, and on PostgreSQL when `SPORVERN_TEST_POSTGRES` is set.
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use common::*;
 
 /// Starts `sporvern serve` on port 0 and reads the bound ports from its JSON log.
-fn start_server(data: &Path) -> (Child, SocketAddr) {
+fn start_server(db: &TestDb) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
-        .args(["--log-format", "json", "serve", "--data"])
-        .arg(data)
+        .args(["--log-format", "json", "serve"])
+        .args(db.args())
         .args([
             "--http",
             "127.0.0.1:0",
@@ -55,9 +55,14 @@ fn start_server(data: &Path) -> (Child, SocketAddr) {
 
 #[test]
 fn sigkill_during_a_stream_loses_no_acknowledged_record() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    apply_example(dir.path());
-    let (mut child, addr) = start_server(dir.path());
+    for db in test_databases("crash_stream") {
+        sigkill_during_a_stream(&db);
+    }
+}
+
+fn sigkill_during_a_stream(db: &TestDb) {
+    db.apply_example();
+    let (mut child, addr) = start_server(db);
 
     let acked: Arc<Mutex<BTreeSet<(String, i64)>>> = Arc::default();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -105,17 +110,19 @@ fn sigkill_during_a_stream_loses_no_acknowledged_record() {
     let acked = acked.lock().expect("lock").clone();
     assert!(
         acked.len() >= 400,
-        "the stream ran before the kill ({} acknowledged)",
+        "{}: the stream ran before the kill ({} acknowledged)",
+        db.name(),
         acked.len()
     );
 
     // Restart on the same data folder: it recovers and still serves.
-    let (mut child, addr) = start_server(dir.path());
-    let stored: BTreeSet<(String, i64)> = staged_in(dir.path()).into_iter().collect();
+    let (mut child, addr) = start_server(db);
+    let stored: BTreeSet<(String, i64)> = db.staged().into_iter().collect();
     let lost: Vec<_> = acked.difference(&stored).collect();
     assert!(
         lost.is_empty(),
-        "{} acknowledged records lost, e.g. {:?}",
+        "{}: {} acknowledged records lost, e.g. {:?}",
+        db.name(),
         lost.len(),
         lost.first()
     );
@@ -132,16 +139,26 @@ fn sigkill_during_a_stream_loses_no_acknowledged_record() {
         Some(1),
         "a resend after the restart is acknowledged"
     );
-    assert_eq!(staged_in(dir.path()).len(), stored.len(), "and stored once");
+    assert_eq!(
+        db.staged().len(),
+        stored.len(),
+        "{}: and stored once",
+        db.name()
+    );
     child.kill().expect("stop");
     let _ = child.wait();
 }
 
 #[test]
 fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
+    for db in test_databases("crash_trip") {
+        a_trip_open_when_the_server_dies_is_rebuilt(&db);
+    }
+}
+
+fn a_trip_open_when_the_server_dies_is_rebuilt(db: &TestDb) {
     use codec::teltonika::{IoValue, Record};
-    let dir = tempfile::tempdir().expect("tempdir");
-    apply_example(dir.path());
+    db.apply_example();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -180,19 +197,11 @@ fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
     };
 
     // The first half of the trip, then the server dies with the trip open.
-    let (mut child, addr) = start_server(dir.path());
+    let (mut child, addr) = start_server(db);
     send(addr, (0..25).map(|i| rec(i, true)).collect());
     // Wait until the purpose engine has consumed it, so the restart must rebuild the open trip
     // from staging rather than simply process it for the first time.
-    let cursor = || -> i64 {
-        rusqlite::Connection::open(dir.path().join("sporvern.db"))
-            .and_then(|c| {
-                c.query_row("SELECT last_staged_id FROM purpose_cursor", [], |r| {
-                    r.get(0)
-                })
-            })
-            .unwrap_or(0)
-    };
+    let cursor = || db.cursor();
     let started = Instant::now();
     while cursor() < 25 && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
@@ -205,11 +214,11 @@ fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
     child.wait().expect("reaped");
 
     // After the restart: the rest of the trip and the stop.
-    let (mut child, addr) = start_server(dir.path());
+    let (mut child, addr) = start_server(db);
     let mut rest: Vec<Record> = (25..=48).map(|i| rec(i, true)).collect();
     rest.extend((49..=60).map(|i| rec(i, false)));
     send(addr, rest);
-    let store = storage::open(dir.path()).expect("open");
+    let store = db.open();
     let vehicle = store
         .vehicle_id(&domain::RegNo::parse("EK 12345").expect("reg"))
         .expect("query")
@@ -227,7 +236,12 @@ fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
     }
     child.kill().expect("stop");
     let _ = child.wait();
-    assert_eq!(log.len(), 1, "one trip, not two halves: {log:#?}");
+    assert_eq!(
+        log.len(),
+        1,
+        "{}: one trip, not two halves: {log:#?}",
+        db.name()
+    );
     let domain::drivinglog::LogEntry::Trip(trip) = &log[0] else {
         panic!("a business trip")
     };

@@ -9,7 +9,7 @@
 //! Architecture Invariant: the staging area can be written ([`IngestWriter`]), counted and
 //! purged, and nothing more through this interface: raw fixes are never a product.
 
-mod capability;
+pub mod capability;
 mod register;
 mod sqlite;
 
@@ -698,6 +698,14 @@ pub trait Store: Send + Sync {
     /// A random secret of 32 bytes by name, made once and then the same for every node on
     /// this database (the web's CSRF key: a form from one node posts to another).
     fn shared_secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+}
+
+/// Writes a consistent copy of the embedded database in `data_dir` to the new file `to`, also
+/// while a server writes to it (SQLite's `VACUUM INTO`: one read transaction's snapshot). The
+/// copy is compacted: pages freed by deletions (retention, staging purges) are not carried
+/// into it. Returns the copy's size in bytes.
+pub fn backup(data_dir: &Path, to: &Path) -> Result<u64, StoreError> {
+    sqlite::backup(data_dir, to)
 }
 
 /// Opens (creating and migrating if needed) the store in a data folder.

@@ -51,7 +51,11 @@ pub const EXAMPLE_REGISTER: &str = include_str!("../../../../examples/register.t
 /// The example organisation and its compliance register (`examples/register.toml`), so the
 /// demo purposes pass the compliance gate and collect.
 pub fn apply_example(dir: &Path) {
-    let store = storage::open(dir).expect("open store");
+    apply_example_to(storage::open(dir).expect("open store").as_ref());
+}
+
+/// The example organisation and its register, in any store.
+pub fn apply_example_to(store: &dyn storage::Store) {
     let org = org::parse(EXAMPLE_ORG).expect("example parses");
     store.apply_org(&org).expect("apply");
     let (version, mut reg) = store.register().load_register().expect("load register");
@@ -342,6 +346,126 @@ pub fn seed_trip(dir: &Path, day: time::Date) -> domain::VehicleId {
         })
         .expect("commit");
     vehicle
+}
+
+/// A fresh database for one test: always a data folder (the embedded database, the
+/// configuration, the ledger's checkpoints), and a fresh PostgreSQL schema when the test runs
+/// against PostgreSQL ([`test_databases`]). The schema is dropped afterwards.
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    /// (the URL with the schema as search path, the URL as given, the schema)
+    pub postgres: Option<(String, String, String)>,
+}
+
+impl TestDb {
+    pub fn name(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    pub fn open(&self) -> Box<dyn storage::Store> {
+        match &self.postgres {
+            Some((url, _, _)) => storage_postgres::open(url).expect("open PostgreSQL"),
+            None => storage::open(self.dir.path()).expect("open SQLite"),
+        }
+    }
+
+    /// `--data DIR` and, on PostgreSQL, `--database URL`: for `sporvern serve` and friends.
+    pub fn args(&self) -> Vec<String> {
+        let mut out = vec!["--data".to_owned(), self.dir.path().display().to_string()];
+        if let Some((url, _, _)) = &self.postgres {
+            out.extend(["--database".to_owned(), url.clone()]);
+        }
+        out
+    }
+
+    /// The example organisation and register, as [`apply_example`] does for a folder.
+    pub fn apply_example(&self) {
+        apply_example_to(self.open().as_ref());
+    }
+
+    /// Rows in the staging area as (device external id, fix time ms), read around the store.
+    pub fn staged(&self) -> Vec<(String, i64)> {
+        match &self.postgres {
+            None => staged_in(self.dir.path()),
+            Some((url, _, _)) => pg_query(
+                url,
+                "SELECT d.external_id, s.fix_time FROM staged_fix s JOIN device d ON d.id = s.device_id ORDER BY s.fix_time",
+            )
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect(),
+        }
+    }
+
+    /// The purpose engine's cursor over staging, read around the store.
+    pub fn cursor(&self) -> i64 {
+        match &self.postgres {
+            None => rusqlite::Connection::open(self.dir.path().join("sporvern.db"))
+                .and_then(|c| {
+                    c.query_row("SELECT last_staged_id FROM purpose_cursor", [], |r| {
+                        r.get(0)
+                    })
+                })
+                .unwrap_or(0),
+            Some((url, _, _)) => pg_query(url, "SELECT last_staged_id FROM purpose_cursor")
+                .first()
+                .map_or(0, |r| r.get(0)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((_, base, schema)) = &self.postgres {
+            pg_query(base, &format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+/// Runs one statement on PostgreSQL outside the store (as a test looks around it).
+pub fn pg_query(url: &str, sql: &str) -> Vec<tokio_postgres::Row> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to PostgreSQL");
+        tokio::spawn(conn);
+        client.query(sql, &[]).await.expect("query")
+    })
+}
+
+/// The databases a test runs on: the embedded one always, and PostgreSQL when
+/// `SPORVERN_TEST_POSTGRES` names one (`postgres://root@127.0.0.1:5432/test`); without it
+/// the test says that it skipped PostgreSQL.
+pub fn test_databases(test: &str) -> Vec<TestDb> {
+    let mut out = vec![TestDb {
+        dir: tempfile::tempdir().expect("tempdir"),
+        postgres: None,
+    }];
+    match std::env::var("SPORVERN_TEST_POSTGRES") {
+        Ok(base) if !base.is_empty() => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let schema = format!("it_{test}_{}_{nanos}", std::process::id());
+            let url = storage_postgres::create_schema(&base, &schema).expect(
+                "SPORVERN_TEST_POSTGRES names a PostgreSQL that lets this test make a schema",
+            );
+            out.push(TestDb {
+                dir: tempfile::tempdir().expect("tempdir"),
+                postgres: Some((url, base, schema)),
+            });
+        }
+        _ => eprintln!("{test}: PostgreSQL skipped (set SPORVERN_TEST_POSTGRES to run it too)"),
+    }
+    out
 }
 
 /// Makes a change straight in the store, as the changes door does after its rule allowed it

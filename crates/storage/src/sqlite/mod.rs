@@ -79,6 +79,31 @@ fn truncate_log(conn: &Connection, deleted: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// See [`crate::backup`].
+pub(crate) fn backup(dir: &Path, to: &Path) -> Result<u64, StoreError> {
+    let path = dir.join("sporvern.db");
+    if !path.exists() {
+        return Err(StoreError::Open {
+            path: dir.display().to_string(),
+            reason: "there is no Sporvern database in this folder".into(),
+        });
+    }
+    if to.exists() {
+        return Err(StoreError::Refused(format!(
+            "{} exists already; a backup is written to a new file",
+            to.display()
+        )));
+    }
+    let target = to
+        .to_str()
+        .ok_or_else(|| StoreError::Refused(format!("{} is not a UTF-8 path", to.display())))?;
+    let conn = connect(&path)?;
+    conn.execute("VACUUM INTO ?1", [target]).map_err(db_err)?;
+    std::fs::metadata(to)
+        .map(|m| m.len())
+        .map_err(|e| StoreError::Backend(format!("{}: {e}", to.display())))
+}
+
 /// The time of a deletion's receipt made outside a retention run (the staging purge, a
 /// weekly release), which are not handed the time.
 pub(crate) fn wall_clock() -> Timestamp {
@@ -414,7 +439,7 @@ impl Store for SqliteStore {
                 "the driving log",
             )?;
             let log = purposes::driving_log(conn, Some(vehicle), &rows, from, to)?;
-            Ok(purposes::through_view(
+            Ok(capability::through_view(
                 cap,
                 log.into_iter().map(|(_, e)| e).collect(),
             ))

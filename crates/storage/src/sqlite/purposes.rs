@@ -594,26 +594,6 @@ fn assigned_at_sql(vehicle: &str, at: &str) -> String {
     )
 }
 
-/// Applies the capability's view: through the log keeper's view an unclassified trip is its
-/// date and km only (SPEC.md section 3: unclassified trips as km until classified).
-pub fn through_view(cap: &access::Capability, log: Vec<LogEntry>) -> Vec<LogEntry> {
-    if !crate::capability::keeper_view(cap) {
-        return log;
-    }
-    log.into_iter()
-        .map(|e| match e {
-            LogEntry::Trip(t) if t.classification == Classification::Unclassified => {
-                LogEntry::Unclassified(domain::drivinglog::PendingTrip {
-                    id: t.id,
-                    date: t.date,
-                    km: t.km,
-                })
-            }
-            other => other,
-        })
-        .collect()
-}
-
 /// Trips between two dates, of one vehicle or of every vehicle, of every driver or of one
 /// (`rows`), with the vehicle's registration number.
 pub fn driving_log(
