@@ -147,6 +147,8 @@ struct Wire {
     vehicle: i64,
     /// `None`: the vehicle left the view (privacy mode).
     at: Option<(f64, f64, i64)>,
+    /// When the fix was acknowledged (ms), for `sporvern_fleet_fanout_seconds`.
+    received_at: i64,
 }
 
 /// A refused or accepted login, so every node's limiter counts it.
@@ -178,6 +180,7 @@ pub async fn fan_out(
     shared: Arc<Shared>,
     cluster_secret: Vec<u8>,
     logins: Arc<crate::login::Logins>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let connected = Arc::new(AtomicBool::new(false));
     let _ = shared.cluster.nats.set(connected.clone());
@@ -217,15 +220,17 @@ pub async fn fan_out(
             tokio::select! {
                 change = outbound.recv() => {
                     let wire = match change {
-                        Ok(FleetChange::Moved { vehicle, lat, lon, time }) => Wire {
+                        Ok(FleetChange::Moved { vehicle, lat, lon, time, received_at }) => Wire {
                             node: node.clone(),
                             vehicle: vehicle.0,
                             at: Some((lat, lon, time.millis())),
+                            received_at: received_at.millis(),
                         },
                         Ok(FleetChange::Gone { vehicle }) => Wire {
                             node: node.clone(),
                             vehicle: vehicle.0,
                             at: None,
+                            received_at: 0,
                         },
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                             tracing::warn!(missed = n, "fleet fan-out fell behind; the other nodes catch up with the next positions");
@@ -245,7 +250,7 @@ pub async fn fan_out(
                         continue;
                     };
                     if wire.node != node {
-                        apply(&shared, wire);
+                        apply(&shared, &metrics, wire);
                     }
                 }
                 Ok((name, source, ok)) = login_out.recv() => {
@@ -268,7 +273,7 @@ pub async fn fan_out(
 }
 
 /// Applies another node's fleet change to this node's view and its live feeds.
-fn apply(shared: &Shared, wire: Wire) {
+fn apply(shared: &Shared, metrics: &crate::metrics::Metrics, wire: Wire) {
     let vehicle = VehicleId(wire.vehicle);
     let change = match wire.at {
         Some((lat, lon, ms)) => {
@@ -290,11 +295,16 @@ fn apply(shared: &Shared, wire: Wire) {
             if !changed {
                 return;
             }
+            let clock = crate::ingest::now();
+            metrics
+                .fleet_fanout_seconds
+                .observe((clock.millis() - wire.received_at).max(0) as f64 / 1000.0);
             FleetChange::Moved {
                 vehicle,
                 lat,
                 lon,
                 time,
+                received_at: Timestamp::from_millis(wire.received_at),
             }
         }
         None => {

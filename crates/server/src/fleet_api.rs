@@ -154,6 +154,7 @@ pub fn stream_changes(
                     lat,
                     lon,
                     time,
+                    ..
                 }) => {
                     let moved = moved_json(&shared, vehicle, lat, lon, time);
                     let reg = moved["vehicle"].as_str().unwrap_or_default().to_owned();

@@ -207,8 +207,14 @@ impl Application {
             Some(url) => {
                 let cluster_secret = store.shared_secret("cluster")?;
                 Some(
-                    cluster::fan_out(url.clone(), shared.clone(), cluster_secret, logins.clone())
-                        .await
+                    cluster::fan_out(
+                        url.clone(),
+                        shared.clone(),
+                        cluster_secret,
+                        logins.clone(),
+                        metrics.clone(),
+                    )
+                    .await
                         .context("starting the fleet view's fan-out between nodes")?,
                 )
             }

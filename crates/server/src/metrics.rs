@@ -131,6 +131,9 @@ pub struct Metrics {
     /// From a fix's arrival (its group commit, i.e. its acknowledgement) to its appearance in
     /// the fleet view.
     pub fix_to_fleet_seconds: Histogram,
+    /// From a fix's acknowledgement on another node to its appearance in this node's fleet
+    /// view (over NATS).
+    pub fleet_fanout_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -144,6 +147,9 @@ impl Default for Metrics {
             engine: EngineStatus::default(),
             fix_to_fleet_seconds: Histogram::new(&[
                 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+            ]),
+            fleet_fanout_seconds: Histogram::new(&[
+                0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0,
             ]),
         }
     }
@@ -218,6 +224,11 @@ impl Metrics {
             &mut out,
             "sporvern_fix_to_fleet_view_seconds",
             "From a fix's acknowledgement to its appearance in the fleet view",
+        );
+        self.fleet_fanout_seconds.render(
+            &mut out,
+            "sporvern_fleet_fanout_seconds",
+            "From a fix's acknowledgement on another node to its appearance in this node's fleet view",
         );
         out
     }

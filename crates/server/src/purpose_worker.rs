@@ -36,6 +36,9 @@ pub enum FleetChange {
         lat: f64,
         lon: f64,
         time: Timestamp,
+        /// When the fix arrived (its group commit, i.e. its acknowledgement), on whichever
+        /// node: for the latency metrics.
+        received_at: Timestamp,
     },
     Gone {
         vehicle: VehicleId,
@@ -856,6 +859,7 @@ impl Worker {
                     lat: live.position.lat(),
                     lon: live.position.lon(),
                     time: live.time,
+                    received_at: row.received_at,
                 });
             }
         }

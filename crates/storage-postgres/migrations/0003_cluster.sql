@@ -25,3 +25,12 @@ CREATE TABLE shared_secret (
     name text PRIMARY KEY,
     secret bytea NOT NULL CHECK (length(secret) = 32)
 );
+
+-- Staged ids must become visible in the order they were given out: the purpose engine reads
+-- past its cursor, so a lower id committing after a higher one was consumed would never be
+-- read. Each node's ingest writer commits under this row's lock (one group commit at a time
+-- across the nodes), so ids are taken and committed in one order.
+CREATE TABLE staging_order (
+    id integer PRIMARY KEY CHECK (id = 1)
+);
+INSERT INTO staging_order (id) VALUES (1);

@@ -695,12 +695,15 @@ const COMMIT_BATCH: &str = "WITH fields AS (
      ON CONFLICT (fix_time, device_id) DO NOTHING";
 
 struct Statements {
+    order: Statement,
     commit: Statement,
 }
 
 impl Statements {
     fn prepare(client: &Client) -> Result<Statements, StoreError> {
         Ok(Statements {
+            order: block_on(client.prepare("SELECT 1 FROM staging_order WHERE id = 1 FOR UPDATE"))
+                .map_err(db_err)?,
             commit: block_on(client.prepare(COMMIT_BATCH)).map_err(db_err)?,
         })
     }
@@ -780,9 +783,12 @@ impl IngestWriter for PgWriter {
         if n == 0 && f_dev.is_empty() {
             return Ok(CommitOutcome::default());
         }
-        // synchronous_commit = on (set at connect): the statement returns once its commit is
-        // flushed to the WAL on disk.
-        let inserted = block_on(self.conn.client()?.execute(
+        // Under the staging order's lock (migration 0003: ids commit in the order they are
+        // given out, across nodes). synchronous_commit = on (set at connect): the commit
+        // returns once it is flushed to the WAL on disk.
+        let tx = block_on(self.conn.client()?.transaction()).map_err(db_err)?;
+        block_on(tx.execute(&self.statements.order, &[])).map_err(db_err)?;
+        let inserted = block_on(tx.execute(
             &self.statements.commit,
             &[
                 &time, &device, &received, &lat, &lon, &alt, &course, &sats, &speed, &attrs,
@@ -790,6 +796,7 @@ impl IngestWriter for PgWriter {
             ],
         ))
         .map_err(db_err)? as usize;
+        block_on(tx.commit()).map_err(db_err)?;
         Ok(CommitOutcome {
             inserted,
             duplicates: n - inserted,
