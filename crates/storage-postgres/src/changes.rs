@@ -4,8 +4,10 @@
 //! meanwhile), and the database's own guards (CHECK constraints, PL/pgSQL triggers of
 //! migration 0002) stand behind both.
 //!
-//! Changes of one vehicle's data are serialised on its `vehicle` row (`FOR UPDATE`), also
-//! across nodes: an approval and a classification of the same month cannot pass each other.
+//! Changes of one vehicle's data are serialised on its `vehicle` row (`FOR NO KEY UPDATE`),
+//! also across nodes: an approval and a classification of the same month cannot pass each
+//! other. That lock does not conflict with the key-share locks of foreign keys, so the purpose
+//! engine writing the vehicle's new trips meanwhile is not held up.
 
 use domain::changes::{MonthStep, StepKind, TripFacts};
 use domain::drivinglog::Classification;
@@ -45,7 +47,7 @@ fn exec(tx: &Transaction<'_>, sql: &str, params: Params<'_>) -> Result<u64, Stor
 fn lock_vehicle(tx: &Transaction<'_>, vehicle: i64) -> Result<bool, StoreError> {
     Ok(query_opt(
         tx,
-        "SELECT id FROM vehicle WHERE id = $1 FOR UPDATE",
+        "SELECT id FROM vehicle WHERE id = $1 FOR NO KEY UPDATE",
         &[&vehicle],
     )?
     .is_some())
@@ -55,7 +57,7 @@ fn lock_vehicle(tx: &Transaction<'_>, vehicle: i64) -> Result<bool, StoreError> 
 fn lock_trip_vehicle(tx: &Transaction<'_>, trip: i64) -> Result<Option<i64>, StoreError> {
     query_opt(
         tx,
-        "SELECT v.id FROM vehicle v JOIN trip t ON t.vehicle_id = v.id WHERE t.id = $1 FOR UPDATE OF v",
+        "SELECT v.id FROM vehicle v JOIN trip t ON t.vehicle_id = v.id WHERE t.id = $1 FOR NO KEY UPDATE OF v",
         &[&trip],
     )?
     .map(|r| get(&r, 0))

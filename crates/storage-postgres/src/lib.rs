@@ -257,8 +257,139 @@ fn migrate_client(client: &mut Client) -> Result<Vec<i64>, StoreError> {
         tracing::info!(version, "applied PostgreSQL migration");
         done.push(*version);
     }
+    reassert_guards(&tx)?;
     block_on(tx.commit()).map_err(db_err)?;
     Ok(done)
+}
+
+/// The append-only guards, as their migrations made them: (table, trigger, its SQL, the
+/// function it runs, that function's SQL).
+const GUARDS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "audit_entry",
+        "audit_entry_no_update",
+        "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+           FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
+        "audit_entry_append_only",
+        AUDIT_APPEND_ONLY,
+    ),
+    (
+        "audit_entry",
+        "audit_entry_no_delete",
+        "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+           FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
+        "audit_entry_append_only",
+        AUDIT_APPEND_ONLY,
+    ),
+    (
+        "audit_entry",
+        "audit_entry_no_truncate",
+        "CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry
+           FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()",
+        "audit_entry_append_only",
+        AUDIT_APPEND_ONLY,
+    ),
+    (
+        "trip",
+        "trip_recorded_values_are_final",
+        "CREATE TRIGGER trip_recorded_values_are_final BEFORE UPDATE ON trip
+           FOR EACH ROW EXECUTE FUNCTION trip_recorded_values_are_final()",
+        "trip_recorded_values_are_final",
+        TRIP_FINAL,
+    ),
+    (
+        "trip",
+        "trip_deleted_only_by_retention",
+        "CREATE TRIGGER trip_deleted_only_by_retention BEFORE DELETE ON trip
+           FOR EACH ROW EXECUTE FUNCTION trip_deleted_only_by_retention()",
+        "trip_deleted_only_by_retention",
+        TRIP_RETENTION_ONLY,
+    ),
+    (
+        "trip",
+        "trip_never_truncated",
+        "CREATE TRIGGER trip_never_truncated BEFORE TRUNCATE ON trip
+           FOR EACH STATEMENT EXECUTE FUNCTION trip_deleted_only_by_retention()",
+        "trip_deleted_only_by_retention",
+        TRIP_RETENTION_ONLY,
+    ),
+];
+
+const AUDIT_APPEND_ONLY: &str =
+    "CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit ledger is append-only';
+END $$";
+
+/// Migration 0002's version: the private erasure is the one update a trip takes.
+const TRIP_FINAL: &str =
+    "CREATE FUNCTION trip_recorded_values_are_final() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT OLD.private AND NEW.private AND NEW.id = OLD.id
+        AND NEW.vehicle_id = OLD.vehicle_id AND NEW.local_date = OLD.local_date AND NEW.km = OLD.km
+        AND NEW.recorded_at = (OLD.local_date - DATE '1970-01-01')::bigint * 86400000 THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'the driving log''s recorded distance, date and time cannot be changed';
+END $$";
+
+const TRIP_RETENTION_ONLY: &str =
+    "CREATE FUNCTION trip_deleted_only_by_retention() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('sporvern.retention_gate', true) IS DISTINCT FROM 'open' THEN
+        RAISE EXCEPTION 'driving log entries are deleted only by retention, after their retention period';
+    END IF;
+    RETURN OLD;
+END $$";
+
+/// Re-asserted at every open (under the migration lock), as the embedded backend does: a
+/// ledger or driving-log guard someone dropped or disabled with the database's password is
+/// restored, and the log says so, so a tamperer cannot leave the door open behind them. (What
+/// they changed meanwhile is for the ledger's verification to find.)
+fn reassert_guards<C: GenericClient>(c: &C) -> Result<(), StoreError> {
+    for (table, trigger, create, function, function_sql) in GUARDS {
+        let has_function: bool = get(
+            &query_one(
+                c,
+                "SELECT to_regprocedure($1) IS NOT NULL",
+                &[&format!("{function}()")],
+            )?,
+            0,
+        )?;
+        if !has_function {
+            batch(c, function_sql)?;
+            tracing::error!(
+                function,
+                "an append-only guard's function was missing from the database and has been restored: someone with the database's password removed it; run `sporvern audit verify`"
+            );
+        }
+        // Whether it is disabled (`ALTER TABLE … DISABLE TRIGGER`), if it is there at all.
+        let disabled: Option<bool> = query_opt(
+            c,
+            "SELECT tgenabled = 'D' FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2",
+            &[table, trigger],
+        )?
+        .map(|r| get(&r, 0))
+        .transpose()?;
+        match disabled {
+            None => {
+                batch(c, create)?;
+                tracing::error!(
+                    trigger,
+                    "an append-only trigger was missing from the database and has been restored: someone with the database's password removed it; run `sporvern audit verify`"
+                );
+            }
+            Some(true) => {
+                batch(c, &format!("ALTER TABLE {table} ENABLE TRIGGER {trigger}"))?;
+                tracing::error!(
+                    trigger,
+                    "an append-only trigger was disabled and has been enabled again: someone with the database's password disabled it; run `sporvern audit verify`"
+                );
+            }
+            Some(false) => {}
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn query<C: GenericClient>(

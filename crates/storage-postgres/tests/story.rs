@@ -1927,6 +1927,25 @@ fn every_change_kind_commits_with_its_ledger_entry_or_is_refused_with_nothing_wr
             "{}",
             b.name
         );
+        // A guard removed around the store is back at the next open, on both backends.
+        b.raw_sql(if b.name == "postgres" {
+            "DROP TRIGGER audit_entry_no_delete ON audit_entry;
+             ALTER TABLE trip DISABLE TRIGGER trip_recorded_values_are_final"
+        } else {
+            "DROP TRIGGER audit_entry_no_delete; DROP TRIGGER trip_recorded_values_are_final"
+        })
+        .expect("a tamperer drops the guards");
+        drop(feed);
+        drop(store);
+        let store = b.open();
+        let err = b
+            .raw_sql("DELETE FROM audit_entry")
+            .expect_err("the ledger's guard is back");
+        assert!(err.contains("append-only"), "{}: {err}", b.name);
+        let err = b
+            .raw_sql("UPDATE trip SET km = km + 1")
+            .expect_err("the driving log's guard is back");
+        assert!(err.contains("cannot be changed"), "{}: {err}", b.name);
         // Another month of the same vehicle is not final.
         assert!(
             store.month_review(v, "2026-12").expect("review").is_empty(),
