@@ -85,27 +85,6 @@ impl std::fmt::Display for Database {
     }
 }
 
-/// Held while a server runs on a database (see [`Database::claim`]).
-pub struct ServerClaim {
-    _postgres: Option<storage_postgres::ServerLock>,
-}
-
-impl Database {
-    /// Claims the database for one server: on PostgreSQL a second `sporvern serve` on the same
-    /// database is refused at start, with a message that says why.
-    pub fn claim(&self) -> anyhow::Result<ServerClaim> {
-        Ok(ServerClaim {
-            _postgres: match self {
-                Database::Embedded(_) => None,
-                Database::Postgres(url) => Some(
-                    storage_postgres::lock_server(url)
-                        .with_context(|| format!("starting a server on {self}"))?,
-                ),
-            },
-        })
-    }
-}
-
 /// Opens the store the settings name.
 pub fn open(settings: &Settings) -> anyhow::Result<Box<dyn storage::Store>> {
     Database::of(settings).open()

@@ -215,7 +215,7 @@ impl Application {
                         metrics.clone(),
                     )
                     .await
-                        .context("starting the fleet view's fan-out between nodes")?,
+                    .context("starting the fleet view's fan-out between nodes")?,
                 )
             }
             None => None,

@@ -296,8 +296,13 @@ fn erase(
         tx,
         "DELETE FROM staged_fix WHERE device_id IN (SELECT id FROM device WHERE vehicle_id = $1)
            AND fix_time >= $2 AND fix_time < $3
-           AND id <= (SELECT last_staged_id FROM purpose_cursor WHERE id = 1)",
-        &[&vehicle, &start, &next.unwrap_or(i64::MAX)],
+           AND id <= (SELECT last_staged_id FROM partition_cursor WHERE part = $4)",
+        &[
+            &vehicle,
+            &start,
+            &next.unwrap_or(i64::MAX),
+            &i32::from(storage::partition_of(domain::VehicleId(vehicle))),
+        ],
     )?;
     Ok(())
 }

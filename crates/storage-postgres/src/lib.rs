@@ -48,8 +48,6 @@ pub(crate) mod lock {
     pub const MIGRATE: i64 = 0x5350_5256_0001;
     /// The audit ledger's chain head: one appender at a time, across every node.
     pub const LEDGER: i64 = 0x5350_5256_0002;
-    /// With the schema's hash: the one server on a database.
-    pub const SERVER: i32 = 0x5350_5256;
 }
 
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -88,41 +86,6 @@ pub fn create_schema(url: &str, name: &str) -> Result<String, StoreError> {
     block_on(client.batch_execute(&format!("CREATE SCHEMA {name}"))).map_err(db_err)?;
     let sep = if url.contains('?') { '&' } else { '?' };
     Ok(format!("{url}{sep}options=-csearch_path%3D{name}"))
-}
-
-/// Held by the one `sporvern serve` on a database (a session-level advisory lock on its own
-/// connection, keyed by the schema): the purpose engine reads staging with one cursor and the
-/// scheduled jobs run in-process, so a second server on the same data would break "each
-/// staged fix consumed once". Released when dropped or when the process dies.
-pub struct ServerLock {
-    _client: Client,
-}
-
-pub fn lock_server(url: &str) -> Result<ServerLock, StoreError> {
-    let config = parse_url(url)?;
-    let client = connect(&config)?;
-    // A server killed a moment ago holds it until PostgreSQL notices its connection closed.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let row = loop {
-        let row = query_one(
-            &client,
-            "SELECT pg_try_advisory_lock($1, hashtext(current_schema())), current_schema()",
-            &[&lock::SERVER],
-        )?;
-        if get::<bool>(&row, 0)? || std::time::Instant::now() > deadline {
-            break row;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
-    let held: bool = get(&row, 0)?;
-    if !held {
-        let schema: Option<String> = get(&row, 1)?;
-        return Err(StoreError::Refused(format!(
-            "another sporvern serve already runs on this database (schema {}); several servers on one database are not supported yet: stop the other one, or give this one its own database",
-            schema.unwrap_or_default()
-        )));
-    }
-    Ok(ServerLock { _client: client })
 }
 
 pub(crate) fn parse_url(url: &str) -> Result<Config, StoreError> {
