@@ -136,6 +136,47 @@ impl Application {
             metrics.clone(),
         );
 
+        // This node among several (or the one node of the embedded database).
+        let shared_db = shared_database(&settings);
+        shared.cluster.set_node(if shared_db {
+            settings
+                .node_name
+                .clone()
+                .unwrap_or_else(cluster::default_node_name)
+        } else {
+            cluster::EMBEDDED_NODE.to_owned()
+        });
+        if shared_db && settings.nats_url.is_none() {
+            let me = shared.cluster.node().to_owned();
+            let others = || -> anyhow::Result<Vec<String>> {
+                Ok(store
+                    .leases()?
+                    .into_iter()
+                    .filter(|l| {
+                        l.name.starts_with("node/") && l.holder != me && l.expires_in_ms > 0
+                    })
+                    .map(|l| l.holder)
+                    .collect())
+            };
+            // A node that was killed a moment ago (this one, before a restart) stays alive on
+            // the database until its heartbeat runs out: wait for that before refusing.
+            let patience = std::time::Instant::now()
+                + Duration::from_millis(
+                    u64::try_from(purpose_worker::LEASE_TTL_MS).unwrap_or(6_000) + 1_500,
+                );
+            let mut alive = others()?;
+            while !alive.is_empty() && std::time::Instant::now() < patience {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                alive = others()?;
+            }
+            if !alive.is_empty() {
+                let others = alive;
+                anyhow::bail!(
+                    "another Sporvern node ({}) is running on this database; several nodes need NATS so that the live fleet view reaches every node: give every node --nats-url nats://HOST:4222 (or nats_url in sporvern.toml)",
+                    others.join(", ")
+                );
+            }
+        }
         tracing::info!(
             http = %http.local_addr()?,
             teltonika = %teltonika_tcp.local_addr()?,
@@ -178,31 +219,6 @@ impl Application {
 
         let logins = reads.logins().clone();
         logins.set_window(settings.refusal_window);
-        // This node among several (or the one node of the embedded database).
-        let shared_db = shared_database(&settings);
-        shared.cluster.set_node(if shared_db {
-            settings
-                .node_name
-                .clone()
-                .unwrap_or_else(cluster::default_node_name)
-        } else {
-            cluster::EMBEDDED_NODE.to_owned()
-        });
-        if shared_db && settings.nats_url.is_none() {
-            let me = shared.cluster.node().to_owned();
-            let others: Vec<String> = store
-                .leases()?
-                .into_iter()
-                .filter(|l| l.name.starts_with("node/") && l.holder != me && l.expires_in_ms > 0)
-                .map(|l| l.holder)
-                .collect();
-            if !others.is_empty() {
-                anyhow::bail!(
-                    "another Sporvern node ({}) is running on this database; several nodes need NATS so that the live fleet view reaches every node: give every node --nats-url nats://HOST:4222 (or nats_url in sporvern.toml)",
-                    others.join(", ")
-                );
-            }
-        }
         let fan_out = match &settings.nats_url {
             Some(url) => {
                 let cluster_secret = store.shared_secret("cluster")?;
