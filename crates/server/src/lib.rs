@@ -148,6 +148,10 @@ impl Application {
         });
         if shared_db && settings.nats_url.is_none() {
             let me = shared.cluster.node().to_owned();
+            // Say this node is alive before looking for others, so that of two nodes starting
+            // at once the later one sees the earlier.
+            let mut feed = store.purpose_feed()?;
+            feed.lease_round(&me, purpose_worker::LEASE_TTL_MS)?;
             let others = || -> anyhow::Result<Vec<String>> {
                 Ok(store
                     .leases()?
@@ -170,6 +174,8 @@ impl Application {
                 alive = others()?;
             }
             if !alive.is_empty() {
+                // Leave nothing behind that would make the running node share with this one.
+                feed.lease_release(&me)?;
                 let others = alive;
                 anyhow::bail!(
                     "another Sporvern node ({}) is running on this database; several nodes need NATS so that the live fleet view reaches every node: give every node --nats-url nats://HOST:4222 (or nats_url in sporvern.toml)",

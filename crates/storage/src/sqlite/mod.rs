@@ -198,7 +198,11 @@ const APPEND_ONLY_TRIGGERS: &[(&str, &str)] = &[
     ),
     (
         "trip_recorded_values_are_final",
+        // As migration 0014 made it: the private erasure is the one update it lets through.
         "CREATE TRIGGER trip_recorded_values_are_final BEFORE UPDATE ON trip
+         WHEN NOT (OLD.private = 0 AND NEW.private = 1 AND NEW.id = OLD.id
+             AND NEW.vehicle_id = OLD.vehicle_id AND NEW.local_date = OLD.local_date AND NEW.km = OLD.km
+             AND NEW.recorded_at = CAST(strftime('%s', OLD.local_date) AS INTEGER) * 1000)
          BEGIN SELECT RAISE(ABORT, 'the driving log''s recorded distance, date and time cannot be changed'); END;",
     ),
     (
