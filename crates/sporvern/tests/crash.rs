@@ -157,33 +157,14 @@ fn a_trip_open_when_the_server_dies_is_rebuilt_after_the_restart() {
 }
 
 fn a_trip_open_when_the_server_dies_is_rebuilt(db: &TestDb) {
-    use codec::teltonika::{IoValue, Record};
+    use codec::teltonika::Record;
     db.apply_example();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let t0 = now - 20 * 60_000;
-    let (a, b) = ((59.9275, 10.8452), (59.9155, 10.7725));
-    let rec = |i: i64, ignition: bool| {
-        let f = (i.min(48) as f64) / 48.0;
-        Record {
-            time: domain::Timestamp::from_millis(t0 + i * 10_000),
-            priority: 0,
-            lat: a.0 + (b.0 - a.0) * f,
-            lon: a.1 + (b.1 - a.1) * f,
-            altitude: 50,
-            angle: 250,
-            satellites: 10,
-            speed_kmh: 40,
-            event_io_id: 0,
-            generation_type: None,
-            io: vec![
-                (239, IoValue::U8(u8::from(ignition))),
-                (16, IoValue::U32(500_000 + (i.min(48) as u32) * 90)),
-            ],
-        }
-    };
+    let rec = |i: i64, ignition: bool| trip_record(t0, i, ignition);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let send = |addr: SocketAddr, records: Vec<Record>| {
         runtime.block_on(async {

@@ -288,13 +288,12 @@ async fn a_staged_row_the_engine_cannot_use_is_set_aside_and_the_cursor_moves_on
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     assert!(cursor() > id, "the cursor moved past the row set aside");
-    // `/healthz` says ok, and names the database and the engine (PostgreSQL backend's body).
-    assert_eq!(
-        healthy(app.http).await,
-        (
-            200,
-            "ok\ndatabase: sqlite ok\npurpose engine: ok\n".to_owned()
-        )
+    // `/healthz` says ok, and names the database, the engine and what this node holds.
+    let (status, body) = healthy(app.http).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with("ok\ndatabase: sqlite ok\npurpose engine: ok\nnode: embedded; engine partitions held: 16 of 16"),
+        "{body}"
     );
     let m = metrics(&app).await;
     assert!(m.contains("sporvern_purpose_set_aside_total 1"), "{m}");

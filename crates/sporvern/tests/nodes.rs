@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use codec::teltonika::{IoValue, Record};
+use codec::teltonika::Record;
 use common::*;
 
 struct Node {
@@ -224,26 +224,7 @@ fn two_nodes_act_as_one_and_a_killed_node_loses_nothing() {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let t0 = now - 11 * 60_000;
-    let (from, to) = ((59.9275, 10.8452), (59.9155, 10.7725));
-    let rec = |i: i64, ignition: bool| {
-        let f = (i.min(48) as f64) / 48.0;
-        Record {
-            time: domain::Timestamp::from_millis(t0 + i * 10_000),
-            priority: 0,
-            lat: from.0 + (to.0 - from.0) * f,
-            lon: from.1 + (to.1 - from.1) * f,
-            altitude: 50,
-            angle: 250,
-            satellites: 10,
-            speed_kmh: 40,
-            event_io_id: 0,
-            generation_type: None,
-            io: vec![
-                (239, IoValue::U8(u8::from(ignition))),
-                (16, IoValue::U32(500_000 + (i.min(48) as u32) * 90)),
-            ],
-        }
-    };
+    let rec = |i: i64, ignition: bool| trip_record(t0, i, ignition);
     let send = |addr: SocketAddr, records: Vec<Record>| {
         runtime.block_on(async {
             let (mut dev, answer) = Teltonika::login(addr, TELTONIKA_IMEI).await;

@@ -2260,6 +2260,19 @@ const NOT_TRACKING_DATA: &[(&str, &str)] = &[
     ("app_user", "user accounts"),
     ("api_token", "token hashes with their expiry"),
     ("purpose_cursor", "a staged id"),
+    ("partition_cursor", "a staged id per engine partition"),
+    (
+        "engine_lease",
+        "which node holds which engine partition, with the expiry",
+    ),
+    (
+        "shared_secret",
+        "the nodes' shared keys (the web's CSRF key)",
+    ),
+    (
+        "staging_order",
+        "one row whose lock orders the staging commits",
+    ),
     ("drivinglog_watermark", "staged ids per vehicle"),
     (
         "retention_gate",

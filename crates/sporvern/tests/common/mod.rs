@@ -526,3 +526,27 @@ pub fn open_alarm(store: &dyn storage::Store, vehicle: domain::VehicleId, at: Ti
         storage::Applied::Done => panic!("no window"),
     }
 }
+
+/// Record `i` of the test trip from Lager Alnabru towards the centre (4.3 km): 10 s apart from
+/// `t0` (ms), the unit's odometer counting 90 m a record, arriving at record 48 and parked
+/// after it. `ignition` as the caller says.
+pub fn trip_record(t0: i64, i: i64, ignition: bool) -> Record {
+    let (a, b) = ((59.9275, 10.8452), (59.9155, 10.7725));
+    let f = (i.min(48) as f64) / 48.0;
+    Record {
+        time: domain::Timestamp::from_millis(t0 + i * 10_000),
+        priority: 0,
+        lat: a.0 + (b.0 - a.0) * f,
+        lon: a.1 + (b.1 - a.1) * f,
+        altitude: 50,
+        angle: 250,
+        satellites: 10,
+        speed_kmh: 40,
+        event_io_id: 0,
+        generation_type: None,
+        io: vec![
+            (239, IoValue::U8(u8::from(ignition))),
+            (16, IoValue::U32(500_000 + (i.min(48) as u32) * 90)),
+        ],
+    }
+}
