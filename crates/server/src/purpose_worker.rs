@@ -525,13 +525,36 @@ impl Worker {
             .unwrap_or(0);
         let mut batch = self.empty_batch();
         batch.up_to = low;
-        for (vehicle, devices) in vehicles {
-            let after = marks.get(&vehicle).copied().unwrap_or(0);
-            let up_to = self.cursor_of(storage::partition_of(vehicle));
+        // A few vehicles per read of staging (one read per vehicle scanned staging once per
+        // vehicle: minutes for a partition of hundreds of vehicles taken over on a busy
+        // database). Each vehicle's rows keep their fix-time order.
+        for group in vehicles.chunks(REPLAY_VEHICLES_PER_READ) {
+            let devices: Vec<DeviceId> =
+                group.iter().flat_map(|(_, d)| d.iter().copied()).collect();
+            let windows: HashMap<VehicleId, (i64, i64)> = group
+                .iter()
+                .map(|(v, _)| {
+                    (
+                        *v,
+                        (
+                            marks.get(v).copied().unwrap_or(0),
+                            self.cursor_of(storage::partition_of(*v)),
+                        ),
+                    )
+                })
+                .collect();
+            let bounds = |v: VehicleId| windows.get(&v).copied().unwrap_or((0, 0));
+            let after = group.iter().map(|(v, _)| bounds(*v).0).min().unwrap_or(0);
+            let up_to = group.iter().map(|(v, _)| bounds(*v).1).max().unwrap_or(0);
             let rows = self.feed.replay(&devices, after, up_to)?;
             for row in &rows {
-                // A row that fails the check was set aside when it was first read.
-                if self.judge(row).is_ok() {
+                let Some(vehicle) = self.org.devices.get(&row.device).map(|d| d.vehicle) else {
+                    continue;
+                };
+                let (mark, cursor) = bounds(vehicle);
+                // Only the vehicle's own window; a row that fails the check was set aside
+                // when it was first read.
+                if row.id > mark && row.id <= cursor && self.judge(row).is_ok() {
                     let _ = self.guarded(row, &mut batch, Replay::Yes);
                 }
             }
@@ -1158,6 +1181,8 @@ fn week_start(t: Timestamp) -> Option<Timestamp> {
 /// A lease lasts this long after its last renewal: a node that dies loses its partitions
 /// within this (plus a renewal on the node taking over), the bound of a takeover.
 pub const LEASE_TTL_MS: i64 = 6_000;
+/// Vehicles whose staged fixes one read brings back when open trips are rebuilt.
+const REPLAY_VEHICLES_PER_READ: usize = 200;
 /// How often a node renews its leases and looks for partitions to take.
 const LEASE_RENEW_MS: i64 = 1_000;
 
