@@ -363,10 +363,36 @@ impl Application {
             settings.staging_keep_after_use,
         ));
         drop(ingestor);
-        match tasks.join_next().await {
-            Some(Err(e)) => Err(anyhow::anyhow!("a server task failed: {e}")),
-            _ => Err(anyhow::anyhow!("a server task stopped unexpectedly")),
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("listening for SIGTERM")?;
+        let stopped = tokio::select! {
+            ended = tasks.join_next() => match ended {
+                Some(Err(e)) => Err(anyhow::anyhow!("a server task failed: {e}")),
+                _ => Err(anyhow::anyhow!("a server task stopped unexpectedly")),
+            },
+            _ = terminate.recv() => Ok("SIGTERM"),
+            _ = tokio::signal::ctrl_c() => Ok("Ctrl-C"),
+        };
+        // A clean stop gives up this node's leases at once, so another node takes its
+        // partitions and the scheduled work now rather than when the leases run out. A batch
+        // the engine is still writing is refused by its fence; nothing unacknowledged was
+        // promised to a device.
+        if let Ok(why) = &stopped {
+            let (s, node) = (store.clone(), shared.cluster.node().to_owned());
+            let released =
+                tokio::task::spawn_blocking(move || s.purpose_feed()?.lease_release(&node)).await;
+            match released {
+                Ok(Ok(())) => {
+                    tracing::info!(signal = why, "stopping; this node's leases are given up")
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "stopping; the leases could not be given up and run out by themselves")
+                }
+                Err(e) => tracing::warn!(error = %e, "stopping; the lease release task failed"),
+            }
         }
+        stopped.map(|_| ())
     }
 }
 
