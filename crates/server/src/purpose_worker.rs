@@ -389,10 +389,7 @@ impl Worker {
 
     /// The lowest cursor of the partitions held (where the next read starts).
     fn low_cursor(&self) -> Option<i64> {
-        self.held
-            .iter()
-            .filter_map(|p| self.cursors.get(usize::from(*p)).copied())
-            .min()
+        self.held.iter().map(|p| self.cursor_of(*p)).min()
     }
 
     fn cursor_of(&self, p: u16) -> i64 {
@@ -524,7 +521,6 @@ impl Worker {
             .min()
             .unwrap_or(0);
         let mut batch = self.empty_batch();
-        batch.up_to = low;
         // A few vehicles per read of staging (one read per vehicle scanned staging once per
         // vehicle: minutes for a partition of hundreds of vehicles taken over on a busy
         // database). Each vehicle's rows keep their fix-time order.

@@ -4,53 +4,17 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Starts `sporvern serve` on port 0 and reads the bound ports from its JSON log.
+/// Starts `sporvern serve` on the test's database; its Teltonika address.
 fn start_server(db: &TestDb) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
-        .args(["--log-format", "json", "serve"])
-        .args(db.args())
-        .args([
-            "--http",
-            "127.0.0.1:0",
-            "--teltonika",
-            "127.0.0.1:0",
-            "--osmand",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sporvern");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent
-                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && v["fields"]["message"] == "sporvern is listening"
-            {
-                let addr = v["fields"]["teltonika"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                let _ = tx.send(addr);
-                sent = true;
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the server says where it listens");
-    (child, addr.parse().expect("an address"))
+    let served = serve_process(&db.args());
+    (served.child, served.teltonika)
 }
 
 #[test]

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,51 +23,19 @@ fn sporvern(db: &TestDb, args: &[&str]) -> std::process::Output {
 
 /// `sporvern serve` on port 0; (the process, HTTP, Teltonika) from its JSON log.
 fn serve(db: &TestDb) -> (Child, SocketAddr, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
-        .args(["--log-format", "json", "serve"])
-        .args(db.args())
-        .args([
-            "--http",
-            "127.0.0.1:0",
-            "--teltonika",
-            "127.0.0.1:0",
-            "--osmand",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sporvern");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && v["fields"]["message"] == "sporvern is listening"
-            {
-                let f = &v["fields"];
-                let _ = tx.send((
-                    f["http"].as_str().unwrap_or_default().to_owned(),
-                    f["teltonika"].as_str().unwrap_or_default().to_owned(),
-                    f["database"].as_str().unwrap_or_default().to_owned(),
-                ));
-            }
-        }
-    });
-    let (http, teltonika, database) = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the server says where it listens");
+    let Served {
+        child,
+        http,
+        teltonika,
+        database,
+    } = serve_process(&db.args());
     let expected = if db.postgres.is_some() {
         "PostgreSQL at postgres://"
     } else {
         "the embedded database in"
     };
     assert!(database.starts_with(expected), "{}: {database}", db.name());
-    (
-        child,
-        http.parse().expect("an address"),
-        teltonika.parse().expect("an address"),
-    )
+    (child, http, teltonika)
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -28,44 +28,20 @@ struct Node {
 /// database, NATS, and a name.
 fn node(db: &TestDb, data: &std::path::Path, nats: &str, name: &str) -> Node {
     let (url, _, _) = db.postgres.as_ref().expect("a PostgreSQL test database");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
-        .args(["--log-format", "json", "serve"])
-        .args(["--data", &data.display().to_string(), "--database", url])
-        .args(["--nats-url", nats, "--node", name])
-        .args([
-            "--http",
-            "127.0.0.1:0",
-            "--teltonika",
-            "127.0.0.1:0",
-            "--osmand",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sporvern");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && v["fields"]["message"] == "sporvern is listening"
-            {
-                let f = &v["fields"];
-                let _ = tx.send((
-                    f["http"].as_str().unwrap_or_default().to_owned(),
-                    f["teltonika"].as_str().unwrap_or_default().to_owned(),
-                ));
-            }
-        }
-    });
-    let (http, teltonika) = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the node says where it listens");
+    let served = serve_process(&[
+        "--data".to_owned(),
+        data.display().to_string(),
+        "--database".to_owned(),
+        url.clone(),
+        "--nats-url".to_owned(),
+        nats.to_owned(),
+        "--node".to_owned(),
+        name.to_owned(),
+    ]);
     Node {
-        child,
-        http: http.parse().expect("an address"),
-        teltonika: teltonika.parse().expect("an address"),
+        child: served.child,
+        http: served.http,
+        teltonika: served.teltonika,
     }
 }
 

@@ -550,3 +550,57 @@ pub fn trip_record(t0: i64, i: i64, ignition: bool) -> Record {
         ],
     }
 }
+
+/// A `sporvern serve` process on port 0, as it said where it listens.
+pub struct Served {
+    pub child: std::process::Child,
+    pub http: SocketAddr,
+    pub teltonika: SocketAddr,
+    /// Where it keeps the data, as its log names it (never a password).
+    pub database: String,
+}
+
+/// Starts `sporvern serve` with `args` (data folder, database …) on port 0 and reads the
+/// bound ports from its JSON log.
+pub fn serve_process(args: &[String]) -> Served {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sporvern"))
+        .args(["--log-format", "json", "serve"])
+        .args(args)
+        .args([
+            "--http",
+            "127.0.0.1:0",
+            "--teltonika",
+            "127.0.0.1:0",
+            "--osmand",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sporvern");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Read to the end, so the server never blocks on a full pipe.
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["fields"]["message"] == "sporvern is listening"
+            {
+                let f = &v["fields"];
+                let field = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+                let _ = tx.send((field("http"), field("teltonika"), field("database")));
+            }
+        }
+    });
+    let (http, teltonika, database) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server says where it listens");
+    Served {
+        child,
+        http: http.parse().expect("an address"),
+        teltonika: teltonika.parse().expect("an address"),
+        database,
+    }
+}
